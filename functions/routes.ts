@@ -1,0 +1,85 @@
+/**
+ * THE route table: the whole API on one screen, and the single source of truth for both the CDK
+ * stack (one function + one API Gateway method per row) and the local stack (which dispatches
+ * requests by the same rows). Adding an endpoint is one row here plus one handler file.
+ *
+ * `handler` is the module under `functions/` (without `.ts`) that exports `handler`.
+ * `access` is everything the function may touch; the stack grants exactly that and no more.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Which authorizer guards the route: a business API key, or the card network's credential. */
+export type Credential = 'business' | 'network';
+
+export type QueueName = 'otp' | 'events';
+
+export interface Access {
+  /** DynamoDB table access. */
+  table: 'read' | 'readWrite';
+  /** Envelope encryption with the platform KMS key (PAN, CVV, eKYC, webhook secrets). */
+  encrypt?: boolean;
+  decrypt?: boolean;
+  /** The HMAC key (keyed hashes: cursors, API keys, PAN index, eKYC fingerprints, OTPs). */
+  hmacKey?: boolean;
+  /** Queues the function sends to. */
+  sendTo?: QueueName[];
+}
+
+export interface RouteRow {
+  method: HttpMethod;
+  /** API Gateway path with `{param}` placeholders. */
+  path: string;
+  handler: string;
+  credential: Credential;
+  /** Only deployed on the `sandbox` stage (the local stack is sandbox). */
+  sandboxOnly?: boolean;
+  access: Access;
+}
+
+const read: Access = { table: 'read', hmacKey: true };
+const readDecrypt: Access = { table: 'read', hmacKey: true, decrypt: true };
+const write: Access = { table: 'readWrite', hmacKey: true };
+const writeEncrypt: Access = { table: 'readWrite', hmacKey: true, encrypt: true, decrypt: true };
+
+export const routes: RouteRow[] = [
+  // Users (B2C cardholders)
+  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: writeEncrypt },
+  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: readDecrypt },
+  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: readDecrypt },
+  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEncrypt },
+  { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
+
+  // Business (B2B) balances
+  { method: 'GET', path: '/v1/balances', handler: 'balances/list-business-balances', credential: 'business', access: read },
+];
+
+/** The authorizers, one per credential kind. They read the table and the HMAC key only. */
+export const authorizers: Record<Credential, { handler: string; access: Access }> = {
+  business: { handler: 'auth/authorize-business', access: { table: 'read', hmacKey: true } },
+  network: { handler: 'auth/authorize-network', access: { table: 'read', hmacKey: true } },
+};
+
+/** Queues and their consumers. Each queue gets a DLQ after `maxReceiveCount` receives. */
+export interface QueueRow {
+  name: QueueName;
+  /** The consumer's Lambda timeout; the queue's visibility timeout is six times this. */
+  consumerTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+export interface ConsumerRow {
+  handler: string;
+  source: { kind: 'stream' } | { kind: 'queue'; queue: QueueName };
+  batchSize: number;
+  access: Access;
+}
+
+export const queues: QueueRow[] = [];
+
+export const consumers: ConsumerRow[] = [];
+
+/** The rows deployed on a stage. */
+export function routesForStage(stage: 'sandbox' | 'production'): RouteRow[] {
+  return routes.filter((route) => stage === 'sandbox' || !route.sandboxOnly);
+}

@@ -1,0 +1,57 @@
+/**
+ * Runtime configuration, read once per cold start from the environment and validated, so a
+ * misconfigured function fails fast at its first invocation instead of misbehaving later.
+ *
+ * The same variables are set by the CDK stack (in AWS) and by the local stack (on a laptop).
+ * Endpoints of the emulators come from the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so no
+ * code path differs between the two.
+ */
+import { z } from 'zod';
+
+const Stage = z.enum(['sandbox', 'production']);
+export type Stage = z.infer<typeof Stage>;
+
+const ConfigSchema = z.object({
+  STAGE: Stage.default('sandbox'),
+  TABLE_NAME: z.string().min(1),
+  /** `kms`: AWS KMS keyring + HMAC key in Secrets Manager. `local`: raw AES + HMAC keys from a file. */
+  KEY_SOURCE: z.enum(['kms', 'local']).default('kms'),
+  KMS_KEY_ARN: z.string().optional(),
+  HMAC_SECRET_ARN: z.string().optional(),
+  LOCAL_KEY_FILE: z.string().optional(),
+  CARD_BIN: z.string().regex(/^35(2[89]|[3-8]\d)\d{2}$/, 'must be a 6-digit JCB BIN (3528-3589)').default('356772'),
+  OTP_QUEUE_URL: z.string().optional(),
+  EVENTS_QUEUE_URL: z.string().optional(),
+  POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+let cached: Config | undefined;
+
+/** The validated configuration. Throws (at cold start) with the offending variable names. */
+export function config(): Config {
+  if (cached) return cached;
+  const parsed = ConfigSchema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const value = parsed.data;
+  if (value.KEY_SOURCE === 'kms' && (!value.KMS_KEY_ARN || !value.HMAC_SECRET_ARN)) {
+    throw new Error('Invalid configuration: KMS_KEY_ARN and HMAC_SECRET_ARN are required when KEY_SOURCE=kms');
+  }
+  if (value.KEY_SOURCE === 'local' && !value.LOCAL_KEY_FILE) {
+    throw new Error('Invalid configuration: LOCAL_KEY_FILE is required when KEY_SOURCE=local');
+  }
+  if (value.KEY_SOURCE === 'local' && value.STAGE === 'production') {
+    throw new Error('Invalid configuration: production must use KMS keys');
+  }
+  cached = value;
+  return value;
+}
+
+/** Tests and the local stack change the environment between runs; this forgets the cached copy. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,158 @@
+/**
+ * Idempotency records (API.md: `Idempotency-Key`, kept 24 h per business).
+ *
+ * A request first claims the key with an in-flight marker (owner + short lease). Its effect then
+ * commits together with the completed record in ONE `TransactWriteItems`, conditional on still
+ * owning the marker, so an effect can never commit without its record or the reverse. A crash
+ * before the commit leaves only the marker, which expires with its lease and lets a retry run.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BusinessRuleError, ConflictError } from '../errors.ts';
+import { db, intAttr, tableName } from './client.ts';
+import { idempotencyKeys } from './keys.ts';
+import type { TransactItem } from './transact.ts';
+
+const RETENTION_SECONDS = 24 * 60 * 60;
+/** Longer than any handler may run (API Gateway's limit is 29 s). */
+const LEASE_MS = 35_000;
+
+export interface StoredResponse {
+  statusCode: number;
+  /** The exact JSON text first returned, so a replay is byte-identical. */
+  body: string;
+}
+
+export type ClaimResult = { kind: 'claimed'; scope: IdempotencyScope } | { kind: 'replay'; response: StoredResponse };
+
+export class IdempotencyScope {
+  private consumed = false;
+  private stored: StoredResponse | undefined;
+
+  constructor(
+    readonly businessId: string,
+    readonly key: string,
+    readonly requestHash: string,
+    private readonly owner: string,
+  ) {}
+
+  get isConsumed(): boolean {
+    return this.consumed;
+  }
+
+  /** The response recorded with the effect; the wrapper returns exactly this text. */
+  get storedResponse(): StoredResponse | undefined {
+    return this.stored;
+  }
+
+  /**
+   * The transaction item that completes this key; put it in the same `TransactWriteItems` as the
+   * effect. If it is the item whose condition failed, the lease was lost: see `isCompletionFailure`.
+   */
+  completionItem(statusCode: number, body: unknown): TransactItem {
+    const response = { statusCode, body: JSON.stringify(body) };
+    this.consumed = true;
+    this.stored = response;
+    return {
+      Put: {
+        TableName: tableName(),
+        Item: this.completedRecord(response),
+        ConditionExpression: '#owner = :owner AND #state = :inProgress',
+        ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+        ExpressionAttributeValues: { ':owner': this.owner, ':inProgress': 'in_progress' },
+      },
+    };
+  }
+
+  /** Completes the key on its own, for effects that are not a money movement (and already committed). */
+  async complete(response: StoredResponse): Promise<void> {
+    this.consumed = true;
+    this.stored = response;
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: this.completedRecord(response),
+        ConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': this.owner },
+      }),
+    );
+  }
+
+  /** Releases the marker after a failure so that a retry with the same key runs again. */
+  async release(): Promise<void> {
+    try {
+      await db().send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: idempotencyKeys.record(this.businessId, this.key),
+          ConditionExpression: '#owner = :owner AND #state = :inProgress',
+          ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': this.owner, ':inProgress': 'in_progress' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private completedRecord(response: StoredResponse) {
+    return {
+      ...idempotencyKeys.record(this.businessId, this.key),
+      state: 'completed',
+      owner: this.owner,
+      requestHash: this.requestHash,
+      statusCode: response.statusCode,
+      responseBody: response.body,
+      expiresAt: Math.floor(Date.now() / 1000) + RETENTION_SECONDS,
+    };
+  }
+}
+
+/** The error a repository throws when the completion item's condition failed (lease lost). */
+export function idempotencyInProgress(): ConflictError {
+  return new ConflictError('idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed.');
+}
+
+/**
+ * Claims `key` for this request, or tells the caller to replay the stored response.
+ * Throws 422 `idempotency_key_reused` for a different body and 409 while the first is running.
+ */
+export async function claimIdempotencyKey(businessId: string, key: string, hash: string): Promise<ClaimResult> {
+  const owner = randomUUID();
+  const nowMs = Date.now();
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...idempotencyKeys.record(businessId, key),
+          state: 'in_progress',
+          owner,
+          requestHash: hash,
+          leaseUntil: nowMs + LEASE_MS,
+          expiresAt: Math.floor(nowMs / 1000) + RETENTION_SECONDS,
+        },
+        // TTL deletion is lazy, so an expired record counts as absent.
+        ConditionExpression:
+          'attribute_not_exists(PK) OR expiresAt < :nowSeconds OR (#state = :inProgress AND leaseUntil < :nowMs)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':nowSeconds': Math.floor(nowMs / 1000), ':nowMs': nowMs, ':inProgress': 'in_progress' },
+      }),
+    );
+    return { kind: 'claimed', scope: new IdempotencyScope(businessId, key, hash, owner) };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const existing = await db().send(
+    new GetCommand({ TableName: tableName(), Key: idempotencyKeys.record(businessId, key), ConsistentRead: true }),
+  );
+  const record = existing.Item;
+  if (!record) throw idempotencyInProgress(); // completed and expired between our two calls: let the client retry
+  if (record.requestHash !== hash) {
+    throw new BusinessRuleError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+  }
+  if (record.state !== 'completed') throw idempotencyInProgress();
+  return { kind: 'replay', response: { statusCode: intAttr(record.statusCode), body: String(record.responseBody) } };
+}

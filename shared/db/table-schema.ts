@@ -1,0 +1,17 @@
+/**
+ * The single table's physical shape, shared by the CDK stack and the local stack so both create
+ * exactly the same keys, indexes, TTL and stream.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  /** Generic GSIs: an entity decides what its GSIn keys mean (see keys.ts for the access patterns). */
+  globalIndexes: [
+    { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    { indexName: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  ],
+  /** Epoch seconds; DynamoDB deletes expired items (idempotency records, OTP verifications). */
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+export type GlobalIndexName = (typeof TABLE_SCHEMA.globalIndexes)[number]['indexName'];

@@ -1,0 +1,70 @@
+/**
+ * Typed errors. Each carries the HTTP status and the machine-readable code of API.md; the HTTP
+ * wrapper renders them once into `{"error": {...}}`. Anything that is not an `ApiError` becomes a
+ * 500 `internal_error` with no internals.
+ */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request is malformed; `fields` says where. */
+export class ValidationError extends ApiError {
+  constructor(fields: FieldIssue[], message = 'The request is invalid.') {
+    super(400, 'validation_error', message, fields);
+  }
+}
+
+/** 400 with a specific code (e.g. `invalid_cursor`, `invalid_json`). */
+export class BadRequestError extends ApiError {
+  constructor(code: string, message: string) {
+    super(400, code, message);
+  }
+}
+
+/** 401: no or wrong credential. */
+export class UnauthorizedError extends ApiError {
+  constructor(message = 'A valid API key is required.') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** 404: missing, or belonging to another business (indistinguishable on purpose). */
+export class NotFoundError extends ApiError {
+  constructor(code: string, message: string) {
+    super(404, code, message);
+  }
+}
+
+/** 409: the resource's state forbids the action (e.g. `card_terminated`). */
+export class ConflictError extends ApiError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+/** 422: a business rule failed (e.g. `insufficient_balance`). */
+export class BusinessRuleError extends ApiError {
+  constructor(code: string, message: string) {
+    super(422, code, message);
+  }
+}
+
+/** 503: a dependency is throttling or unavailable after retries; safe to retry. */
+export class ServiceUnavailableError extends ApiError {
+  constructor(message = 'The service is busy; retry shortly.') {
+    super(503, 'service_unavailable', message);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The HTTP wrapper every API handler uses. A handler declares its schemas and does one domain call:
+ *
+ *   export const handler = httpHandler({ body: CreateUserBody, status: 201 },
+ *     ({ body, auth, idempotency }) => users.create(auth.businessId, body, idempotency));
+ *
+ * The wrapper (a middy chain) owns everything around that call: the request id, the caller's
+ * identity from the authorizer, JSON parsing, zod validation into `400 validation_error`,
+ * `Idempotency-Key` handling, rendering typed errors once, and one structured log line per request.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { BadRequestError, UnauthorizedError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { claimIdempotencyKey, type IdempotencyScope } from '../db/idempotency-repository.ts';
+import { requestHash } from './request-hash.ts';
+import { errorResponse, HttpResult, jsonResponse } from './responses.ts';
+import { validate } from './validation.ts';
+
+export interface BusinessAuth {
+  kind: 'business';
+  businessId: string;
+  /** The API key's id (never the key): who did it, for audit records. */
+  keyId: string;
+}
+
+export interface NetworkAuth {
+  kind: 'network';
+  principal: string;
+}
+
+export interface HttpRequest<B, Q, P, A> {
+  body: B;
+  query: Q;
+  params: P;
+  auth: A;
+  requestId: string;
+  headers: Record<string, string>;
+  /** Present on a POST carrying `Idempotency-Key`; pass it to the repository that commits the effect. */
+  idempotency?: IdempotencyScope;
+}
+
+export interface HandlerSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Status of a plain (non-`HttpResult`) return value; default 200. */
+  status?: number;
+}
+
+type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const IdempotencyKeyHeader = z.string().min(1).max(255);
+
+/** A handler for the partner API (`/v1`), called with a business API key. */
+export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
+  spec: HandlerSpec<B, Q, P>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, BusinessAuth>) => Promise<R | HttpResult<R>>,
+): ApiHandler {
+  return buildHandler(spec, 'business', fn as never);
+}
+
+/** A handler for the card network and chain watcher (`/network`), called with the network credential. */
+export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
+  spec: HandlerSpec<B, Q, P>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, NetworkAuth>) => Promise<R | HttpResult<R>>,
+): ApiHandler {
+  return buildHandler(spec, 'network', fn as never);
+}
+
+function buildHandler(
+  spec: HandlerSpec<z.ZodType, z.ZodType, z.ZodType>,
+  credential: 'business' | 'network',
+  fn: (request: HttpRequest<unknown, unknown, unknown, BusinessAuth | NetworkAuth>) => Promise<unknown>,
+): ApiHandler {
+  const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const requestId = requestIdOf(event);
+    const headers = lowerCaseHeaders(event.headers);
+    const auth = authOf(event, credential);
+    const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
+    const query = spec.query ? validate(spec.query, event.queryStringParameters ?? {}) : undefined;
+    const params = spec.params ? validate(spec.params, event.pathParameters ?? {}) : undefined;
+
+    let idempotency: IdempotencyScope | undefined;
+    const idempotencyKey = headers['idempotency-key'];
+    if (event.httpMethod === 'POST' && idempotencyKey !== undefined && auth.kind === 'business') {
+      validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
+      const claim = await claimIdempotencyKey(auth.businessId, idempotencyKey, requestHash(event.httpMethod, event.path, body));
+      if (claim.kind === 'replay') {
+        return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
+      }
+      idempotency = claim.scope;
+    }
+
+    try {
+      const result = await fn({ body, query, params, auth, requestId, headers, idempotency });
+      const response = result instanceof HttpResult ? result : new HttpResult(spec.status ?? 200, result);
+      if (idempotency) {
+        const stored = idempotency.storedResponse ?? { statusCode: response.statusCode, body: JSON.stringify(response.body) };
+        if (!idempotency.isConsumed) await idempotency.complete(stored);
+        return jsonResponse(stored.statusCode, stored.body, requestId, response.headers);
+      }
+      return jsonResponse(response.statusCode, JSON.stringify(response.body), requestId, response.headers);
+    } catch (error) {
+      // Conditional on the marker still being in flight, so a committed effect keeps its record.
+      if (idempotency) await idempotency.release();
+      throw error;
+    }
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(requestLogging())
+    .handler(core) as unknown as ApiHandler;
+}
+
+/** Renders errors once and writes one log line per request (ids and outcome only, never bodies). */
+function requestLogging(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const started = new WeakMap<object, number>();
+  const log = (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>, statusCode: number) => {
+    const event = request.event;
+    const businessId = event.requestContext?.authorizer?.businessId as string | undefined;
+    logger.info('request', {
+      requestId: requestIdOf(event),
+      method: event.httpMethod,
+      resource: event.resource,
+      statusCode,
+      durationMs: Date.now() - (started.get(request) ?? Date.now()),
+      ...(businessId ? { businessId } : {}),
+    });
+  };
+  return {
+    before: (request) => {
+      started.set(request, Date.now());
+    },
+    after: (request) => {
+      log(request, request.response?.statusCode ?? 0);
+    },
+    onError: (request) => {
+      const requestId = requestIdOf(request.event);
+      request.response = errorResponse(request.error, requestId);
+      if (request.response.statusCode >= 500) {
+        // Message and stack only: never the event, whose body may carry card or eKYC data.
+        const error = request.error as Error | undefined;
+        logger.error('unhandled error', { requestId, errorName: error?.name, errorMessage: error?.message, stack: error?.stack });
+      }
+      log(request, request.response.statusCode);
+    },
+  };
+}
+
+function requestIdOf(event: APIGatewayProxyEvent): string {
+  return event.requestContext?.requestId ?? 'unknown';
+}
+
+function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) result[name.toLowerCase()] = value;
+  }
+  return result;
+}
+
+function authOf(event: APIGatewayProxyEvent, credential: 'business' | 'network'): BusinessAuth | NetworkAuth {
+  const context = event.requestContext?.authorizer ?? {};
+  if (credential === 'business') {
+    const businessId = context.businessId as string | undefined;
+    const keyId = context.keyId as string | undefined;
+    if (!businessId || !keyId) throw new UnauthorizedError();
+    return { kind: 'business', businessId, keyId };
+  }
+  const principal = context.principal as string | undefined;
+  if (context.credential !== 'network' || !principal) throw new UnauthorizedError('A valid network credential is required.');
+  return { kind: 'network', principal };
+}
+
+function parseJsonBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === undefined || event.body === '') return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadRequestError('invalid_json', 'The request body is not valid JSON.');
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Response shapes of API.md: JSON bodies, `x-request-id` on every response, and the one error
+ * body `{"error": {code, message, request_id, fields?}}`.
+ */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ApiError } from '../errors.ts';
+
+/** What a handler returns when it needs a status or headers other than the route's default. */
+export class HttpResult<T = unknown> {
+  constructor(
+    readonly statusCode: number,
+    readonly body: T,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+export function respond<T>(statusCode: number, body: T, headers: Record<string, string> = {}): HttpResult<T> {
+  return new HttpResult(statusCode, body, headers);
+}
+
+export function jsonResponse(
+  statusCode: number,
+  bodyText: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, ...headers },
+    body: bodyText,
+  };
+}
+
+export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
+  if (error instanceof ApiError) {
+    const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
+    if (error.fields) body.fields = error.fields;
+    return jsonResponse(error.statusCode, JSON.stringify({ error: body }), requestId);
+  }
+  return jsonResponse(
+    500,
+    JSON.stringify({
+      error: { code: 'internal_error', message: 'An unexpected error occurred.', request_id: requestId },
+    }),
+    requestId,
+  );
+}

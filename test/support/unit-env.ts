@@ -1,0 +1,14 @@
+/**
+ * Environment for unit tests: a fake table name and throwaway local keys, so handlers run fully
+ * wrapped (validation, errors, idempotency) against aws-sdk-client-mock.
+ */
+import { fileURLToPath } from 'node:url';
+
+process.env.STAGE = 'sandbox';
+process.env.TABLE_NAME = 'unit-test-table';
+process.env.KEY_SOURCE = 'local';
+process.env.LOCAL_KEY_FILE = fileURLToPath(new URL('./unit-test-keys.json', import.meta.url));
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'unit';
+process.env.AWS_SECRET_ACCESS_KEY = 'unit';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
