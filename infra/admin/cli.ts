@@ -1,0 +1,85 @@
+/**
+ * Operator CLI: `npm run admin -- <command> [options]`. Each command prints one JSON object.
+ *
+ *   create-business --name N [--webhook-url U] [--timezone IANA]
+ *   rotate-key --business-id ID
+ *   set-webhook --business-id ID (--url U | --clear)
+ *   create-network-key
+ *
+ * Without `--stage` it works on the running local stack; `--stage sandbox|production` targets a
+ * deployed stage with the caller's AWS credentials.
+ */
+import { parseArgs } from 'node:util';
+import { createBusiness, createNetworkKey, rotateApiKey, setWebhookUrl } from '../../shared/services/businesses.ts';
+import { useTarget } from './target.ts';
+
+const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [options]
+  create-business --name N [--webhook-url U] [--timezone IANA]
+  rotate-key --business-id ID
+  set-webhook --business-id ID (--url U | --clear)
+  create-network-key`;
+
+type Options = Record<string, string | boolean | undefined>;
+
+const commands: Record<string, (options: Options) => Promise<unknown>> = {
+  'create-business': (o) =>
+    createBusiness({ name: required(o, 'name'), webhookUrl: optional(o, 'webhook-url'), timezone: optional(o, 'timezone') }),
+  'rotate-key': (o) => rotateApiKey(required(o, 'business-id')),
+  'set-webhook': async (o) => {
+    const businessId = required(o, 'business-id');
+    const url = o.clear ? null : required(o, 'url');
+    await setWebhookUrl(businessId, url);
+    return { business_id: businessId, webhook_url: url };
+  },
+  'create-network-key': () => createNetworkKey(),
+};
+
+function required(options: Options, name: string): string {
+  const value = options[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function optional(options: Options, name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      stage: { type: 'string' },
+      name: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      timezone: { type: 'string' },
+      'business-id': { type: 'string' },
+      url: { type: 'string' },
+      clear: { type: 'boolean' },
+      currency: { type: 'string' },
+      amount: { type: 'string' },
+    },
+  });
+  const command = positionals[0];
+  const run = command ? commands[command] : undefined;
+  if (!run) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  await useTarget(values.stage);
+  const result = await run(values);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);
