@@ -9,6 +9,7 @@
  * | network credential (network authorizer) | GetItem   | PK=NETWORKKEY#<hash>      SK=NETWORKKEY                     |
  * | user by id (checked against business)   | GetItem   | PK=USER#<id>              SK=PROFILE                        |
  * | users of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#USERS GSI1SK=<user id (uuid v7)>       |
+ * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
@@ -40,6 +41,11 @@ export const userKeys = {
   profile: (userId: string): ItemKey => ({ PK: `USER#${userId}`, SK: 'PROFILE' }),
   listIndex: (businessId: string, userId: string) => ({ GSI1PK: `BUSINESS#${businessId}#USERS`, GSI1SK: userId }),
   listPartition: (businessId: string) => `BUSINESS#${businessId}#USERS`,
+  /** Claims a partner's `external_id` within its business (no lookup by it: a uniqueness guard). */
+  externalId: (businessId: string, externalId: string): ItemKey => ({
+    PK: `BUSINESS#${businessId}#EXTERNAL_USER#${externalId}`,
+    SK: 'EXTERNAL_USER',
+  }),
   balance: (userId: string, currency: string): ItemKey => ({ PK: `USER#${userId}`, SK: `BALANCE#${currency}` }),
   balancesPrefix: (userId: string) => ({ PK: `USER#${userId}`, SKPrefix: 'BALANCE#' }),
 };
