@@ -32,10 +32,10 @@ export function requestAuthorizer(identify: Identify) {
   };
 }
 
-/** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> `.../apiId/stage/*` */
+/** `arn:aws:execute-api:region:account:apiId/stage/METHOD/path` -> `arn:...:apiId/stage/*` */
 export function wholeApiArn(methodArn: string): string {
-  const [prefix, apiId, stage] = methodArn.split('/');
-  return `${prefix}/${apiId}/${stage}/*`;
+  const [apiArn, stage] = methodArn.split('/');
+  return `${apiArn}/${stage}/*`;
 }
 
 function headerValue(headers: Record<string, string | undefined> | null, name: string): string | undefined {

@@ -1,0 +1,178 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
+import { httpHandler, networkHandler } from '../../../shared/http/handler.ts';
+import { respond } from '../../../shared/http/responses.ts';
+import { logger } from '../../../shared/logger.ts';
+import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+const Body = z.object({ name: z.string().min(1), limits: z.object({ daily: z.string().regex(/^\d+$/) }).optional() });
+
+describe('httpHandler', () => {
+  beforeEach(() => ddb.reset());
+
+  it('validates the body and renders 400 validation_error with field paths', async () => {
+    const handler = httpHandler({ body: Body }, async ({ body }) => body);
+    const result = await handler(apiEvent({ method: 'POST', body: { name: '', limits: { daily: 'x' } } }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    const { error } = parseBody(result);
+    expect(error.code).toBe('validation_error');
+    expect(error.request_id).toBe(result.headers!['x-request-id']);
+    expect(error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['limits.daily', 'name']);
+  });
+
+  it('answers 400 invalid_json for a body that is not JSON', async () => {
+    const handler = httpHandler({ body: Body }, async ({ body }) => body);
+    const result = await handler(apiEvent({ method: 'POST', rawBody: '{"name":' }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.code).toBe('invalid_json');
+  });
+
+  it('passes the caller and parsed input to the domain call and returns its result with the default status', async () => {
+    const handler = httpHandler({ body: Body, status: 201 }, async ({ body, auth }) => ({ got: body.name, business: auth.businessId }));
+    const result = await handler(apiEvent({ method: 'POST', body: { name: 'a' } }), lambdaContext);
+    expect(result.statusCode).toBe(201);
+    expect(result.headers!['x-request-id']).toBeTruthy();
+    expect(parseBody(result)).toEqual({ got: 'a', business: TEST_BUSINESS_ID });
+  });
+
+  it('lets a handler choose status and headers', async () => {
+    const handler = httpHandler({}, async () => respond(200, { ok: true }, { 'cache-control': 'no-store' }));
+    const result = await handler(apiEvent(), lambdaContext);
+    expect(result.headers!['cache-control']).toBe('no-store');
+  });
+
+  it('renders typed domain errors once into the API.md error body', async () => {
+    const handler = httpHandler({}, async () => {
+      throw new ConflictError('card_terminated', 'The card is terminated.');
+    });
+    const result = await handler(apiEvent(), lambdaContext);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result)).toEqual({
+      error: { code: 'card_terminated', message: 'The card is terminated.', request_id: result.headers!['x-request-id'] },
+    });
+  });
+
+  it('turns an unexpected error into a 500 without internals', async () => {
+    const handler = httpHandler({}, async () => {
+      throw new Error('connect ECONNREFUSED 10.0.0.1:443 secret-table-name');
+    });
+    const result = await handler(apiEvent(), lambdaContext);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toMatch(/ECONNREFUSED|secret-table-name/);
+    expect(parseBody(result).error).toMatchObject({ code: 'internal_error', request_id: result.headers!['x-request-id'] });
+  });
+
+  it('refuses a request without a business identity (defence in depth behind the authorizer)', async () => {
+    const handler = httpHandler({}, async () => 'never');
+    const result = await handler(apiEvent({ authorizer: null }), lambdaContext);
+    expect(result.statusCode).toBe(401);
+    expect(parseBody(result).error.code).toBe('unauthorized');
+  });
+
+  it('refuses a business key on a network route', async () => {
+    const handler = networkHandler({}, async () => 'never');
+    const result = await handler(apiEvent(), lambdaContext);
+    expect(result.statusCode).toBe(401);
+  });
+
+  it('validates query parameters', async () => {
+    const handler = httpHandler({ query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) }, async ({ query }) => query);
+    expect((await handler(apiEvent({ query: { limit: '0' } }), lambdaContext)).statusCode).toBe(400);
+    expect(parseBody(await handler(apiEvent({ query: { limit: '5' } }), lambdaContext))).toEqual({ limit: 5 });
+  });
+
+  it('never logs the request body', async () => {
+    const writes: string[] = [];
+    const capture = (chunk: unknown) => {
+      writes.push(String(chunk));
+      return true;
+    };
+    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+    logger.setLogLevel('DEBUG');
+    try {
+      const handler = httpHandler({ body: Body }, async () => {
+        throw new Error('boom');
+      });
+      await handler(apiEvent({ method: 'POST', body: { name: 'SECRET-NAME-4111' } }), lambdaContext);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      logger.setLogLevel('SILENT');
+    }
+    const logged = writes.join('');
+    expect(logged).toContain('unhandled error');
+    expect(logged).not.toContain('SECRET-NAME-4111');
+  });
+});
+
+describe('Idempotency-Key', () => {
+  beforeEach(() => ddb.reset());
+
+  const post = (body: unknown, key = 'key-1') =>
+    apiEvent({ method: 'POST', path: '/v1/things', body, headers: { 'Idempotency-Key': key } });
+
+  it('claims the key, runs the effect once and stores the response', async () => {
+    ddb.on(PutCommand).resolves({});
+    const effect = vi.fn(async () => ({ id: 'thing-1' }));
+    const handler = httpHandler({ body: Body, status: 201 }, effect);
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(201);
+    expect(effect).toHaveBeenCalledTimes(1);
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
+    expect(puts[0]).toMatchObject({ state: 'in_progress' });
+    expect(puts[1]).toMatchObject({ state: 'completed', statusCode: 201, responseBody: '{"id":"thing-1"}' });
+  });
+
+  it('replays the first response for the same key and body, without a second effect', async () => {
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const { requestHash } = await import('../../../shared/http/request-hash.ts');
+    ddb.on(GetCommand).resolves({
+      Item: { state: 'completed', requestHash: requestHash('POST', '/v1/things', { name: 'a' }), statusCode: 201, responseBody: '{"id":"thing-1"}' },
+    });
+    const effect = vi.fn(async () => ({ id: 'thing-2' }));
+    const result = await httpHandler({ body: Body, status: 201 }, effect)(post({ name: 'a' }), lambdaContext);
+    expect(effect).not.toHaveBeenCalled();
+    expect(result.statusCode).toBe(201);
+    expect(result.body).toBe('{"id":"thing-1"}');
+  });
+
+  it('answers 422 idempotency_key_reused for the same key with a different body', async () => {
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: { state: 'completed', requestHash: 'other', statusCode: 201, responseBody: '{}' } });
+    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'b' }), lambdaContext);
+    expect(result.statusCode).toBe(422);
+    expect(parseBody(result).error.code).toBe('idempotency_key_reused');
+  });
+
+  it('answers 409 while the first request is still running', async () => {
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const { requestHash } = await import('../../../shared/http/request-hash.ts');
+    ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: requestHash('POST', '/v1/things', { name: 'a' }) } });
+    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
+  });
+
+  it('releases the key when the effect fails, so a retry runs again', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(DeleteCommand).resolves({});
+    const handler = httpHandler({ body: Body }, async () => {
+      throw new NotFoundError('user_not_found', 'No such user.');
+    });
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(404);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('rejects an over-long key with 400', async () => {
+    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'a' }, 'k'.repeat(256)), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.fields[0].path).toBe('Idempotency-Key');
+  });
+});
