@@ -13,6 +13,12 @@
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
+ * | card by id (checked against business)   | GetItem   | PK=CARD#<id>              SK=CARD                           |
+ * | card id by number (network routes)      | GetItem   | PK=PAN#<keyed hash of number> SK=PAN (unique: Put in tx)    |
+ * | cards of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#CARDS GSI1SK=<card id (uuid v7)>       |
+ * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
+ * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
+ * | audit trail of a card, newest first     | Query     | PK=CARD#<id>              SK begins_with AUDIT#<uuid v7>    |
  *
  * Ids are UUID v7, so a sort key made of an id sorts by creation time ("newest first" is
  * `ScanIndexForward: false`).
@@ -52,4 +58,16 @@ export const userKeys = {
 
 export const idempotencyKeys = {
   record: (businessId: string, key: string): ItemKey => ({ PK: `IDEMPOTENCY#${businessId}#${key}`, SK: 'IDEMPOTENCY' }),
+};
+
+export const cardKeys = {
+  card: (cardId: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: 'CARD' }),
+  /** The unique index of card numbers: the number only ever appears as its keyed hash. */
+  numberIndex: (numberHash: string): ItemKey => ({ PK: `PAN#${numberHash}`, SK: 'PAN' }),
+  businessListIndex: (businessId: string, cardId: string) => ({ GSI1PK: `BUSINESS#${businessId}#CARDS`, GSI1SK: cardId }),
+  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#CARDS`,
+  userListIndex: (userId: string, cardId: string) => ({ GSI2PK: `USER#${userId}#CARDS`, GSI2SK: cardId }),
+  userListPartition: (userId: string) => `USER#${userId}#CARDS`,
+  auditEvent: (cardId: string, eventId: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `AUDIT#${eventId}` }),
+  auditEventsPrefix: (cardId: string) => ({ PK: `CARD#${cardId}`, SKPrefix: 'AUDIT#' }),
 };
