@@ -50,6 +50,18 @@ export const routes: RouteRow[] = [
   { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEncrypt },
   { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
 
+  // Cards. Issuing seals the new card's secrets (encrypt, no decrypt); only the full-details route
+  // may decrypt them, and it writes an audit event first (readWrite).
+  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/cards/{id}', handler: 'cards/get-card', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', hmacKey: true, decrypt: true } },
+  { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: read },
+  { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: write },
+  { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: write },
+  { method: 'POST', path: '/v1/cards/{id}/terminate', handler: 'cards/terminate-card', credential: 'business', access: write },
+  { method: 'PUT', path: '/v1/cards/{id}/limits', handler: 'cards/update-card-limits', credential: 'business', access: write },
+
   // Business (B2B) balances
   { method: 'GET', path: '/v1/balances', handler: 'balances/list-business-balances', credential: 'business', access: read },
 ];

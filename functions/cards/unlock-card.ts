@@ -1,0 +1,7 @@
+import { CardPathParams } from '../../shared/domain/cards.ts';
+import { httpHandler } from '../../shared/http/handler.ts';
+import * as cards from '../../shared/services/cards.ts';
+
+export const handler = httpHandler({ params: CardPathParams }, ({ params, auth, idempotency }) =>
+  cards.unlockCard(auth, params.id, idempotency),
+);
