@@ -1,0 +1,87 @@
+/**
+ * The authorization decision, as pure rules. The checks run in this documented order and the
+ * first that fails is the decline reason:
+ *
+ *   1. card_terminated           the card is Terminated
+ *   2. card_locked               the card is Locked
+ *   3. card_expired              the card's expiry month has passed
+ *   4. user_suspended            (B2C) the cardholder is not Active
+ *   5. currency_not_supported    the merchant currency cannot be converted to the card currency
+ *   6. exceeds_transaction_limit the card-currency total is above the per-transaction limit
+ *   7. exceeds_daily_limit       \
+ *   8. exceeds_monthly_limit      } spent in the window + total would exceed the window's limit
+ *   9. exceeds_lifetime_limit    /
+ *  10. insufficient_balance      the available balance is below the total
+ *
+ * Checks 1-6 need only the card (and the merchant's currency) and are decided before any write.
+ * Checks 4 and 7-10 are enforced by the conditions of the single authorization transaction, so
+ * concurrency can never overspend; when that transaction is cancelled, the failed conditions are
+ * mapped back to reasons in the same order by `firstDeclineReason`.
+ */
+import type { CardLimits, CardStatus } from './cards.ts';
+import type { CardExpiry } from './card-number.ts';
+import type { WindowKind } from './spend-windows.ts';
+
+export const DECLINE_REASONS = [
+  'card_terminated',
+  'card_locked',
+  'card_expired',
+  'user_suspended',
+  'currency_not_supported',
+  'exceeds_transaction_limit',
+  'exceeds_daily_limit',
+  'exceeds_monthly_limit',
+  'exceeds_lifetime_limit',
+  'insufficient_balance',
+] as const;
+
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+
+export const WINDOW_DECLINE: Record<WindowKind, DeclineReason> = {
+  daily: 'exceeds_daily_limit',
+  monthly: 'exceeds_monthly_limit',
+  lifetime: 'exceeds_lifetime_limit',
+};
+
+/** The first reason of `reasons` in the documented order. */
+export function firstDeclineReason(reasons: Iterable<DeclineReason>): DeclineReason | undefined {
+  const present = new Set(reasons);
+  return DECLINE_REASONS.find((reason) => present.has(reason));
+}
+
+/** A card is valid through the last day of its expiry month (UTC, as printed on the card). */
+export function isExpired(expiry: CardExpiry, at: Date): boolean {
+  const year = at.getUTCFullYear();
+  const month = at.getUTCMonth() + 1;
+  const expiryYear = Number(expiry.year);
+  const expiryMonth = Number(expiry.month);
+  return year > expiryYear || (year === expiryYear && month > expiryMonth);
+}
+
+export interface PreCheckInput {
+  cardStatus: CardStatus;
+  expiry: CardExpiry;
+  at: Date;
+  /** Whether the merchant currency converts to the card currency. */
+  currencySupported: boolean;
+  /** The card-currency total (converted amount + FX fee), minor units. */
+  total: bigint;
+  limits: CardLimits;
+}
+
+/**
+ * Checks 1-3, 5 and 6, plus the windows that `total` alone would exceed even with nothing spent.
+ * Returns the decline reason, or undefined to go on to the transactional checks.
+ */
+export function preCheck(input: PreCheckInput): DeclineReason | undefined {
+  if (input.cardStatus === 'Terminated') return 'card_terminated';
+  if (input.cardStatus === 'Locked') return 'card_locked';
+  if (isExpired(input.expiry, input.at)) return 'card_expired';
+  if (!input.currencySupported) return 'currency_not_supported';
+  const { limits, total } = input;
+  if (limits.transaction > 0n && total > limits.transaction) return 'exceeds_transaction_limit';
+  if (limits.daily > 0n && total > limits.daily) return 'exceeds_daily_limit';
+  if (limits.monthly > 0n && total > limits.monthly) return 'exceeds_monthly_limit';
+  if (limits.lifetime > 0n && total > limits.lifetime) return 'exceeds_lifetime_limit';
+  return undefined;
+}

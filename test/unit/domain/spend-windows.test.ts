@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { NO_LIMITS } from '../../../shared/domain/cards.ts';
+import { exceededWindow, windowPeriods } from '../../../shared/domain/spend-windows.ts';
+
+describe('windowPeriods', () => {
+  it('uses the calendar day and month of the business timezone, not UTC', () => {
+    // 2025-03-31T20:00Z is already April 1st in Hong Kong (UTC+8).
+    expect(windowPeriods(new Date('2025-03-31T20:00:00Z'), 'Asia/Hong_Kong')).toEqual({
+      daily: '2025-04-01',
+      monthly: '2025-04',
+      lifetime: 'lifetime',
+    });
+    expect(windowPeriods(new Date('2025-03-31T20:00:00Z'), 'UTC')).toMatchObject({ daily: '2025-03-31', monthly: '2025-03' });
+  });
+
+  it('puts the instant before midnight and the instant after into different days', () => {
+    const tz = 'America/New_York';
+    expect(windowPeriods(new Date('2025-06-02T03:59:59.999Z'), tz).daily).toBe('2025-06-01');
+    expect(windowPeriods(new Date('2025-06-02T04:00:00.000Z'), tz).daily).toBe('2025-06-02');
+  });
+
+  it('rolls the month over at local midnight of the 1st in a negative-offset zone', () => {
+    expect(windowPeriods(new Date('2025-01-01T04:59:59Z'), 'America/New_York').monthly).toBe('2024-12');
+    expect(windowPeriods(new Date('2025-01-01T05:00:00Z'), 'America/New_York').monthly).toBe('2025-01');
+  });
+
+  it('handles leap days', () => {
+    expect(windowPeriods(new Date('2024-02-29T12:00:00Z'), 'UTC')).toMatchObject({ daily: '2024-02-29', monthly: '2024-02' });
+    expect(windowPeriods(new Date('2024-02-29T23:30:00Z'), 'Asia/Tokyo').daily).toBe('2024-03-01');
+  });
+
+  it('keeps a 23-hour and a 25-hour DST day each as one day', () => {
+    const tz = 'Europe/London';
+    // Spring forward 2025-03-30 (23 h), fall back 2025-10-26 (25 h).
+    expect(windowPeriods(new Date('2025-03-30T00:30:00Z'), tz).daily).toBe('2025-03-30');
+    expect(windowPeriods(new Date('2025-03-30T22:59:00Z'), tz).daily).toBe('2025-03-30');
+    expect(windowPeriods(new Date('2025-03-30T23:00:00Z'), tz).daily).toBe('2025-03-31');
+    expect(windowPeriods(new Date('2025-10-26T00:30:00Z'), tz).daily).toBe('2025-10-26');
+    expect(windowPeriods(new Date('2025-10-26T23:59:00Z'), tz).daily).toBe('2025-10-26');
+    expect(windowPeriods(new Date('2025-10-27T00:00:00Z'), tz).daily).toBe('2025-10-27');
+  });
+
+  it('handles half-hour and 45-minute offsets', () => {
+    expect(windowPeriods(new Date('2025-05-31T18:29:00Z'), 'Asia/Kolkata').daily).toBe('2025-05-31');
+    expect(windowPeriods(new Date('2025-05-31T18:30:00Z'), 'Asia/Kolkata').daily).toBe('2025-06-01');
+    expect(windowPeriods(new Date('2025-05-31T18:15:00Z'), 'Asia/Kathmandu').daily).toBe('2025-06-01');
+  });
+});
+
+describe('exceededWindow', () => {
+  const spent = { daily: 900n, monthly: 900n, lifetime: 900n };
+
+  it('finds nothing when every limit is off', () => {
+    expect(exceededWindow(NO_LIMITS, spent, 10n ** 12n)).toBeUndefined();
+  });
+
+  it('allows spending exactly up to the limit', () => {
+    expect(exceededWindow({ ...NO_LIMITS, daily: 1000n }, spent, 100n)).toBeUndefined();
+    expect(exceededWindow({ ...NO_LIMITS, daily: 1000n }, spent, 101n)).toBe('daily');
+  });
+
+  it('reports daily before monthly before lifetime', () => {
+    const limits = { ...NO_LIMITS, daily: 1000n, monthly: 1000n, lifetime: 1000n };
+    expect(exceededWindow(limits, spent, 101n)).toBe('daily');
+    expect(exceededWindow({ ...limits, daily: 0n }, spent, 101n)).toBe('monthly');
+    expect(exceededWindow({ ...limits, daily: 0n, monthly: 0n }, spent, 101n)).toBe('lifetime');
+  });
+});
