@@ -82,7 +82,11 @@ export interface QueueRow {
 
 export interface ConsumerRow {
   handler: string;
-  source: { kind: 'stream' } | { kind: 'queue'; queue: QueueName };
+  /**
+   * `stream`: the table's stream; `filter` lets only newly inserted items whose `attribute` begins
+   * with `beginsWith` (e.g. outbox events) invoke the consumer. `queue`: one of `queues`.
+   */
+  source: { kind: 'stream'; filter?: { attribute: string; beginsWith: string } } | { kind: 'queue'; queue: QueueName };
   batchSize: number;
   access: Access;
 }
