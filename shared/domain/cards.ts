@@ -272,25 +272,33 @@ export const CreateCardBody = z
     /** Where a physical card is sent; the same address shape as eKYC. */
     shipping: EkycAddressSchema.optional(),
   })
-  .superRefine((body, ctx) => {
-    if (body.mode === 'B2C' && !body.p_user_id) {
-      ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'is required for a B2C card' });
-    }
-    if (body.mode === 'B2B' && body.p_user_id) {
-      ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'must not be given for a B2B card' });
-    }
-    if (body.form === 'physical' && !body.shipping) {
-      ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'is required for a physical card' });
-    }
-    if (body.form === 'virtual' && body.shipping) {
-      ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'must not be given for a virtual card' });
-    }
-    for (const rule of LIMIT_RULES) {
-      const text = body.limits?.[rule];
-      const problem = text === undefined ? undefined : limitProblem(text, body.currency);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['limits', rule], message: problem });
-    }
-  });
+  // The cross-field rules run even when another field is already invalid (`when`), so a partner
+  // sees every problem of a request at once; hence the defensive reads of `body`.
+  .superRefine(
+    (body, ctx) => {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+      const userGiven = typeof body.p_user_id === 'string' && body.p_user_id !== '';
+      if (body.mode === 'B2C' && !userGiven) {
+        ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'is required for a B2C card' });
+      }
+      if (body.mode === 'B2B' && userGiven) {
+        ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'must not be given for a B2B card' });
+      }
+      if (body.form === 'physical' && body.shipping === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'is required for a physical card' });
+      }
+      if (body.form === 'virtual' && body.shipping !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'must not be given for a virtual card' });
+      }
+      if (!(CARD_CURRENCIES as readonly string[]).includes(body.currency)) return;
+      for (const rule of LIMIT_RULES) {
+        const text: unknown = body.limits?.[rule];
+        const problem = typeof text === 'string' ? limitProblem(text, body.currency) : undefined;
+        if (problem) ctx.addIssue({ code: 'custom', path: ['limits', rule], message: problem });
+      }
+    },
+    { when: () => true },
+  );
 export type CreateCardBody = z.output<typeof CreateCardBody>;
 
 /** `PUT /v1/cards/{id}/limits`: all four rules, as decimal strings ("0" turns a rule off). */
