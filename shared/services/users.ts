@@ -5,7 +5,7 @@
  * transfers can check a party's eKYC without decrypting anything.
  */
 import { openSecret, sealSecret, type EncryptionContext } from '../crypto/envelope.ts';
-import { keyedHash } from '../crypto/keyed-hash.ts';
+import { keyedHash, sameHash } from '../crypto/keyed-hash.ts';
 import { normalizedIdentity, type Ekyc, type EkycIdentity } from '../domain/ekyc.ts';
 import { isUuid, newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
@@ -102,6 +102,21 @@ export async function ekycFingerprints(identity: EkycIdentity): Promise<EkycFing
     keyedHash('ekyc', `id_number\0${normalized.id_number}`),
   ]);
   return { firstName, lastName, idNumber };
+}
+
+/**
+ * Whether a stated identity (a transfer party's names and id number) matches what `user`
+ * registered, after normalization; compared in constant time, without decrypting the eKYC.
+ */
+export async function ekycMatches(user: StoredUser, stated: EkycIdentity): Promise<boolean> {
+  const fingerprints = await ekycFingerprints(stated);
+  // Every comparison runs, so the time taken does not tell which field differed.
+  const matches = [
+    sameHash(fingerprints.firstName, user.ekycFingerprints.firstName),
+    sameHash(fingerprints.lastName, user.ekycFingerprints.lastName),
+    sameHash(fingerprints.idNumber, user.ekycFingerprints.idNumber),
+  ];
+  return matches.every(Boolean);
 }
 
 /** Decrypts a stored user's eKYC and builds the masked view. */

@@ -6,7 +6,7 @@ import { handler } from '../../../functions/users/create-user.ts';
 import { openSecret } from '../../../shared/crypto/envelope.ts';
 import { isUuid } from '../../../shared/domain/ids.ts';
 import { logger } from '../../../shared/logger.ts';
-import { ekycFingerprints } from '../../../shared/services/users.ts';
+import { ekycFingerprints, ekycMatches } from '../../../shared/services/users.ts';
 import { lambdaContext, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { createEvent, EKYC_SECRETS, FakeTable, parseBody, validCreateBody } from './support.ts';
 
@@ -97,6 +97,17 @@ describe('POST /v1/users', () => {
       expect(item.ekycFingerprints).toEqual(stated);
       const other = await ekycFingerprints({ first_name: 'Tai Man', last_name: 'Ng Chan', id_number: 'K98765433' });
       expect(other.idNumber).not.toBe(item.ekycFingerprints.idNumber);
+    });
+
+    it('matches a stated identity against the registered one without decrypting it', async () => {
+      ddb.on(PutCommand).resolves({});
+      await handler(createEvent(validCreateBody()), lambdaContext);
+      const item = ddb.commandCalls(PutCommand)[0]!.args[0].input.Item!;
+      const user = { ekycFingerprints: item.ekycFingerprints } as Parameters<typeof ekycMatches>[0];
+      expect(await ekycMatches(user, { first_name: 'tai  man', last_name: 'NG CHAN', id_number: ' K98765432' })).toBe(true);
+      expect(await ekycMatches(user, { first_name: 'Tai Man', last_name: 'Ng Chan', id_number: 'K98765431' })).toBe(false);
+      expect(await ekycMatches(user, { first_name: 'Tai', last_name: 'Ng Chan', id_number: 'K98765432' })).toBe(false);
+      expect(await ekycMatches(user, { first_name: 'Tai Man', last_name: 'Chan', id_number: 'K98765432' })).toBe(false);
     });
 
     it('fingerprints each field under its own label, so a first name never matches a last name', async () => {
