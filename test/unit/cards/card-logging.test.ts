@@ -1,0 +1,90 @@
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as createCard } from '../../../functions/cards/create-card.ts';
+import { handler as getCard } from '../../../functions/cards/get-card.ts';
+import { handler as revealCard } from '../../../functions/cards/get-card-full-details.ts';
+import { handler as listCards } from '../../../functions/cards/list-cards.ts';
+import { handler as lockCard } from '../../../functions/cards/lock-card.ts';
+import { handler as updateLimits } from '../../../functions/cards/update-card-limits.ts';
+import { logger } from '../../../shared/logger.ts';
+import { lambdaContext, parseBody } from '../../support/events.ts';
+import { cardEvent, createCardEvent, FakeTable, listCardsEvent } from './support.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+/** Everything written to stdout and stderr (where the Powertools logger writes) while it runs, at DEBUG. */
+const captured: string[] = [];
+beforeEach(() => {
+  captured.length = 0;
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  logger.setLogLevel('DEBUG');
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  logger.setLogLevel('SILENT');
+});
+
+/** Card secrets as they could appear in a log line: whole, as the middle digits, or as an expiry. */
+function secretForms(full: { card_number: string; cvv: string; expiry_month: string; expiry_year: string }) {
+  return [
+    full.card_number,
+    full.card_number.slice(6, 12),
+    `"${full.cvv}"`,
+    `:${full.cvv}`,
+    `${full.expiry_month}/${full.expiry_year}`,
+    `${full.expiry_month}/${full.expiry_year.slice(2)}`,
+    `"${full.expiry_year}"`,
+  ];
+}
+
+/** Proves the capture works: one structured line per request, with its status. */
+function requireLogged(logs: string) {
+  expect(logs).toMatch(/"message":"request"/);
+  expect(logs).toMatch(/"statusCode":200/);
+}
+
+describe('logs of the cards routes', () => {
+  it('hold the requests (so this test can see them) but never a card number, CVV or expiry', async () => {
+    const table = new FakeTable(ddb);
+    const card = parseBody(await createCard(createCardEvent({ mode: 'B2B' }), lambdaContext));
+    const full = parseBody(await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext));
+    await getCard(cardEvent('GET', card.id), lambdaContext);
+    await listCards(listCardsEvent(), lambdaContext);
+    await lockCard(cardEvent('POST', card.id, '/lock'), lambdaContext);
+    await updateLimits(cardEvent('PUT', card.id, '/limits', { body: { transaction: '1', daily: '2', monthly: '3', lifetime: '4' } }), lambdaContext);
+    await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
+    expect(table.all().length).toBeGreaterThan(0);
+
+    const logs = captured.join('');
+    requireLogged(logs);
+    for (const secret of secretForms(full)) expect(logs, secret).not.toContain(secret);
+    expect(logs).not.toMatch(/\d{13,19}/);
+  });
+
+  it('hold no card secret when a request fails after the secrets were generated or decrypted', async () => {
+    const table = new FakeTable(ddb);
+    const card = parseBody(await createCard(createCardEvent({ mode: 'B2B' }), lambdaContext));
+    const full = parseBody(await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext));
+    captured.length = 0;
+
+    ddb.on(TransactWriteCommand).rejects(new Error('Internal server error'));
+    const failedCreate = await createCard(createCardEvent({ mode: 'B2B' }), lambdaContext);
+    expect(failedCreate.statusCode).toBe(500);
+    ddb.on(PutCommand).rejects(new Error('Internal server error'));
+    const failedReveal = await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
+    expect(failedReveal.statusCode).toBe(500);
+    expect(table.all().length).toBeGreaterThan(0);
+
+    const logs = captured.join('');
+    expect(logs).toContain('unhandled error');
+    // The failed create's own number was never returned; no digit run the length of a card number appears at all.
+    expect(logs).not.toMatch(/\d{13,19}/);
+    for (const secret of secretForms(full)) expect(logs, secret).not.toContain(secret);
+  });
+});
