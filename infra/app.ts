@@ -1,0 +1,31 @@
+/**
+ * The CDK app: one stack per stage, chosen with `-c stage=sandbox|production` (cdk.json defaults
+ * to sandbox). Offline-safe: no lookups, no Docker (esbuild bundles locally).
+ *
+ *   npx cdk synth                        # sandbox
+ *   npx cdk synth -c stage=production
+ *   npx cdk deploy -c stage=production
+ *
+ * Optional context: `-c cardBin=35xxxx` (issuing BIN), `-c bundling=fast` (no minify/source maps,
+ * quicker local synths), `-c nag=false` (skip the cdk-nag rule packs).
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { CardPlatformStack } from './card-platform-stack.ts';
+import { parseStage, stackName, stageConfig } from './stage-config.ts';
+
+const app = new App();
+const stage = parseStage(app.node.tryGetContext('stage'));
+const config = stageConfig(stage, { cardBin: app.node.tryGetContext('cardBin') });
+const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
+
+new CardPlatformStack(app, stackName(stage), { stackName: stackName(stage), config, bundling });
+
+if (String(app.node.tryGetContext('nag') ?? 'true') !== 'false') {
+  // cdk-nag 3 runs as CDK policy-validation plugins: an unacknowledged error fails the synth.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true }),
+    new ServerlessChecks(app, { verbose: true }),
+    new PCIDSS321Checks(app, { verbose: true }),
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * The whole platform on one stage, built from the tables of functions/routes.ts: one function and
+ * one API method per route row, one function and event source per consumer row, one queue (and
+ * DLQ) per queue row. Adding an endpoint is a row, not a change here.
+ *
+ * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
+ */
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import * as routeTable from '../functions/routes.ts';
+import type { ConsumerRow, QueueRow, RouteRow } from '../functions/routes.ts';
+import { grantAccess, type PlatformResources } from './constructs/access.ts';
+import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
+import type { FunctionFactory } from './constructs/function-factory.ts';
+import { pascal } from './constructs/naming.ts';
+import { PlatformApi } from './constructs/platform-api.ts';
+import { type BundlingMode, PlatformFunction } from './constructs/platform-function.ts';
+import { PlatformKeys } from './constructs/platform-keys.ts';
+import { PlatformTable } from './constructs/platform-table.ts';
+import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
+import { ApiWebAcl } from './constructs/web-acl.ts';
+import { applyNagSuppressions } from './nag-suppressions.ts';
+import { parameterNames, type StageConfig } from './stage-config.ts';
+
+/** The rows the stack is built from; tests may substitute some to exercise generic wiring. */
+export interface PlatformTables {
+  routes: readonly RouteRow[];
+  authorizers: typeof routeTable.authorizers;
+  queues: readonly QueueRow[];
+  consumers: readonly ConsumerRow[];
+}
+
+export interface CardPlatformStackProps extends StackProps {
+  config: StageConfig;
+  /** `release` (default) ships minified bundles with source maps; `fast` is for template tests. */
+  bundling?: BundlingMode;
+  /** Defaults to functions/routes.ts, with the routes of `config.stage`. */
+  tables?: Partial<PlatformTables>;
+}
+
+export class CardPlatformStack extends Stack {
+  readonly config: StageConfig;
+  readonly keys: PlatformKeys;
+  readonly data: PlatformTable;
+  readonly queues: PlatformQueues;
+  readonly http: PlatformApi;
+  readonly consumerFunctions = new Map<ConsumerRow, PlatformFunction>();
+
+  constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
+    super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
+    const config = (this.config = props.config);
+    const tables: PlatformTables = {
+      routes: routeTable.routesForStage(config.stage),
+      authorizers: routeTable.authorizers,
+      queues: routeTable.queues,
+      consumers: routeTable.consumers,
+      ...props.tables,
+    };
+    Tags.of(this).add('service', 'card-platform');
+    Tags.of(this).add('stage', config.stage);
+
+    this.keys = new PlatformKeys(this, 'Keys', { config });
+    this.data = new PlatformTable(this, 'Data', { config, encryptionKey: this.keys.dataKey });
+    this.queues = new PlatformQueues(this, 'Queues', { config, rows: tables.queues });
+
+    const resources: PlatformResources = {
+      table: this.data.table,
+      indexArns: this.data.indexArns,
+      dataKey: this.keys.dataKey,
+      hmacSecret: this.keys.hmacSecret,
+      queues: this.queues.queues(),
+    };
+    // What shared/config.ts reads at cold start; queue URLs are added per row by grantAccess.
+    const environment = {
+      STAGE: config.stage,
+      TABLE_NAME: this.data.table.tableName,
+      KEY_SOURCE: 'kms',
+      KMS_KEY_ARN: this.keys.dataKey.keyArn,
+      HMAC_SECRET_ARN: this.keys.hmacSecret.secretArn,
+      CARD_BIN: config.cardBin,
+    };
+    const makeFunction: FunctionFactory = (scope, spec) => {
+      const fn = new PlatformFunction(scope, pascal(spec.handlerModule), {
+        handlerModule: spec.handlerModule,
+        description: spec.description,
+        timeout: spec.timeout,
+        config,
+        logsKey: this.keys.logsKey,
+        environment,
+        bundling: props.bundling ?? 'release',
+      });
+      grantAccess(fn, spec.access, resources);
+      return fn;
+    };
+
+    this.http = new PlatformApi(this, 'Http', {
+      config,
+      logsKey: this.keys.logsKey,
+      routes: tables.routes,
+      authorizers: tables.authorizers,
+      makeFunction,
+    });
+    new ApiWebAcl(this, 'Firewall', { config, stage: this.http.api.deploymentStage, logsKey: this.keys.logsKey });
+
+    const streamDeadLetterQueue = tables.consumers.some((row) => row.source.kind === 'stream')
+      ? deadLetterQueue(this, 'StreamDeadLetterQueue', config)
+      : undefined;
+    for (const row of tables.consumers) {
+      const source = row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`;
+      const fn = makeFunction(this, {
+        handlerModule: row.handler,
+        description: `Consumer of ${source}`,
+        timeout: consumerTimeout(row, tables.queues),
+        access: row.access,
+      });
+      attachEventSource(this, fn, row, { table: this.data.table, streamDeadLetterQueue, queues: resources.queues });
+      this.consumerFunctions.set(row, fn);
+    }
+
+    // Where the admin CLI finds this stage (names documented in stage-config.ts).
+    const names = parameterNames(config.stage);
+    const parameters: [string, string, string][] = [
+      ['TableNameParameter', names.tableName, this.data.table.tableName],
+      ['KmsKeyArnParameter', names.kmsKeyArn, this.keys.dataKey.keyArn],
+      ['HmacSecretArnParameter', names.hmacSecretArn, this.keys.hmacSecret.secretArn],
+      ['ApiUrlParameter', names.apiUrl, this.http.url],
+    ];
+    for (const [name, pair] of this.queues.byName) {
+      parameters.push([`${pascal(name)}QueueUrlParameter`, names.queueUrl(name), pair.queue.queueUrl]);
+      parameters.push([`${pascal(name)}DeadLetterQueueUrlParameter`, names.queueDlqUrl(name), pair.deadLetterQueue.queueUrl]);
+    }
+    if (streamDeadLetterQueue) parameters.push(['StreamDeadLetterQueueUrlParameter', names.streamDlqUrl, streamDeadLetterQueue.queueUrl]);
+    for (const [id, parameterName, stringValue] of parameters) {
+      new ssm.StringParameter(this, id, { parameterName, stringValue, description: `Card platform (${config.stage})` });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.http.url });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'Stage', { value: config.stage });
+
+    applyNagSuppressions(this);
+  }
+}

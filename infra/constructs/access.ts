@@ -1,0 +1,102 @@
+/**
+ * Least privilege from a route row's `access` (functions/routes.ts): each function's role gets
+ * exactly the table, key, secret and queue permissions its row names, as explicit action lists
+ * (no `dynamodb:*`, no `kms:GenerateDataKey*`), and the environment variables that go with them.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Access, QueueName } from '../../functions/routes.ts';
+
+/** Reads a request path may do: single items, batches of known keys, and queries. Never Scan. */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+/** Writes, including the condition checks and puts of TransactWriteItems. */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/**
+ * The table is encrypted with the customer-managed key, so DynamoDB uses that key on its callers'
+ * behalf. The `kms:ViaService` condition keeps it that way: these statements never let a function
+ * call KMS directly (direct envelope decryption is a separate, per-row grant).
+ */
+const TABLE_KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
+const TABLE_KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+
+/** Environment variable that tells a function where each queue it sends to is. */
+export const QUEUE_URL_VARIABLE: Record<QueueName, string> = {
+  otp: 'OTP_QUEUE_URL',
+  events: 'EVENTS_QUEUE_URL',
+};
+
+export interface PlatformResources {
+  table: dynamodb.ITable;
+  indexArns: string[];
+  dataKey: kms.IKey;
+  hmacSecret: secretsmanager.ISecret;
+  queues: ReadonlyMap<QueueName, sqs.IQueue>;
+}
+
+/** A function that can take grants and environment variables. */
+export interface AccessTarget extends iam.IGrantable {
+  addEnvironment(name: string, value: string): unknown;
+}
+
+export function grantAccess(target: AccessTarget, access: Access, resources: PlatformResources): void {
+  const principal = target.grantPrincipal;
+  const { table, dataKey } = resources;
+  const tableResources = [table.tableArn, ...resources.indexArns];
+  const region = Stack.of(table).region;
+  const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } };
+
+  const writes = access.table === 'readWrite';
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: writes ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS,
+      resources: tableResources,
+    }),
+  );
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: writes ? [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS] : TABLE_KEY_READ_ACTIONS,
+      resources: [dataKey.keyArn],
+      conditions: viaDynamoDb,
+    }),
+  );
+
+  // The AWS Encryption SDK's KMS keyring: a data key per message on encrypt, unwrap on decrypt.
+  const envelopeActions = [...(access.encrypt ? ['kms:GenerateDataKey'] : []), ...(access.decrypt ? ['kms:Decrypt'] : [])];
+  if (envelopeActions.length > 0) {
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: envelopeActions, resources: [dataKey.keyArn] }));
+  }
+
+  if (access.hmacKey) {
+    // The secret is encrypted with the data key: Secrets Manager decrypts it on the caller's
+    // behalf, so the caller may use the key through Secrets Manager only. (Written out rather than
+    // `secret.grantRead()`, which adds one key-policy statement per function instead.)
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.hmacSecret.secretArn] }),
+    );
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [dataKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }),
+    );
+  }
+
+  for (const queueName of access.sendTo ?? []) {
+    const queue = resources.queues.get(queueName);
+    if (!queue) throw new Error(`A row sends to queue "${queueName}", which is not in the queues table of functions/routes.ts`);
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    target.addEnvironment(QUEUE_URL_VARIABLE[queueName], queue.queueUrl);
+  }
+}

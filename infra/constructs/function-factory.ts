@@ -1,0 +1,19 @@
+import type { Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Access } from '../../functions/routes.ts';
+import type { PlatformFunction } from './platform-function.ts';
+
+/** What a table row says about its function. */
+export interface FunctionSpec {
+  /** The module under `functions/` (no `.ts`), e.g. `users/create-user`. */
+  handlerModule: string;
+  description: string;
+  timeout: Duration;
+  access: Access;
+}
+
+/**
+ * Builds a function for a row with the stack's shared settings (environment, bundling, logs key)
+ * and grants it exactly the row's access. Constructs that own rows (API, consumers) call it.
+ */
+export type FunctionFactory = (scope: Construct, spec: FunctionSpec) => PlatformFunction;

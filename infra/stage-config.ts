@@ -1,0 +1,101 @@
+/**
+ * Per-stage settings of the AWS deployment. The stage is chosen with `cdk synth|deploy -c stage=...`
+ * and nothing else differs between stages unless it is written down here.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const STAGES = ['sandbox', 'production'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface StageConfig {
+  stage: Stage;
+  /** The issuing BIN the platform generates card numbers under (a 6-digit JCB IIN, 3528-3589). */
+  cardBin: string;
+  /**
+   * Production keeps its data, keys and secrets when the stack (or a resource) is deleted, and the
+   * table has deletion protection: losing the KMS key or the HMAC key makes every stored PAN and
+   * every keyed-hash index unreadable. A sandbox is disposable.
+   */
+  retainData: boolean;
+  /**
+   * PCI DSS 10.7: keep audit trail history for at least a year. Log groups carry request logs, so
+   * production keeps them a year; a sandbox keeps a month.
+   */
+  logRetention: RetentionDays;
+  /** Default throttling of every API method (requests per second and burst), per stage. */
+  apiThrottle: { rateLimit: number; burstLimit: number };
+}
+
+const STAGE_CONFIGS: Record<Stage, StageConfig> = {
+  sandbox: {
+    stage: 'sandbox',
+    cardBin: '356772',
+    retainData: false,
+    logRetention: RetentionDays.ONE_MONTH,
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  },
+  production: {
+    stage: 'production',
+    cardBin: '356772',
+    retainData: true,
+    logRetention: RetentionDays.ONE_YEAR,
+    apiThrottle: { rateLimit: 500, burstLimit: 1000 },
+  },
+};
+
+const JCB_BIN = /^35(2[89]|[3-8]\d)\d{2}$/;
+
+/**
+ * Reads the stage from the `stage` context value and refuses anything but a known stage, so a typo
+ * (`-c stage=prod`) fails the synth instead of deploying a stack nobody asked for.
+ */
+export function parseStage(value: unknown): Stage {
+  if (typeof value === 'string' && (STAGES as readonly string[]).includes(value)) return value as Stage;
+  throw new Error(
+    `Unknown stage ${JSON.stringify(value)}: pass -c stage=sandbox or -c stage=production (cdk.json defaults to sandbox).`,
+  );
+}
+
+/** The settings of a stage, with an optional card BIN override (`-c cardBin=...`). */
+export function stageConfig(stage: Stage, overrides: { cardBin?: unknown } = {}): StageConfig {
+  const config = STAGE_CONFIGS[stage];
+  if (overrides.cardBin === undefined) return config;
+  if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
+    throw new Error(`cardBin ${JSON.stringify(overrides.cardBin)} is not a 6-digit JCB BIN (3528-3589).`);
+  }
+  return { ...config, cardBin: overrides.cardBin };
+}
+
+export function removalPolicyOf(config: StageConfig): RemovalPolicy {
+  return config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+/** The CloudFormation stack name of a stage. */
+export function stackName(stage: Stage): string {
+  return `CardPlatform-${stage}`;
+}
+
+/**
+ * SSM parameters a deployed stage publishes so the admin CLI (`npm run admin -- --stage <stage>`)
+ * can find it without knowing CloudFormation outputs or generated names:
+ *
+ * - `/card-platform/<stage>/table-name`        the DynamoDB table
+ * - `/card-platform/<stage>/kms-key-arn`       the envelope-encryption CMK
+ * - `/card-platform/<stage>/hmac-secret-arn`   the Secrets Manager secret holding the HMAC key
+ * - `/card-platform/<stage>/api-url`           the API's base URL (ends with `/`)
+ * - `/card-platform/<stage>/queues/<name>/url` and `/queues/<name>/dlq-url` for each queue
+ * - `/card-platform/<stage>/stream-dlq-url`    failures of the table-stream consumers
+ */
+export function parameterNames(stage: Stage) {
+  const prefix = `/card-platform/${stage}`;
+  return {
+    tableName: `${prefix}/table-name`,
+    kmsKeyArn: `${prefix}/kms-key-arn`,
+    hmacSecretArn: `${prefix}/hmac-secret-arn`,
+    apiUrl: `${prefix}/api-url`,
+    streamDlqUrl: `${prefix}/stream-dlq-url`,
+    queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,
+    queueDlqUrl: (queue: string) => `${prefix}/queues/${queue}/dlq-url`,
+  };
+}
