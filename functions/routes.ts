@@ -55,7 +55,7 @@ export const routes: RouteRow[] = [
   { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
   { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: read },
   { method: 'GET', path: '/v1/cards/{id}', handler: 'cards/get-card', credential: 'business', access: read },
-  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', hmacKey: true, decrypt: true } },
+  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', decrypt: true } },
   { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: read },
   { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: write },
   { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: write },
