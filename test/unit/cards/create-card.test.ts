@@ -95,9 +95,9 @@ describe('POST /v1/cards', () => {
       expect(isJcbCardNumber(full.card_number)).toBe(true);
       expect(full.card_number.startsWith('356772')).toBe(true);
       expect(`${full.card_number.slice(0, 6)}******${full.card_number.slice(-4)}`).toBe(card.card_num);
-      const now = new Date();
-      expect(full.expiry_month).toBe(String(now.getUTCMonth() + 1).padStart(2, '0'));
-      expect(full.expiry_year).toBe(String(now.getUTCFullYear() + 5));
+      const issuedAt = new Date(card.p_created_at);
+      expect(full.expiry_month).toBe(String(issuedAt.getUTCMonth() + 1).padStart(2, '0'));
+      expect(full.expiry_year).toBe(String(issuedAt.getUTCFullYear() + 5));
       expect(full.cvv).toMatch(/^\d{3}$/);
     });
 
