@@ -1,0 +1,63 @@
+/**
+ * `npm start`: the local stack in the foreground until Ctrl-C.
+ *
+ *   npm start                      data persists under .local/
+ *   npm start -- --in-memory       keeps nothing
+ *   PORT=4000 WEBHOOK_URL=http://localhost:9000/hooks npm start
+ */
+import { parseArgs } from 'node:util';
+import { JavaUnavailableError } from './dynamodb-local.ts';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+
+const { values } = parseArgs({ options: { 'in-memory': { type: 'boolean', default: false } } });
+const inMemory = values['in-memory'] === true;
+const port = process.env.PORT ? Number(process.env.PORT) : 3000;
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number, not "${process.env.PORT}"`);
+
+const starting = startLocalStack({ inMemory, port, webhookUrl: process.env.WEBHOOK_URL || undefined });
+let stopping = false;
+
+/** Ctrl-C (even during start) stops everything, DynamoDB Local's JVM included, then exits. */
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping the local stack...\n`);
+  const stack = await starting.catch(() => undefined);
+  await stack?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGHUP', () => void shutdown('SIGHUP'));
+
+let stack: LocalStack;
+try {
+  stack = await starting;
+} catch (error) {
+  fail(error instanceof JavaUnavailableError ? error.message : `The local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
+}
+if (stopping) await new Promise(() => {});
+
+const c = stack.credentials;
+process.stdout.write(
+  [
+    '',
+    `Local stack ready (sandbox${inMemory ? ', in memory: nothing is kept' : `, data in ${stack.dataDir}`})`,
+    `  api_base        ${c.api_base}`,
+    `  business_id     ${c.business_id}`,
+    `  api_key         ${c.api_key}`,
+    `  webhook_secret  ${c.webhook_secret}`,
+    `  network_key     ${c.network_key}`,
+    ...(inMemory ? [] : [`  (also in ${stack.dataDir}/credentials.json)`]),
+    '',
+    `  curl -H "Authorization: Bearer ${c.api_key}" ${c.api_base}/v1/balances`,
+    '',
+    'Ctrl-C to stop.',
+    '',
+  ].join('\n'),
+);
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
