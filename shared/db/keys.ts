@@ -19,6 +19,14 @@
  * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
  * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
  * | audit trail of a card, newest first     | Query     | PK=CARD#<id>              SK begins_with AUDIT#<uuid v7>    |
+ * | spend counter of a card's window        | Update tx | PK=CARD#<id>              SK=SPEND#<kind>#<period>          |
+ * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
+ * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
+ * |   optionally between two times          |           |   (`status` filter: FilterExpression)                       |
+ * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
+ * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
+ * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
+ * | top-up by id                            | Put in tx | PK=TOPUP#<id>             SK=TOPUP                          |
  *
  * Ids are UUID v7, so a sort key made of an id sorts by creation time ("newest first" is
  * `ScanIndexForward: false`).
@@ -70,4 +78,31 @@ export const cardKeys = {
   userListPartition: (userId: string) => `USER#${userId}#CARDS`,
   auditEvent: (cardId: string, eventId: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `AUDIT#${eventId}` }),
   auditEventsPrefix: (cardId: string) => ({ PK: `CARD#${cardId}`, SKPrefix: 'AUDIT#' }),
+};
+
+export const spendWindowKeys = {
+  counter: (cardId: string, kind: string, period: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `SPEND#${kind}#${period}` }),
+};
+
+export const transactionKeys = {
+  transaction: (transactionId: string): ItemKey => ({ PK: `TXN#${transactionId}`, SK: 'TXN' }),
+  cardListIndex: (cardId: string, createdAt: string, transactionId: string) => ({
+    GSI1PK: `CARD#${cardId}#TXNS`,
+    GSI1SK: `${createdAt}#${transactionId}`,
+  }),
+  cardListPartition: (cardId: string) => `CARD#${cardId}#TXNS`,
+};
+
+export const postingKeys = {
+  posting: (postingId: string): ItemKey => ({ PK: `POSTING#${postingId}`, SK: 'POSTING' }),
+};
+
+export const eventKeys = {
+  event: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
+  businessListIndex: (businessId: string, eventId: string) => ({ GSI1PK: `BUSINESS#${businessId}#EVENTS`, GSI1SK: eventId }),
+  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#EVENTS`,
+};
+
+export const topupKeys = {
+  topup: (topupId: string): ItemKey => ({ PK: `TOPUP#${topupId}`, SK: 'TOPUP' }),
 };
