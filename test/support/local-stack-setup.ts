@@ -1,0 +1,23 @@
+/**
+ * Vitest global setup of the integration project: one in-memory local stack for the whole run, on
+ * ports the OS picks (so it never collides with a developer's `npm start`), torn down at the end.
+ * Workers reach it through test/support/stack.ts.
+ */
+import type { TestProject } from 'vitest/node';
+import { startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStackContext } from './stack.ts';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stack = await startLocalStack({ inMemory: true, port: 0, quiet: true });
+  const context: LocalStackContext = {
+    apiBase: stack.apiBase,
+    businessId: stack.credentials.business_id,
+    apiKey: stack.credentials.api_key,
+    webhookSecret: stack.credentials.webhook_secret,
+    networkKey: stack.credentials.network_key,
+    env: stack.env,
+    queues: stack.queues,
+  };
+  project.provide('localStack', context);
+  return () => stack.stop();
+}

@@ -1,0 +1,146 @@
+/**
+ * What integration tests get from the local stack that the global setup
+ * (test/support/local-stack-setup.ts) started for the run:
+ *
+ * - `localStack()`: the sandbox business's credentials and the API's base URL;
+ * - `api(key)`: a small HTTP client that calls the API the way a partner does;
+ * - `createBusiness(name)`: another business, for "another business's resource is a 404" tests;
+ * - `useStackEnvironment()` / `scanAllItems()`: direct access to the stack's table, for tests that
+ *   check what is stored (e.g. nothing secret in the clear).
+ *
+ * Nothing here is reachable through the API: extra businesses are created the way the operator's
+ * admin command creates them, by calling the businesses service against the stack's table.
+ */
+import { inject } from 'vitest';
+import { resetConfigForTests } from '../../shared/config.ts';
+import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
+import { resetDbForTests } from '../../shared/db/client.ts';
+
+/** What the global setup provides to every test worker. */
+export interface LocalStackContext {
+  apiBase: string;
+  businessId: string;
+  apiKey: string;
+  webhookSecret: string;
+  networkKey: string;
+  /** The environment the stack's handlers run with (table, key file, emulator endpoints, queue URLs). */
+  env: Record<string, string>;
+  /** Queue URLs and ARNs by queue name, each with its DLQ. */
+  queues: Record<string, { url: string; arn: string; dlqUrl: string; dlqArn: string }>;
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    localStack: LocalStackContext;
+  }
+}
+
+export interface SandboxBusiness {
+  apiBase: string;
+  businessId: string;
+  apiKey: string;
+  webhookSecret: string;
+  networkKey: string;
+}
+
+/** The sandbox business the stack created at start, and where its API is. */
+export function localStack(): SandboxBusiness {
+  const { apiBase, businessId, apiKey, webhookSecret, networkKey } = context();
+  return { apiBase, businessId, apiKey, webhookSecret, networkKey };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body, or null when the response has none (or is not JSON). */
+  // Tests read arbitrary response shapes; typing each would only restate the assertions.
+  body: any;
+  text: string;
+}
+
+export interface ApiClient {
+  get(path: string, headers?: Record<string, string>): Promise<ApiResponse>;
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  put(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  patch(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  delete(path: string, headers?: Record<string, string>): Promise<ApiResponse>;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+/**
+ * A client sending `Authorization: Bearer <key>` (none when `key` is undefined). A body that is a
+ * string is sent as is (e.g. to send malformed JSON); anything else is sent as JSON.
+ */
+export function api(key?: string): ApiClient {
+  const base = context().apiBase;
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const sent: Record<string, string> = { ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      sent['content-type'] = 'application/json';
+    }
+    const response = await fetch(`${base}${path}`, { method, headers: { ...sent, ...headers }, body: payload });
+    const text = await response.text();
+    let parsed: unknown = null;
+    if (text && response.headers.get('content-type')?.includes('json')) parsed = JSON.parse(text);
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+  return {
+    get: (path, headers) => request('GET', path, undefined, headers),
+    post: (path, body, headers) => request('POST', path, body, headers),
+    put: (path, body, headers) => request('PUT', path, body, headers),
+    patch: (path, body, headers) => request('PATCH', path, body, headers),
+    delete: (path, headers) => request('DELETE', path, undefined, headers),
+    request,
+  };
+}
+
+/** A second (third, ...) business on the running stack, created as the operator would. */
+export async function createBusiness(name: string): Promise<{ business_id: string; api_key: string; webhook_secret: string }> {
+  useStackEnvironment();
+  const businesses = await import('../../shared/services/businesses.ts');
+  return businesses.createBusiness({ name });
+}
+
+/**
+ * Points this worker's AWS SDK clients and shared modules at the stack's emulators, table and key
+ * file. Call it before importing anything that reads configuration.
+ */
+export function useStackEnvironment(): void {
+  const { env } = context();
+  if (process.env.TABLE_NAME === env.TABLE_NAME && process.env.AWS_ENDPOINT_URL_DYNAMODB === env.AWS_ENDPOINT_URL_DYNAMODB) return;
+  Object.assign(process.env, env);
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  resetConfigForTests();
+  resetDbForTests();
+  resetKeyMaterialForTests();
+}
+
+/** Every item of the stack's table (a Scan: for tests only, never on a request path). */
+export async function scanAllItems(): Promise<Record<string, unknown>[]> {
+  useStackEnvironment();
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBDocumentClient, ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { unmarshallOptions: { wrapNumbers: true } });
+  const items: Record<string, unknown>[] = [];
+  try {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: context().env.TABLE_NAME, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } finally {
+    client.destroy();
+  }
+  return items;
+}
+
+function context(): LocalStackContext {
+  const provided = inject('localStack');
+  if (!provided) throw new Error('No local stack: run integration tests through the "integration" vitest project (its global setup starts the stack)');
+  return provided;
+}
