@@ -64,6 +64,21 @@ export const routes: RouteRow[] = [
 
   // Business (B2B) balances
   { method: 'GET', path: '/v1/balances', handler: 'balances/list-business-balances', credential: 'business', access: read },
+
+  // Card transactions
+  { method: 'GET', path: '/v1/cards/{id}/transactions', handler: 'transactions/list-card-transactions', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/transactions/{id}', handler: 'transactions/get-transaction', credential: 'business', access: read },
+
+  // Sandbox simulator: the network's flows, addressed by card id, with the business key
+  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: write },
+
+  // Card network (processor gateway), addressed by card number, with the network credential
+  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: write },
+  { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: write },
+  { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: write },
 ];
 
 /** The authorizers, one per credential kind. They read the table and the HMAC key only. */

@@ -20,6 +20,10 @@ const ConfigSchema = z.object({
   HMAC_SECRET_ARN: z.string().optional(),
   LOCAL_KEY_FILE: z.string().optional(),
   CARD_BIN: z.string().regex(/^35(2[89]|[3-8]\d)\d{2}$/, 'must be a 6-digit JCB BIN (3528-3589)').default('356772'),
+  /** JSON object: value of one unit of each card currency in USD, as decimal strings (sandbox defaults when unset). */
+  FX_USD_VALUES: z.string().optional(),
+  /** FX fee in basis points of the converted amount. */
+  FX_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(100n),
   OTP_QUEUE_URL: z.string().optional(),
   EVENTS_QUEUE_URL: z.string().optional(),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),

@@ -86,9 +86,11 @@ function buildHandler(
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];
-    if (event.httpMethod === 'POST' && idempotencyKey !== undefined && auth.kind === 'business') {
+    if (event.httpMethod === 'POST' && idempotencyKey !== undefined) {
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
-      const claim = await claimIdempotencyKey(auth.businessId, idempotencyKey, requestHash(event.httpMethod, event.path, body));
+      // Keys are scoped to their caller: a business, or the network credential.
+      const keyOwner = auth.kind === 'business' ? auth.businessId : `network:${auth.principal}`;
+      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, requestHash(event.httpMethod, event.path, body));
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
       }

@@ -1,0 +1,342 @@
+/**
+ * Card transactions and the single transactions that decide them.
+ *
+ * An approval is ONE `TransactWriteItems` (ARCHITECTURE.md), its items in the order of the decline
+ * reasons they can raise so a cancellation maps back to the documented first reason:
+ *
+ *   [user check (B2C)] [daily] [monthly] [lifetime] [balance hold] [card check]
+ *   [transaction put] [ledger posting] [outbox event] [idempotency completion]
+ *
+ * - each spend counter is incremented on every approval; when its limit is on, the increment is
+ *   conditional on `spent <= limit - total`, so concurrent approvals can never pass a limit;
+ * - the balance moves to a hold only if `available >= total`;
+ * - the card check pins the card version that was read (status and limits unchanged);
+ * - the transaction put is conditional on a new id (the network's id makes it idempotent).
+ */
+import type { CancellationReason } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domain/authorization.ts';
+import type { CardLimits } from '../domain/cards.ts';
+import type { BalanceOwner, Posting } from '../domain/ledger.ts';
+import { WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
+import { TRANSACTION_STATUSES, type CardTransaction, type TransactionStatus } from '../domain/transactions.ts';
+import { CARD_CURRENCIES } from '../domain/money.ts';
+import type { PageKey } from '../http/cursor.ts';
+import { bigintAttr, db, intAttr, tableName } from './client.ts';
+import { idempotencyInProgress } from './idempotency-repository.ts';
+import { cardKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
+import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
+import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { transactWrite, type TransactItem } from './transact.ts';
+
+/** Old day and month counters expire; a reversal that arrives later recreates a harmless one. */
+const WINDOW_TTL_SECONDS: Record<WindowKind, number | undefined> = { daily: 3 * 86_400, monthly: 62 * 86_400, lifetime: undefined };
+
+export interface ApprovalPlan {
+  transaction: CardTransaction;
+  owner: BalanceOwner;
+  limits: CardLimits;
+  periods: WindowPeriods;
+  cardVersion: number;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+export type ApprovalOutcome =
+  | { kind: 'approved' }
+  | { kind: 'declined'; reason: DeclineReason }
+  /** The card changed since it was read: read it again and decide again. */
+  | { kind: 'stale' }
+  /** A transaction with this id exists: the network repeated an authorization. */
+  | { kind: 'duplicate' };
+
+export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
+  const table = tableName();
+  const { transaction: txn } = plan;
+  const total = txn.heldAmount;
+  const items: TransactItem[] = [];
+  const reasonAt: (DeclineReason | 'stale' | 'duplicate' | 'idempotency')[] = [];
+
+  if (txn.userId) {
+    items.push({
+      ConditionCheck: {
+        TableName: table,
+        Key: userKeys.profile(txn.userId),
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'Active' },
+      },
+    });
+    reasonAt.push('user_suspended');
+  }
+  for (const kind of WINDOW_KINDS) {
+    items.push(spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]));
+    reasonAt.push(WINDOW_DECLINE[kind]);
+  }
+  items.push(holdItem(plan.owner, txn.localCurrency, total));
+  reasonAt.push('insufficient_balance');
+  items.push({
+    ConditionCheck: {
+      TableName: table,
+      Key: cardKeys.card(txn.cardId),
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':version': plan.cardVersion },
+    },
+  });
+  reasonAt.push('stale');
+  items.push(transactionPut(txn));
+  reasonAt.push('duplicate');
+  items.push(postingItem(plan.posting), outboxItem(plan.event));
+  reasonAt.push('duplicate', 'duplicate');
+  if (plan.idempotencyCompletion) {
+    items.push(plan.idempotencyCompletion);
+    reasonAt.push('idempotency');
+  }
+
+  let outcome: ApprovalOutcome = { kind: 'approved' };
+  const decided = new Error('decided');
+  try {
+    await transactWrite(items, {
+      onConditionFailed: (reasons: CancellationReason[]) => {
+        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [reasonAt[i]!] : []));
+        if (failed.includes('idempotency')) return idempotencyInProgress();
+        if (failed.includes('duplicate')) outcome = { kind: 'duplicate' };
+        else if (failed.includes('stale')) outcome = { kind: 'stale' };
+        else outcome = { kind: 'declined', reason: firstDeclineReason(failed as DeclineReason[]) ?? 'insufficient_balance' };
+        return decided;
+      },
+    });
+  } catch (error) {
+    if (error !== decided) throw error;
+  }
+  return outcome;
+}
+
+/** A declined authorization: the record and its event, nothing else moves. */
+export async function commitDecline(txn: CardTransaction, event: OutboxEvent, idempotencyCompletion?: TransactItem): Promise<'recorded' | 'duplicate'> {
+  const items = [transactionPut(txn), outboxItem(event), ...(idempotencyCompletion ? [idempotencyCompletion] : [])];
+  const duplicate = new Error('duplicate');
+  try {
+    await transactWrite(items, {
+      onConditionFailed: (reasons) => (reasons[2]?.Code === 'ConditionalCheckFailed' ? idempotencyInProgress() : duplicate),
+    });
+  } catch (error) {
+    if (error === duplicate) return 'duplicate';
+    throw error;
+  }
+  return 'recorded';
+}
+
+export interface AdjustmentPlan {
+  before: CardTransaction;
+  after: CardTransaction;
+  owner: BalanceOwner;
+  /** Released back to available (reversal) — or, for a settlement, see `settled`. */
+  released: bigint;
+  settled?: bigint;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+/**
+ * A reversal or settlement: the transaction moves from the version that was read, the balance
+ * moves, the released amount leaves the spend windows it was counted in, with the posting and the
+ * event. Returns `'stale'` if the transaction changed meanwhile (re-read and decide again).
+ */
+export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed' | 'stale'> {
+  const { before, after } = plan;
+  const table = tableName();
+  const items: TransactItem[] = [
+    {
+      Put: {
+        TableName: table,
+        Item: transactionItem(after),
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':version': before.version },
+      },
+    },
+    plan.settled === undefined
+      ? releaseItem(plan.owner, before.localCurrency, plan.released)
+      : settleItem(plan.owner, before.localCurrency, before.remainingHold, plan.settled),
+    postingItem(plan.posting),
+    outboxItem(plan.event),
+  ];
+  if (plan.released > 0n && before.windows) {
+    for (const kind of WINDOW_KINDS) {
+      items.push(spendCounterItem(before.cardId, kind, before.windows[kind], -plan.released, 0n));
+    }
+  }
+  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+  const stale = new Error('stale');
+  try {
+    await transactWrite(items, {
+      onConditionFailed: (reasons) => {
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return stale;
+        if (plan.idempotencyCompletion && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
+        return new Error('Adjustment failed a balance condition: the hold and the balance disagree');
+      },
+    });
+  } catch (error) {
+    if (error === stale) return 'stale';
+    throw error;
+  }
+  return 'committed';
+}
+
+export async function getTransaction(transactionId: string, consistent = false): Promise<CardTransaction | undefined> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: transactionKeys.transaction(transactionId), ConsistentRead: consistent }),
+  );
+  return result.Item ? fromItem(result.Item) : undefined;
+}
+
+export interface TransactionFilter {
+  status?: TransactionStatus;
+  from?: string;
+  to?: string;
+}
+
+/** One page of a card's transactions, newest first, optionally between two times. */
+export async function listCardTransactions(
+  cardId: string,
+  filter: TransactionFilter,
+  limit: number,
+  startKey?: PageKey,
+): Promise<{ items: CardTransaction[]; lastKey?: PageKey }> {
+  const values: Record<string, unknown> = {
+    ':partition': transactionKeys.cardListPartition(cardId),
+    ':from': filter.from ?? '',
+    // '~' sorts after every character of "<time>#<id>", so `to` is inclusive of its own instant.
+    ':to': `${filter.to ?? '9999'}~`,
+  };
+  const names: Record<string, string> = {};
+  let filterExpression: string | undefined;
+  if (filter.status) {
+    filterExpression = '#status = :status';
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+  }
+  const items: CardTransaction[] = [];
+  let next = startKey;
+  // A status filter is applied after `Limit`; query again (a few times at most) to fill the page.
+  for (let round = 0; round < 4; round++) {
+    const result = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :partition AND GSI1SK BETWEEN :from AND :to',
+        ...(filterExpression ? { FilterExpression: filterExpression, ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: limit + 1 - items.length,
+        ExclusiveStartKey: next,
+      }),
+    );
+    items.push(...(result.Items ?? []).map(fromItem));
+    next = result.LastEvaluatedKey;
+    if (items.length > limit) {
+      const page = items.slice(0, limit);
+      const last = page[page.length - 1]!;
+      return { items: page, lastKey: { ...transactionKeys.transaction(last.transactionId), ...transactionKeys.cardListIndex(last.cardId, last.createdAt, last.transactionId) } };
+    }
+    if (!next) return { items };
+  }
+  return { items, ...(next ? { lastKey: next } : {}) };
+}
+
+function spendCounterItem(cardId: string, kind: WindowKind, period: string, amount: bigint, limit: bigint): TransactItem {
+  const ttl = WINDOW_TTL_SECONDS[kind];
+  const values: Record<string, unknown> = { ':amount': amount, ':entity': 'spend_window' };
+  let condition: string | undefined;
+  if (limit > 0n && amount > 0n) {
+    condition = 'attribute_not_exists(spent) OR spent <= :room';
+    values[':room'] = limit - amount;
+  }
+  if (ttl) values[':expiresAt'] = Math.floor(Date.now() / 1000) + ttl;
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: spendWindowKeys.counter(cardId, kind, period),
+      UpdateExpression: `SET entity = :entity${ttl ? ', expiresAt = :expiresAt' : ''} ADD spent :amount`,
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+function transactionPut(txn: CardTransaction): TransactItem {
+  return { Put: { TableName: tableName(), Item: transactionItem(txn), ConditionExpression: 'attribute_not_exists(PK)' } };
+}
+
+function transactionItem(txn: CardTransaction): Record<string, unknown> {
+  return {
+    ...transactionKeys.transaction(txn.transactionId),
+    ...transactionKeys.cardListIndex(txn.cardId, txn.createdAt, txn.transactionId),
+    entity: 'card_transaction',
+    transactionId: txn.transactionId,
+    businessId: txn.businessId,
+    cardId: txn.cardId,
+    mode: txn.mode,
+    userId: txn.userId ?? undefined,
+    status: txn.status,
+    type: txn.type,
+    transactionCurrency: txn.transactionCurrency,
+    transactionAmount: txn.transactionAmount,
+    localCurrency: txn.localCurrency,
+    localAmount: txn.localAmount ?? undefined,
+    fee: txn.fee,
+    heldAmount: txn.heldAmount,
+    remainingHold: txn.remainingHold,
+    reversedAmount: txn.reversedAmount,
+    settledAmount: txn.settledAmount ?? undefined,
+    windows: txn.windows ?? undefined,
+    merchant: { ...txn.merchant, mcc: txn.merchant.mcc ?? undefined },
+    declineReason: txn.declineReason ?? undefined,
+    networkAuthorizationId: txn.networkAuthorizationId ?? undefined,
+    createdAt: txn.createdAt,
+    updatedAt: txn.updatedAt,
+    version: txn.version,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): CardTransaction {
+  const merchant = (item.merchant ?? {}) as Record<string, unknown>;
+  const windows = item.windows as Record<string, string> | undefined;
+  const status = String(item.status) as TransactionStatus;
+  const currency = String(item.localCurrency);
+  if (!(TRANSACTION_STATUSES as readonly string[]).includes(status)) throw new Error(`Transaction ${String(item.transactionId)} has an unknown status`);
+  if (!(CARD_CURRENCIES as readonly string[]).includes(currency)) throw new Error(`Transaction ${String(item.transactionId)} has an unknown currency`);
+  return {
+    transactionId: String(item.transactionId),
+    businessId: String(item.businessId),
+    cardId: String(item.cardId),
+    mode: item.mode === 'B2C' ? 'B2C' : 'B2B',
+    userId: typeof item.userId === 'string' ? item.userId : null,
+    status,
+    type: 'Sales',
+    transactionCurrency: String(item.transactionCurrency),
+    transactionAmount: String(item.transactionAmount),
+    localCurrency: currency as CardTransaction['localCurrency'],
+    localAmount: item.localAmount === undefined ? null : bigintAttr(item.localAmount),
+    fee: bigintAttr(item.fee),
+    heldAmount: bigintAttr(item.heldAmount),
+    remainingHold: bigintAttr(item.remainingHold),
+    reversedAmount: bigintAttr(item.reversedAmount),
+    settledAmount: item.settledAmount === undefined ? null : bigintAttr(item.settledAmount),
+    windows: windows ? { daily: windows.daily!, monthly: windows.monthly!, lifetime: windows.lifetime ?? 'lifetime' } : null,
+    merchant: {
+      merchantId: String(merchant.merchantId ?? ''),
+      merchantName: String(merchant.merchantName ?? ''),
+      merchantCountry: String(merchant.merchantCountry ?? ''),
+      merchantCity: String(merchant.merchantCity ?? ''),
+      mcc: typeof merchant.mcc === 'string' ? merchant.mcc : null,
+    },
+    declineReason: (item.declineReason as DeclineReason | undefined) ?? null,
+    networkAuthorizationId: typeof item.networkAuthorizationId === 'string' ? item.networkAuthorizationId : null,
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    version: intAttr(item.version),
+  };
+}
