@@ -5,19 +5,25 @@
  *   rotate-key --business-id ID
  *   set-webhook --business-id ID (--url U | --clear)
  *   create-network-key
+ *   fund-business --business-id ID --currency C --amount A
+ *   audit                       (exit code 1 if any balance disagrees with its ledger)
  *
  * Without `--stage` it works on the running local stack; `--stage sandbox|production` targets a
  * deployed stage with the caller's AWS credentials.
  */
 import { parseArgs } from 'node:util';
 import { createBusiness, createNetworkKey, rotateApiKey, setWebhookUrl } from '../../shared/services/businesses.ts';
+import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
+import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { useTarget } from './target.ts';
 
 const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [options]
   create-business --name N [--webhook-url U] [--timezone IANA]
   rotate-key --business-id ID
   set-webhook --business-id ID (--url U | --clear)
-  create-network-key`;
+  create-network-key
+  fund-business --business-id ID --currency C --amount A
+  audit`;
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -32,6 +38,16 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     return { business_id: businessId, webhook_url: url };
   },
   'create-network-key': () => createNetworkKey(),
+  'fund-business': (o) => {
+    const body = TopupBody.safeParse({ currency: required(o, 'currency'), amount: required(o, 'amount') });
+    if (!body.success) throw new UsageError(body.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+    return topUpBusiness(required(o, 'business-id'), body.data, 'operator');
+  },
+  audit: async () => {
+    const report = await runLedgerAudit();
+    if (report.findings.length > 0) process.exitCode = 1;
+    return report;
+  },
 };
 
 function required(options: Options, name: string): string {
@@ -72,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   await useTarget(values.stage);
   const result = await run(values);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,61 @@
+/**
+ * The ledger audit (invariants 1, 2 and 5): every posting sums to zero per currency, every balance
+ * equals the replay of its entries, and no available balance is negative. Pure: it compares what
+ * the repository read.
+ */
+export interface AuditBalance {
+  owner: string;
+  currency: string;
+  available: bigint;
+  pending: bigint;
+}
+
+export interface AuditLeg {
+  postingId: string;
+  account: string;
+  currency: string;
+  amount: bigint;
+}
+
+export type AuditFinding =
+  | { kind: 'unbalanced_posting'; postingId: string; currency: string; off_by: string }
+  | { kind: 'balance_mismatch'; account: string; stored: string; replayed: string }
+  | { kind: 'negative_balance'; account: string; amount: string };
+
+export interface AuditReport {
+  postings: number;
+  balances: number;
+  findings: AuditFinding[];
+}
+
+export function auditLedger(balances: AuditBalance[], legs: AuditLeg[]): AuditReport {
+  const findings: AuditFinding[] = [];
+  const perPosting = new Map<string, bigint>();
+  const replayed = new Map<string, bigint>();
+  for (const l of legs) {
+    const postingKey = `${l.postingId}|${l.currency}`;
+    perPosting.set(postingKey, (perPosting.get(postingKey) ?? 0n) + l.amount);
+    replayed.set(l.account, (replayed.get(l.account) ?? 0n) + l.amount);
+  }
+  for (const [key, total] of perPosting) {
+    if (total !== 0n) {
+      const [postingId = '', currency = ''] = key.split('|');
+      findings.push({ kind: 'unbalanced_posting', postingId, currency, off_by: total.toString() });
+    }
+  }
+  const stored = new Map<string, bigint>();
+  for (const b of balances) {
+    stored.set(`${b.owner}:${b.currency}:available`, b.available);
+    stored.set(`${b.owner}:${b.currency}:pending`, b.pending);
+    if (b.available < 0n) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:available`, amount: b.available.toString() });
+    if (b.pending < 0n) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:pending`, amount: b.pending.toString() });
+  }
+  // Every balance account must match its entries, and every balance account with entries must exist.
+  const balanceAccounts = new Set([...stored.keys(), ...[...replayed.keys()].filter((a) => a.endsWith(':available') || a.endsWith(':pending'))]);
+  for (const account of balanceAccounts) {
+    const have = stored.get(account) ?? 0n;
+    const want = replayed.get(account) ?? 0n;
+    if (have !== want) findings.push({ kind: 'balance_mismatch', account, stored: have.toString(), replayed: want.toString() });
+  }
+  return { postings: new Set(legs.map((l) => l.postingId)).size, balances: balances.length, findings };
+}

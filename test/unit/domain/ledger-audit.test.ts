@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { auditLedger } from '../../../shared/domain/ledger-audit.ts';
+
+const topup = [
+  { postingId: 'p1', account: 'funding:USD', currency: 'USD', amount: -1000n },
+  { postingId: 'p1', account: 'business:b:USD:available', currency: 'USD', amount: 1000n },
+];
+const hold = [
+  { postingId: 'p2', account: 'business:b:USD:available', currency: 'USD', amount: -300n },
+  { postingId: 'p2', account: 'business:b:USD:pending', currency: 'USD', amount: 300n },
+];
+
+describe('auditLedger', () => {
+  it('finds nothing when every balance is the replay of its entries', () => {
+    const report = auditLedger([{ owner: 'business:b', currency: 'USD', available: 700n, pending: 300n }], [...topup, ...hold]);
+    expect(report).toEqual({ postings: 2, balances: 1, findings: [] });
+  });
+
+  it('reports a balance that disagrees with its ledger', () => {
+    const report = auditLedger([{ owner: 'business:b', currency: 'USD', available: 701n, pending: 300n }], [...topup, ...hold]);
+    expect(report.findings).toEqual([{ kind: 'balance_mismatch', account: 'business:b:USD:available', stored: '701', replayed: '700' }]);
+  });
+
+  it('reports entries whose balance item is missing', () => {
+    const report = auditLedger([], topup);
+    expect(report.findings).toEqual([{ kind: 'balance_mismatch', account: 'business:b:USD:available', stored: '0', replayed: '1000' }]);
+  });
+
+  it('reports an unbalanced posting and a negative balance', () => {
+    const report = auditLedger(
+      [{ owner: 'user:u', currency: 'USD', available: -5n, pending: 0n }],
+      [{ postingId: 'p9', account: 'user:u:USD:available', currency: 'USD', amount: -5n }],
+    );
+    expect(report.findings).toContainEqual({ kind: 'unbalanced_posting', postingId: 'p9', currency: 'USD', off_by: '-5' });
+    expect(report.findings).toContainEqual({ kind: 'negative_balance', account: 'user:u:USD:available', amount: '-5' });
+  });
+});
