@@ -207,7 +207,7 @@ export async function listCardTransactions(
 ): Promise<{ items: CardTransaction[]; lastKey?: PageKey }> {
   const values: Record<string, unknown> = {
     ':partition': transactionKeys.cardListPartition(cardId),
-    ':from': filter.from ?? '',
+    ':from': filter.from ?? '0',
     // '~' sorts after every character of "<time>#<id>", so `to` is inclusive of its own instant.
     ':to': `${filter.to ?? '9999'}~`,
   };
