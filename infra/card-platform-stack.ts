@@ -6,8 +6,9 @@
  * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
  */
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import * as routeTable from '../functions/routes.ts';
 import type { ConsumerRow, QueueRow, RouteRow } from '../functions/routes.ts';
 import { grantAccess, type PlatformResources } from './constructs/access.ts';
@@ -46,6 +47,8 @@ export class CardPlatformStack extends Stack {
   readonly queues: PlatformQueues;
   readonly http: PlatformApi;
   readonly consumerFunctions = new Map<ConsumerRow, PlatformFunction>();
+  /** Failures of the table-stream consumers; only exists when a consumer reads the stream. */
+  readonly streamDeadLetterQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
     super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
@@ -103,18 +106,20 @@ export class CardPlatformStack extends Stack {
     });
     new ApiWebAcl(this, 'Firewall', { config, stage: this.http.api.deploymentStage, logsKey: this.keys.logsKey });
 
+    const consumers = new Construct(this, 'Consumers');
     const streamDeadLetterQueue = tables.consumers.some((row) => row.source.kind === 'stream')
-      ? deadLetterQueue(this, 'StreamDeadLetterQueue', config)
+      ? deadLetterQueue(consumers, 'StreamDeadLetterQueue', config)
       : undefined;
+    this.streamDeadLetterQueue = streamDeadLetterQueue;
     for (const row of tables.consumers) {
       const source = row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`;
-      const fn = makeFunction(this, {
+      const fn = makeFunction(consumers, {
         handlerModule: row.handler,
         description: `Consumer of ${source}`,
         timeout: consumerTimeout(row, tables.queues),
         access: row.access,
       });
-      attachEventSource(this, fn, row, { table: this.data.table, streamDeadLetterQueue, queues: resources.queues });
+      attachEventSource(consumers, fn, row, { table: this.data.table, streamDeadLetterQueue, queues: resources.queues });
       this.consumerFunctions.set(row, fn);
     }
 
@@ -140,5 +145,11 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'Stage', { value: config.stage });
 
     applyNagSuppressions(this);
+  }
+
+  /** Every dead-letter queue: one per queue row, plus the stream consumers' on-failure queue. */
+  deadLetterQueues(): sqs.Queue[] {
+    const queues = [...this.queues.byName.values()].map((pair) => pair.deadLetterQueue);
+    return this.streamDeadLetterQueue ? [...queues, this.streamDeadLetterQueue] : queues;
   }
 }

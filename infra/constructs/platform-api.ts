@@ -55,6 +55,7 @@ export interface PlatformApiProps {
 
 export class PlatformApi extends Construct {
   readonly api: apigw.RestApi;
+  readonly account: ApiGatewayAccount;
   /** The authorizer of each credential kind that at least one route of this stage uses. */
   readonly authorizers = new Map<Credential, apigw.RequestAuthorizer>();
   readonly routeFunctions = new Map<RouteRow, lambda.Function>();
@@ -90,8 +91,8 @@ export class PlatformApi extends Construct {
       ...logGroupProps,
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${config.stage}`,
     });
-    const account = new ApiGatewayAccount(this, 'Account');
-    this.api.deploymentStage.node.addDependency(executionLogs, account);
+    this.account = new ApiGatewayAccount(this, 'Account');
+    this.api.deploymentStage.node.addDependency(executionLogs, this.account);
 
     addErrorResponses(this.api);
 

@@ -11,7 +11,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
@@ -96,6 +96,8 @@ export class PlatformFunction extends NodejsFunction {
         minify: release,
         sourceMap: release,
         sourcesContent: false,
+        // esbuild's size summary on every function is noise; keep its warnings in release builds.
+        logLevel: release ? LogLevel.WARNING : LogLevel.ERROR,
         forceDockerBundling: false,
       },
     });

@@ -1,0 +1,366 @@
+/**
+ * The stack of each stage, as CloudFormation sees it: one function and one authorized method per
+ * route row, the single table, the keys, the API stage's logging and protections, least-privilege
+ * roles, and no unacknowledged cdk-nag finding.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorizers, routes, routesForStage, type RouteRow } from '../../functions/routes.ts';
+import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';
+import { ERROR_RESPONSES } from '../../infra/constructs/gateway-responses.ts';
+import { parameterNames, type Stage } from '../../infra/stage-config.ts';
+import {
+  actionsOf,
+  allStatements,
+  functionByDescription,
+  methodsByRoute,
+  nagFindings,
+  ofType,
+  referencedId,
+  referencedIds,
+  resources,
+  statementsOfFunction,
+  synthesize,
+  type PolicyStatement,
+  type Synthesis,
+  type Synthesized,
+} from './support/synth.ts';
+
+const STAGES: Stage[] = ['sandbox', 'production'];
+let synthesis: Synthesis;
+const stageOf = (stage: Stage): Synthesized => synthesis.stacks[stage]!;
+
+beforeAll(() => {
+  synthesis = synthesize({ sandbox: { stage: 'sandbox' }, production: { stage: 'production' } });
+});
+afterAll(() => synthesis?.dispose());
+
+const routeKey = (row: RouteRow) => `${row.method} ${row.path}`;
+const unconditioned = (statements: PolicyStatement[], action: string) =>
+  statements.some((s) => s.Effect === 'Allow' && !s.Condition && actionsOf(s).includes(action));
+const allowed = (statements: PolicyStatement[], action: string) => statements.some((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+
+describe.each(STAGES)('the %s stack', (stage) => {
+  describe('routes', () => {
+    it('deploys exactly the route rows of the stage as API methods', () => {
+      const deployed = [...methodsByRoute(stageOf(stage).template).keys()].sort();
+      expect(deployed).toEqual(routesForStage(stage).map(routeKey).sort());
+    });
+
+    it('gives every route row its own function, invoked by its method', () => {
+      const { template } = stageOf(stage);
+      const methods = methodsByRoute(template);
+      for (const row of routesForStage(stage)) {
+        const [functionId] = functionByDescription(template, routeKey(row));
+        const integration = methods.get(routeKey(row)).Integration;
+        expect(integration.Type, routeKey(row)).toBe('AWS_PROXY');
+        expect(referencedIds(integration.Uri), routeKey(row)).toContain(functionId);
+      }
+    });
+
+    it("guards every method with the Lambda authorizer of the row's credential", () => {
+      const { template } = stageOf(stage);
+      const methods = methodsByRoute(template);
+      const authorizerOf = new Map<string, string>();
+      for (const credential of Object.keys(authorizers)) {
+        const fn = functionByDescriptionOrUndefined(template, `Authorizer of ${credential} credentials`);
+        if (!fn) continue;
+        const invoking = ofType(template, 'AWS::ApiGateway::Authorizer').filter(([, props]) => referencedIds(props.AuthorizerUri).has(fn[0]));
+        expect(invoking.length, credential).toBe(1);
+        authorizerOf.set(credential, invoking[0]![0]);
+      }
+      for (const row of routesForStage(stage)) {
+        const method = methods.get(routeKey(row));
+        expect(method.AuthorizationType, routeKey(row)).toBe('CUSTOM');
+        expect(referencedId(method.AuthorizerId), routeKey(row)).toBe(authorizerOf.get(row.credential));
+      }
+    });
+
+    it('uses REQUEST authorizers keyed and cached on the Authorization header for five minutes', () => {
+      const found = ofType(stageOf(stage).template, 'AWS::ApiGateway::Authorizer');
+      expect(found.length).toBeGreaterThan(0);
+      for (const [, props] of found) {
+        expect(props).toMatchObject({
+          Type: 'REQUEST',
+          IdentitySource: 'method.request.header.Authorization',
+          AuthorizerResultTtlInSeconds: 300,
+        });
+      }
+    });
+
+    it('declares the path parameters of every method as required', () => {
+      const methods = methodsByRoute(stageOf(stage).template);
+      for (const row of routesForStage(stage)) {
+        const expected = Object.fromEntries([...row.path.matchAll(/\{([^}]+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]));
+        expect(methods.get(routeKey(row)).RequestParameters ?? {}, routeKey(row)).toEqual(expected);
+        expect(methods.get(routeKey(row)).RequestValidatorId, routeKey(row)).toBeDefined();
+      }
+    });
+  });
+
+  describe('functions', () => {
+    it('run nodejs22.x on arm64 with active tracing, 1024 MB and an explicit timeout', () => {
+      const functions = ofType(stageOf(stage).template, 'AWS::Lambda::Function');
+      expect(functions.length).toBe(routesForStage(stage).length + new Set(routesForStage(stage).map((r) => r.credential)).size);
+      for (const [id, props] of functions) {
+        expect(props, id).toMatchObject({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          MemorySize: 1024,
+          Timeout: 10,
+          Handler: 'index.handler',
+        });
+      }
+    });
+
+    it('get the configuration shared/config.ts reads, with KMS keys', () => {
+      const { template } = stageOf(stage);
+      for (const [id, props] of ofType(template, 'AWS::Lambda::Function')) {
+        const variables = props.Environment.Variables;
+        expect(variables, id).toMatchObject({
+          STAGE: stage,
+          KEY_SOURCE: 'kms',
+          CARD_BIN: '356772',
+          POWERTOOLS_SERVICE_NAME: 'card-platform',
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+        expect(resources(template)[referencedId(variables.TABLE_NAME)!]!.Type, id).toBe('AWS::DynamoDB::Table');
+        expect(resources(template)[referencedId(variables.KMS_KEY_ARN)!]!.Type, id).toBe('AWS::KMS::Key');
+        expect(resources(template)[referencedId(variables.HMAC_SECRET_ARN)!]!.Type, id).toBe('AWS::SecretsManager::Secret');
+      }
+    });
+
+    it('log as JSON to their own encrypted log group with a retention period', () => {
+      const { template } = stageOf(stage);
+      for (const [id, props] of ofType(template, 'AWS::Lambda::Function')) {
+        expect(props.LoggingConfig.LogFormat, id).toBe('JSON');
+        const logGroup = resources(template)[referencedId(props.LoggingConfig.LogGroup)!]!;
+        expect(logGroup.Properties.RetentionInDays, id).toBe(stage === 'production' ? 365 : 30);
+        expect(logGroup.Properties.KmsKeyId, id).toBeDefined();
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    it('grants no Allow statement an action with a wildcard, anywhere in the template', () => {
+      const wildcards = allStatements(stageOf(stage).template)
+        .filter(({ statement }) => statement.Effect === 'Allow')
+        .flatMap(({ resourceId, statement }) => actionsOf(statement).filter((a) => a.includes('*')).map((a) => `${resourceId}: ${a}`));
+      expect(wildcards).toEqual([]);
+    });
+
+    it('grants "*" resources only for actions that have no resource-level permissions', () => {
+      const onEverything = allStatements(stageOf(stage).template)
+        .filter(({ type, statement }) => type !== 'AWS::KMS::Key' && statement.Effect === 'Allow' && statement.Resource === '*')
+        .flatMap(({ statement }) => actionsOf(statement));
+      expect(new Set(onEverything)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    });
+
+    it('uses no inline policies and no AWS managed policies', () => {
+      const { template } = stageOf(stage);
+      expect(ofType(template, 'AWS::IAM::Policy')).toEqual([]);
+      for (const [id, props] of ofType(template, 'AWS::IAM::Role')) {
+        expect(props.Policies, id).toBeUndefined();
+        expect(props.ManagedPolicyArns, id).toBeUndefined();
+      }
+    });
+
+    it("gives each route function exactly its row's table, key and secret access", () => {
+      const { template } = stageOf(stage);
+      for (const row of routesForStage(stage)) {
+        const [functionId] = functionByDescription(template, routeKey(row));
+        const statements = statementsOfFunction(template, functionId);
+        const name = routeKey(row);
+        expect(allowed(statements, 'dynamodb:Query'), name).toBe(true);
+        expect(allowed(statements, 'dynamodb:PutItem'), name).toBe(row.access.table === 'readWrite');
+        expect(allowed(statements, 'dynamodb:Scan'), name).toBe(false);
+        expect(unconditioned(statements, 'kms:GenerateDataKey'), name).toBe(row.access.encrypt === true);
+        expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(row.access.decrypt === true);
+        expect(allowed(statements, 'secretsmanager:GetSecretValue'), name).toBe(row.access.hmacKey === true);
+        expect(allowed(statements, 'sqs:SendMessage'), name).toBe((row.access.sendTo ?? []).length > 0);
+      }
+    });
+
+    it('lets functions use the data key for the table and the secret only through DynamoDB and Secrets Manager', () => {
+      const { template } = stageOf(stage);
+      for (const row of routesForStage(stage)) {
+        const [functionId] = functionByDescription(template, routeKey(row));
+        for (const statement of statementsOfFunction(template, functionId)) {
+          if (!actionsOf(statement).some((a) => a.startsWith('kms:')) || !statement.Condition) continue;
+          const via = JSON.stringify(statement.Condition);
+          expect(via, routeKey(row)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\./);
+        }
+      }
+    });
+  });
+
+  describe('table', () => {
+    it('has the keys, indexes, TTL and stream of shared/db/table-schema.ts', () => {
+      const [[, table]] = ofType(stageOf(stage).template, 'AWS::DynamoDB::Table') as [[string, any]];
+      expect(table.KeySchema).toEqual([
+        { AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ]);
+      expect(table.GlobalSecondaryIndexes).toEqual(
+        TABLE_SCHEMA.globalIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      );
+      for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK']) {
+        expect(table.AttributeDefinitions).toContainEqual({ AttributeName: name, AttributeType: 'S' });
+      }
+      expect(table).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      });
+    });
+
+    it('is encrypted with the customer-managed data key', () => {
+      const { template } = stageOf(stage);
+      const [[, table]] = ofType(template, 'AWS::DynamoDB::Table') as [[string, any]];
+      const keyId = referencedId(table.SSESpecification.KMSMasterKeyId)!;
+      expect(resources(template)[keyId]!.Type).toBe('AWS::KMS::Key');
+      expect(resources(template)[keyId]!.Properties!.Description).toMatch(/envelope encryption/);
+    });
+  });
+
+  describe('keys and secrets', () => {
+    it('rotates every KMS key', () => {
+      const keys = ofType(stageOf(stage).template, 'AWS::KMS::Key');
+      expect(keys.length).toBe(2);
+      for (const [id, props] of keys) expect(props.EnableKeyRotation, id).toBe(true);
+    });
+
+    it('names the data key per stage', () => {
+      const aliases = ofType(stageOf(stage).template, 'AWS::KMS::Alias').map(([, props]) => props.AliasName);
+      expect(aliases).toContain(`alias/card-platform-${stage}-data`);
+    });
+
+    it('generates a 64-character HMAC key without punctuation, encrypted with the data key', () => {
+      const { template } = stageOf(stage);
+      const [[, secret]] = ofType(template, 'AWS::SecretsManager::Secret') as [[string, any]];
+      expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+      const [[, table]] = ofType(template, 'AWS::DynamoDB::Table') as [[string, any]];
+      expect(referencedId(secret.KmsKeyId)).toBe(referencedId(table.SSESpecification.KMSMasterKeyId));
+    });
+  });
+
+  describe('API stage', () => {
+    it('is named after the stage, traced, throttled, and logs errors without request data', () => {
+      const [[, apiStage]] = ofType(stageOf(stage).template, 'AWS::ApiGateway::Stage') as [[string, any]];
+      expect(apiStage.StageName).toBe(stage);
+      expect(apiStage.TracingEnabled).toBe(true);
+      expect(apiStage.MethodSettings).toEqual([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: expect.any(Number),
+          ThrottlingBurstLimit: expect.any(Number),
+        }),
+      ]);
+    });
+
+    it('writes one JSON access-log line per request, without headers or bodies', () => {
+      const { template } = stageOf(stage);
+      const [[, apiStage]] = ofType(template, 'AWS::ApiGateway::Stage') as [[string, any]];
+      const format = JSON.parse(apiStage.AccessLogSetting.Format);
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', businessId: '$context.authorizer.businessId' });
+      expect(apiStage.AccessLogSetting.Format).not.toMatch(/body|header|\$input/i);
+      expect(resources(template)[referencedId(apiStage.AccessLogSetting.DestinationArn)!]!.Type).toBe('AWS::Logs::LogGroup');
+    });
+
+    it('renders gateway errors in the API.md error shape with x-request-id', () => {
+      const responses = new Map(ofType(stageOf(stage).template, 'AWS::ApiGateway::GatewayResponse').map(([, props]) => [props.ResponseType, props]));
+      for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX']) {
+        const response = responses.get(type);
+        expect(response, type).toBeDefined();
+        const body = JSON.parse(response.ResponseTemplates['application/json']);
+        expect(body.error, type).toEqual({ code: expect.any(String), message: expect.any(String), request_id: '$context.requestId' });
+        expect(response.ResponseParameters['gatewayresponse.header.x-request-id'], type).toBe('context.requestId');
+      }
+      expect(responses.get('UNAUTHORIZED').StatusCode).toBe('401');
+      expect(JSON.parse(responses.get('UNAUTHORIZED').ResponseTemplates['application/json']).error.code).toBe('unauthorized');
+      // API.md: a wrong key is a 401, whether the authorizer throws or denies.
+      expect(responses.get('ACCESS_DENIED').StatusCode).toBe('401');
+      expect(responses.size).toBe(ERROR_RESPONSES.length);
+    });
+
+    it('is behind a WAF web ACL whose logs redact the Authorization header', () => {
+      const { template } = stageOf(stage);
+      const [[apiStageId]] = ofType(template, 'AWS::ApiGateway::Stage') as [[string, any]];
+      const [[webAclId, webAcl]] = ofType(template, 'AWS::WAFv2::WebACL') as [[string, any]];
+      expect(webAcl.Scope).toBe('REGIONAL');
+      expect(webAcl.Rules.map((rule: any) => rule.Statement.ManagedRuleGroupStatement.Name)).toContain('AWSManagedRulesCommonRuleSet');
+      const [[, association]] = ofType(template, 'AWS::WAFv2::WebACLAssociation') as [[string, any]];
+      expect(referencedIds(association.ResourceArn)).toContain(apiStageId);
+      expect(referencedId(association.WebACLArn)).toBe(webAclId);
+      const [[, logging]] = ofType(template, 'AWS::WAFv2::LoggingConfiguration') as [[string, any]];
+      expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+    });
+  });
+
+  describe('outputs for operators', () => {
+    it('publishes the table, keys and API URL as SSM parameters for the admin CLI', () => {
+      const names = parameterNames(stage);
+      const published = ofType(stageOf(stage).template, 'AWS::SSM::Parameter').map(([, props]) => props.Name);
+      expect(published).toEqual(expect.arrayContaining([names.tableName, names.kmsKeyArn, names.hmacSecretArn, names.apiUrl]));
+    });
+
+    it('outputs the API URL, table name and stage', () => {
+      const outputs = stageOf(stage).template.toJSON().Outputs;
+      expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'TableName', 'Stage']));
+      expect(outputs.Stage.Value).toBe(stage);
+    });
+  });
+
+  it('has no unacknowledged cdk-nag error or warning (AWS Solutions, Serverless, PCI DSS 3.2.1)', () => {
+    expect(nagFindings(stageOf(stage).stack)).toEqual([]);
+  });
+});
+
+describe('stage differences', () => {
+  it('deploys sandbox-only rows on sandbox and never on production', () => {
+    const sandboxMethods = methodsByRoute(stageOf('sandbox').template);
+    const productionMethods = methodsByRoute(stageOf('production').template);
+    expect(sandboxMethods.size).toBe(routes.length);
+    for (const row of routes.filter((r) => r.sandboxOnly)) {
+      expect(sandboxMethods.has(routeKey(row))).toBe(true);
+      expect(productionMethods.has(routeKey(row))).toBe(false);
+    }
+    expect(productionMethods.size).toBe(routes.filter((r) => !r.sandboxOnly).length);
+  });
+
+  it('retains the production table, keys and secret and protects the table from deletion', () => {
+    const all = resources(stageOf('production').template);
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret']) {
+      for (const resource of Object.values(all).filter((r) => r.Type === type)) {
+        expect(resource.DeletionPolicy, type).toBe('Retain');
+        expect(resource.UpdateReplacePolicy, type).toBe('Retain');
+      }
+    }
+    const [[, table]] = ofType(stageOf('production').template, 'AWS::DynamoDB::Table') as [[string, any]];
+    expect(table.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it('lets a sandbox be torn down', () => {
+    const all = resources(stageOf('sandbox').template);
+    const table = Object.values(all).find((r) => r.Type === 'AWS::DynamoDB::Table')!;
+    expect(table.DeletionPolicy).toBe('Delete');
+    expect(table.Properties!.DeletionProtectionEnabled).toBe(false);
+  });
+});
+
+function functionByDescriptionOrUndefined(template: Synthesized['template'], description: string): [string, any] | undefined {
+  const found = ofType(template, 'AWS::Lambda::Function').filter(([, props]) => props.Description === description);
+  return found[0];
+}

@@ -1,0 +1,37 @@
+/** Choosing a stage: only the two known stages synthesize, each under its own stack name. */
+import { describe, expect, it } from 'vitest';
+import { parameterNames, parseStage, stackName, stageConfig } from '../../infra/stage-config.ts';
+
+describe('parseStage', () => {
+  it.each(['sandbox', 'production'])('accepts %s', (stage) => {
+    expect(parseStage(stage)).toBe(stage);
+  });
+
+  it.each(['prod', 'Sandbox', '', undefined, 42])('refuses %j with the stages it accepts', (value) => {
+    expect(() => parseStage(value)).toThrow(/-c stage=sandbox or -c stage=production/);
+  });
+});
+
+describe('stageConfig', () => {
+  it('issues sandbox cards under BIN 356772 by default', () => {
+    expect(stageConfig('sandbox').cardBin).toBe('356772');
+  });
+
+  it('takes a JCB BIN override', () => {
+    expect(stageConfig('production', { cardBin: '352800' }).cardBin).toBe('352800');
+  });
+
+  it.each(['411111', '3527000', '35890'])('refuses %s as a card BIN', (cardBin) => {
+    expect(() => stageConfig('sandbox', { cardBin })).toThrow(/JCB BIN/);
+  });
+
+  it('keeps production data and year-long logs, and lets a sandbox go', () => {
+    expect(stageConfig('production')).toMatchObject({ retainData: true, logRetention: 365 });
+    expect(stageConfig('sandbox')).toMatchObject({ retainData: false, logRetention: 30 });
+  });
+});
+
+it('names stacks and SSM parameters after the stage', () => {
+  expect(stackName('production')).toBe('CardPlatform-production');
+  expect(parameterNames('sandbox').tableName).toBe('/card-platform/sandbox/table-name');
+});

@@ -1,0 +1,166 @@
+/**
+ * Synthesis and template queries shared by the infra specs.
+ *
+ * Bundling every handler is the slow part of a synth, so each spec file builds its stacks once,
+ * all in one App: CDK caches a bundle per entry and bundling options within an App, so the
+ * production stack reuses the sandbox stack's bundles. `fast` bundling still runs esbuild on every
+ * handler (a broken import fails the spec) but skips minification and source maps.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { CardPlatformStack, type PlatformTables } from '../../../infra/card-platform-stack.ts';
+import { stageConfig, type Stage } from '../../../infra/stage-config.ts';
+
+export interface Synthesized {
+  stack: CardPlatformStack;
+  template: Template;
+}
+
+export interface Synthesis {
+  stacks: Record<string, Synthesized>;
+  /** Removes the cloud assembly (bundles of every function) from the temp directory. */
+  dispose(): void;
+}
+
+export interface StackRequest {
+  stage: Stage;
+  tables?: Partial<PlatformTables>;
+}
+
+export function synthesize(requests: Record<string, StackRequest>): Synthesis {
+  const outdir = mkdtempSync(join(tmpdir(), 'card-platform-infra-'));
+  const app = new App({ outdir });
+  const stacks: Record<string, CardPlatformStack> = {};
+  for (const [name, request] of Object.entries(requests)) {
+    stacks[name] = new CardPlatformStack(app, `Spec-${name}`, {
+      config: stageConfig(request.stage),
+      bundling: 'fast',
+      tables: request.tables,
+    });
+  }
+  app.synth();
+  return {
+    stacks: Object.fromEntries(Object.entries(stacks).map(([name, stack]) => [name, { stack, template: Template.fromStack(stack) }])),
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+export interface NagFinding {
+  rule: string;
+  severity: string;
+  paths: string[];
+}
+
+/** Unacknowledged errors and warnings of the AWS Solutions, Serverless and PCI DSS 3.2.1 packs. */
+export function nagFindings(stack: CardPlatformStack): NagFinding[] {
+  const packs = [new AwsSolutionsChecks(), new ServerlessChecks(), new PCIDSS321Checks()];
+  return packs.flatMap((pack) =>
+    pack.validateScope(stack).violations.map((violation) => ({
+      rule: violation.ruleName,
+      severity: violation.severity ?? 'error',
+      paths: violation.violatingResources.map((resource) => resource.constructPath ?? '?'),
+    })),
+  );
+}
+
+// ---- template queries ------------------------------------------------------------------------
+
+export type Resources = Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+
+export function resources(template: Template): Resources {
+  return template.toJSON().Resources as Resources;
+}
+
+export function ofType(template: Template, type: string): [string, any][] {
+  return Object.entries(resources(template))
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id, resource]) => [id, resource.Properties ?? {}]);
+}
+
+/** The logical id a `{Ref}` or `{Fn::GetAtt}` points at. */
+export function referencedId(value: unknown): string | undefined {
+  if (value && typeof value === 'object') {
+    const ref = (value as any).Ref ?? (value as any)['Fn::GetAtt']?.[0];
+    if (typeof ref === 'string') return ref;
+  }
+  return undefined;
+}
+
+/** Every logical id referenced anywhere inside `value`. */
+export function referencedIds(value: unknown): Set<string> {
+  const ids = new Set<string>();
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      const id = referencedId(node);
+      if (id) ids.add(id);
+      Object.values(node).forEach(visit);
+    }
+  };
+  visit(value);
+  return ids;
+}
+
+/** The Lambda function whose description is `description` (route functions: "GET /v1/cards"). */
+export function functionByDescription(template: Template, description: string): [string, any] {
+  const found = ofType(template, 'AWS::Lambda::Function').filter(([, props]) => props.Description === description);
+  if (found.length !== 1) throw new Error(`expected one function described "${description}", found ${found.length}`);
+  return found[0]!;
+}
+
+export interface PolicyStatement {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Record<string, unknown>;
+  Principal?: unknown;
+}
+
+export const actionsOf = (statement: PolicyStatement): string[] => [statement.Action].flat();
+
+/** The statements of the managed policies attached to a function's role. */
+export function statementsOfFunction(template: Template, functionId: string): PolicyStatement[] {
+  const fn = resources(template)[functionId]!;
+  const roleId = referencedId(fn.Properties.Role)!;
+  return ofType(template, 'AWS::IAM::ManagedPolicy')
+    .filter(([, props]) => (props.Roles ?? []).some((role: unknown) => referencedId(role) === roleId))
+    .flatMap(([, props]) => props.PolicyDocument.Statement as PolicyStatement[]);
+}
+
+/** Every policy statement in the template: IAM policies, role trust and inline policies, key, queue and secret policies. */
+export function allStatements(template: Template): { resourceId: string; type: string; statement: PolicyStatement }[] {
+  const found: { resourceId: string; type: string; statement: PolicyStatement }[] = [];
+  for (const [resourceId, resource] of Object.entries(resources(template))) {
+    const visit = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(visit);
+      else if (node && typeof node === 'object') {
+        const record = node as Record<string, unknown>;
+        if (Array.isArray(record.Statement)) {
+          for (const statement of record.Statement as PolicyStatement[]) found.push({ resourceId, type: resource.Type, statement });
+        }
+        Object.values(record).forEach(visit);
+      }
+    };
+    visit(resource.Properties);
+  }
+  return found;
+}
+
+/** "GET /v1/users/{p_user_id}" for every API Gateway method, from the resource tree. */
+export function methodsByRoute(template: Template): Map<string, any> {
+  const all = resources(template);
+  const pathOf = (resourceId: string | undefined): string => {
+    const resource = resourceId ? all[resourceId] : undefined;
+    if (!resource || resource.Type !== 'AWS::ApiGateway::Resource') return '';
+    return `${pathOf(referencedId(resource.Properties.ParentId))}/${resource.Properties.PathPart}`;
+  };
+  const methods = new Map<string, any>();
+  for (const [, props] of ofType(template, 'AWS::ApiGateway::Method')) {
+    methods.set(`${props.HttpMethod} ${pathOf(referencedId(props.ResourceId)) || '/'}`, props);
+  }
+  return methods;
+}
