@@ -6,7 +6,8 @@
  * owning the marker, so an effect can never commit without its record or the reverse. A crash
  * before the commit leaves only the marker, which expires with its lease and lets a retry run.
  */
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { getHmacKey } from '../crypto/key-material.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BusinessRuleError, ConflictError } from '../errors.ts';
@@ -35,6 +36,7 @@ export class IdempotencyScope {
     readonly key: string,
     readonly requestHash: string,
     private readonly owner: string,
+    private readonly sealingKey: Buffer,
   ) {}
 
   get isConsumed(): boolean {
@@ -104,7 +106,7 @@ export class IdempotencyScope {
       owner: this.owner,
       requestHash: this.requestHash,
       statusCode: response.statusCode,
-      responseBody: response.body,
+      responseBody: sealResponse(this.sealingKey, this.businessId, this.key, response.body),
       expiresAt: Math.floor(Date.now() / 1000) + RETENTION_SECONDS,
     };
   }
@@ -122,6 +124,7 @@ export function idempotencyInProgress(): ConflictError {
 export async function claimIdempotencyKey(businessId: string, key: string, hash: string): Promise<ClaimResult> {
   const owner = randomUUID();
   const nowMs = Date.now();
+  const sealingKey = await responseSealingKey();
   try {
     await db().send(
       new PutCommand({
@@ -141,7 +144,7 @@ export async function claimIdempotencyKey(businessId: string, key: string, hash:
         ExpressionAttributeValues: { ':nowSeconds': Math.floor(nowMs / 1000), ':nowMs': nowMs, ':inProgress': 'in_progress' },
       }),
     );
-    return { kind: 'claimed', scope: new IdempotencyScope(businessId, key, hash, owner) };
+    return { kind: 'claimed', scope: new IdempotencyScope(businessId, key, hash, owner, sealingKey) };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
@@ -154,5 +157,34 @@ export async function claimIdempotencyKey(businessId: string, key: string, hash:
     throw new BusinessRuleError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
   }
   if (record.state !== 'completed') throw idempotencyInProgress();
-  return { kind: 'replay', response: { statusCode: intAttr(record.statusCode), body: String(record.responseBody) } };
+  return {
+    kind: 'replay',
+    response: { statusCode: intAttr(record.statusCode), body: openResponse(sealingKey, businessId, key, String(record.responseBody)) },
+  };
+}
+
+/**
+ * A stored response can hold a user's names, email and phone (the masked eKYC view), so it is
+ * encrypted at rest like the eKYC itself: AES-256-GCM under a key derived (HKDF) from the
+ * platform's HMAC key, bound to the business and the idempotency key. It is synchronous so the
+ * completion item can join the effect's transaction without another round trip.
+ */
+async function responseSealingKey(): Promise<Buffer> {
+  return Buffer.from(hkdfSync('sha256', await getHmacKey(), 'card-platform', 'idempotency-response', 32));
+}
+
+function sealResponse(sealingKey: Buffer, businessId: string, key: string, body: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey, iv);
+  cipher.setAAD(Buffer.from(`${businessId}\n${key}`, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(body, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64');
+}
+
+function openResponse(sealingKey: Buffer, businessId: string, key: string, sealed: string): string {
+  const bytes = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey, bytes.subarray(0, 12));
+  decipher.setAAD(Buffer.from(`${businessId}\n${key}`, 'utf8'));
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
 }

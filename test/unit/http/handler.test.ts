@@ -116,29 +116,34 @@ describe('Idempotency-Key', () => {
   const post = (body: unknown, key = 'key-1') =>
     apiEvent({ method: 'POST', path: '/v1/things', body, headers: { 'Idempotency-Key': key } });
 
-  it('claims the key, runs the effect once and stores the response', async () => {
+  it('claims the key, runs the effect once and stores the response encrypted', async () => {
     ddb.on(PutCommand).resolves({});
-    const effect = vi.fn(async () => ({ id: 'thing-1' }));
+    const effect = vi.fn(async () => ({ id: 'thing-1', email: 'someone@example.com' }));
     const handler = httpHandler({ body: Body, status: 201 }, effect);
     const result = await handler(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(201);
     expect(effect).toHaveBeenCalledTimes(1);
-    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item!);
     expect(puts[0]).toMatchObject({ state: 'in_progress' });
-    expect(puts[1]).toMatchObject({ state: 'completed', statusCode: 201, responseBody: '{"id":"thing-1"}' });
+    expect(puts[1]).toMatchObject({ state: 'completed', statusCode: 201 });
+    expect(String(puts[1]!.responseBody)).not.toContain('someone@example.com');
   });
 
-  it('replays the first response for the same key and body, without a second effect', async () => {
+  it('replays the first response for the same key and body, byte for byte, without a second effect', async () => {
+    ddb.on(PutCommand).resolves({});
+    const effect = vi.fn(async () => ({ id: `thing-${effect.mock.calls.length}` }));
+    const handler = httpHandler({ body: Body, status: 201 }, effect);
+    const first = await handler(post({ name: 'a' }), lambdaContext);
+    const stored = ddb.commandCalls(PutCommand)[1]!.args[0].input.Item!;
+
+    ddb.reset();
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    const { requestHash } = await import('../../../shared/http/request-hash.ts');
-    ddb.on(GetCommand).resolves({
-      Item: { state: 'completed', requestHash: requestHash('POST', '/v1/things', { name: 'a' }), statusCode: 201, responseBody: '{"id":"thing-1"}' },
-    });
-    const effect = vi.fn(async () => ({ id: 'thing-2' }));
-    const result = await httpHandler({ body: Body, status: 201 }, effect)(post({ name: 'a' }), lambdaContext);
-    expect(effect).not.toHaveBeenCalled();
-    expect(result.statusCode).toBe(201);
-    expect(result.body).toBe('{"id":"thing-1"}');
+    ddb.on(GetCommand).resolves({ Item: stored });
+    const replay = await handler(post({ name: 'a' }), lambdaContext);
+    expect(effect).toHaveBeenCalledTimes(1);
+    expect(replay.statusCode).toBe(201);
+    expect(replay.body).toBe(first.body);
+    expect(replay.headers!['idempotent-replayed']).toBe('true');
   });
 
   it('answers 422 idempotency_key_reused for the same key with a different body', async () => {

@@ -210,7 +210,11 @@ describe('POST /v1/users', () => {
       expect(transactions).toHaveLength(1);
       const items = transactions[0]!.args[0].input.TransactItems!;
       expect(items.map((item) => item.Put!.Item!.PK)).toEqual([`USER#${parseBody(result).p_user_id}`, `IDEMPOTENCY#${TEST_BUSINESS_ID}#create-user-1`]);
-      expect(items[1]!.Put!.Item).toMatchObject({ state: 'completed', statusCode: 201, responseBody: result.body });
+      expect(items[1]!.Put!.Item).toMatchObject({ state: 'completed', statusCode: 201 });
+      // The stored response carries the masked eKYC view, so it is encrypted at rest.
+      const stored = String(items[1]!.Put!.Item!.responseBody);
+      expect(stored).not.toContain(validCreateBody().ekyc.email);
+      expect(stored).not.toContain(validCreateBody().ekyc.phone);
     });
 
     it('replays the first response for the same key and body, with one write of the user', async () => {
