@@ -5,7 +5,8 @@
  *
  * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
  */
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { CfnOutput, Stack, Stage, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -16,7 +17,8 @@ import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
 import type { FunctionFactory } from './constructs/function-factory.ts';
 import { pascal } from './constructs/naming.ts';
 import { PlatformApi } from './constructs/platform-api.ts';
-import { type BundlingMode, PlatformFunction } from './constructs/platform-function.ts';
+import { type BundlingMode, prebundle } from './constructs/bundling.ts';
+import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
 import { PlatformTable } from './constructs/platform-table.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
@@ -83,6 +85,7 @@ export class CardPlatformStack extends Stack {
       HMAC_SECRET_ARN: this.keys.hmacSecret.secretArn,
       CARD_BIN: config.cardBin,
     };
+    const bundling = props.bundling === 'fast' ? { prebundledIn: this.prebundle(tables) } : 'release';
     const makeFunction: FunctionFactory = (scope, spec) => {
       const fn = new PlatformFunction(scope, pascal(spec.handlerModule), {
         handlerModule: spec.handlerModule,
@@ -91,7 +94,7 @@ export class CardPlatformStack extends Stack {
         config,
         logsKey: this.keys.logsKey,
         environment,
-        bundling: props.bundling ?? 'release',
+        bundling,
       });
       grantAccess(fn, spec.access, resources);
       return fn;
@@ -145,6 +148,19 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'Stage', { value: config.stage });
 
     applyNagSuppressions(this);
+  }
+
+  /** `fast` bundling: every handler of the stack in one esbuild pass, inside the cloud assembly. */
+  private prebundle(tables: PlatformTables): string {
+    const credentials = new Set(tables.routes.map((row) => row.credential));
+    const modules = [
+      ...tables.routes.map((row) => row.handler),
+      ...[...credentials].map((credential) => tables.authorizers[credential].handler),
+      ...tables.consumers.map((row) => row.handler),
+    ];
+    const outdir = join(Stage.of(this)?.outdir ?? '.', 'prebundled');
+    prebundle(modules, outdir);
+    return outdir;
   }
 
   /** Every dead-letter queue: one per queue row, plus the stream consumers' on-failure queue. */

@@ -1,12 +1,9 @@
 /**
  * The one Lambda function shape of the platform: every default (runtime, ARM, memory, tracing,
  * logging, bundling) lives here, so a route row only says which handler module and what access.
- *
- * Bundling runs the project's own `esbuild` (no Docker), into one ESM file per function.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,24 +12,8 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
+import { entryOf, MAIN_FIELDS, prebundledDir, REPO_ROOT, REQUIRE_BANNER } from './bundling.ts';
 import { ManagedPolicyRole } from './managed-policy-role.ts';
-
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
-
-/**
- * `release`: minified, with source maps (what `cdk synth`/`deploy` ship).
- * `fast`: the same bundle without minification and source maps, for template tests on slow
- * machines. Both really bundle every handler, so a missing import still fails.
- */
-export type BundlingMode = 'release' | 'fast';
-
-/**
- * esbuild's ESM output cannot `require()`; a few dependencies (CommonJS inside the AWS SDK and the
- * Encryption SDK) still do, so every bundle starts by defining a real `require`.
- */
-const REQUIRE_BANNER =
-  "import { createRequire as __platformCreateRequire } from 'node:module'; const require = __platformCreateRequire(import.meta.url);";
 
 export interface PlatformFunctionProps {
   /** The module under `functions/` (no `.ts`) that exports `handler`, e.g. `users/create-user`. */
@@ -43,15 +24,29 @@ export interface PlatformFunctionProps {
   /** Encrypts the function's log group. */
   logsKey: kms.IKey;
   environment: Record<string, string>;
-  bundling: BundlingMode;
+  /** `release` bundles here; otherwise the directory `prebundle()` wrote every handler to. */
+  bundling: 'release' | { prebundledIn: string };
 }
+
+const RELEASE_BUNDLING = {
+  format: OutputFormat.ESM,
+  mainFields: MAIN_FIELDS,
+  banner: REQUIRE_BANNER,
+  // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
+  bundleAwsSDK: true,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  logLevel: LogLevel.WARNING,
+  forceDockerBundling: false,
+};
 
 export class PlatformFunction extends NodejsFunction {
   declare readonly role: ManagedPolicyRole;
   readonly logGroupOfFunction: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
-    const entry = join(FUNCTIONS_DIR, `${props.handlerModule}.ts`);
+    const entry = entryOf(props.handlerModule);
     if (!existsSync(entry)) {
       throw new Error(`functions/${props.handlerModule}.ts does not exist (named by a row of functions/routes.ts)`);
     }
@@ -66,11 +61,12 @@ export class PlatformFunction extends NodejsFunction {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.description} (${props.config.stage})`,
     });
-    const release = props.bundling === 'release';
+    const bundling = props.bundling;
 
     super(scope, id, {
-      entry,
-      handler: 'handler',
+      ...(bundling === 'release'
+        ? { entry, handler: 'handler', bundling: RELEASE_BUNDLING }
+        : { code: lambda.Code.fromAsset(prebundledDir(bundling.prebundledIn, props.handlerModule)), handler: 'index.handler' }),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -87,19 +83,6 @@ export class PlatformFunction extends NodejsFunction {
       },
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       projectRoot: REPO_ROOT,
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_BANNER,
-        // Ship the SDK versions the tests ran against rather than whatever the runtime carries.
-        bundleAwsSDK: true,
-        minify: release,
-        sourceMap: release,
-        sourcesContent: false,
-        // esbuild's size summary on every function is noise; keep its warnings in release builds.
-        logLevel: release ? LogLevel.WARNING : LogLevel.ERROR,
-        forceDockerBundling: false,
-      },
     });
     logGroup.grantWrite(role);
     this.logGroupOfFunction = logGroup;
