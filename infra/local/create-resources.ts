@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';
+import { SERVER_REDRIVE_CEILING } from './sqs-server.ts';
 
 export interface TableResources {
   /** True when the table did not exist before this start (a fresh data directory). */
@@ -106,24 +107,29 @@ export interface QueueDefinition {
 export interface QueueResources {
   url: string;
   arn: string;
+  dlqName: string;
   dlqUrl: string;
   dlqArn: string;
+  /** Receives before a message moves to the DLQ (enforced by the queue poller, see sqs-server.ts). */
+  maxReceiveCount: number;
 }
 
 /**
  * One queue per row, each with its DLQ: a message received `maxReceiveCount` times without being
  * deleted is moved there. Visibility timeout is six times the consumer's timeout, as AWS
- * recommends for Lambda event sources.
+ * recommends for Lambda event sources. The server's own redrive threshold is set out of reach
+ * (see sqs-server.ts); the queue poller applies `maxReceiveCount`.
  */
 export async function ensureQueues(client: SQSClient, rows: readonly QueueDefinition[]): Promise<Record<string, QueueResources>> {
   const result: Record<string, QueueResources> = {};
   for (const row of rows) {
-    const dlq = await createQueue(client, `${row.name}-dlq`, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+    const dlqName = `${row.name}-dlq`;
+    const dlq = await createQueue(client, dlqName, { MessageRetentionPeriod: String(14 * 24 * 3600) });
     const queue = await createQueue(client, row.name, {
       VisibilityTimeout: String(6 * row.consumerTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ maxReceiveCount: row.maxReceiveCount, deadLetterTargetArn: dlq.arn }),
+      RedrivePolicy: JSON.stringify({ maxReceiveCount: SERVER_REDRIVE_CEILING, deadLetterTargetArn: dlq.arn }),
     });
-    result[row.name] = { url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
+    result[row.name] = { url: queue.url, arn: queue.arn, dlqName, dlqUrl: dlq.url, dlqArn: dlq.arn, maxReceiveCount: row.maxReceiveCount };
   }
   return result;
 }

@@ -167,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsClient,
       streamArn: table.streamArn,
       queueResources,
+      moveToDeadLetterQueue: sqs.moveToDeadLetterQueue,
       queueTimeouts: Object.fromEntries([...queues, ...(options.extraQueues ?? [])].map((row) => [row.name, row.consumerTimeoutSeconds])),
       positionsDir: options.inMemory ? undefined : join(dataDir, 'stream-positions'),
       freshTable: table.created,
@@ -238,6 +239,7 @@ interface PollerSetup {
   sqsClient: SQSClient;
   streamArn: string;
   queueResources: Record<string, QueueResources>;
+  moveToDeadLetterQueue: SqsServer['moveToDeadLetterQueue'];
   queueTimeouts: Record<string, number>;
   positionsDir: string | undefined;
   freshTable: boolean;
@@ -285,6 +287,8 @@ function createPollers(setup: PollerSetup) {
         handler,
         batchSize: row.batchSize,
         timeoutSeconds: setup.queueTimeouts[row.source.queue] ?? 30,
+        maxReceiveCount: resources.maxReceiveCount,
+        moveToDeadLetterQueue: (message) => setup.moveToDeadLetterQueue(resources.arn, resources.dlqName, message),
         region: REGION,
         accountId: ACCOUNT_ID,
         onError: setup.onError,

@@ -6,10 +6,12 @@
  *   not in the batch fails the whole batch);
  * - an error: delete nothing.
  * Messages not deleted come back when their visibility timeout ends (which a consumer may change
- * itself, e.g. for exponential backoff) and are moved to the DLQ by the queue's redrive policy
- * after `maxReceiveCount` receives.
+ * itself, e.g. for exponential backoff). A message received more than `maxReceiveCount` times is
+ * moved to the DLQ instead of being delivered, as SQS's redrive does; the poller counts receives
+ * itself because the emulator miscounts visibility changes (see sqs-server.ts), and hands the
+ * consumer that count as `ApproximateReceiveCount`.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import type { LambdaHandler } from './handler-loader.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -27,33 +29,49 @@ export interface QueuePollerOptions {
   timeoutSeconds: number;
   region: string;
   accountId: string;
+  /** Receives after which a message goes to the DLQ, and how it gets there (the caller then deletes it here). */
+  maxReceiveCount: number;
+  moveToDeadLetterQueue: (message: Message) => void;
   /** Concurrent batches, like Lambda's parallel pollers; a slow consumer then does not block the queue. */
   concurrency?: number;
   onError: (message: string, error: unknown) => void;
 }
 
 /**
- * Kept short on purpose: local-aws-sqs misbehaves when a long poll outlasts a message's visibility
- * timeout, and it bounds how long `stop()` waits.
+ * Short polls (`WaitTimeSeconds: 0`) plus a pause when the queue is empty: local-aws-sqs answers a
+ * long poll only when it has a full batch or the wait is over (so every delivery would wait the
+ * whole wait), and it misbehaves when a long poll outlasts a message's visibility timeout.
  */
-const WAIT_TIME_SECONDS = 1;
+const IDLE_DELAY_MS = 100;
 
 export function createQueuePoller(options: QueuePollerOptions): Poller {
+  /** Receives of each message still in the queue, by message id. */
+  const receives = new Map<string, number>();
+
   async function loop(control: PollControl): Promise<void> {
     while (!control.stopped) {
       const received = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: Math.max(1, Math.min(options.batchSize, 10)),
-          WaitTimeSeconds: WAIT_TIME_SECONDS,
+          WaitTimeSeconds: 0,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
       );
-      const messages = received.Messages ?? [];
+      const deliverable: Message[] = [];
+      for (const message of received.Messages ?? []) {
+        const count = (receives.get(message.MessageId as string) ?? 0) + 1;
+        if (count > options.maxReceiveCount) await deadLetter(message);
+        else {
+          receives.set(message.MessageId as string, count);
+          deliverable.push({ ...message, Attributes: { ...message.Attributes, ApproximateReceiveCount: String(count) } });
+        }
+      }
       // Once received, a batch is always handed to the consumer, even if a stop came meanwhile:
       // dropping it would only delay it by a visibility timeout.
-      if (messages.length > 0) await deliver(messages);
+      if (deliverable.length > 0) await deliver(deliverable);
+      else if ((received.Messages ?? []).length === 0) await control.sleep(IDLE_DELAY_MS);
     }
   }
 
@@ -69,6 +87,7 @@ export function createQueuePoller(options: QueuePollerOptions): Poller {
       return;
     }
     const done = event.Records.filter((record) => !failed.has(record.messageId));
+    for (const record of done) receives.delete(record.messageId);
     for (let i = 0; i < done.length; i += 10) {
       const chunk = done.slice(i, i + 10);
       const result = await options.sqs.send(
@@ -79,6 +98,12 @@ export function createQueuePoller(options: QueuePollerOptions): Poller {
       );
       for (const failure of result.Failed ?? []) options.onError(`${options.name}: could not delete a processed message (${failure.Code}: ${failure.Message})`, undefined);
     }
+  }
+
+  async function deadLetter(message: Message): Promise<void> {
+    options.moveToDeadLetterQueue(message);
+    receives.delete(message.MessageId as string);
+    await options.sqs.send(new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
   }
 
   return createPoller(options.name, loop, (error) => options.onError(`${options.name}: receiving failed`, error), options.concurrency ?? 2);

@@ -1,27 +1,61 @@
 /**
- * The SQS emulator: `local-aws-sqs`, an SQS-compatible server (JSON and Query protocols, redrive
- * to a DLQ after `maxReceiveCount`) running inside this Node process on a port the OS picks.
+ * The SQS emulator: `local-aws-sqs`, an SQS-compatible server (JSON and Query protocols, DLQs,
+ * message move tasks) running inside this Node process on a port the OS picks.
  *
  * It keeps queues and messages in memory only, so queues are created again at every start.
+ *
+ * One known deviation is worked around here: the library counts a `ChangeMessageVisibility` as a
+ * receive (it bumps `ApproximateReceiveCount`), so a consumer that backs off by changing visibility
+ * would reach its DLQ after half its attempts. The local stack therefore gives the server a redrive
+ * threshold it never reaches (`SERVER_REDRIVE_CEILING`) and the queue poller, which performs every
+ * receive, counts receives itself and moves a message to the DLQ after `maxReceiveCount`, through
+ * `moveToDeadLetterQueue`, which files it exactly as the server's own redrive would (same message
+ * id, `DeadLetterQueueSourceArn` set).
  */
-import type { Server } from 'node:http';
-import { createSqsServer } from 'local-aws-sqs';
+import { createServer } from 'node:http';
+import type { Message } from '@aws-sdk/client-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
+
+/** The largest `maxReceiveCount` SQS accepts; see the module comment for why the server gets it. */
+export const SERVER_REDRIVE_CEILING = 1000;
 
 export interface SqsServer {
   endpoint: string;
   port: number;
+  /** Files a received message in `dlqName` as SQS's redrive does; the caller deletes it from its queue. */
+  moveToDeadLetterQueue(sourceQueueArn: string, dlqName: string, message: Message): void;
   stop(): Promise<void>;
 }
 
 export async function startSqsServer(region: string, accountId: string): Promise<SqsServer> {
-  // Port 0: the library reads the bound port back into the queue URLs it hands out.
-  const server: Server = await createSqsServer({ port: 0, hostname: '127.0.0.1', region, accountId });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('SQS server did not bind a port');
+  const { service, requestHandler } = createRequestHandler({ port: 0, hostname: '127.0.0.1', region, accountId });
+  const server = createServer((req, res) => void requestHandler(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  // The library builds queue URLs from this.
+  service.PORT = port;
+
   let stopping: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    port: address.port,
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    moveToDeadLetterQueue(sourceQueueArn, dlqName, message) {
+      const dlq = service.Queues.find((queue) => queue.QueueName === dlqName);
+      if (!dlq) throw new Error(`Dead-letter queue ${dlqName} does not exist`);
+      dlq.setRecord(
+        {
+          MessageBody: message.Body ?? '',
+          MessageAttributes: wireAttributes(message.MessageAttributes),
+          MessageSystemAttributes: { DeadLetterQueueSourceArn: { DataType: 'String', StringValue: sourceQueueArn } },
+          MessageGroupId: message.Attributes?.MessageGroupId,
+          MessageDeduplicationId: message.Attributes?.MessageDeduplicationId,
+        },
+        message.MessageId,
+      );
+    },
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -31,4 +65,18 @@ export async function startSqsServer(region: string, accountId: string): Promise
       return stopping;
     },
   };
+}
+
+/** Message attributes as the JSON protocol carries them (binary values base64), the way the library stores them. */
+function wireAttributes(attributes: Message['MessageAttributes']): Record<string, unknown> | undefined {
+  if (!attributes || Object.keys(attributes).length === 0) return undefined;
+  const result: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    result[name] = {
+      DataType: value.DataType,
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+    };
+  }
+  return result;
 }
