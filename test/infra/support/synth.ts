@@ -2,9 +2,8 @@
  * Synthesis and template queries shared by the infra specs.
  *
  * Bundling every handler is the slow part of a synth, so each spec file builds its stacks once,
- * all in one App: CDK caches a bundle per entry and bundling options within an App, so the
- * production stack reuses the sandbox stack's bundles. `fast` bundling still runs esbuild on every
- * handler (a broken import fails the spec) but skips minification and source maps.
+ * all in one App, with `fast` bundling: one esbuild pass over every handler (a broken import still
+ * fails the spec), shared by the App's stacks. bundling.test.ts covers the release bundles.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
