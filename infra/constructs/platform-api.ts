@@ -9,14 +9,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Access, Credential, RouteRow } from '../../functions/routes.ts';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
 import { ApiGatewayAccount } from './api-gateway-account.ts';
-import { addErrorResponses } from './gateway-responses.ts';
 import type { FunctionFactory } from './function-factory.ts';
+import { addErrorResponses } from './gateway-responses.ts';
+import { pascal } from './naming.ts';
 
 /** How long API Gateway caches an authorizer's policy per `Authorization` header value. */
 export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
@@ -58,7 +58,6 @@ export class PlatformApi extends Construct {
   readonly account: ApiGatewayAccount;
   /** The authorizer of each credential kind that at least one route of this stage uses. */
   readonly authorizers = new Map<Credential, apigw.RequestAuthorizer>();
-  readonly routeFunctions = new Map<RouteRow, lambda.Function>();
 
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
@@ -96,8 +95,10 @@ export class PlatformApi extends Construct {
 
     addErrorResponses(this.api);
 
-    // Path parameters are declared required (checked by API Gateway); bodies and query strings
-    // are validated by each handler's zod schema, which renders API.md's `fields` list.
+    // API Gateway checks the declared (required) path parameters. It checks a body only against a
+    // request model, and no method has one: each handler's zod schema is the one validation of
+    // bodies and query strings, and renders API.md's `fields` list. Body validation stays on so a
+    // model added to a method later is enforced.
     const validator = this.api.addRequestValidator('Validator', {
       requestValidatorName: 'parameters-and-body',
       validateRequestParameters: true,
@@ -111,7 +112,6 @@ export class PlatformApi extends Construct {
         timeout: API_TIMEOUT,
         access: row.access,
       });
-      this.routeFunctions.set(row, fn);
       const requestParameters = Object.fromEntries(
         [...row.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),
       );
@@ -139,7 +139,7 @@ export class PlatformApi extends Construct {
       timeout: API_TIMEOUT,
       access: row.access,
     });
-    const authorizer = new apigw.RequestAuthorizer(this, `${credential === 'business' ? 'Business' : 'Network'}Authorizer`, {
+    const authorizer = new apigw.RequestAuthorizer(this, `${pascal(credential)}Authorizer`, {
       handler,
       identitySources: [apigw.IdentitySource.header('Authorization')],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
