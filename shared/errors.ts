@@ -68,3 +68,25 @@ export class ServiceUnavailableError extends ApiError {
     super(503, 'service_unavailable', message);
   }
 }
+
+/**
+ * Error names AWS SDK clients use for throttling (as the SDK's own retry strategy classifies
+ * them). Once the SDK has spent its retries, the caller gets a retryable 503, not a 500.
+ */
+const THROTTLING_ERROR_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+/** Whether `error` is an AWS SDK throttling error (by name, HTTP 429 or the throttling trait). */
+export function isThrottlingError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdk = error as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
+  return THROTTLING_ERROR_NAMES.has(error.name) || sdk.$metadata?.httpStatusCode === 429 || sdk.$retryable?.throttling === true;
+}

@@ -3,7 +3,7 @@
  * body `{"error": {code, message, request_id, fields?}}`.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ApiError } from '../errors.ts';
+import { ApiError, isThrottlingError, ServiceUnavailableError } from '../errors.ts';
 
 /** What a handler returns when it needs a status or headers other than the route's default. */
 export class HttpResult<T = unknown> {
@@ -32,6 +32,8 @@ export function jsonResponse(
 }
 
 export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
+  // A dependency still throttling after the SDK's retries: the caller may retry, so say so.
+  if (isThrottlingError(error)) return errorResponse(new ServiceUnavailableError(), requestId);
   if (error instanceof ApiError) {
     const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
     if (error.fields) body.fields = error.fields;
