@@ -1,0 +1,119 @@
+/**
+ * How the authorization transaction's cancellation becomes a decline: each failed condition maps
+ * to its reason, several failed conditions give the first in the documented order of
+ * shared/domain/authorization.ts, and a decline is recorded (transaction and event) without
+ * moving any money. Checks decided before the transaction (expiry, status) never send it.
+ */
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
+import { DECLINE_REASONS, type DeclineReason } from '../../../shared/domain/authorization.ts';
+import { lambdaContext, parseBody } from '../../support/events.ts';
+import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEvent, type CardItemOptions } from './support.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+/** The conditional items of a B2C approval, in transaction order, and the reason each can raise. */
+const CONDITIONS: { item: number; reason: DeclineReason }[] = [
+  { item: 0, reason: 'user_suspended' },
+  { item: 1, reason: 'exceeds_daily_limit' },
+  { item: 2, reason: 'exceeds_monthly_limit' },
+  { item: 3, reason: 'exceeds_lifetime_limit' },
+  { item: 4, reason: 'insufficient_balance' },
+];
+const B2C_APPROVAL_ITEMS = 9;
+
+/** Every window limit on (and roomy enough that the amount alone passes the pre-checks). */
+const B2C_CARD: CardItemOptions = { mode: 'B2C', limits: { transaction: 100_000n, daily: 100_000n, monthly: 200_000n, lifetime: 300_000n } };
+
+function cancellation(failedItems: number[]) {
+  return cancelled(Array.from({ length: B2C_APPROVAL_ITEMS }, (_, index) => (failedItems.includes(index) ? 'ConditionalCheckFailed' : 'None')));
+}
+
+async function authorizeWith(failedItems: number[]) {
+  ddb.on(TransactWriteCommand).rejectsOnce(cancellation(failedItems)).resolves({});
+  return simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+}
+
+function transactions() {
+  return ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems as Record<string, any>[]);
+}
+
+describe('a cancelled authorization transaction', () => {
+  beforeEach(() => {
+    ddb.reset();
+    serveItems(ddb, [cardItem(B2C_CARD), businessItem()]);
+  });
+
+  it.each(CONDITIONS)('declines with $reason when only item $item fails its condition', async ({ item, reason }) => {
+    const result = await authorizeWith([item]);
+
+    expect(result.statusCode).toBe(201);
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: reason, local_amount: '-10' });
+  });
+
+  it('records the decline as the transaction and its event only: no hold, no counter, no posting', async () => {
+    await authorizeWith([4]);
+
+    const [approval, decline] = transactions();
+    expect(approval).toHaveLength(B2C_APPROVAL_ITEMS);
+    expect(decline).toHaveLength(2);
+    expect(decline![0]!.Put.Item).toMatchObject({ entity: 'card_transaction', status: 'Declined', declineReason: 'insufficient_balance', remainingHold: 0n });
+    expect(decline![0]!.Put.ConditionExpression).toBe('attribute_not_exists(PK)');
+    expect(decline![1]!.Put.Item).toMatchObject({ entity: 'event', type: 'transaction.authorization' });
+    expect(JSON.parse(decline![1]!.Put.Item.payload)).toMatchObject({ action: 'Authorization', card_transaction: { status: 'Declined', decline_reason: 'insufficient_balance' } });
+  });
+
+  it('declines with the first failed condition in the documented order, whichever others fail with it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(CONDITIONS, { minLength: 1 }), async (failing) => {
+        ddb.resetHistory();
+        const result = await authorizeWith(failing.map((condition) => condition.item));
+        const expected = DECLINE_REASONS.find((reason) => failing.some((condition) => condition.reason === reason));
+        expect(parseBody(result).decline_reason).toBe(expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('checks decided before the transaction', () => {
+  beforeEach(() => ddb.reset());
+
+  it('declines a card past its expiry month with card_expired and sends no approval transaction', async () => {
+    const sixYearsAgo = new Date();
+    sixYearsAgo.setUTCFullYear(sixYearsAgo.getUTCFullYear() - 6);
+    serveItems(ddb, [cardItem({ createdAt: sixYearsAgo.toISOString() }), businessItem()]);
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent({}), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'card_expired' });
+    expect(transactions()).toHaveLength(1);
+    expect(transactions()[0]).toHaveLength(2);
+  });
+
+  it('approves a card issued almost five years ago (valid through its expiry month)', async () => {
+    const issued = new Date();
+    issued.setUTCFullYear(issued.getUTCFullYear() - 5);
+    serveItems(ddb, [cardItem({ createdAt: issued.toISOString() }), businessItem()]);
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent({}), lambdaContext);
+
+    expect(parseBody(result).status).toBe('Authorized');
+  });
+
+  it.each([
+    ['Locked', 'card_locked'],
+    ['Terminated', 'card_terminated'],
+  ] as const)('declines a %s card with %s without trying to approve', async (status, reason) => {
+    serveItems(ddb, [cardItem({ status }), businessItem()]);
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent({}), lambdaContext);
+
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: reason });
+    expect(transactions()).toEqual([expect.arrayContaining([expect.objectContaining({ Put: expect.objectContaining({ Item: expect.objectContaining({ status: 'Declined' }) }) })])]);
+  });
+});
