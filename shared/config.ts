@@ -24,6 +24,16 @@ const ConfigSchema = z.object({
   FX_USD_VALUES: z.string().optional(),
   /** FX fee in basis points of the converted amount. */
   FX_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(100n),
+  /**
+   * Account-level extended public keys that deposit addresses derive from (shared/services/wallet-keys.ts):
+   * BTC `m/84'/0'/0'` (xpub or zpub), EVM `m/44'/60'/0'` (ETH, BSC, POLYGON), TRON `m/44'/195'/0'`.
+   * Required in production; the sandbox falls back to labelled test keys.
+   */
+  WALLET_XPUB_BTC: z.string().optional(),
+  WALLET_XPUB_EVM: z.string().optional(),
+  WALLET_XPUB_TRON: z.string().optional(),
+  /** Fee on stablecoin deposits, in basis points of the credited USD (0 in the sandbox). */
+  DEPOSIT_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(0n),
   OTP_QUEUE_URL: z.string().optional(),
   EVENTS_QUEUE_URL: z.string().optional(),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),

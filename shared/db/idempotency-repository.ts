@@ -67,6 +67,15 @@ export class IdempotencyScope {
     };
   }
 
+  /**
+   * Forgets a completion item whose transaction was cancelled (e.g. the effect turned out to be a
+   * repeat), so the response actually returned is the one recorded for the key.
+   */
+  discardCompletion(): void {
+    this.consumed = false;
+    this.stored = undefined;
+  }
+
   /** Completes the key on its own, for effects that are not a money movement (and already committed). */
   async complete(response: StoredResponse): Promise<void> {
     this.consumed = true;

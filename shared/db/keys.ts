@@ -27,6 +27,18 @@
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
  * | top-up by id                            | Put in tx | PK=TOPUP#<id>             SK=TOPUP                          |
+ * | next address index of a key family      | Update    | PK=WALLET_COUNTER#<family> SK=COUNTER (ADD: atomic)         |
+ * | a user's key-family address (one each)  | Put in tx | PK=USER#<id>              SK=WALLET#KEY#<family>            |
+ * | a user's address on a chain             | Put in tx | PK=USER#<id>              SK=WALLET#CHAIN#<chain>           |
+ * | a user's addresses and family addresses | Query     | PK=USER#<id>              SK begins_with WALLET#            |
+ * | user of a deposit address               | GetItem   | PK=ADDRESS#<family>#<address> SK=ADDRESS (unique: Put in tx)|
+ * | deposit by its on-chain identity        | GetItem   | PK=DEPOSIT#<chain>#<tx hash>#<log index or vout> SK=DEPOSIT |
+ * |   (conditional Put in the credit's tx: a deposit credits once)                                        |
+ * | deposits of a user, newest first        | Query     | GSI1PK=USER#<id>#DEPOSITS GSI1SK=<deposit id (uuid v7)>     |
+ * | transfer by id                          | GetItem   | PK=TRANSFER#<id>          SK=TRANSFER                       |
+ * | transfers of a business, newest first   | Query     | GSI1PK=BUSINESS#<id>#TRANSFERS GSI1SK=<transfer id>         |
+ * | transfers of a user (either party),     | Query     | PK=USER#<id>              SK begins_with TRANSFER#<uuid v7> |
+ * |   newest first                          |           |   (one entry per party, written in the transfer's tx)     |
  *
  * Ids are UUID v7, so a sort key made of an id sorts by creation time ("newest first" is
  * `ScanIndexForward: false`).
@@ -105,4 +117,32 @@ export const eventKeys = {
 
 export const topupKeys = {
   topup: (topupId: string): ItemKey => ({ PK: `TOPUP#${topupId}`, SK: 'TOPUP' }),
+};
+
+export const walletAddressKeys = {
+  /** The platform-wide counter of addresses handed out for a key family (child index = count - 1). */
+  counter: (family: string): ItemKey => ({ PK: `WALLET_COUNTER#${family}`, SK: 'COUNTER' }),
+  /** A user's one address of a key family (EVM chains share it). */
+  familyAddress: (userId: string, family: string): ItemKey => ({ PK: `USER#${userId}`, SK: `WALLET#KEY#${family}` }),
+  /** A user's address on one chain, as listed by the API. */
+  chainAddress: (userId: string, chain: string): ItemKey => ({ PK: `USER#${userId}`, SK: `WALLET#CHAIN#${chain}` }),
+  userPrefix: (userId: string) => ({ PK: `USER#${userId}`, SKPrefix: 'WALLET#' }),
+  /** Maps an address back to its user (deposits); the address in its canonical form. */
+  addressIndex: (family: string, address: string): ItemKey => ({ PK: `ADDRESS#${family}#${address}`, SK: 'ADDRESS' }),
+};
+
+export const depositKeys = {
+  /** Keyed by the deposit's on-chain identity (`depositIdentity`), so it can be recorded once. */
+  deposit: (identity: string): ItemKey => ({ PK: `DEPOSIT#${identity}`, SK: 'DEPOSIT' }),
+  userListIndex: (userId: string, depositId: string) => ({ GSI1PK: `USER#${userId}#DEPOSITS`, GSI1SK: depositId }),
+  userListPartition: (userId: string) => `USER#${userId}#DEPOSITS`,
+};
+
+export const transferKeys = {
+  transfer: (transferId: string): ItemKey => ({ PK: `TRANSFER#${transferId}`, SK: 'TRANSFER' }),
+  businessListIndex: (businessId: string, transferId: string) => ({ GSI1PK: `BUSINESS#${businessId}#TRANSFERS`, GSI1SK: transferId }),
+  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#TRANSFERS`,
+  /** One per party, so a user's transfers (sent and received) are one Query. */
+  partyEntry: (userId: string, transferId: string): ItemKey => ({ PK: `USER#${userId}`, SK: `TRANSFER#${transferId}` }),
+  partyPrefix: (userId: string) => ({ PK: `USER#${userId}`, SKPrefix: 'TRANSFER#' }),
 };

@@ -87,3 +87,16 @@ export function settleLegs(owner: BalanceOwner, currency: string, held: bigint, 
 export function creditLegs(owner: BalanceOwner, currency: string, amount: bigint, source: 'funding' | 'chain'): Leg[] {
   return [leg({ kind: source, currency }, -amount), leg(available(owner, currency), amount)];
 }
+
+/**
+ * A chain deposit: the chain delivered `gross`; the user's available balance gets `gross - fee`
+ * and the deposit fee is platform revenue.
+ */
+export function depositLegs(owner: BalanceOwner, currency: string, gross: bigint, fee: bigint): Leg[] {
+  return [leg({ kind: 'chain', currency }, -gross), leg(available(owner, currency), gross - fee), leg({ kind: 'fees', currency }, fee)];
+}
+
+/** A platform transfer: `amount` moves from one available balance to another. */
+export function transferLegs(from: BalanceOwner, to: BalanceOwner, currency: string, amount: bigint): Leg[] {
+  return [leg(available(from, currency), -amount), leg(available(to, currency), amount)];
+}
