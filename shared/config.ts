@@ -36,6 +36,13 @@ const ConfigSchema = z.object({
   DEPOSIT_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(0n),
   OTP_QUEUE_URL: z.string().optional(),
   EVENTS_QUEUE_URL: z.string().optional(),
+  /** A webhook attempt must get its response status within this (API.md: 10 s). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
+  /**
+   * Multiplies every webhook retry delay. 1 in AWS; integration tests use 0 to retry at once. The
+   * queues' maxReceiveCount is fixed by the nominal schedule, so anything but 1 shortens the window.
+   */
+  WEBHOOK_RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),
 });
 

@@ -26,6 +26,8 @@
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
+ * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
+ * | 3DS verification by id                  | GetItem   | PK=THREEDS#<id>           SK=THREEDS                        |
  * | top-up by id                            | Put in tx | PK=TOPUP#<id>             SK=TOPUP                          |
  * | next address index of a key family      | Update    | PK=WALLET_COUNTER#<family> SK=COUNTER (ADD: atomic)         |
  * | a user's key-family address (one each)  | Put in tx | PK=USER#<id>              SK=WALLET#KEY#<family>            |
@@ -113,6 +115,12 @@ export const eventKeys = {
   event: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
   businessListIndex: (businessId: string, eventId: string) => ({ GSI1PK: `BUSINESS#${businessId}#EVENTS`, GSI1SK: eventId }),
   businessListPartition: (businessId: string) => `BUSINESS#${businessId}#EVENTS`,
+  /** A partner's redelivery request: an insert under the event's key, so the stream dispatches it like an event. */
+  redelivery: (eventId: string, requestId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: `REDELIVERY#${requestId}` }),
+};
+
+export const threeDsKeys = {
+  verification: (verificationId: string): ItemKey => ({ PK: `THREEDS#${verificationId}`, SK: 'THREEDS' }),
 };
 
 export const topupKeys = {

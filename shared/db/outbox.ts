@@ -6,12 +6,12 @@
  *
  * The event id is the Standard Webhooks `webhook-id`: stable across every retry and redelivery.
  */
-import { tableName } from './client.ts';
+import { intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
 import type { TransactItem } from './transact.ts';
 import type { QueueName } from '../../functions/routes.ts';
 
-export type EventType = 'transaction.authorization' | 'transaction.reversal' | 'transaction.settlement' | 'deposit' | 'three_ds.otp';
+export type EventType = 'transaction.authorization' | 'transaction.reversal' | 'transaction.settlement' | 'deposit' | 'transfer' | 'three_ds.otp';
 
 export interface OutboxEvent {
   eventId: string;
@@ -23,6 +23,16 @@ export interface OutboxEvent {
   createdAt: string;
   /** Seconds since the epoch after which delivery is pointless (an expired OTP). */
   deliverUntil?: number;
+  /**
+   * 3DS only: the one-time code, envelope-encrypted for the delivery function, which adds it to
+   * `payload` when it POSTs. The code is never at rest in clear: not here, not in `payload`.
+   */
+  otpSealed?: string;
+}
+
+/** Encryption context of a sealed OTP: it opens only as the code of this event of this business. */
+export function otpSealContext(event: { businessId: string; eventId: string }): Record<string, string> {
+  return { business_id: event.businessId, event_id: event.eventId, purpose: 'otp' };
 }
 
 export function outboxItem(event: OutboxEvent): TransactItem {
@@ -33,17 +43,68 @@ export function outboxItem(event: OutboxEvent): TransactItem {
         ...eventKeys.event(event.eventId),
         ...eventKeys.businessListIndex(event.businessId, event.eventId),
         entity: 'event',
-        eventId: event.eventId,
-        businessId: event.businessId,
-        type: event.type,
-        queue: event.queue,
-        payload: event.payload,
-        createdAt: event.createdAt,
-        deliverUntil: event.deliverUntil,
+        ...eventFields(event),
         deliveryStatus: 'pending',
         attemptCount: 0,
       },
       ConditionExpression: 'attribute_not_exists(PK)',
     },
+  };
+}
+
+/** Redelivery requests are only needed until the stream has carried them (24 h retention). */
+const REDELIVERY_TTL_SECONDS = 2 * 24 * 60 * 60;
+
+/**
+ * A partner's redelivery request, committed instead of sending to SQS from the API handler: an
+ * insert under the event's partition (so the dispatcher's `EVENT#` stream filter selects it) that
+ * carries the event as first committed, so the queued message is the same event with the same
+ * `webhook-id`. It has no list-index keys: it is not an event of its own.
+ */
+export function redeliveryItem(event: OutboxEvent, requestId: string, requestedAt: string): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: {
+        ...eventKeys.redelivery(event.eventId, requestId),
+        entity: 'event_redelivery',
+        ...eventFields(event),
+        requestedAt,
+        expiresAt: Math.floor(Date.now() / 1000) + REDELIVERY_TTL_SECONDS,
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+function eventFields(event: OutboxEvent) {
+  return {
+    eventId: event.eventId,
+    businessId: event.businessId,
+    type: event.type,
+    queue: event.queue,
+    payload: event.payload,
+    createdAt: event.createdAt,
+    deliverUntil: event.deliverUntil,
+    otpSealed: event.otpSealed,
+  };
+}
+
+/**
+ * The event an outbox item (an event, or a redelivery request) carries, from its stored attributes
+ * (a stream image, unmarshalled). Undefined for any other item.
+ */
+export function outboxEventOf(item: Record<string, unknown>): OutboxEvent | undefined {
+  if (item.entity !== 'event' && item.entity !== 'event_redelivery') return undefined;
+  const deliverUntil = item.deliverUntil === undefined || item.deliverUntil === null ? undefined : intAttr(item.deliverUntil);
+  return {
+    eventId: String(item.eventId),
+    businessId: String(item.businessId),
+    type: String(item.type) as EventType,
+    queue: String(item.queue) as QueueName,
+    payload: String(item.payload),
+    createdAt: String(item.createdAt),
+    ...(deliverUntil !== undefined ? { deliverUntil } : {}),
+    ...(typeof item.otpSealed === 'string' ? { otpSealed: item.otpSealed } : {}),
   };
 }
