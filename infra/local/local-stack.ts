@@ -9,6 +9,7 @@
  * process.
  */
 import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,20 +101,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     const dataDir = options.inMemory ? await mkdtemp(join(tmpdir(), 'card-platform-local-')) : (options.dataDir ?? join(REPO_ROOT, '.local'));
-    if (options.inMemory) cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    if (options.inMemory) {
+      // Also on an unplanned exit: "in memory" must not leave keys or credentials on disk.
+      const removeOnExit = () => rmSync(dataDir, { recursive: true, force: true });
+      process.on('exit', removeOnExit);
+      cleanup.push(async () => {
+        process.off('exit', removeOnExit);
+        await rm(dataDir, { recursive: true, force: true });
+      });
+    }
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
     const clientConfig = { region: REGION, credentials: FAKE_CREDENTIALS };
-    const [dynamodb, sqs] = await Promise.all([
-      startDynamoDbLocal({ dbPath: options.inMemory ? undefined : join(dataDir, 'dynamodb'), workDir: dataDir, clientConfig }).then((started: DynamoDbLocal) => {
-        cleanup.push(() => started.stop());
-        return started;
-      }),
-      startSqsServer(REGION, ACCOUNT_ID).then((started: SqsServer) => {
-        cleanup.push(() => started.stop());
-        return started;
-      }),
+    // Started side by side; whichever started is stopped again if the other failed.
+    const [dynamodbStart, sqsStart] = await Promise.allSettled([
+      startDynamoDbLocal({ dbPath: options.inMemory ? undefined : join(dataDir, 'dynamodb'), workDir: dataDir, clientConfig }),
+      startSqsServer(REGION, ACCOUNT_ID),
     ]);
+    if (dynamodbStart.status === 'fulfilled') cleanup.push(() => dynamodbStart.value.stop());
+    if (sqsStart.status === 'fulfilled') cleanup.push(() => sqsStart.value.stop());
+    if (dynamodbStart.status === 'rejected') throw dynamodbStart.reason;
+    if (sqsStart.status === 'rejected') throw sqsStart.reason;
+    const dynamodb: DynamoDbLocal = dynamodbStart.value;
+    const sqs: SqsServer = sqsStart.value;
     say(`DynamoDB Local  ${dynamodb.endpoint}${options.inMemory ? ' (in memory)' : ` (data in ${join(dataDir, 'dynamodb')})`}`);
     say(`SQS             ${sqs.endpoint}`);
 
