@@ -24,6 +24,8 @@ export interface Access {
   hmacKey?: boolean;
   /** Queues the function sends to. */
   sendTo?: QueueName[];
+  /** The account-level extended public keys deposit addresses derive from (`WALLET_XPUB_*`). */
+  walletKeys?: boolean;
 }
 
 export interface RouteRow {
@@ -50,6 +52,16 @@ export const routes: RouteRow[] = [
   { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEncrypt },
   { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
 
+  // Wallets: deposit addresses and deposits of a user
+  { method: 'POST', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/create-wallet-address', credential: 'business', access: { ...write, walletKeys: true } },
+  { method: 'GET', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/list-wallet-addresses', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/users/{p_user_id}/deposits', handler: 'wallets/list-user-deposits', credential: 'business', access: read },
+
+  // Platform transfers between users of a business
+  { method: 'POST', path: '/v1/transfers', handler: 'transfers/create-transfer', credential: 'business', access: write },
+  { method: 'GET', path: '/v1/transfers', handler: 'transfers/list-transfers', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/transfers/{id}', handler: 'transfers/get-transfer', credential: 'business', access: read },
+
   // Cards. Issuing seals the new card's secrets (encrypt, no decrypt); only the full-details route
   // may decrypt them, and it writes an audit event first (readWrite).
   { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
@@ -74,11 +86,14 @@ export const routes: RouteRow[] = [
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: write },
 
   // Card network (processor gateway), addressed by card number, with the network credential
   { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: write },
+  // The chain watcher reports deposits to the platform's addresses
+  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: write },
 ];
 
 /** The authorizers, one per credential kind. They read the table and the HMAC key only. */

@@ -1,0 +1,13 @@
+import { UserPathParams } from '../../shared/domain/users.ts';
+import { WalletAddressBody } from '../../shared/domain/wallets.ts';
+import { httpHandler } from '../../shared/http/handler.ts';
+import { walletKeys } from '../../shared/services/wallet-keys.ts';
+import { createWalletAddress } from '../../shared/services/wallets.ts';
+
+// At cold start: a function without valid account keys (always so in production when unset)
+// fails to start with the reason, instead of failing the first partner request.
+walletKeys();
+
+export const handler = httpHandler({ params: UserPathParams, body: WalletAddressBody }, ({ params, body, auth, idempotency }) =>
+  createWalletAddress(auth.businessId, params.p_user_id, body.chain, idempotency),
+);

@@ -1,0 +1,138 @@
+/**
+ * Deposits in the single table. A deposit item is keyed by its on-chain identity (chain, tx hash,
+ * log index or vout), and its conditional Put is part of the credit's own transaction: a deposit
+ * reported any number of times, even concurrently, credits once (the other attempts find the
+ * item and answer with it). Amounts are stored as minor-unit strings and read back exactly.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CHAINS, type Chain } from '../domain/chain-addresses.ts';
+import type { BalanceOwner, Posting } from '../domain/ledger.ts';
+import { isCurrency } from '../domain/money.ts';
+import { DEPOSIT_ASSETS, depositIdentity, type Deposit, type DepositAsset } from '../domain/wallets.ts';
+import type { PageKey } from '../http/cursor.ts';
+import { db, intAttr, tableName } from './client.ts';
+import { idempotencyInProgress } from './idempotency-repository.ts';
+import { depositKeys } from './keys.ts';
+import { creditItem, postingItem } from './ledger-items.ts';
+import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { transactWrite, type TransactItem } from './transact.ts';
+
+export interface DepositPlan {
+  deposit: Deposit;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+/**
+ * Records the deposit, credits its user (net of the fee), writes its posting and its Deposit
+ * event, in one transaction. `'duplicate'`: this on-chain deposit was already recorded, and
+ * nothing moved.
+ */
+export async function commitDeposit(plan: DepositPlan): Promise<'committed' | 'duplicate'> {
+  const { deposit } = plan;
+  const owner: BalanceOwner = { kind: 'user', id: deposit.userId };
+  const items: TransactItem[] = [
+    { Put: { TableName: tableName(), Item: depositItem(deposit), ConditionExpression: 'attribute_not_exists(PK)' } },
+    creditItem(owner, deposit.credit.currency, deposit.credit.net),
+    postingItem(plan.posting),
+    outboxItem(plan.event),
+  ];
+  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+  const duplicate = new Error('duplicate');
+  try {
+    await transactWrite(items, {
+      onConditionFailed: (reasons) => {
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return duplicate;
+        if (plan.idempotencyCompletion && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
+        return new Error('Deposit transaction failed an unexpected condition');
+      },
+    });
+  } catch (error) {
+    if (error === duplicate) return 'duplicate';
+    throw error;
+  }
+  return 'committed';
+}
+
+/** The deposit recorded under an on-chain identity (read consistently: it decides a replay). */
+export async function findDeposit(chain: Chain, txHash: string, position: number | null): Promise<Deposit | undefined> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: depositKeys.deposit(depositIdentity(chain, txHash, position)), ConsistentRead: true }),
+  );
+  return result.Item ? fromItem(result.Item) : undefined;
+}
+
+/** One page of a user's deposits, newest first (GSI1; deposit ids are UUID v7). */
+export async function listUserDeposits(userId: string, limit: number, startKey?: PageKey): Promise<{ deposits: Deposit[]; lastKey?: PageKey }> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :partition',
+      ExpressionAttributeValues: { ':partition': depositKeys.userListPartition(userId) },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  const items = result.Items ?? [];
+  if (items.length > limit) {
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1]!;
+    return { deposits: page.map(fromItem), lastKey: { PK: last.PK, SK: last.SK, GSI1PK: last.GSI1PK, GSI1SK: last.GSI1SK } };
+  }
+  return { deposits: items.map(fromItem), ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}) };
+}
+
+function depositItem(deposit: Deposit): Record<string, unknown> {
+  const { credit } = deposit;
+  return {
+    ...depositKeys.deposit(depositIdentity(deposit.chain, deposit.txHash, deposit.position)),
+    ...depositKeys.userListIndex(deposit.userId, deposit.depositId),
+    entity: 'deposit',
+    depositId: deposit.depositId,
+    businessId: deposit.businessId,
+    userId: deposit.userId,
+    chain: deposit.chain,
+    address: deposit.address,
+    txHash: deposit.txHash,
+    position: deposit.position ?? undefined,
+    asset: credit.asset,
+    onChainAmount: credit.onChainAmount.toString(),
+    currency: credit.currency,
+    gross: credit.gross.toString(),
+    fee: credit.fee.toString(),
+    net: credit.net.toString(),
+    source: deposit.source,
+    createdAt: deposit.createdAt,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Deposit {
+  const chain = String(item.chain);
+  const asset = String(item.asset);
+  const currency = String(item.currency);
+  if (!(CHAINS as readonly string[]).includes(chain)) throw new Error(`Deposit ${String(item.depositId)} has an unknown chain`);
+  if (!(DEPOSIT_ASSETS as readonly string[]).includes(asset)) throw new Error(`Deposit ${String(item.depositId)} has an unknown asset`);
+  if (!isCurrency(currency)) throw new Error(`Deposit ${String(item.depositId)} has an unknown currency`);
+  return {
+    depositId: String(item.depositId),
+    businessId: String(item.businessId),
+    userId: String(item.userId),
+    chain: chain as Chain,
+    address: String(item.address),
+    txHash: String(item.txHash),
+    position: item.position === undefined || item.position === null ? null : intAttr(item.position),
+    credit: {
+      asset: asset as DepositAsset,
+      onChainAmount: BigInt(String(item.onChainAmount)),
+      currency,
+      gross: BigInt(String(item.gross)),
+      fee: BigInt(String(item.fee)),
+      net: BigInt(String(item.net)),
+    },
+    source: String(item.source),
+    createdAt: String(item.createdAt),
+  };
+}

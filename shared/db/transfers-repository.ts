@@ -1,0 +1,171 @@
+/**
+ * Platform transfers in the single table. A transfer is ONE `TransactWriteItems`, its items in the
+ * order of the rejections they can raise:
+ *
+ *   [sender Active, of the business] [receiver Active, of the business] [debit sender]
+ *   [credit receiver] [transfer] [sender's entry] [receiver's entry] [posting] [event]
+ *   [idempotency completion]
+ *
+ * The debit is conditional on `available >= amount`, evaluated by DynamoDB inside the
+ * transaction, so concurrent transfers can never overdraw a sender whatever was read before.
+ * The two party entries (`USER#<id>` / `TRANSFER#<id>`) make "a user's transfers" one Query.
+ */
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Posting } from '../domain/ledger.ts';
+import { isCurrency } from '../domain/money.ts';
+import type { Transfer } from '../domain/transfers.ts';
+import { BusinessRuleError, ConflictError } from '../errors.ts';
+import type { PageKey } from '../http/cursor.ts';
+import { db, tableName } from './client.ts';
+import { idempotencyInProgress } from './idempotency-repository.ts';
+import { transferKeys, userKeys } from './keys.ts';
+import { creditItem, debitItem, postingItem } from './ledger-items.ts';
+import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { transactWrite, type TransactItem } from './transact.ts';
+
+export interface TransferPlan {
+  transfer: Transfer;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+/** Commits a transfer, or throws the rejection (nothing moved): `user_not_active`, `insufficient_balance`. */
+export async function commitTransfer(plan: TransferPlan): Promise<void> {
+  const { transfer } = plan;
+  const table = tableName();
+  const activeUser = (userId: string): TransactItem => ({
+    ConditionCheck: {
+      TableName: table,
+      Key: userKeys.profile(userId),
+      ConditionExpression: '#status = :active AND businessId = :businessId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': 'Active', ':businessId': transfer.businessId },
+    },
+  });
+  const fields = transferFields(transfer);
+  const item = { ...transferKeys.transfer(transfer.transferId), ...transferKeys.businessListIndex(transfer.businessId, transfer.transferId), entity: 'transfer', ...fields };
+  // A transfer never changes after it commits, so each party's entry is a full copy of it.
+  const entry = (userId: string, role: 'sender' | 'receiver'): TransactItem => ({
+    Put: {
+      TableName: table,
+      Item: { ...transferKeys.partyEntry(userId, transfer.transferId), entity: 'transfer_entry', role, ...fields },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  });
+  const items: TransactItem[] = [
+    activeUser(transfer.senderUserId),
+    activeUser(transfer.receiverUserId),
+    debitItem({ kind: 'user', id: transfer.senderUserId }, transfer.currency, transfer.amount),
+    creditItem({ kind: 'user', id: transfer.receiverUserId }, transfer.currency, transfer.amount),
+    { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
+    entry(transfer.senderUserId, 'sender'),
+    entry(transfer.receiverUserId, 'receiver'),
+    postingItem(plan.posting),
+    outboxItem(plan.event),
+  ];
+  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+
+  await transactWrite(items, {
+    onConditionFailed: (reasons) => {
+      const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+      if (failed(0)) return userNotActive('sender');
+      if (failed(1)) return userNotActive('receiver');
+      if (failed(2)) {
+        return new BusinessRuleError('insufficient_balance', `The sender's available ${transfer.currency} balance is less than the amount.`);
+      }
+      if (plan.idempotencyCompletion && failed(items.length - 1)) return idempotencyInProgress();
+      return new Error('Transfer transaction failed an unexpected condition');
+    },
+  });
+}
+
+export function userNotActive(party: 'sender' | 'receiver'): ConflictError {
+  return new ConflictError('user_not_active', `The ${party} is not Active; only Active users can send or receive transfers.`);
+}
+
+export async function getTransfer(transferId: string): Promise<Transfer | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: transferKeys.transfer(transferId) }));
+  return result.Item ? fromItem(result.Item) : undefined;
+}
+
+export interface TransferPage {
+  transfers: Transfer[];
+  lastKey?: PageKey;
+}
+
+/** One page of a user's transfers (sent and received), newest first. */
+export async function listUserTransfers(userId: string, limit: number, startKey?: PageKey): Promise<TransferPage> {
+  const prefix = transferKeys.partyPrefix(userId);
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return page(result.Items ?? [], limit, result.LastEvaluatedKey, (last) => ({ PK: last.PK, SK: last.SK }));
+}
+
+/** One page of a business's transfers, newest first (GSI1; transfer ids are UUID v7). */
+export async function listBusinessTransfers(businessId: string, limit: number, startKey?: PageKey): Promise<TransferPage> {
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :partition',
+      ExpressionAttributeValues: { ':partition': transferKeys.businessListPartition(businessId) },
+      ScanIndexForward: false,
+      Limit: limit + 1,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return page(result.Items ?? [], limit, result.LastEvaluatedKey, (last) => ({ PK: last.PK, SK: last.SK, GSI1PK: last.GSI1PK, GSI1SK: last.GSI1SK }));
+}
+
+function page(
+  items: Record<string, unknown>[],
+  limit: number,
+  lastEvaluatedKey: PageKey | undefined,
+  keyOf: (item: Record<string, unknown>) => PageKey,
+): TransferPage {
+  // One extra item tells whether another page exists, so the last page has no dangling cursor.
+  if (items.length > limit) {
+    const shown = items.slice(0, limit);
+    return { transfers: shown.map(fromItem), lastKey: keyOf(shown[shown.length - 1]!) };
+  }
+  return { transfers: items.map(fromItem), ...(lastEvaluatedKey ? { lastKey: lastEvaluatedKey } : {}) };
+}
+
+function transferFields(transfer: Transfer): Record<string, unknown> {
+  return {
+    transferId: transfer.transferId,
+    businessId: transfer.businessId,
+    senderUserId: transfer.senderUserId,
+    receiverUserId: transfer.receiverUserId,
+    currency: transfer.currency,
+    amount: transfer.amount.toString(),
+    reference: transfer.reference ?? undefined,
+    requestedBy: transfer.requestedBy,
+    createdAt: transfer.createdAt,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Transfer {
+  const currency = String(item.currency);
+  if (!isCurrency(currency)) throw new Error(`Transfer ${String(item.transferId)} has an unknown currency`);
+  return {
+    transferId: String(item.transferId),
+    businessId: String(item.businessId),
+    senderUserId: String(item.senderUserId),
+    receiverUserId: String(item.receiverUserId),
+    currency,
+    amount: BigInt(String(item.amount)),
+    reference: typeof item.reference === 'string' ? item.reference : null,
+    requestedBy: String(item.requestedBy),
+    createdAt: String(item.createdAt),
+  };
+}

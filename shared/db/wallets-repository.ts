@@ -1,0 +1,222 @@
+/**
+ * Deposit addresses in the single table.
+ *
+ * - `WALLET_COUNTER#<family>`: how many addresses the family has handed out, incremented with an
+ *   atomic `ADD` (never read-modify-write), so two users never get the same child index.
+ * - `USER#<id>` / `WALLET#KEY#<family>`: the user's one address of a key family (the EVM chains
+ *   share it); `WALLET#CHAIN#<chain>`: the user's address on a chain, as the API lists it.
+ * - `ADDRESS#<family>#<address>`: the index that maps an address back to its user and business,
+ *   for deposits; unique, so an address can never belong to two users.
+ *
+ * A new address is one transaction: the user is still Active and of its business, and the
+ * chain entry, family entry and address index are each put only if absent.
+ */
+import type { CancellationReason } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
+import type { WalletAddress } from '../domain/wallets.ts';
+import { ConflictError } from '../errors.ts';
+import { db, intAttr, tableName } from './client.ts';
+import { idempotencyInProgress } from './idempotency-repository.ts';
+import { userKeys, walletAddressKeys } from './keys.ts';
+import { transactWrite, type TransactItem } from './transact.ts';
+
+/** A user's address of a key family: which child index it is and where it came from. */
+export interface FamilyAddress {
+  userId: string;
+  businessId: string;
+  family: KeyFamily;
+  index: number;
+  address: string;
+  derivationPath: string;
+  createdAt: string;
+}
+
+export interface UserWallets {
+  families: Map<KeyFamily, FamilyAddress>;
+  /** Newest first. */
+  chains: WalletAddress[];
+}
+
+/** Every address of a user: one Query over `WALLET#` (a handful of items). */
+export async function queryUserWallets(userId: string): Promise<UserWallets> {
+  const prefix = walletAddressKeys.userPrefix(userId);
+  const families = new Map<KeyFamily, FamilyAddress>();
+  const chains: WalletAddress[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      if (item.entity === 'wallet_family_address') {
+        const family = familyAddressFromItem(item);
+        families.set(family.family, family);
+      } else if (item.entity === 'wallet_address') {
+        chains.push(chainAddressFromItem(item));
+      }
+    }
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  chains.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  return { families, chains };
+}
+
+/** Allocates the family's next address: returns the 0-based child index (the n-th address is n-1). */
+export async function nextAddressIndex(family: KeyFamily): Promise<number> {
+  const result = await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: walletAddressKeys.counter(family),
+      UpdateExpression: 'SET entity = :entity ADD allocated :one',
+      ExpressionAttributeValues: { ':entity': 'wallet_counter', ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return intAttr(result.Attributes?.allocated) - 1;
+}
+
+export interface NewWalletAddress {
+  wallet: WalletAddress;
+  /** Present when the user has no address of this family yet. */
+  newFamilyAddress?: FamilyAddress;
+  idempotencyCompletion?: TransactItem;
+}
+
+/**
+ * Records a user's address on a chain. Returns `'exists'` when a concurrent request recorded
+ * this chain or this family first (read again and answer with what is there); throws 409
+ * `user_not_active` if the user was suspended meanwhile.
+ */
+export async function commitWalletAddress(plan: NewWalletAddress): Promise<'created' | 'exists'> {
+  const { wallet, newFamilyAddress } = plan;
+  const table = tableName();
+  const items: TransactItem[] = [
+    {
+      ConditionCheck: {
+        TableName: table,
+        Key: userKeys.profile(wallet.userId),
+        ConditionExpression: '#status = :active AND businessId = :businessId',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'Active', ':businessId': wallet.businessId },
+      },
+    },
+    { Put: { TableName: table, Item: chainAddressItem(wallet), ConditionExpression: 'attribute_not_exists(PK)' } },
+  ];
+  if (newFamilyAddress) {
+    items.push(
+      { Put: { TableName: table, Item: familyAddressItem(newFamilyAddress), ConditionExpression: 'attribute_not_exists(PK)' } },
+      {
+        Put: {
+          TableName: table,
+          Item: {
+            ...walletAddressKeys.addressIndex(newFamilyAddress.family, newFamilyAddress.address),
+            entity: 'wallet_address_index',
+            family: newFamilyAddress.family,
+            address: newFamilyAddress.address,
+            userId: newFamilyAddress.userId,
+            businessId: newFamilyAddress.businessId,
+            index: newFamilyAddress.index,
+            createdAt: newFamilyAddress.createdAt,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    );
+  }
+  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+
+  const exists = new Error('exists');
+  try {
+    await transactWrite(items, {
+      onConditionFailed: (reasons: CancellationReason[]) => {
+        const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+        if (failed(0)) return new ConflictError('user_not_active', 'The user is not Active; addresses can only be created for Active users.');
+        if (failed(1) || (newFamilyAddress && failed(2))) return exists;
+        if (newFamilyAddress && failed(3)) {
+          // Child indexes come from an atomic counter: an address that is already taken means the
+          // counter was reset or two stages share keys. Never hand it out twice.
+          return new Error(`Derived ${newFamilyAddress.family} address at index ${newFamilyAddress.index} is already assigned`);
+        }
+        if (plan.idempotencyCompletion && failed(items.length - 1)) return idempotencyInProgress();
+        return new Error('Wallet address transaction failed an unexpected condition');
+      },
+    });
+  } catch (error) {
+    if (error === exists) return 'exists';
+    throw error;
+  }
+  return 'created';
+}
+
+export interface AddressOwner {
+  userId: string;
+  businessId: string;
+}
+
+/** Who owns an address (in its canonical form), if it is one of the platform's. */
+export async function findAddressOwner(family: KeyFamily, address: string): Promise<AddressOwner | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: walletAddressKeys.addressIndex(family, address) }));
+  if (!result.Item) return undefined;
+  return { userId: String(result.Item.userId), businessId: String(result.Item.businessId) };
+}
+
+function chainAddressItem(wallet: WalletAddress): Record<string, unknown> {
+  return {
+    ...walletAddressKeys.chainAddress(wallet.userId, wallet.chain),
+    entity: 'wallet_address',
+    userId: wallet.userId,
+    businessId: wallet.businessId,
+    chain: wallet.chain,
+    address: wallet.address,
+    derivationPath: wallet.derivationPath,
+    createdAt: wallet.createdAt,
+  };
+}
+
+function familyAddressItem(family: FamilyAddress): Record<string, unknown> {
+  return {
+    ...walletAddressKeys.familyAddress(family.userId, family.family),
+    entity: 'wallet_family_address',
+    userId: family.userId,
+    businessId: family.businessId,
+    family: family.family,
+    index: family.index,
+    address: family.address,
+    derivationPath: family.derivationPath,
+    createdAt: family.createdAt,
+  };
+}
+
+function chainAddressFromItem(item: Record<string, unknown>): WalletAddress {
+  const chain = String(item.chain);
+  if (!(CHAINS as readonly string[]).includes(chain)) throw new Error(`Wallet address item has an unknown chain: ${chain}`);
+  return {
+    userId: String(item.userId),
+    businessId: String(item.businessId),
+    chain: chain as Chain,
+    address: String(item.address),
+    derivationPath: String(item.derivationPath),
+    createdAt: String(item.createdAt),
+  };
+}
+
+function familyAddressFromItem(item: Record<string, unknown>): FamilyAddress {
+  const family = String(item.family);
+  if (!(KEY_FAMILIES as readonly string[]).includes(family)) throw new Error(`Wallet family item has an unknown family: ${family}`);
+  return {
+    userId: String(item.userId),
+    businessId: String(item.businessId),
+    family: family as KeyFamily,
+    index: intAttr(item.index),
+    address: String(item.address),
+    derivationPath: String(item.derivationPath),
+    createdAt: String(item.createdAt),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Platform transfers (API.md "Platform transfers"): instant moves of an available balance from
+ * one user of a business to another, after both parties' stated identities match their eKYC.
+ *
+ * Pure: request schemas, the record, its view and its webhook body.
+ */
+import { z } from 'zod';
+import { CURRENCY_EXPONENTS, formatMoney, type Currency } from './money.ts';
+import { PositiveDecimal } from './transactions.ts';
+
+const CURRENCIES = Object.keys(CURRENCY_EXPONENTS) as [Currency, ...Currency[]];
+
+/** The identity a party states; compared with the registered eKYC through its fingerprints. */
+const TransferParty = z.object({
+  p_user_id: z.string().min(1).max(64),
+  first_name: z.string().trim().min(1).max(100),
+  last_name: z.string().trim().min(1).max(100),
+  id_number: z.string().trim().min(1).max(64),
+});
+export type TransferParty = z.output<typeof TransferParty>;
+
+export const CreateTransferBody = z.object({
+  sender_party: TransferParty,
+  receiver_party: TransferParty,
+  currency: z.enum(CURRENCIES),
+  amount: PositiveDecimal,
+  reference: z.string().max(140).optional(),
+});
+export type CreateTransferBody = z.output<typeof CreateTransferBody>;
+
+export const TransferPathParams = z.object({ id: z.string() });
+
+export const ListTransfersQuery = z.object({
+  p_user_id: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export type ListTransfersQuery = z.output<typeof ListTransfersQuery>;
+
+export interface Transfer {
+  transferId: string;
+  businessId: string;
+  senderUserId: string;
+  receiverUserId: string;
+  currency: Currency;
+  /** Minor units of `currency`. */
+  amount: bigint;
+  reference: string | null;
+  /** The API key id that asked for it (audit). */
+  requestedBy: string;
+  createdAt: string;
+}
+
+export interface TransferView {
+  id: string;
+  p_business_id: string;
+  status: 'Completed';
+  sender_party: { p_user_id: string };
+  receiver_party: { p_user_id: string };
+  currency: Currency;
+  amount: string;
+  reference: string | null;
+  p_created_at: string;
+}
+
+export function transferView(transfer: Transfer): TransferView {
+  return {
+    id: transfer.transferId,
+    p_business_id: transfer.businessId,
+    status: 'Completed',
+    sender_party: { p_user_id: transfer.senderUserId },
+    receiver_party: { p_user_id: transfer.receiverUserId },
+    currency: transfer.currency,
+    amount: formatMoney(transfer.amount, transfer.currency),
+    reference: transfer.reference,
+    p_created_at: transfer.createdAt,
+  };
+}
+
+/** The Transfer webhook body, in the shape of the transaction webhook (`action` + the resource). */
+export function transferWebhookBody(transfer: Transfer): { action: 'Transfer'; transfer: TransferView } {
+  return { action: 'Transfer', transfer: transferView(transfer) };
+}
