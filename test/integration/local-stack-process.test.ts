@@ -88,7 +88,7 @@ describe('npm start', () => {
     process.kill(-(child.pid as number), 'SIGINT');
     await exited;
     await vi.waitFor(() => expect(javaPids.filter(isAlive)).toEqual([]), { timeout: 15_000, interval: 100 });
-  });
+  }, 120_000);
 
   it('says in one line that Java is needed when java is not on PATH, and exits non-zero', async () => {
     // A PATH with node and nothing else.
