@@ -1,6 +1,7 @@
 /**
  * Points the admin CLI at a stack by setting the same environment the Lambda functions get:
- * - no `--stage`: the running local stack, found through `.local/runtime.json` (written by `npm start`);
+ * - no `--stage`: the running local stack, found through `.local/stack.json` (written by `npm start`
+ *   while it runs, with the environment its handlers get);
  * - `--stage sandbox|production`: a deployed stage, found through the SSM parameters the CDK stack
  *   publishes under `/card-platform/<stage>/`, using the caller's AWS credentials.
  */
@@ -8,15 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-export interface LocalRuntime {
-  tableName: string;
-  region: string;
-  keyFile: string;
-  endpoints: { dynamodb: string; sqs: string };
-  queues?: Record<string, string>;
-}
-
-export const LOCAL_RUNTIME_FILE = resolve('.local', 'runtime.json');
+export const LOCAL_STACK_FILE = resolve('.local', 'stack.json');
 
 export async function useTarget(stage: string | undefined): Promise<string> {
   if (stage === undefined) return useLocalStack();
@@ -25,21 +18,11 @@ export async function useTarget(stage: string | undefined): Promise<string> {
 }
 
 function useLocalStack(): string {
-  if (!existsSync(LOCAL_RUNTIME_FILE)) {
-    throw new Error('No running local stack (.local/runtime.json is missing): start one with `npm start`, or pass --stage.');
+  if (!existsSync(LOCAL_STACK_FILE)) {
+    throw new Error('No running local stack (.local/stack.json is missing): start one with `npm start`, or pass --stage.');
   }
-  const runtime = JSON.parse(readFileSync(LOCAL_RUNTIME_FILE, 'utf8')) as LocalRuntime;
-  Object.assign(process.env, {
-    STAGE: 'sandbox',
-    TABLE_NAME: runtime.tableName,
-    KEY_SOURCE: 'local',
-    LOCAL_KEY_FILE: runtime.keyFile,
-    AWS_REGION: runtime.region,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb,
-    AWS_ENDPOINT_URL_SQS: runtime.endpoints.sqs,
-  });
+  const { env } = JSON.parse(readFileSync(LOCAL_STACK_FILE, 'utf8')) as { env: Record<string, string> };
+  Object.assign(process.env, env);
   return 'local stack';
 }
 

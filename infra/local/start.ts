@@ -5,6 +5,8 @@
  *   npm start -- --in-memory       keeps nothing
  *   PORT=4000 WEBHOOK_URL=http://localhost:9000/hooks npm start
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JavaUnavailableError } from './dynamodb-local.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
@@ -37,6 +39,15 @@ try {
   fail(error instanceof JavaUnavailableError ? error.message : `The local stack could not start: ${error instanceof Error ? error.message : String(error)}`);
 }
 if (stopping) await new Promise(() => {});
+
+// `npm run admin` finds a running stack through .local/stack.json; a persistent stack writes it in
+// its data dir (.local/), an in-memory one keeps its data in a temp dir, so publish it here too.
+const published = resolve('.local', 'stack.json');
+if (inMemory) {
+  mkdirSync(dirname(published), { recursive: true, mode: 0o700 });
+  writeFileSync(published, `${JSON.stringify({ api_base: stack.apiBase, env: stack.env }, null, 2)}\n`, { mode: 0o600 });
+  process.on('exit', () => rmSync(published, { force: true }));
+}
 
 const c = stack.credentials;
 process.stdout.write(
