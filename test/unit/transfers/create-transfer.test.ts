@@ -1,0 +1,215 @@
+/**
+ * `POST /v1/transfers` through its real wrapper, over aws-sdk-client-mock: the rules checked
+ * before anything is written, the one transaction that moves the money, and what each
+ * cancellation reason of that transaction means.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as createTransfer } from '../../../functions/transfers/create-transfer.ts';
+import { handler as getTransfer } from '../../../functions/transfers/get-transfer.ts';
+import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+import { OTHER_BUSINESS_ID, storedUserItem, validCreateBody } from '../users/support.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+/** [sender check] [receiver check] [debit] [credit] [transfer] [sender entry] [receiver entry] [posting] [event] */
+const TRANSFER_ITEMS = 9;
+
+let sender: Record<string, any>;
+let receiver: Record<string, any>;
+
+const senderParty = () => ({ p_user_id: sender.userId, first_name: 'Tai Man', last_name: 'Ng Chan', id_number: 'K98765432' });
+const receiverParty = () => ({ p_user_id: receiver.userId, first_name: 'Ka Yan', last_name: 'Lau', id_number: 'R1234567' });
+const transferBody = (overrides: Record<string, unknown> = {}) => ({
+  sender_party: senderParty(),
+  receiver_party: receiverParty(),
+  currency: 'USD',
+  amount: '25.5',
+  ...overrides,
+});
+
+const transferEvent = (body: unknown, headers: Record<string, string> = {}) =>
+  apiEvent({ method: 'POST', path: '/v1/transfers', resource: '/v1/transfers', body, headers });
+
+function serveUsers(...users: Record<string, any>[]) {
+  const byKey = new Map(users.map((user) => [`${user.PK}|${user.SK}`, user]));
+  ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: byKey.get(`${input.Key.PK}|${input.Key.SK}`) }));
+}
+
+function cancelledAt(index: number, length = TRANSFER_ITEMS) {
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: Array.from({ length }, (_, i) => ({ Code: i === index ? 'ConditionalCheckFailed' : 'None' })),
+  });
+}
+
+function transactItems(): Record<string, any>[] {
+  return ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems as Record<string, any>[];
+}
+
+beforeEach(async () => {
+  receiver = await storedUserItem(ddb, {
+    ekyc: { ...validCreateBody().ekyc, first_name: 'Ka Yan', last_name: 'Lau', id_number: 'R1234567', email: 'kayan@example.com' },
+  });
+  sender = await storedUserItem(ddb);
+  ddb.reset();
+  serveUsers(sender, receiver);
+  ddb.on(TransactWriteCommand).resolves({});
+});
+
+describe('POST /v1/transfers', () => {
+  it('debits, credits, records and posts in ONE transaction and answers Completed', async () => {
+    const result = await createTransfer(transferEvent(transferBody({ reference: 'dinner' })), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    const transfer = parseBody(result);
+    expect(transfer).toMatchObject({
+      p_business_id: TEST_BUSINESS_ID,
+      status: 'Completed',
+      sender_party: { p_user_id: sender.userId },
+      receiver_party: { p_user_id: receiver.userId },
+      currency: 'USD',
+      amount: '25.5',
+      reference: 'dinner',
+    });
+    const items = transactItems();
+    expect(items).toHaveLength(TRANSFER_ITEMS);
+    const [senderCheck, receiverCheck, debit, credit, record, senderEntry, receiverEntry, postingPut, event] = items;
+    for (const [check, user] of [[senderCheck, sender], [receiverCheck, receiver]] as const) {
+      expect(check!.ConditionCheck).toMatchObject({
+        Key: { PK: user.PK, SK: 'PROFILE' },
+        ConditionExpression: '#status = :active AND businessId = :businessId',
+        ExpressionAttributeValues: { ':active': 'Active', ':businessId': TEST_BUSINESS_ID },
+      });
+    }
+    expect(debit!.Update).toMatchObject({
+      Key: { PK: `USER#${sender.userId}`, SK: 'BALANCE#USD' },
+      ConditionExpression: 'available >= :minAvailable',
+      ExpressionAttributeValues: { ':available': -2550n, ':minAvailable': 2550n },
+    });
+    expect(credit!.Update).toMatchObject({ Key: { PK: `USER#${receiver.userId}`, SK: 'BALANCE#USD' }, ExpressionAttributeValues: { ':available': 2550n } });
+    expect(record!.Put.Item).toMatchObject({ PK: `TRANSFER#${transfer.id}`, GSI1PK: `BUSINESS#${TEST_BUSINESS_ID}#TRANSFERS`, amount: '2550' });
+    expect(senderEntry!.Put.Item).toMatchObject({ PK: `USER#${sender.userId}`, SK: `TRANSFER#${transfer.id}`, role: 'sender' });
+    expect(receiverEntry!.Put.Item).toMatchObject({ PK: `USER#${receiver.userId}`, SK: `TRANSFER#${transfer.id}`, role: 'receiver' });
+    expect(postingPut!.Put.Item).toMatchObject({
+      kind: 'transfer',
+      reference: transfer.id,
+      legs: [
+        { account: `user:${sender.userId}:USD:available`, currency: 'USD', amount: '-2550' },
+        { account: `user:${receiver.userId}:USD:available`, currency: 'USD', amount: '2550' },
+      ],
+    });
+    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Transfer', transfer });
+  });
+
+  it('matches stated identities after normalizing case and surrounding or repeated spaces', async () => {
+    const stated = { ...senderParty(), first_name: '  tai   MAN ', last_name: 'NG  chan', id_number: ' k98765432 ' };
+    const result = await createTransfer(transferEvent(transferBody({ sender_party: stated })), lambdaContext);
+    expect(result.statusCode).toBe(201);
+  });
+
+  it.each([
+    ['the sender\'s first name', { sender_party: { first_name: 'Tai Ming' } }, /sender/],
+    ['the sender\'s id number', { sender_party: { id_number: 'K98765433' } }, /sender/],
+    ['the receiver\'s last name', { receiver_party: { last_name: 'Lao' } }, /receiver/],
+  ])('answers 422 ekyc_mismatch when %s differs, writing nothing', async (_name, change, who) => {
+    const body = transferBody();
+    const result = await createTransfer(
+      transferEvent({
+        ...body,
+        sender_party: { ...body.sender_party, ...(change as any).sender_party },
+        receiver_party: { ...body.receiver_party, ...(change as any).receiver_party },
+      }),
+      lambdaContext,
+    );
+    expect(result.statusCode).toBe(422);
+    expect(parseBody(result).error.code).toBe('ekyc_mismatch');
+    expect(parseBody(result).error.message).toMatch(who);
+    expect(result.body).not.toContain('K9876543');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [0, 409, 'user_not_active', /sender/],
+    [1, 409, 'user_not_active', /receiver/],
+    [2, 422, 'insufficient_balance', /USD/],
+  ])('maps a failed condition on item %i to %i %s', async (index, status, code, message) => {
+    ddb.on(TransactWriteCommand).rejects(cancelledAt(index));
+    const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
+    expect(result.statusCode).toBe(status);
+    expect(parseBody(result).error).toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+
+  it('maps a failed idempotency completion to 409 idempotency_request_in_progress', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelledAt(TRANSFER_ITEMS, TRANSFER_ITEMS + 1));
+    const result = await createTransfer(transferEvent(transferBody(), { 'Idempotency-Key': 'transfer-1' }), lambdaContext);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
+  });
+
+  it('retries a transaction conflict and transfers once', async () => {
+    ddb.on(TransactWriteCommand)
+      .rejectsOnce(new TransactionCanceledException({ message: 'conflict', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }] }))
+      .resolves({});
+    const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
+    expect(result.statusCode).toBe(201);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('answers 409 user_not_active for a party read as suspended, before any write', async () => {
+    serveUsers(sender, { ...receiver, status: 'Suspended' });
+    const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error).toMatchObject({ code: 'user_not_active', message: expect.stringMatching(/receiver/) });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 404 user_not_found for a party of another business', async () => {
+    serveUsers(sender, { ...receiver, businessId: OTHER_BUSINESS_ID });
+    const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error).toMatchObject({ code: 'user_not_found', message: expect.stringMatching(/receiver/) });
+  });
+
+  it('answers 422 same_user without reading anything', async () => {
+    const result = await createTransfer(transferEvent(transferBody({ receiver_party: senderParty() })), lambdaContext);
+    expect(result.statusCode).toBe(422);
+    expect(parseBody(result).error.code).toBe('same_user');
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [{ amount: '1.005' }, 'amount'],
+    [{ amount: '10.5', currency: 'JPY' }, 'amount'],
+    [{ amount: 10 }, 'amount'],
+    [{ currency: 'XAU' }, 'currency'],
+    [{ reference: 'x'.repeat(141) }, 'reference'],
+    [{ sender_party: { p_user_id: 'u' } }, 'sender_party.first_name'],
+  ])('answers 400 validation_error for %j', async (change, field) => {
+    const result = await createTransfer(transferEvent(transferBody(change)), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.fields.map((f: { path: string }) => f.path)).toContain(field);
+  });
+
+  it('transfers crypto balances in their own precision', async () => {
+    const result = await createTransfer(transferEvent(transferBody({ currency: 'ETH', amount: '0.000000000000000001' })), lambdaContext);
+    expect(result.statusCode).toBe(201);
+    expect(transactItems()[2]!.Update.ExpressionAttributeValues[':minAvailable']).toBe(1n);
+  });
+});
+
+describe('GET /v1/transfers/{id}', () => {
+  it('answers 404 transfer_not_found for another business\'s transfer', async () => {
+    const id = '0190a3c4-0000-7000-8000-0000000000c1';
+    ddb.on(GetCommand).resolves({
+      Item: { PK: `TRANSFER#${id}`, SK: 'TRANSFER', transferId: id, businessId: OTHER_BUSINESS_ID, currency: 'USD', amount: '1', senderUserId: 'a', receiverUserId: 'b', createdAt: 't' },
+    });
+    const result = await getTransfer(apiEvent({ path: `/v1/transfers/${id}`, resource: '/v1/transfers/{id}', pathParameters: { id } }), lambdaContext);
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error.code).toBe('transfer_not_found');
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The deposit routes through their real wrappers, over aws-sdk-client-mock: what the one
+ * transaction holds, and what each way it can be cancelled means (a repeated deposit, a lost
+ * idempotency lease, a conflict that is retried).
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as networkDeposit } from '../../../functions/network/create-deposit.ts';
+import { handler as simulateDeposit } from '../../../functions/simulate/create-deposit.ts';
+import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+const USER_ID = '0190a3c4-0000-7000-8000-00000000beef';
+const OTHER_BUSINESS_ID = '0190a3c4-0000-7000-8000-0000000000f2';
+const TRON_ADDRESS = 'TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH';
+const TX_HASH = 'c0ffee'.padEnd(64, '0');
+const DEPOSIT_KEY = { PK: `DEPOSIT#TRON#${TX_HASH}#0`, SK: 'DEPOSIT' };
+const body = { chain: 'TRON', address: TRON_ADDRESS, asset: 'USDT', amount: '100', tx_hash: TX_HASH.toUpperCase(), log_index: 0 };
+
+function addressIndex(businessId = TEST_BUSINESS_ID) {
+  return { PK: `ADDRESS#tron#${TRON_ADDRESS}`, SK: 'ADDRESS', entity: 'wallet_address_index', userId: USER_ID, businessId };
+}
+
+function serve(items: Record<string, any>[]) {
+  const store = new Map(items.map((item) => [`${item.PK}|${item.SK}`, item]));
+  ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: store.get(`${input.Key.PK}|${input.Key.SK}`) }));
+  return store;
+}
+
+function cancelled(codes: string[]) {
+  return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+}
+
+const simulateEvent = (payload: unknown = body, headers: Record<string, string> = {}) =>
+  apiEvent({ method: 'POST', path: '/v1/simulate/deposits', resource: '/v1/simulate/deposits', body: payload, headers });
+const networkEvent = (payload: unknown = body, authorizer: Record<string, string> = { credential: 'network', principal: 'chain-watcher' }) =>
+  apiEvent({ method: 'POST', path: '/network/deposits', resource: '/network/deposits', body: payload, authorizer });
+
+function transactItems(call = 0): Record<string, any>[] {
+  return ddb.commandCalls(TransactWriteCommand)[call]!.args[0].input.TransactItems as Record<string, any>[];
+}
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe('POST /v1/simulate/deposits', () => {
+  it('records the deposit, credits the user, posts the ledger and the Deposit event in ONE transaction', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await simulateDeposit(simulateEvent(), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    const deposit = parseBody(result);
+    expect(deposit).toMatchObject({ p_user_id: USER_ID, tx_hash: TX_HASH, credited_currency: 'USD', credited_amount: '100', fee: '0', status: 'Completed' });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    const [record, credit, postingPut, event] = transactItems();
+    expect(transactItems()).toHaveLength(4);
+    expect(record!.Put).toMatchObject({ Item: { ...DEPOSIT_KEY, depositId: deposit.id, net: '10000' }, ConditionExpression: 'attribute_not_exists(PK)' });
+    expect(credit!.Update).toMatchObject({ Key: { PK: `USER#${USER_ID}`, SK: 'BALANCE#USD' }, ExpressionAttributeValues: { ':available': 10_000n } });
+    expect(credit!.Update.ConditionExpression).toBeUndefined();
+    expect(postingPut!.Put.Item).toMatchObject({
+      kind: 'deposit',
+      reference: deposit.id,
+      legs: [
+        { account: 'chain:USD', currency: 'USD', amount: '-10000' },
+        { account: `user:${USER_ID}:USD:available`, currency: 'USD', amount: '10000' },
+      ],
+    });
+    expect(event!.Put.Item).toMatchObject({ entity: 'event', type: 'deposit', queue: 'events', businessId: TEST_BUSINESS_ID });
+    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Deposit', deposit });
+  });
+
+  it('answers 200 with the recorded deposit, moving nothing, when the deposit item already exists', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolvesOnce({});
+    const first = parseBody(await simulateDeposit(simulateEvent(), lambdaContext));
+    const recorded = transactItems()[0]!.Put.Item;
+    serve([addressIndex(), recorded]);
+    ddb.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
+
+    const again = await simulateDeposit(simulateEvent(), lambdaContext);
+
+    expect(again.statusCode).toBe(200);
+    expect(parseBody(again)).toEqual(first);
+    const read = ddb.commandCalls(GetCommand).find((call) => call.args[0].input.Key?.PK === DEPOSIT_KEY.PK);
+    expect(read?.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('records for an Idempotency-Key the 200 it answered for a repeated deposit, not the 201 that never committed', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolvesOnce({});
+    await simulateDeposit(simulateEvent(), lambdaContext);
+    const recorded = transactItems()[0]!.Put.Item;
+    ddb.reset();
+    serve([addressIndex(), recorded]);
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None', 'None']));
+
+    const again = await simulateDeposit(simulateEvent(body, { 'Idempotency-Key': 'deposit-1' }), lambdaContext);
+
+    expect(again.statusCode).toBe(200);
+    const completion = ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item!).find((item) => item.state === 'completed');
+    expect(completion?.statusCode).toBe(200);
+  });
+
+  it('answers 409 deposit_conflict when the recorded deposit has another amount', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolvesOnce({});
+    await simulateDeposit(simulateEvent(), lambdaContext);
+    const recorded = transactItems()[0]!.Put.Item;
+    serve([addressIndex(), recorded]);
+    ddb.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
+
+    const result = await simulateDeposit(simulateEvent({ ...body, amount: '100.000001' }), lambdaContext);
+
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('deposit_conflict');
+  });
+
+  it('answers 409 idempotency_request_in_progress when the idempotency completion lost its lease', async () => {
+    serve([addressIndex()]);
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'None', 'ConditionalCheckFailed']));
+
+    const result = await simulateDeposit(simulateEvent(body, { 'Idempotency-Key': 'deposit-2' }), lambdaContext);
+
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
+  });
+
+  it('retries a transaction conflict and credits once', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled(['TransactionConflict', 'None', 'None', 'None'])).resolves({});
+
+    const result = await simulateDeposit(simulateEvent(), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('answers 404 address_not_found for an address of another business\'s user, or no one\'s, writing nothing', async () => {
+    serve([addressIndex(OTHER_BUSINESS_ID)]);
+    const foreign = await simulateDeposit(simulateEvent(), lambdaContext);
+    expect(foreign.statusCode).toBe(404);
+    expect(parseBody(foreign).error.code).toBe('address_not_found');
+
+    serve([]);
+    const unknown = await simulateDeposit(simulateEvent(), lambdaContext);
+    expect(unknown.statusCode).toBe(404);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 400 for an amount beyond the asset\'s precision, before any read', async () => {
+    const result = await simulateDeposit(simulateEvent({ ...body, amount: '1.0000001' }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.fields).toEqual([{ path: 'amount', message: 'must have at most 6 decimal places for USDT' }]);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+});
+
+describe('POST /network/deposits', () => {
+  it('credits an address of any business, recording the watcher as the source', async () => {
+    serve([addressIndex(OTHER_BUSINESS_ID)]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await networkDeposit(networkEvent(), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    expect(parseBody(result).p_business_id).toBe(OTHER_BUSINESS_ID);
+    expect(transactItems()[0]!.Put.Item.source).toBe('network:chain-watcher');
+  });
+
+  it('refuses a business credential', async () => {
+    const result = await networkDeposit(networkEvent(body, { credential: 'business', businessId: TEST_BUSINESS_ID, keyId: 'k' }), lambdaContext);
+    expect(result.statusCode).toBe(401);
+  });
+});
