@@ -7,6 +7,8 @@
  * `access` is everything the function may touch; the stack grants exactly that and no more.
  */
 
+import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Which authorizer guards the route: a business API key, or the card network's credential. */
@@ -81,17 +83,26 @@ export const routes: RouteRow[] = [
   { method: 'GET', path: '/v1/cards/{id}/transactions', handler: 'transactions/list-card-transactions', credential: 'business', access: read },
   { method: 'GET', path: '/v1/transactions/{id}', handler: 'transactions/get-transaction', credential: 'business', access: read },
 
+  // Events and webhooks. Redelivery commits a request the outbox dispatcher queues (no SQS access here).
+  { method: 'GET', path: '/v1/events', handler: 'events/list-events', credential: 'business', access: read },
+  { method: 'POST', path: '/v1/events/{id}/redeliver', handler: 'events/redeliver-event', credential: 'business', access: write },
+
   // Sandbox simulator: the network's flows, addressed by card id, with the business key
   { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: write },
+  // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
+  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: write },
 
   // Card network (processor gateway), addressed by card number, with the network credential
   { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: write },
+  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: write },
   // The chain watcher reports deposits to the platform's addresses
   { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: write },
 ];
@@ -121,9 +132,32 @@ export interface ConsumerRow {
   access: Access;
 }
 
-export const queues: QueueRow[] = [];
+/**
+ * Each queue's `maxReceiveCount` is the number of attempts its retry schedule needs to span its
+ * retry window (shared/domain/webhook-delivery.ts): 24 h for transaction events, the code's 5 min
+ * for OTPs. A consumer may POST for up to 10 s per message, its batch in parallel.
+ */
+export const queues: QueueRow[] = [
+  { name: 'otp', consumerTimeoutSeconds: 20, maxReceiveCount: attemptsCovering(OTP_RETRY) },
+  { name: 'events', consumerTimeoutSeconds: 30, maxReceiveCount: attemptsCovering(TRANSACTION_EVENT_RETRY) },
+];
 
-export const consumers: ConsumerRow[] = [];
+/**
+ * The outbox dispatcher reads new `EVENT#` items from the stream (events and redelivery requests)
+ * and is the only function that sends to the webhook queues; each queue has one delivery function.
+ * Deliveries record attempts on the event (readWrite) and open the webhook secret and sealed OTPs
+ * (decrypt).
+ */
+export const consumers: ConsumerRow[] = [
+  {
+    handler: 'webhooks/dispatch-outbox-events',
+    source: { kind: 'stream', filter: { attribute: 'PK', beginsWith: 'EVENT#' } },
+    batchSize: 100,
+    access: { table: 'read', sendTo: ['otp', 'events'] },
+  },
+  { handler: 'webhooks/deliver-otp', source: { kind: 'queue', queue: 'otp' }, batchSize: 5, access: { table: 'readWrite', decrypt: true } },
+  { handler: 'webhooks/deliver-transaction-event', source: { kind: 'queue', queue: 'events' }, batchSize: 10, access: { table: 'readWrite', decrypt: true } },
+];
 
 /** The rows deployed on a stage. */
 export function routesForStage(stage: 'sandbox' | 'production'): RouteRow[] {

@@ -12,7 +12,9 @@
  * deployed stage with the caller's AWS credentials.
  */
 import { parseArgs } from 'node:util';
-import { createBusiness, createNetworkKey, rotateApiKey, setWebhookUrl } from '../../shared/services/businesses.ts';
+import type { QueueName } from '../../functions/routes.ts';
+import { createBusiness, createNetworkKey, rotateApiKey, rotateWebhookSecret, setWebhookUrl } from '../../shared/services/businesses.ts';
+import { redriveDeadLetters } from '../../shared/services/dead-letters.ts';
 import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
 import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { useTarget } from './target.ts';
@@ -21,6 +23,8 @@ const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [o
   create-business --name N [--webhook-url U] [--timezone IANA]
   rotate-key --business-id ID
   set-webhook --business-id ID (--url U | --clear)
+  rotate-webhook-secret --business-id ID   (the old secret keeps signing for 24 h)
+  redrive [--queue otp|events]             (dead-lettered webhooks back to their queue; default both)
   create-network-key
   fund-business --business-id ID --currency C --amount A
   audit`;
@@ -36,6 +40,15 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     const url = o.clear ? null : required(o, 'url');
     await setWebhookUrl(businessId, url);
     return { business_id: businessId, webhook_url: url };
+  },
+  'rotate-webhook-secret': (o) => rotateWebhookSecret(required(o, 'business-id')),
+  redrive: async (o) => {
+    const queue = optional(o, 'queue');
+    if (queue !== undefined && queue !== 'otp' && queue !== 'events') throw new UsageError('--queue must be otp or events');
+    const queues: QueueName[] = queue ? [queue] : ['otp', 'events'];
+    const reports = [];
+    for (const name of queues) reports.push(await redriveDeadLetters(name));
+    return { redriven: reports };
   },
   'create-network-key': () => createNetworkKey(),
   'fund-business': (o) => {
@@ -77,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       clear: { type: 'boolean' },
       currency: { type: 'string' },
       amount: { type: 'string' },
+      queue: { type: 'string' },
     },
   });
   const command = positionals[0];

@@ -6,7 +6,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Business } from '../domain/businesses.ts';
 import { db, tableName } from './client.ts';
 import { apiKeyKeys, businessKeys, networkKeyKeys } from './keys.ts';
@@ -21,6 +21,9 @@ export interface StoredBusiness extends Business {
   apiKeyHash: string;
   apiKeyId: string;
   webhookSecretSealed: string;
+  /** The secret before the last rotation, still signing (besides the current one) until it expires. */
+  previousWebhookSecretSealed?: string;
+  previousWebhookSecretExpiresAt?: string;
 }
 
 export async function insertBusiness(business: StoredBusiness): Promise<void> {
@@ -107,6 +110,30 @@ export async function updateWebhookUrl(businessId: string, url: string | null): 
     );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) throw new NotFoundError('business_not_found', `No business ${businessId}.`);
+    throw error;
+  }
+}
+
+/**
+ * Replaces the webhook secret, keeping the one it replaces as the previous secret until
+ * `previousExpiresAt`. Conditional on the secret that was read, so two concurrent rotations cannot
+ * both think they retired the same secret.
+ */
+export async function replaceWebhookSecret(business: StoredBusiness, nextSealed: string, previousExpiresAt: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: businessKeys.profile(business.businessId),
+        UpdateExpression: 'SET webhookSecretSealed = :next, previousWebhookSecretSealed = :current, previousWebhookSecretExpiresAt = :expires',
+        ConditionExpression: 'webhookSecretSealed = :current',
+        ExpressionAttributeValues: { ':next': nextSealed, ':current': business.webhookSecretSealed, ':expires': previousExpiresAt },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new ConflictError('webhook_secret_changed', 'The webhook secret changed meanwhile (a concurrent rotation); try again.');
+    }
     throw error;
   }
 }

@@ -3,6 +3,7 @@
  * windows) and webhook URL.
  */
 import type { Stage } from '../config.ts';
+import { isObviouslyPrivateHost } from './webhook-addresses.ts';
 
 export interface Business {
   businessId: string;
@@ -23,8 +24,10 @@ export function isValidTimezone(timezone: string): boolean {
 }
 
 /**
- * A webhook URL must be absolute http(s) without credentials; production only allows https.
- * (Address checks on the resolved host happen at delivery time, where DNS is actually resolved.)
+ * A webhook URL must be absolute http(s) without credentials; production only allows https to a
+ * host that is not obviously private (loopback, private IP literals, `localhost`). Sandbox and the
+ * local stack allow both, so a partner can point webhooks at their own machine. (Resolved
+ * addresses are checked when the URL is set in production and on every delivery.)
  */
 export function webhookUrlProblem(url: string, stage: Stage): string | undefined {
   let parsed: URL;
@@ -36,5 +39,6 @@ export function webhookUrlProblem(url: string, stage: Stage): string | undefined
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must use https (or http in sandbox)';
   if (stage === 'production' && parsed.protocol !== 'https:') return 'must use https in production';
   if (parsed.username || parsed.password) return 'must not contain credentials';
+  if (stage === 'production' && isObviouslyPrivateHost(parsed.hostname)) return 'must not point at a loopback or private address in production';
   return undefined;
 }

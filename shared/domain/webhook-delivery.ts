@@ -104,3 +104,45 @@ export interface DeliveryAttemptView {
 export function attemptView(attempt: DeliveryAttempt): DeliveryAttemptView {
   return { attempted_at: attempt.attemptedAt, status_code: attempt.statusCode, error: attempt.error, duration_ms: attempt.durationMs };
 }
+
+/** An event as `GET /v1/events` shows it. The payload is the webhook body (an OTP's without its code). */
+export interface EventView {
+  id: string;
+  p_business_id: string;
+  type: string;
+  payload: unknown;
+  delivery_status: DeliveryStatus;
+  attempt_count: number;
+  attempts: DeliveryAttemptView[];
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  p_created_at: string;
+}
+
+export interface EventRecord {
+  eventId: string;
+  businessId: string;
+  type: string;
+  payload: string;
+  deliveryStatus: DeliveryStatus;
+  attemptCount: number;
+  attempts: DeliveryAttempt[];
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export function eventView(event: EventRecord): EventView {
+  return {
+    id: event.eventId,
+    p_business_id: event.businessId,
+    type: event.type,
+    payload: JSON.parse(event.payload) as unknown,
+    delivery_status: event.deliveryStatus,
+    attempt_count: event.attemptCount,
+    attempts: event.attempts.map(attemptView),
+    next_attempt_at: event.nextAttemptAt,
+    delivered_at: event.deliveredAt,
+    p_created_at: event.createdAt,
+  };
+}

@@ -3,11 +3,13 @@
  * business with its API key and webhook secret, rotate the key, set the webhook URL, and issue the
  * network credential. Secrets are returned once and never stored in clear.
  */
+import { lookup } from 'node:dns/promises';
 import { config } from '../config.ts';
 import { keyedHash } from '../crypto/keyed-hash.ts';
 import { generateApiKey, generateNetworkKey, generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
+import { isPublicAddress } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { BadRequestError } from '../errors.ts';
@@ -17,9 +19,14 @@ import {
   insertBusiness,
   insertNetworkKey,
   replaceApiKey,
+  replaceWebhookSecret,
   requireBusiness,
   updateWebhookUrl,
+  type StoredBusiness,
 } from '../db/businesses-repository.ts';
+
+/** How long a rotated-out webhook secret keeps signing, so receivers can switch without a gap. */
+export const PREVIOUS_WEBHOOK_SECRET_VALIDITY_MS = 24 * 60 * 60 * 1000;
 
 export interface CreateBusinessInput {
   name: string;
@@ -38,7 +45,7 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
   if (!name || name.length > 128) throw new BadRequestError('invalid_name', 'name must be 1-128 characters');
   const timezone = input.timezone ?? 'UTC';
   if (!isValidTimezone(timezone)) throw new BadRequestError('invalid_timezone', `"${timezone}" is not an IANA timezone`);
-  const webhookUrl = input.webhookUrl ? checkedWebhookUrl(input.webhookUrl) : null;
+  const webhookUrl = input.webhookUrl ? await checkedWebhookUrl(input.webhookUrl) : null;
 
   const businessId = newId();
   const apiKey = generateApiKey(config().STAGE);
@@ -51,7 +58,7 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
     createdAt: nowIso(),
     apiKeyHash: await keyedHash('api-key', apiKey),
     apiKeyId: newId(),
-    webhookSecretSealed: await sealSecret(webhookSecret, { business_id: businessId, purpose: 'webhook-secret' }),
+    webhookSecretSealed: await sealSecret(webhookSecret, webhookSecretContext(businessId)),
   });
   return { business_id: businessId, api_key: apiKey, webhook_secret: webhookSecret };
 }
@@ -65,13 +72,59 @@ export async function rotateApiKey(businessId: string): Promise<{ business_id: s
 }
 
 export async function setWebhookUrl(businessId: string, url: string | null): Promise<void> {
-  await updateWebhookUrl(businessId, url === null ? null : checkedWebhookUrl(url));
+  await updateWebhookUrl(businessId, url === null ? null : await checkedWebhookUrl(url));
 }
 
-/** The business's current webhook signing secret (for the delivery functions). */
+/** The business's current webhook signing secret. */
 export async function webhookSecretOf(businessId: string): Promise<string> {
   const business = await requireBusiness(businessId);
-  return openSecret<string>(business.webhookSecretSealed, { business_id: businessId, purpose: 'webhook-secret' });
+  return openWebhookSecret(businessId, business.webhookSecretSealed);
+}
+
+/**
+ * Issues a new webhook secret (shown once). The old one keeps signing for 24 h, alongside the new
+ * one, so the partner can deploy the new secret without rejecting deliveries meanwhile. A second
+ * rotation within those 24 h retires the first old secret at once.
+ */
+export async function rotateWebhookSecret(
+  businessId: string,
+): Promise<{ business_id: string; webhook_secret: string; previous_secret_valid_until: string }> {
+  const business = await requireBusiness(businessId);
+  const webhookSecret = generateWebhookSecret();
+  const validUntil = new Date(Date.now() + PREVIOUS_WEBHOOK_SECRET_VALIDITY_MS).toISOString();
+  await replaceWebhookSecret(business, await sealSecret(webhookSecret, webhookSecretContext(businessId)), validUntil);
+  return { business_id: businessId, webhook_secret: webhookSecret, previous_secret_valid_until: validUntil };
+}
+
+/** The secrets a delivery is signed with now: the current one, and the previous one while still valid. */
+export async function webhookSigningSecrets(business: StoredBusiness, now: Date = new Date()): Promise<string[]> {
+  const secrets = [await openWebhookSecret(business.businessId, business.webhookSecretSealed)];
+  const previous = business.previousWebhookSecretSealed;
+  const until = business.previousWebhookSecretExpiresAt;
+  if (previous && until && Date.parse(until) > now.getTime()) secrets.push(await openWebhookSecret(business.businessId, previous));
+  return secrets;
+}
+
+/**
+ * Opened secrets, by ciphertext: a rotation changes the ciphertext, so a cached entry can never
+ * outlive its secret, and a delivery function does not call KMS for every webhook.
+ */
+const openedSecrets = new Map<string, Promise<string>>();
+const MAX_OPENED_SECRETS = 500;
+
+function openWebhookSecret(businessId: string, sealed: string): Promise<string> {
+  let opened = openedSecrets.get(sealed);
+  if (!opened) {
+    if (openedSecrets.size >= MAX_OPENED_SECRETS) openedSecrets.clear();
+    opened = openSecret<string>(sealed, webhookSecretContext(businessId));
+    openedSecrets.set(sealed, opened);
+    opened.catch(() => openedSecrets.delete(sealed));
+  }
+  return opened;
+}
+
+function webhookSecretContext(businessId: string) {
+  return { business_id: businessId, purpose: 'webhook-secret' };
 }
 
 export async function createNetworkKey(): Promise<{ network_key: string }> {
@@ -90,8 +143,21 @@ export async function identifyNetworkKey(networkKey: string): Promise<{ keyId: s
   return findNetworkKey(await keyedHash('network-key', networkKey));
 }
 
-function checkedWebhookUrl(url: string): string {
-  const problem = webhookUrlProblem(url, config().STAGE);
+/**
+ * The URL's form, and in production where its host resolves now: only public addresses. (The
+ * delivery functions check the resolved addresses again on every connection, since DNS can change.)
+ */
+async function checkedWebhookUrl(url: string): Promise<string> {
+  const stage = config().STAGE;
+  const problem = webhookUrlProblem(url, stage);
   if (problem) throw new BadRequestError('invalid_webhook_url', `webhook URL ${problem}`);
+  if (stage === 'production') {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const addresses = await lookup(host, { all: true }).catch(() => []);
+    if (addresses.length === 0) throw new BadRequestError('invalid_webhook_url', 'webhook URL host does not resolve');
+    if (addresses.some((entry) => !isPublicAddress(entry.address))) {
+      throw new BadRequestError('invalid_webhook_url', 'webhook URL must resolve to public addresses only in production');
+    }
+  }
   return url;
 }

@@ -1,0 +1,4 @@
+import { queueHandler } from '../../shared/queues/handlers.ts';
+import { deliverQueuedEvents } from '../../shared/services/webhook-delivery.ts';
+
+export const handler = queueHandler('deliver-transaction-event', (records) => deliverQueuedEvents('events', records));

@@ -1,0 +1,188 @@
+/**
+ * Webhook delivery: the consumer of the `otp` and `events` queues. For each message it POSTs the
+ * event to the business's webhook URL, signed per Standard Webhooks, and records the attempt (time,
+ * status code or error, duration) on the event.
+ *
+ * - A 2xx within the timeout (10 s) is delivered; the message is deleted.
+ * - Anything else is retried: the message is hidden for the next backoff delay (exponential, with
+ *   jitter, shared/domain/webhook-delivery.ts) and reported as a batch item failure, so SQS hands
+ *   it back when the delay is over. After the attempt that used the queue's last receive, the event
+ *   is marked `dead_lettered` and the message made visible at once: its next receive exceeds the
+ *   queue's `maxReceiveCount` and SQS moves it to the DLQ, where `npm run admin -- redrive` finds it.
+ * - An OTP is never sent past its expiry: once expired (or when the next retry would be), it is
+ *   marked `dead_lettered` and its remaining receives pass without a POST, taking it to the DLQ.
+ * - A business without a webhook URL: the event is marked `no_webhook_url` (visible in
+ *   `GET /v1/events`, redeliverable once a URL is set), and the message is done.
+ *
+ * Errors of one message never fail the batch: each is caught and the message retried.
+ */
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { QueueName } from '../../functions/routes.ts';
+import { config } from '../config.ts';
+import { openSecret } from '../crypto/envelope.ts';
+import { otpWebhookBody } from '../domain/three-ds.ts';
+import { nowIso } from '../domain/time.ts';
+import {
+  attemptsCovering,
+  isSuccessStatus,
+  OTP_RETRY,
+  retryDelaySeconds,
+  TRANSACTION_EVENT_RETRY,
+  type DeliveryAttempt,
+  type RetryPolicy,
+} from '../domain/webhook-delivery.ts';
+import { logger } from '../logger.ts';
+import { getBusiness, type StoredBusiness } from '../db/businesses-repository.ts';
+import { recordAttempt, setDeliveryStatus } from '../db/events-repository.ts';
+import { otpSealContext, type OutboxEvent } from '../db/outbox.ts';
+import { delayMessage } from '../queues/sqs.ts';
+import { postWebhook } from '../webhooks/http-post.ts';
+import { signWebhook } from '../webhooks/signing.ts';
+import { webhookSigningSecrets } from './businesses.ts';
+
+export const RETRY_POLICIES: Record<QueueName, RetryPolicy> = { otp: OTP_RETRY, events: TRANSACTION_EVENT_RETRY };
+
+/** The queue's `maxReceiveCount`: as many receives as the retry schedule needs to span its window. */
+export function maxReceiveCountOf(queue: QueueName): number {
+  return attemptsCovering(RETRY_POLICIES[queue]);
+}
+
+const USER_AGENT = 'card-platform-webhooks/1';
+
+const QueuedEvent = z.object({
+  eventId: z.string().min(1),
+  businessId: z.string().min(1),
+  type: z.string(),
+  queue: z.enum(['otp', 'events']),
+  payload: z.string(),
+  createdAt: z.string(),
+  deliverUntil: z.number().int().optional(),
+  otpSealed: z.string().optional(),
+});
+
+type Outcome = 'done' | 'retry';
+
+export async function deliverQueuedEvents(queue: QueueName, records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
+  const businesses = new Map<string, Promise<StoredBusiness | undefined>>();
+  const businessOf = (businessId: string) => {
+    let business = businesses.get(businessId);
+    if (!business) {
+      business = getBusiness(businessId);
+      businesses.set(businessId, business);
+    }
+    return business;
+  };
+  const outcomes = await Promise.all(
+    records.map((record) =>
+      deliver(queue, record, businessOf).catch((error: unknown): Outcome => {
+        logger.error('webhook delivery failed unexpectedly; the message will be retried', {
+          messageId: record.messageId,
+          errorName: (error as Error)?.name,
+          errorMessage: (error as Error)?.message,
+        });
+        return 'retry';
+      }),
+    ),
+  );
+  return { batchItemFailures: records.filter((_, i) => outcomes[i] === 'retry').map((record) => ({ itemIdentifier: record.messageId })) };
+}
+
+async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: string) => Promise<StoredBusiness | undefined>): Promise<Outcome> {
+  const parsed = QueuedEvent.safeParse(safeJson(record.body));
+  if (!parsed.success) {
+    // It can never succeed: let its receives run out so it parks in the DLQ, visible.
+    logger.error('malformed webhook message', { messageId: record.messageId });
+    return 'retry';
+  }
+  const event = parsed.data as OutboxEvent;
+  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+
+  if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
+    await setDeliveryStatus(event.eventId, 'dead_lettered');
+    await scheduleReturn(record, 0);
+    return 'retry';
+  }
+
+  const business = await businessOf(event.businessId);
+  if (!business) {
+    logger.error('webhook for an unknown business', { eventId: event.eventId, businessId: event.businessId });
+    return 'retry';
+  }
+  if (!business.webhookUrl) {
+    await setDeliveryStatus(event.eventId, 'no_webhook_url');
+    return 'done';
+  }
+
+  const cfg = config();
+  const body = event.otpSealed ? otpWebhookBody(event.payload, await openSecret<string>(event.otpSealed, otpSealContext(event))) : event.payload;
+  const attemptedAt = nowIso();
+  const at = new Date(Date.parse(attemptedAt));
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    ...signWebhook(await webhookSigningSecrets(business, at), event.eventId, at, body),
+  };
+  const production = cfg.STAGE === 'production';
+  const outcome = await postWebhook(business.webhookUrl, headers, body, {
+    allowPrivateAddresses: !production,
+    requireHttps: production,
+    timeoutMs: cfg.WEBHOOK_TIMEOUT_MS,
+  });
+  const attempt: DeliveryAttempt = {
+    attemptedAt,
+    statusCode: 'statusCode' in outcome ? outcome.statusCode : null,
+    error: 'error' in outcome ? outcome.error : null,
+    durationMs: outcome.durationMs,
+  };
+  const log = { eventId: event.eventId, businessId: event.businessId, type: event.type, attempt: receiveCount, statusCode: attempt.statusCode, error: attempt.error, durationMs: attempt.durationMs };
+
+  if (attempt.statusCode !== null && isSuccessStatus(attempt.statusCode)) {
+    logger.info('webhook delivered', log);
+    await recordSafely(event.eventId, attempt, { status: 'delivered', deliveredAt: nowIso() });
+    return 'done';
+  }
+
+  const policy = RETRY_POLICIES[queue];
+  const retriesLeft = receiveCount < maxReceiveCountOf(queue);
+  let delaySeconds = retriesLeft ? retryDelaySeconds(policy, receiveCount, Math.random, cfg.WEBHOOK_RETRY_DELAY_SCALE) : 0;
+  const expiresMs = event.deliverUntil === undefined ? undefined : event.deliverUntil * 1000;
+  const pastExpiry = expiresMs !== undefined && Date.now() + delaySeconds * 1000 >= expiresMs;
+  if (!retriesLeft || pastExpiry) {
+    logger.warn('webhook failed; no retries left, it goes to the dead-letter queue', log);
+    await recordSafely(event.eventId, attempt, { status: 'dead_lettered' });
+    // An OTP returns once expired, so its remaining receives pass without a POST (see above).
+    delaySeconds = expiresMs === undefined ? 0 : Math.max(0, Math.ceil((expiresMs - Date.now()) / 1000));
+  } else {
+    logger.info('webhook failed; retrying', { ...log, retryInSeconds: delaySeconds });
+    await recordSafely(event.eventId, attempt, { status: 'failed', nextAttemptAt: new Date(Date.now() + delaySeconds * 1000).toISOString() });
+  }
+  await scheduleReturn(record, delaySeconds);
+  return 'retry';
+}
+
+/** Hides the message until its next attempt. If that fails, it returns after the queue's own visibility timeout. */
+async function scheduleReturn(record: SQSRecord, seconds: number): Promise<void> {
+  try {
+    await delayMessage(record.eventSourceARN, record.receiptHandle, seconds);
+  } catch (error) {
+    logger.warn('could not schedule the retry; the queue visibility timeout applies', { messageId: record.messageId, errorName: (error as Error)?.name });
+  }
+}
+
+/** The attempt happened whether or not it can be recorded; a recording failure must not resend a delivered event. */
+async function recordSafely(eventId: string, attempt: DeliveryAttempt, result: Parameters<typeof recordAttempt>[2]): Promise<void> {
+  try {
+    await recordAttempt(eventId, attempt, result);
+  } catch (error) {
+    logger.error('could not record a webhook attempt', { eventId, errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

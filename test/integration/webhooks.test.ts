@@ -1,0 +1,314 @@
+/**
+ * Webhooks end to end, the way a partner experiences them: every committed event reaches a real
+ * HTTP receiver, signed per Standard Webhooks (checked here with the `standardwebhooks` package),
+ * exactly as API.md specifies; failures are retried and visible in `GET /v1/events`; what never
+ * succeeds parks in the DLQ until an operator redrives it; nothing is lost while the dispatcher is
+ * down.
+ *
+ * This suite runs its own local stack (in this process), so it can stop the dispatcher's poller,
+ * and so retries come at once (WEBHOOK_RETRY_DELAY_SCALE=0: the schedule itself is unit-tested)
+ * and a slow receiver times out after 1 s instead of 10.
+ */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
+import { startWebhookReceiver, verifyWith, webhookId, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const WAIT = { timeout: 45_000, interval: 100 };
+
+/** The card_transaction fields of API.md (plus `p_user_id`, an allowed extra), always present. */
+const TRANSACTION_FIELDS = [
+  'id', 'p_business_id', 'card', 'status', 'type', 'transaction_currency', 'transaction_amount', 'local_currency', 'local_amount',
+  'final_local_amount', 'calculated_fee', 'merchant_id', 'merchant_country', 'merchant_city', 'merchant_name', 'p_user_id', 'p_created_at', 'p_updated_at',
+];
+
+let stack: LocalStack;
+let receiver: WebhookReceiver;
+let sqs: SQSClient;
+let services: {
+  businesses: typeof import('../../shared/services/businesses.ts');
+  deadLetters: typeof import('../../shared/services/dead-letters.ts');
+};
+
+beforeAll(async () => {
+  process.env.WEBHOOK_RETRY_DELAY_SCALE = '0';
+  process.env.WEBHOOK_TIMEOUT_MS = '1000';
+  [stack, receiver] = await Promise.all([startLocalStack({ inMemory: true, port: 0, quiet: true }), startWebhookReceiver()]);
+  sqs = new SQSClient({ region: stack.region, endpoint: stack.endpoints.sqs, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // Loaded after the stack set this process's environment (they read it once).
+  services = {
+    businesses: await import('../../shared/services/businesses.ts'),
+    deadLetters: await import('../../shared/services/dead-letters.ts'),
+  };
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await stack?.stop();
+  await receiver?.stop();
+  delete process.env.WEBHOOK_RETRY_DELAY_SCALE;
+  delete process.env.WEBHOOK_TIMEOUT_MS;
+});
+
+// ---------------------------------------------------------------------------------------------
+// A partner: a business with its own receiver path, API client and funded card
+
+interface Partner {
+  businessId: string;
+  secret: string;
+  path: string;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+let partners = 0;
+async function partner(options: { webhook?: boolean } = {}): Promise<Partner> {
+  const name = `Webhook partner ${++partners}`;
+  const created = await services.businesses.createBusiness({ name });
+  const path = `/hooks/${created.business_id}`;
+  if (options.webhook !== false) await services.businesses.setWebhookUrl(created.business_id, receiver.url(path));
+  return {
+    businessId: created.business_id,
+    secret: created.webhook_secret,
+    path,
+    async call(method, route, body) {
+      const response = await fetch(`${stack.apiBase}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${created.api_key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+  };
+}
+
+async function fundedCard(p: Partner, amount = '1000'): Promise<string> {
+  expect((await p.call('POST', '/v1/simulate/topups', { currency: 'USD', amount })).status).toBe(201);
+  const card = await p.call('POST', '/v1/cards', { mode: 'B2B', currency: 'USD' });
+  expect(card.status).toBe(201);
+  return card.body.id;
+}
+
+async function authorize(p: Partner, cardId: string, amount: string) {
+  const response = await p.call('POST', '/v1/simulate/authorizations', {
+    card_id: cardId, amount, currency: 'USD', merchant_name: 'Coffee', merchant_id: 'm-42', merchant_country: 'HK', merchant_city: 'Hong Kong',
+  });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+async function events(p: Partner): Promise<any[]> {
+  const response = await p.call('GET', '/v1/events?limit=100');
+  expect(response.status).toBe(200);
+  return response.body.data;
+}
+
+async function eventWhere(p: Partner, match: (event: any) => boolean): Promise<any> {
+  let found: any;
+  await vi.waitFor(async () => {
+    found = (await events(p)).find(match);
+    expect(found).toBeDefined();
+  }, WAIT);
+  return found;
+}
+
+const ofTransaction = (transactionId: string, action: string) => (request: ReceivedWebhook) => {
+  const body = JSON.parse(request.body);
+  return body.card_transaction?.id === transactionId && body.action === action;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+describe('transaction webhooks', () => {
+  it('delivers an authorization, a decline, a reversal and a settlement, each signed and exactly as API.md specifies', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p, '100');
+    const approved = await authorize(p, cardId, '40');
+    const declined = await authorize(p, cardId, '500');
+    expect(declined.status).toBe('Declined');
+    const reversed = await p.call('POST', `/v1/simulate/authorizations/${approved.id}/reverse`, { amount: '10' });
+    const settled = await p.call('POST', `/v1/simulate/authorizations/${approved.id}/settle`, {});
+    expect([reversed.status, settled.status]).toEqual([200, 200]);
+
+    const expected = [
+      { action: 'Authorization', card_transaction: approved },
+      { action: 'Authorization', card_transaction: declined },
+      { action: 'Reversed', card_transaction: reversed.body },
+      { action: 'Settled', card_transaction: settled.body },
+    ];
+    const deliveries = await Promise.all([
+      receiver.waitFor(p.path, ofTransaction(approved.id, 'Authorization')),
+      receiver.waitFor(p.path, ofTransaction(declined.id, 'Authorization')),
+      receiver.waitFor(p.path, ofTransaction(approved.id, 'Reversed')),
+      receiver.waitFor(p.path, ofTransaction(approved.id, 'Settled')),
+    ]);
+    deliveries.forEach((delivery, i) => {
+      // The partner's check: a valid signature with its secret, a fresh timestamp, and the body as sent.
+      expect(verifyWith([p.secret], delivery)).toEqual(expected[i]);
+      expect(delivery.headers['content-type']).toBe('application/json');
+      const body = JSON.parse(delivery.body);
+      expect(Object.keys(body).sort()).toEqual(['action', 'card_transaction']);
+      const optional = ['mcc', 'decline_reason'].filter((field) => field in body.card_transaction);
+      expect(Object.keys(body.card_transaction).sort()).toEqual([...TRANSACTION_FIELDS, ...optional].sort());
+    });
+    expect(JSON.parse(deliveries[1]!.body).card_transaction).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+
+    // webhook-id is the event's id in GET /v1/events.
+    const listed = await events(p);
+    expect(new Set(deliveries.map(webhookId))).toEqual(new Set(listed.map((event) => event.id)));
+  });
+
+  it('lists each event with its type, payload, delivery status and attempts', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '12.50');
+    const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+
+    const event = await eventWhere(p, (e) => e.id === webhookId(delivery) && e.delivery_status === 'delivered');
+    expect(event).toMatchObject({
+      p_business_id: p.businessId,
+      type: 'transaction.authorization',
+      payload: { action: 'Authorization', card_transaction: txn },
+      attempt_count: 1,
+      next_attempt_at: null,
+      delivered_at: expect.any(String),
+      p_created_at: txn.p_updated_at,
+    });
+    expect(event.attempts).toEqual([{ attempted_at: expect.any(String), status_code: 200, error: null, duration_ms: expect.any(Number) }]);
+  });
+});
+
+describe('retries', () => {
+  it('retries a receiver that fails (5xx, a redirect it must not follow, a timeout) until it succeeds, recording every attempt under one webhook-id', async () => {
+    const p = await partner();
+    receiver.script(p.path, (n) => [500, { status: 302, headers: { location: receiver.url('/elsewhere') } }, { status: 200, delayMs: 3_000 }][n - 1] ?? 200);
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '5');
+
+    const event = await eventWhere(p, (e) => e.delivery_status === 'delivered' && e.payload.card_transaction.id === txn.id);
+    expect(event.attempt_count).toBe(4);
+    expect(event.attempts.map((a: any) => [a.status_code, a.error])).toEqual([
+      [500, null],
+      [302, null],
+      [null, 'timeout'],
+      [200, null],
+    ]);
+    const requests = receiver.received(p.path);
+    expect(requests).toHaveLength(4);
+    expect(new Set(requests.map(webhookId))).toEqual(new Set([event.id]));
+    for (const request of requests) expect(verifyWith([p.secret], request)).toEqual(event.payload);
+    expect(receiver.received('/elsewhere')).toEqual([]);
+  });
+
+  it('parks an event whose receiver never succeeds in the DLQ after the last retry, and a redrive delivers it', async () => {
+    const { maxReceiveCountOf } = await import('../../shared/services/webhook-delivery.ts');
+    const p = await partner();
+    let accepting = false;
+    receiver.script(p.path, () => (accepting ? 204 : 503));
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '7');
+
+    const parked = await eventWhere(p, (e) => e.delivery_status === 'dead_lettered');
+    expect(parked.payload.card_transaction.id).toBe(txn.id);
+    expect(parked.attempt_count).toBe(maxReceiveCountOf('events'));
+    expect(parked.attempts.every((a: any) => a.status_code === 503)).toBe(true);
+    await vi.waitFor(async () => expect(await deadLettered('events')).toBe(1), WAIT);
+
+    accepting = true;
+    const report = await services.deadLetters.redriveDeadLetters('events');
+    expect(report).toEqual({ queue: 'events', moved: 1 });
+    const delivered = await eventWhere(p, (e) => e.id === parked.id && e.delivery_status === 'delivered');
+    expect(delivered.attempt_count).toBe(maxReceiveCountOf('events') + 1);
+    expect(delivered.attempts.at(-1).status_code).toBe(204);
+    expect(new Set(receiver.received(p.path).map(webhookId))).toEqual(new Set([parked.id]));
+    expect(await deadLettered('events')).toBe(0);
+  });
+});
+
+describe('the outbox', () => {
+  it('delivers every event committed while the dispatcher was stopped once it is started again', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const dispatcher = stack.pollers.byName['webhooks/dispatch-outbox-events']!;
+    await dispatcher.stop();
+    let committed: any[];
+    try {
+      committed = [];
+      for (const amount of ['1', '2', '3', '4', '5']) committed.push(await authorize(p, cardId, amount));
+      expect((await events(p)).filter((e) => e.type === 'transaction.authorization').map((e) => e.delivery_status)).toEqual(Array(5).fill('pending'));
+    } finally {
+      dispatcher.start();
+    }
+    const deliveries = await Promise.all(committed.map((txn) => receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'))));
+    for (const delivery of deliveries) verifyWith([p.secret], delivery);
+    await vi.waitFor(async () => expect((await events(p)).filter((e) => e.delivery_status === 'delivered')).toHaveLength(5), WAIT);
+  });
+
+  it('redelivers an event on request with the same webhook-id and body', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '3');
+    const first = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    const event = await eventWhere(p, (e) => e.id === webhookId(first) && e.delivery_status === 'delivered');
+
+    const redelivery = await p.call('POST', `/v1/events/${event.id}/redeliver`);
+    expect(redelivery.status).toBe(202);
+    expect(redelivery.body).toMatchObject({ id: event.id, delivery_status: 'pending' });
+    await vi.waitFor(() => expect(receiver.received(p.path)).toHaveLength(2), WAIT);
+    const second = receiver.received(p.path)[1]!;
+    expect(webhookId(second)).toBe(event.id);
+    expect(second.body).toBe(first.body);
+    verifyWith([p.secret], second);
+    const after = await eventWhere(p, (e) => e.id === event.id && e.attempt_count === 2);
+    expect(after.delivery_status).toBe('delivered');
+  });
+
+  it("refuses to redeliver another business's event (404)", async () => {
+    const owner = await partner();
+    const other = await partner();
+    const cardId = await fundedCard(owner);
+    await authorize(owner, cardId, '1');
+    const event = await eventWhere(owner, () => true);
+    const response = await other.call('POST', `/v1/events/${event.id}/redeliver`);
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('event_not_found');
+    expect((await other.call('GET', '/v1/events')).body.data).toEqual([]);
+  });
+
+  it('marks events of a business without a webhook URL, and delivers them on redelivery once it has one', async () => {
+    const p = await partner({ webhook: false });
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '2');
+    const event = await eventWhere(p, (e) => e.delivery_status === 'no_webhook_url');
+    expect(event.attempt_count).toBe(0);
+
+    await services.businesses.setWebhookUrl(p.businessId, receiver.url(p.path));
+    expect((await p.call('POST', `/v1/events/${event.id}/redeliver`)).status).toBe(202);
+    const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    expect(webhookId(delivery)).toBe(event.id);
+  });
+});
+
+describe('webhook secret rotation', () => {
+  it('signs with both the new and the old secret after a rotation, so receivers on either verify', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const rotated = await services.businesses.rotateWebhookSecret(p.businessId);
+    expect(rotated.webhook_secret).toMatch(/^whsec_/);
+    expect(rotated.webhook_secret).not.toBe(p.secret);
+    expect(Date.parse(rotated.previous_secret_valid_until) - Date.now()).toBeGreaterThan(23.9 * 3600 * 1000);
+
+    const txn = await authorize(p, cardId, '1');
+    const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    expect(String(delivery.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    verifyWith([rotated.webhook_secret], delivery);
+    verifyWith([p.secret], delivery);
+  });
+});
+
+async function deadLettered(queue: string): Promise<number> {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: stack.queues[queue]!.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
