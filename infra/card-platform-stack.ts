@@ -85,6 +85,13 @@ export class CardPlatformStack extends Stack {
       HMAC_SECRET_ARN: this.keys.hmacSecret.secretArn,
       CARD_BIN: config.cardBin,
     };
+    // Deposit-address keys go only to the functions whose row asks for them (`walletKeys`); the
+    // SSM lookups (template parameters) exist only when one does.
+    const walletEnvironment = (): Record<string, string> => {
+      if (config.walletKeys !== 'ssm') return {};
+      const xpub = (family: 'btc' | 'evm' | 'tron') => ssm.StringParameter.valueForStringParameter(this, parameterNames(config.stage).walletXpub(family));
+      return { WALLET_XPUB_BTC: xpub('btc'), WALLET_XPUB_EVM: xpub('evm'), WALLET_XPUB_TRON: xpub('tron') };
+    };
     const bundling = props.bundling === 'fast' ? { prebundledIn: this.prebundle(tables) } : 'release';
     const makeFunction: FunctionFactory = (scope, spec) => {
       const fn = new PlatformFunction(scope, pascal(spec.handlerModule), {
@@ -97,6 +104,7 @@ export class CardPlatformStack extends Stack {
         bundling,
       });
       grantAccess(fn, spec.access, resources);
+      if (spec.access.walletKeys) for (const [name, value] of Object.entries(walletEnvironment())) fn.addEnvironment(name, value);
       return fn;
     };
 

@@ -25,6 +25,14 @@ export interface StageConfig {
   logRetention: RetentionDays;
   /** Default throttling of every API method (requests per second and burst), per stage. */
   apiThrottle: { rateLimit: number; burstLimit: number };
+  /**
+   * Where the account-level extended public keys of deposit addresses come from (`WALLET_XPUB_*`).
+   * `ssm`: the stage's SSM parameters `parameterNames(stage).walletXpub(family)`, resolved by
+   * CloudFormation at deploy time (a missing parameter fails the deploy, and the function itself
+   * refuses to start without keys). `sandbox-test-keys`: none are set, so the functions use the
+   * labelled test keys of a public mnemonic (shared/services/wallet-keys.ts).
+   */
+  walletKeys: 'ssm' | 'sandbox-test-keys';
 }
 
 const STAGE_CONFIGS: Record<Stage, StageConfig> = {
@@ -34,6 +42,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     retainData: false,
     logRetention: RetentionDays.ONE_MONTH,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    walletKeys: 'sandbox-test-keys',
   },
   production: {
     stage: 'production',
@@ -41,6 +50,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     retainData: true,
     logRetention: RetentionDays.ONE_YEAR,
     apiThrottle: { rateLimit: 500, burstLimit: 1000 },
+    walletKeys: 'ssm',
   },
 };
 
@@ -86,6 +96,11 @@ export function stackName(stage: Stage): string {
  * - `/card-platform/<stage>/api-url`           the API's base URL (ends with `/`)
  * - `/card-platform/<stage>/queues/<name>/url` and `/queues/<name>/dlq-url` for each queue
  * - `/card-platform/<stage>/stream-dlq-url`    failures of the table-stream consumers
+ *
+ * and, created by the operator before deploying a stage whose `walletKeys` is `ssm`:
+ *
+ * - `/card-platform/<stage>/wallet-xpubs/<btc|evm|tron>` the account-level extended public keys
+ *   deposit addresses derive from (public keys: String parameters, no private key ever)
  */
 export function parameterNames(stage: Stage) {
   const prefix = `/card-platform/${stage}`;
@@ -97,5 +112,6 @@ export function parameterNames(stage: Stage) {
     streamDlqUrl: `${prefix}/stream-dlq-url`,
     queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,
     queueDlqUrl: (queue: string) => `${prefix}/queues/${queue}/dlq-url`,
+    walletXpub: (family: 'btc' | 'evm' | 'tron') => `${prefix}/wallet-xpubs/${family}`,
   };
 }
