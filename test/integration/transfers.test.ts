@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, createBusiness, useStackEnvironment, type ApiClient } from '../support/stack.ts';
+import { startWebhookReceiver, verifyWith } from '../support/webhook-receiver.ts';
 
 let partner: ApiClient;
 let businessId: string;
@@ -139,6 +140,31 @@ describe('POST /v1/transfers', () => {
     expect(new Set(responses.filter((r) => r.status === 422).map((r) => r.body.error.code))).toEqual(new Set(['insufficient_balance']));
     expect([await usd(alice), await usd(bob)]).toEqual(['0', '100']);
     expect((await partner.get(`/v1/transfers?p_user_id=${alice.p_user_id}&limit=100`)).body.data).toHaveLength(10);
+  });
+});
+
+describe('the Transfer webhook', () => {
+  it('is delivered to the partner, signed, carrying the transfer; a rejected transfer sends none', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const business = await createBusiness(`transfers-webhook-${randomUUID()}`);
+      useStackEnvironment();
+      const { setWebhookUrl } = await import('../../shared/services/businesses.ts');
+      await setWebhookUrl(business.business_id, receiver.url('/transfers'));
+      const client = api(business.api_key);
+      const [alice, bob] = [await register(client), await register(client)];
+      await fund(alice, '5', client);
+      expect((await client.post('/v1/transfers', transfer(alice, bob, '6'))).status).toBe(422);
+      const done = await client.post('/v1/transfers', transfer(alice, bob, '5'));
+      expect(done.status).toBe(201);
+
+      const delivered = await receiver.waitFor('/transfers', (request) => request.body.includes('"Transfer"'));
+      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Transfer', transfer: done.body });
+      const events = await client.get('/v1/events');
+      expect(events.body.data.filter((event: { type: string }) => event.type === 'transfer')).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 

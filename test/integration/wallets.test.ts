@@ -7,7 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveAddress, parseAccountKey, type KeyFamily } from '../../shared/domain/chain-addresses.ts';
 import { SANDBOX_TEST_XPUBS } from '../../shared/services/wallet-keys.ts';
-import { api, createBusiness, localStack, scanAllItems, useStackEnvironment, type ApiClient } from '../support/stack.ts';
+import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
+import { startWebhookReceiver, verifyWith } from '../support/webhook-receiver.ts';
 
 let partner: ApiClient;
 let businessId: string;
@@ -278,13 +279,28 @@ describe('deposits', () => {
     expect(await balances(userId)).toEqual({});
   });
 
-  it('records a Deposit webhook event with the deposit, in the same transaction as the credit', async () => {
-    const userId = await newUser();
-    const tron = await address(userId, 'TRON');
-    const deposit = await partner.post('/v1/simulate/deposits', { chain: 'TRON', address: tron, asset: 'USDC', amount: '3', tx_hash: bareTx(), log_index: 0 });
-    const events = (await scanAllItems()).filter((item) => item.entity === 'event' && item.type === 'deposit' && item.businessId === businessId);
-    const payloads = events.map((item) => JSON.parse(String(item.payload)));
-    expect(payloads).toContainEqual({ action: 'Deposit', deposit: deposit.body });
+  it('delivers the Deposit webhook to the partner, signed, carrying the deposit', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const business = await createBusiness(`wallets-webhook-${randomUUID()}`);
+      useStackEnvironment();
+      const { setWebhookUrl } = await import('../../shared/services/businesses.ts');
+      await setWebhookUrl(business.business_id, receiver.url('/deposits'));
+      const client = api(business.api_key);
+      const userId = await newUser(client);
+      const tron = await address(userId, 'TRON', client);
+      const deposit = await client.post('/v1/simulate/deposits', { chain: 'TRON', address: tron, asset: 'USDC', amount: '3', tx_hash: bareTx(), log_index: 0 });
+      expect(deposit.status).toBe(201);
+
+      const delivered = await receiver.waitFor('/deposits', (request) => request.body.includes(deposit.body.id));
+      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Deposit', deposit: deposit.body });
+      // A replay of the deposit commits nothing, so it sends nothing either.
+      expect((await client.post('/v1/simulate/deposits', { chain: 'TRON', address: tron, asset: 'USDC', amount: '3', tx_hash: deposit.body.tx_hash, log_index: 0 })).status).toBe(200);
+      const events = await client.get('/v1/events');
+      expect(events.body.data.filter((event: { type?: string }) => event.type === 'deposit')).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
 
