@@ -1,0 +1,202 @@
+/**
+ * The delivery functions' decisions, through the exported handlers with DynamoDB and SQS mocked
+ * and a real HTTP receiver: what is recorded, when a message comes back, when it is left for the
+ * DLQ, and that an OTP is neither sent past its expiry nor ever logged.
+ */
+import { createServer, type Server } from 'node:http';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as deliverOtp } from '../../../functions/webhooks/deliver-otp.ts';
+import { handler as deliverEvent } from '../../../functions/webhooks/deliver-transaction-event.ts';
+import { generateWebhookSecret } from '../../../shared/crypto/credentials.ts';
+import { sealSecret } from '../../../shared/crypto/envelope.ts';
+import { otpSealContext, type OutboxEvent } from '../../../shared/db/outbox.ts';
+import { logger } from '../../../shared/logger.ts';
+import { maxReceiveCountOf } from '../../../shared/services/webhook-delivery.ts';
+import { TEST_BUSINESS_ID } from '../../support/events.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:events';
+
+let server: Server;
+let port: number;
+let replyStatus = 200;
+const received: { headers: Record<string, unknown>; body: string }[] = [];
+const secret = generateWebhookSecret();
+let sealedSecret: string;
+
+beforeAll(async () => {
+  sealedSecret = await sealSecret(secret, { business_id: TEST_BUSINESS_ID, purpose: 'webhook-secret' });
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(replyStatus).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  port = (server.address() as { port: number }).port;
+});
+afterAll(() => new Promise<void>((resolve) => {
+  server.close(() => resolve());
+  server.closeAllConnections();
+}));
+
+const captured: string[] = [];
+beforeEach(() => {
+  received.length = 0;
+  captured.length = 0;
+  replyStatus = 200;
+  ddb.reset();
+  sqs.reset();
+  business({ webhookUrl: `http://127.0.0.1:${port}/hooks` });
+  ddb.on(UpdateCommand).resolves({});
+  sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/events' });
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  const capture = (chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  logger.setLogLevel('DEBUG');
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  logger.setLogLevel('SILENT');
+});
+
+function business(overrides: Record<string, unknown>) {
+  ddb.on(GetCommand).resolves({
+    Item: { PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'PROFILE', businessId: TEST_BUSINESS_ID, name: 'speed pay', webhookSecretSealed: sealedSecret, ...overrides },
+  });
+}
+
+function transactionEvent(): OutboxEvent {
+  return {
+    eventId: '0190a3c4-0000-7000-8000-0000000e0001',
+    businessId: TEST_BUSINESS_ID,
+    type: 'transaction.authorization',
+    queue: 'events',
+    payload: '{"action":"Authorization","card_transaction":{"id":"t"}}',
+    createdAt: '2025-03-04T03:32:11.051702Z',
+  };
+}
+
+async function otpEvent(code: string, expiresInSeconds: number): Promise<OutboxEvent> {
+  const eventId = '0190a3c4-0000-7000-8000-0000000e0002';
+  return {
+    eventId,
+    businessId: TEST_BUSINESS_ID,
+    type: 'three_ds.otp',
+    queue: 'otp',
+    payload: JSON.stringify({ p_business_id: TEST_BUSINESS_ID, verification_id: 'v-1', p_created_at: 't' }),
+    createdAt: '2025-03-04T03:32:11.051702Z',
+    deliverUntil: Math.floor(Date.now() / 1000) + expiresInSeconds,
+    otpSealed: await sealSecret(code, otpSealContext({ businessId: TEST_BUSINESS_ID, eventId })),
+  };
+}
+
+function sqsEvent(event: OutboxEvent, receiveCount = 1): SQSEvent {
+  const record = {
+    messageId: `m-${receiveCount}`,
+    receiptHandle: `r-${receiveCount}`,
+    body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: QUEUE_ARN,
+    awsRegion: 'us-east-1',
+  } as SQSRecord;
+  return { Records: [record] };
+}
+
+const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const visibility = () => sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
+
+describe('delivering a transaction event', () => {
+  it('records a 2xx as delivered and lets the message go', async () => {
+    const result = await deliverEvent(sqsEvent(transactionEvent()));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(received).toHaveLength(1);
+    const [update] = updates();
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':status': 'delivered', ':attempt': [{ statusCode: 200, durationMs: expect.any(Number) }] });
+    expect(visibility()).toEqual([]);
+  });
+
+  it('hides a failed message for the next backoff delay and reports it for retry', async () => {
+    replyStatus = 500;
+    const result = await deliverEvent(sqsEvent(transactionEvent(), 3));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-3' }] });
+    const [delay] = visibility();
+    // The third failure: 40 s nominal, jitter up to +20 %.
+    expect(delay).toBeGreaterThanOrEqual(40);
+    expect(delay).toBeLessThanOrEqual(48);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed', ':next': expect.any(String), ':attempt': [{ statusCode: 500 }] });
+  });
+
+  it('marks the event dead-lettered after the attempt that used the last receive, and returns the message at once for SQS to move', async () => {
+    replyStatus = 503;
+    const last = maxReceiveCountOf('events');
+    const result = await deliverEvent(sqsEvent(transactionEvent(), last));
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'dead_lettered' });
+    expect(visibility()).toEqual([0]);
+  });
+
+  it('sends nothing for a business without a webhook URL, and says so on the event', async () => {
+    business({ webhookUrl: null });
+    const result = await deliverEvent(sqsEvent(transactionEvent()));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(received).toEqual([]);
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'no_webhook_url' });
+  });
+
+  it('reports a malformed message for retry (so it ends in the DLQ) without failing the rest of the batch', async () => {
+    const good = sqsEvent(transactionEvent()).Records[0]!;
+    const broken = { ...good, messageId: 'broken', body: '{"not":"an event"}' };
+    const result = await deliverEvent({ Records: [good, broken] });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
+    expect(received).toHaveLength(1);
+  });
+});
+
+describe('delivering a 3DS code', () => {
+  it('adds the code to the body it POSTs, and never logs it', async () => {
+    const event = await otpEvent('073519', 300);
+    replyStatus = 500;
+    await deliverOtp(sqsEvent(event));
+    replyStatus = 200;
+    await deliverOtp(sqsEvent(event, 2));
+    expect(received.map((r) => JSON.parse(r.body).otp_code)).toEqual(['073519', '073519']);
+    const logs = captured.join('');
+    expect(logs).toMatch(/webhook delivered/); // the capture works
+    expect(logs).not.toContain('073519');
+  });
+
+  it('is not sent once the code has expired: the event is dead-lettered and the message left for the DLQ', async () => {
+    const event = await otpEvent('111222', -1);
+    const result = await deliverOtp(sqsEvent(event));
+    expect(received).toEqual([]);
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'dead_lettered' });
+    expect(visibility()).toEqual([0]);
+  });
+
+  it('is not retried past its expiry: a failure whose next retry would come too late is the last', async () => {
+    replyStatus = 502;
+    // 1 s left; the delay after a seventh failure is a minute.
+    const event = await otpEvent('333444', 1);
+    await deliverOtp(sqsEvent(event, 7));
+    expect(received).toHaveLength(1);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'dead_lettered' });
+    // It comes back only once expired, and then passes to the DLQ without a POST.
+    expect(visibility()[0]).toBeLessThanOrEqual(1);
+  });
+});
