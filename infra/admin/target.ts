@@ -28,7 +28,8 @@ function useLocalStack(): string {
 
 async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string> {
   const prefix = `/card-platform/${stage}`;
-  const names = [`${prefix}/table-name`, `${prefix}/kms-key-arn`, `${prefix}/hmac-secret-arn`];
+  // The webhook queues' URLs (published by the stack, see stage-config.ts) are for `redrive`.
+  const names = [`${prefix}/table-name`, `${prefix}/kms-key-arn`, `${prefix}/hmac-secret-arn`, `${prefix}/queues/otp/url`, `${prefix}/queues/events/url`];
   const result = await new SSMClient({}).send(new GetParametersCommand({ Names: names }));
   const value = (name: string) => {
     const found = result.Parameters?.find((p) => p.Name === name)?.Value;
@@ -41,6 +42,8 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     KEY_SOURCE: 'kms',
     KMS_KEY_ARN: value(names[1]!),
     HMAC_SECRET_ARN: value(names[2]!),
+    OTP_QUEUE_URL: value(names[3]!),
+    EVENTS_QUEUE_URL: value(names[4]!),
   });
   return `${stage} stage`;
 }
