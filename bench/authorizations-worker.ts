@@ -1,0 +1,146 @@
+/**
+ * The load generator of the authorization benchmark, in its own thread: it plays the partner (or
+ * the card network) calling the API over HTTP, and, for the baseline, a program doing the same
+ * database round trips directly. Both workloads run on this thread, so they pay the same
+ * load-generation costs; the API's own work (HTTP server, authorizer cache, handler, SDK calls)
+ * runs on the main thread, as a separate server would.
+ *
+ * Protocol: the parent posts `{ id, command }`; the worker answers `{ id, result }` or `{ id, error }`.
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { parentPort } from 'node:worker_threads';
+import { closedLoop, type ClosedLoopOptions, type Segment } from './support/closed-loop.ts';
+
+export interface BenchCard {
+  id: string;
+  number: string;
+}
+
+export interface InitCommand {
+  kind: 'init';
+  apiBase: string;
+  apiKey: string;
+  networkKey: string;
+  businessId: string;
+  cards: BenchCard[];
+  /** Decimal string in USD, and the same in cents. */
+  amount: string;
+  amountMinor: string;
+  maxConcurrency: number;
+}
+
+export type Workload = 'api-simulate' | 'api-network' | 'bare';
+
+export interface RunCommand extends ClosedLoopOptions {
+  kind: 'run';
+  workload: Workload;
+  /** `all`: round-robin over every bench card; `hot`: every request on the first card. */
+  cards: 'all' | 'hot';
+}
+
+export type Command = InitCommand | RunCommand | { kind: 'close' };
+
+interface Setup {
+  init: InitCommand;
+  agent: Agent;
+  url: URL;
+  timezone: string;
+  bare: typeof import('./bare-authorization.ts');
+}
+
+let setup: Setup | undefined;
+
+parentPort?.on('message', (message: { id: number; command: Command }) => {
+  handle(message.command).then(
+    (result) => {
+      const transfer = result && 'latenciesMs' in result ? [result.latenciesMs.buffer as ArrayBuffer] : [];
+      parentPort!.postMessage({ id: message.id, result }, transfer);
+    },
+    (error: unknown) => parentPort!.postMessage({ id: message.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  );
+});
+
+async function handle(command: Command): Promise<Segment | { ok: true } | undefined> {
+  switch (command.kind) {
+    case 'init': {
+      // The parent set this thread's environment (the stack's table and endpoints) before starting it.
+      const bare = await import('./bare-authorization.ts');
+      setup = {
+        init: command,
+        agent: new Agent({ keepAlive: true, maxSockets: command.maxConcurrency, keepAliveMsecs: 60_000 }),
+        url: new URL(command.apiBase),
+        timezone: await bare.businessTimezone(command.businessId),
+        bare,
+      };
+      return { ok: true };
+    }
+    case 'run':
+      return run(command);
+    case 'close':
+      setup?.agent.destroy();
+      (await import('../shared/db/client.ts')).db().destroy();
+      return undefined;
+  }
+}
+
+function run(command: RunCommand): Promise<Segment> {
+  if (!setup) throw new Error('worker not initialised');
+  const { init, bare, timezone } = setup;
+  const cards = command.cards === 'hot' ? init.cards.slice(0, 1) : init.cards;
+  const amountMinor = BigInt(init.amountMinor);
+  const cardFor = (sequence: number) => cards[sequence % cards.length] as BenchCard;
+
+  switch (command.workload) {
+    case 'bare':
+      return closedLoop(command, async (sequence) => {
+        await bare.bareApproval(cardFor(sequence).id, amountMinor, init.amount, timezone);
+        return true;
+      });
+    case 'api-simulate': {
+      const headers = { authorization: `Bearer ${init.apiKey}`, 'content-type': 'application/json' };
+      return closedLoop(command, (sequence) =>
+        authorized(post('/v1/simulate/authorizations', headers, { card_id: cardFor(sequence).id, amount: init.amount, currency: 'USD', merchant_name: 'Bench' })),
+      );
+    }
+    case 'api-network': {
+      const headers = { authorization: `Bearer ${init.networkKey}`, 'content-type': 'application/json' };
+      return closedLoop(command, (sequence) =>
+        authorized(
+          post('/network/authorizations', headers, {
+            card_number: cardFor(sequence).number,
+            network_authorization_id: `bench-${randomUUID()}`,
+            amount: init.amount,
+            currency: 'USD',
+            merchant_name: 'Bench',
+          }),
+        ),
+      );
+    }
+  }
+}
+
+/** True for `201 Authorized`; anything else throws with what came back (counted as a failure). */
+async function authorized(response: Promise<{ status: number; body: string }>): Promise<boolean> {
+  const { status, body } = await response;
+  if (status === 201 && body.includes('"status":"Authorized"')) return true;
+  throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
+}
+
+function post(path: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
+  const { agent, url } = setup!;
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { agent, host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: url.port, path, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The bare baseline of the authorization benchmark: the database round trips of one approval and
+ * nothing else. One strongly consistent GetItem of the card and one TransactWriteItems whose items
+ * are built by the same repository code the engine uses (`commitApproval`: spend counters, hold,
+ * card version check, transaction, posting, outbox event), through the same document client
+ * configuration (`shared/db/client.ts`). No HTTP, no authorizer, no middleware, no validation, no
+ * response rendering: what remains is what any implementation of the approve path must pay.
+ *
+ * It mirrors the approve path of `decide()` in shared/services/authorizations.ts for a B2B card in
+ * its own currency with every limit off; keep the two in step if the approve path changes.
+ */
+import { newId } from '../shared/domain/ids.ts';
+import { holdLegs, posting, type BalanceOwner } from '../shared/domain/ledger.ts';
+import { windowPeriods } from '../shared/domain/spend-windows.ts';
+import { nowIso } from '../shared/domain/time.ts';
+import { transactionWebhookBody, type CardTransaction } from '../shared/domain/transactions.ts';
+import { requireBusiness } from '../shared/db/businesses-repository.ts';
+import { getCard } from '../shared/db/cards-repository.ts';
+import { commitApproval } from '../shared/db/transactions-repository.ts';
+
+const MERCHANT = { merchantId: '', merchantName: 'Bench', merchantCountry: '', merchantCity: '', mcc: null };
+
+/** The business timezone, read once (the engine caches it per container too). */
+export async function businessTimezone(businessId: string): Promise<string> {
+  return (await requireBusiness(businessId)).timezone;
+}
+
+/**
+ * One approval's database work for `cardId`, holding `amountMinor` of the card's currency.
+ * Throws unless the transaction committed as an approval.
+ */
+export async function bareApproval(cardId: string, amountMinor: bigint, amountText: string, timezone: string): Promise<void> {
+  const card = await getCard(cardId);
+  if (!card) throw new Error(`bench card ${cardId} is missing`);
+  const at = new Date();
+  const now = nowIso();
+  const periods = windowPeriods(at, timezone);
+  const txn: CardTransaction = {
+    transactionId: newId(),
+    businessId: card.businessId,
+    cardId: card.cardId,
+    mode: card.mode,
+    userId: card.userId,
+    status: 'Authorized',
+    type: 'Sales',
+    transactionCurrency: card.currency,
+    transactionAmount: amountText,
+    localCurrency: card.currency,
+    localAmount: amountMinor,
+    fee: 0n,
+    heldAmount: amountMinor,
+    remainingHold: amountMinor,
+    reversedAmount: 0n,
+    settledAmount: null,
+    windows: periods,
+    merchant: MERCHANT,
+    declineReason: null,
+    networkAuthorizationId: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const owner: BalanceOwner = { kind: 'business', id: card.businessId };
+  const outcome = await commitApproval({
+    transaction: txn,
+    owner,
+    limits: card.limits,
+    periods,
+    cardVersion: card.version,
+    posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, card.currency, amountMinor), createdAt: now }),
+    event: { eventId: newId(), businessId: card.businessId, type: 'transaction.authorization', queue: 'events', payload: transactionWebhookBody('Authorization', txn), createdAt: now },
+  });
+  if (outcome.kind !== 'approved') throw new Error(`bare approval ${outcome.kind}${outcome.kind === 'declined' ? ` (${outcome.reason})` : ''}`);
+}
