@@ -159,6 +159,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     event: transactionEvent('Authorization', txn),
     idempotencyCompletion: request.idempotency?.completionItem(201, transactionView(txn)),
   });
+  if (outcome.kind !== 'approved') request.idempotency?.discardCompletion(); // that transaction never committed
   switch (outcome.kind) {
     case 'approved':
       return respond(201, transactionView(txn));
@@ -174,7 +175,10 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
 async function recordDecline(txn: CardTransaction, reason: DeclineReason, idempotency?: IdempotencyScope): Promise<HttpResult<CardTransactionView>> {
   const declined: CardTransaction = { ...txn, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null };
   const recorded = await commitDecline(declined, transactionEvent('Authorization', declined), idempotency?.completionItem(201, transactionView(declined)));
-  if (recorded === 'duplicate') return existingAuthorization(txn.transactionId);
+  if (recorded === 'duplicate') {
+    idempotency?.discardCompletion();
+    return existingAuthorization(txn.transactionId);
+  }
   return respond(201, transactionView(declined));
 }
 
@@ -262,6 +266,7 @@ async function adjust(
       idempotencyCompletion: idempotency?.completionItem(200, transactionView(decision.after)),
     });
     if (result === 'committed') return transactionView(decision.after);
+    idempotency?.discardCompletion();
   }
   throw new ServiceUnavailableError();
 }

@@ -4,7 +4,7 @@
  * the same items (retried), DynamoDB throttles (retried, then a 503 that reveals nothing), or the
  * network repeats an authorization id (the first decision is the answer).
  */
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as networkAuthorize } from '../../../functions/network/create-authorization.ts';
@@ -143,4 +143,25 @@ describe('the network repeats an authorization id', () => {
     expect(parseBody(result)).toMatchObject({ id: TRANSACTION_ID, status: 'Authorized' });
     expect(transactions()).toHaveLength(1);
   });
+
+  it('records the answer actually given under an Idempotency-Key, not the approval that never committed', async () => {
+    const items = [cardItem(), businessItem(), await panIndexItem()];
+    serveItems(ddb, items);
+    ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({
+      Item: input.Key.SK === 'TXN' ? transactionItem() : items.find((item) => item.PK === input.Key.PK && item.SK === input.Key.SK),
+    }));
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(
+      cancelled([...reasons({ [TRANSACTION_PUT]: 'ConditionalCheckFailed', 6: 'ConditionalCheckFailed', 7: 'ConditionalCheckFailed' }), 'None']),
+    );
+    const event = networkAuthorizationEvent('net-repeat-2');
+    event.headers['Idempotency-Key'] = 'network-retry-1';
+
+    const result = await networkAuthorize(event, lambdaContext);
+
+    expect(result.statusCode).toBe(200);
+    const completed = ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item!).find((item) => item.state === 'completed');
+    expect(completed).toMatchObject({ statusCode: 200 });
+  });
 });
+
