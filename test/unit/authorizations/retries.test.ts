@@ -144,7 +144,7 @@ describe('the network repeats an authorization id', () => {
     expect(transactions()).toHaveLength(1);
   });
 
-  it('records the answer actually given under an Idempotency-Key, not the approval that never committed', async () => {
+  it('records under an Idempotency-Key the 200 it answered, not the approval that never committed', async () => {
     const items = [cardItem(), businessItem(), await panIndexItem()];
     serveItems(ddb, items);
     ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({
