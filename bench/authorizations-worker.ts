@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { parentPort } from 'node:worker_threads';
 import { closedLoop, type ClosedLoopOptions, type Segment } from './support/closed-loop.ts';
+import { currentThreadId } from './support/cpu.ts';
 
 export interface BenchCard {
   id: string;
@@ -61,7 +62,7 @@ parentPort?.on('message', (message: { id: number; command: Command }) => {
   );
 });
 
-async function handle(command: Command): Promise<Segment | { ok: true } | undefined> {
+async function handle(command: Command): Promise<Segment | { threadId: number | undefined } | undefined> {
   switch (command.kind) {
     case 'init': {
       // The parent set this thread's environment (the stack's table and endpoints) before starting it.
@@ -73,7 +74,7 @@ async function handle(command: Command): Promise<Segment | { ok: true } | undefi
         timezone: await bare.businessTimezone(command.businessId),
         bare,
       };
-      return { ok: true };
+      return { threadId: currentThreadId() };
     }
     case 'run':
       return run(command);

@@ -1,14 +1,16 @@
 /**
  * CPU time accounting for a benchmark run (Linux `/proc`; elsewhere every figure is absent):
- * this process's main thread, this whole process (load generator thread, libuv pool and GC
+ * this process's main thread, the load generator's thread, this whole process (libuv pool and GC
  * helpers included), the DynamoDB Local JVM, and everything else on the machine. On a small
  * machine the API and DynamoDB Local share the cores, so CPU per request says where time goes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface CpuSnapshot {
   /** ms of CPU, or undefined when not measurable here. */
   mainThread?: number;
+  /** The load generator's thread. */
+  loadThread?: number;
   process?: number;
   dynamodbLocal?: number;
   /** Every CPU of the machine: busy and total ms. */
@@ -19,6 +21,7 @@ export interface CpuSnapshot {
 /** CPU ms spent between two snapshots; undefined where not measurable. */
 export interface CpuUsage {
   mainThread: number | undefined;
+  loadThread: number | undefined;
   process: number | undefined;
   dynamodbLocal: number | undefined;
   machineBusy: number | undefined;
@@ -51,9 +54,19 @@ export function findDynamoDbLocalPid(port: number): number | undefined {
   return undefined;
 }
 
-export function cpuSnapshot(dynamodbLocalPid: number | undefined): CpuSnapshot {
+/** This thread's kernel thread id (a worker thread reports it so its parent can account for it). */
+export function currentThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+}
+
+export function cpuSnapshot(dynamodbLocalPid: number | undefined, loadThreadId?: number): CpuSnapshot {
   const snapshot: CpuSnapshot = {
     mainThread: statTime(`/proc/self/task/${process.pid}/stat`),
+    loadThread: loadThreadId === undefined ? undefined : statTime(`/proc/self/task/${loadThreadId}/stat`),
     process: statTime('/proc/self/stat'),
     dynamodbLocal: dynamodbLocalPid === undefined ? undefined : statTime(`/proc/${dynamodbLocalPid}/stat`),
     ...machineTimes(),
@@ -67,7 +80,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
     const [from, to] = [before[key], after[key]];
     return from === undefined || to === undefined ? undefined : to - from;
   };
-  return { mainThread: diff('mainThread'), process: diff('process'), dynamodbLocal: diff('dynamodbLocal'), machineBusy: diff('machineBusy'), machineTotal: diff('machineTotal') };
+  return { mainThread: diff('mainThread'), loadThread: diff('loadThread'), process: diff('process'), dynamodbLocal: diff('dynamodbLocal'), machineBusy: diff('machineBusy'), machineTotal: diff('machineTotal') };
 }
 
 /** utime + stime of a `/proc/.../stat` line, ms. */
