@@ -312,6 +312,51 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
+  describe('webhook pipeline', () => {
+    const queueId = (name: string) => {
+      const pair = stageOf(stage).stack.queues.byName.get(name as never)!;
+      return stageOf(stage).stack.getLogicalId(pair.queue.node.defaultChild as never);
+    };
+    const consumerOf = (source: string) => functionByDescription(stageOf(stage).template, `Consumer of ${source}`);
+
+    it("parks each webhook queue's messages in its DLQ after the receives its retry schedule needs", () => {
+      for (const row of queues) {
+        const props = resources(stageOf(stage).template)[queueId(row.name)]!.Properties;
+        expect(props.RedrivePolicy.maxReceiveCount, row.name).toBe(row.maxReceiveCount);
+        expect(props.VisibilityTimeout, row.name).toBe(row.consumerTimeoutSeconds * 6);
+      }
+    });
+
+    it('feeds the outbox (new EVENT# items) to the dispatcher, the only function that may send to the webhook queues', () => {
+      const template = stageOf(stage).template;
+      const [dispatcherId] = consumerOf('the table stream');
+      const webhookQueues = new Set(queues.map((row) => queueId(row.name)));
+      const senders = ofType(template, 'AWS::Lambda::Function')
+        .filter(([id]) =>
+          statementsOfFunction(template, id).some((s) => actionsOf(s).includes('sqs:SendMessage') && [...referencedIds(s.Resource)].some((ref) => webhookQueues.has(ref))),
+        )
+        .map(([id]) => id);
+      expect(senders).toEqual([dispatcherId]);
+      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === dispatcherId);
+      expect(JSON.parse(mapping![1].FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { PK: { S: [{ prefix: 'EVENT#' }] } } } });
+      expect(unconditioned(statementsOfFunction(template, dispatcherId), 'kms:Decrypt')).toBe(false);
+    });
+
+    it('consumes each webhook queue with one delivery function that reports partial failures and may open secrets and sealed codes', () => {
+      const template = stageOf(stage).template;
+      for (const row of queues) {
+        const [functionId, fn] = consumerOf(`the ${row.name} queue`);
+        const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === functionId);
+        expect(mappings.map(([, props]) => referencedId(props.EventSourceArn))).toEqual([queueId(row.name)]);
+        expect(mappings[0]![1].FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+        expect(fn.Timeout).toBe(row.consumerTimeoutSeconds);
+        const statements = statementsOfFunction(template, functionId);
+        expect(unconditioned(statements, 'kms:Decrypt'), row.name).toBe(true);
+        expect(allowed(statements, 'sqs:ChangeMessageVisibility'), row.name).toBe(true);
+      }
+    });
+  });
+
   describe('outputs for operators', () => {
     it('publishes the table, keys and API URL as SSM parameters for the admin CLI', () => {
       const names = parameterNames(stage);
