@@ -27,7 +27,8 @@ const RESULTS_DIR = fileURLToPath(new URL('../.bench/', import.meta.url));
 async function sections(): Promise<BenchSection[]> {
   // Imported after the log level is set: shared modules create their logger at import time.
   const { authorizationsSection } = await import('./authorizations.ts');
-  return [authorizationsSection];
+  const { webhookLatencySection } = await import('./webhook-latency.ts');
+  return [authorizationsSection, webhookLatencySection];
 }
 
 async function main(): Promise<void> {
