@@ -52,8 +52,8 @@ export async function insertBusiness(business: StoredBusiness): Promise<void> {
   ]);
 }
 
-export async function getBusiness(businessId: string): Promise<StoredBusiness | undefined> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.profile(businessId) }));
+export async function getBusiness(businessId: string, consistent = false): Promise<StoredBusiness | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.profile(businessId), ConsistentRead: consistent }));
   return result.Item as StoredBusiness | undefined;
 }
 

@@ -22,7 +22,7 @@ import type { QueueName } from '../../functions/routes.ts';
 import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';
 import { otpWebhookBody } from '../domain/three-ds.ts';
-import { nowIso } from '../domain/time.ts';
+import { isoFromMicros, nowIso } from '../domain/time.ts';
 import {
   attemptsCovering,
   isSuccessStatus,
@@ -68,7 +68,8 @@ export async function deliverQueuedEvents(queue: QueueName, records: readonly SQ
   const businessOf = (businessId: string) => {
     let business = businesses.get(businessId);
     if (!business) {
-      business = getBusiness(businessId);
+      // Consistent: a webhook URL set just before the event was committed must be seen.
+      business = getBusiness(businessId, true);
       businesses.set(businessId, business);
     }
     return business;
@@ -151,11 +152,12 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
   if (!retriesLeft || pastExpiry) {
     logger.warn('webhook failed; no retries left, it goes to the dead-letter queue', log);
     await recordSafely(event.eventId, attempt, { status: 'dead_lettered' });
-    // An OTP returns once expired, so its remaining receives pass without a POST (see above).
-    delaySeconds = expiresMs === undefined ? 0 : Math.max(0, Math.ceil((expiresMs - Date.now()) / 1000));
+    // Back at once: the next receive exceeds maxReceiveCount and SQS moves it. An OTP with receives
+    // left comes back once expired instead, and its remaining receives pass without a POST.
+    delaySeconds = !retriesLeft || expiresMs === undefined ? 0 : Math.max(0, Math.ceil((expiresMs - Date.now()) / 1000));
   } else {
     logger.info('webhook failed; retrying', { ...log, retryInSeconds: delaySeconds });
-    await recordSafely(event.eventId, attempt, { status: 'failed', nextAttemptAt: new Date(Date.now() + delaySeconds * 1000).toISOString() });
+    await recordSafely(event.eventId, attempt, { status: 'failed', nextAttemptAt: isoFromMicros(BigInt(Date.now() + delaySeconds * 1000) * 1000n) });
   }
   await scheduleReturn(record, delaySeconds);
   return 'retry';

@@ -23,7 +23,7 @@ export async function dispatchOutboxRecords(records: readonly DynamoDBRecord[]):
     const image = record.dynamodb?.NewImage;
     const sequenceNumber = record.dynamodb?.SequenceNumber;
     if (record.eventName !== 'INSERT' || !image || !sequenceNumber) continue;
-    const event = outboxEventOf(unmarshall(image as Record<string, AttributeValue>));
+    const event = outboxEventOf(unmarshall(image as Record<string, AttributeValue>, { wrapNumbers: true }));
     if (!event) continue;
     const messages = byQueue.get(event.queue) ?? [];
     messages.push({ id: sequenceNumber, body: JSON.stringify(event) });
