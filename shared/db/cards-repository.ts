@@ -17,7 +17,7 @@
  *   wants a year of audit history; this table keeps it for the card's life).
  */
 import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.ts';
 import { keyedHash } from '../crypto/keyed-hash.ts';
 import {
@@ -36,6 +36,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, userKeys } from './keys.ts';
+import { GSI1_KEY, GSI2_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 export interface StoredCard extends CardRecord {
@@ -202,12 +203,6 @@ export async function recordAuditEvent(event: CardAuditEvent): Promise<void> {
   await db().send(new PutCommand(auditPut(event)));
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Where the next page starts; undefined on the last page. */
-  lastKey?: PageKey;
-}
-
 export interface CardListFilter {
   status?: CardStatus;
 }
@@ -220,7 +215,7 @@ export function listCardsOfBusiness(businessId: string, filter: CardListFilter, 
       KeyConditionExpression: 'GSI1PK = :partition',
       ExpressionAttributeValues: { ':partition': cardKeys.businessListPartition(businessId) },
     },
-    ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
+    GSI1_KEY,
     { ...filter, businessId },
     limit,
     startKey,
@@ -244,7 +239,7 @@ export function listCardsOfUser(
       KeyConditionExpression: 'GSI2PK = :partition',
       ExpressionAttributeValues: { ':partition': cardKeys.userListPartition(userId) },
     },
-    ['PK', 'SK', 'GSI2PK', 'GSI2SK'],
+    GSI2_KEY,
     { ...filter, businessId },
     limit,
     startKey,
@@ -254,23 +249,17 @@ export function listCardsOfUser(
 /** One page of a card's audit trail, newest first. */
 export async function listAuditEvents(cardId: string, limit: number, startKey?: PageKey): Promise<Page<CardAuditEvent>> {
   const prefix = cardKeys.auditEventsPrefix(cardId);
-  const page = await queryPage(
+  return queryNewestFirst(
     {
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
       ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
     },
-    ['PK', 'SK'],
+    TABLE_KEY,
+    auditFromItem,
     limit,
     startKey,
   );
-  return { items: page.items.map(auditFromItem), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
-
-/**
- * Queries allowed per page when a filter drops items. Enough to fill most pages; a very sparse
- * filter may return a short page (even an empty one) with a cursor, which is still correct.
- */
-const MAX_QUERIES_PER_PAGE = 4;
 
 async function queryCards(
   query: Pick<QueryCommandInput, 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
@@ -287,7 +276,7 @@ async function queryCards(
     values[':status'] = filter.status;
     names['#status'] = 'status';
   }
-  const page = await queryPage(
+  return queryNewestFirst(
     {
       ...query,
       FilterExpression: conditions.join(' AND '),
@@ -295,45 +284,10 @@ async function queryCards(
       ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
     },
     keyAttributes,
+    fromItem,
     limit,
     startKey,
   );
-  return { items: page.items.map(fromItem), ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
-}
-
-/**
- * Newest-first pages that never end on a dangling cursor: it asks for one item more than the
- * page, and with a FilterExpression (which DynamoDB applies after `Limit`) it queries again until
- * the page is full, the partition is exhausted or `MAX_QUERIES_PER_PAGE` is reached.
- */
-async function queryPage(
-  query: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
-  keyAttributes: string[],
-  limit: number,
-  startKey?: PageKey,
-): Promise<Page<Record<string, unknown>>> {
-  const items: Record<string, unknown>[] = [];
-  let next = startKey;
-  for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
-    const result = await db().send(
-      new QueryCommand({
-        ...query,
-        TableName: tableName(),
-        ScanIndexForward: false,
-        Limit: limit + 1 - items.length,
-        ExclusiveStartKey: next,
-      }),
-    );
-    items.push(...(result.Items ?? []));
-    next = result.LastEvaluatedKey;
-    if (items.length > limit) {
-      const page = items.slice(0, limit);
-      const last = page[page.length - 1]!;
-      return { items: page, lastKey: Object.fromEntries(keyAttributes.map((name) => [name, last[name]])) };
-    }
-    if (!next) return { items };
-  }
-  return { items, lastKey: next };
 }
 
 function auditPut(event: CardAuditEvent) {

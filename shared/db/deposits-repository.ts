@@ -4,7 +4,7 @@
  * reported any number of times, even concurrently, credits once (the other attempts find the
  * item and answer with it). Amounts are stored as minor-unit strings and read back exactly.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CHAINS, type Chain } from '../domain/chain-addresses.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
 import { isCurrency } from '../domain/money.ts';
@@ -13,6 +13,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { depositKeys } from './keys.ts';
+import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
 import { creditItem, postingItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
@@ -65,24 +66,14 @@ export async function findDeposit(chain: Chain, txHash: string, position: number
 
 /** One page of a user's deposits, newest first (GSI1; deposit ids are UUID v7). */
 export async function listUserDeposits(userId: string, limit: number, startKey?: PageKey): Promise<{ deposits: Deposit[]; lastKey?: PageKey }> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': depositKeys.userListPartition(userId) },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
+  const page = await queryNewestFirst(
+    { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': depositKeys.userListPartition(userId) } },
+    GSI1_KEY,
+    fromItem,
+    limit,
+    startKey,
   );
-  const items = result.Items ?? [];
-  if (items.length > limit) {
-    const page = items.slice(0, limit);
-    const last = page[page.length - 1]!;
-    return { deposits: page.map(fromItem), lastKey: { PK: last.PK, SK: last.SK, GSI1PK: last.GSI1PK, GSI1SK: last.GSI1SK } };
-  }
-  return { deposits: items.map(fromItem), ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}) };
+  return { deposits: page.items, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
 
 function depositItem(deposit: Deposit): Record<string, unknown> {

@@ -8,12 +8,13 @@
  * and attempts past it only update the counters and status.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DELIVERY_STATUSES, type DeliveryAttempt, type DeliveryStatus } from '../domain/webhook-delivery.ts';
 import { NotFoundError } from '../errors.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
+import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
 import { outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
 import { transactWrite } from './transact.ts';
 
@@ -33,19 +34,14 @@ export async function getEvent(eventId: string): Promise<StoredEvent | undefined
 }
 
 /** One page of a business's events, newest first. */
-export async function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey): Promise<{ items: StoredEvent[]; lastKey?: PageKey }> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': eventKeys.businessListPartition(businessId) },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
+export function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey): Promise<Page<StoredEvent>> {
+  return queryNewestFirst(
+    { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': eventKeys.businessListPartition(businessId) } },
+    GSI1_KEY,
+    fromItem,
+    limit,
+    startKey,
   );
-  return { items: (result.Items ?? []).map(fromItem), ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}) };
 }
 
 export interface AttemptResult {

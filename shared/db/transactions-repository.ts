@@ -14,7 +14,7 @@
  * - the transaction put is conditional on a new id (the network's id makes it idempotent).
  */
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domain/authorization.ts';
 import type { CardLimits } from '../domain/cards.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
@@ -27,6 +27,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
 import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 /** Old day and month counters expire; a reversal that arrives later recreates a harmless one. */
@@ -204,7 +205,7 @@ export async function listCardTransactions(
   filter: TransactionFilter,
   limit: number,
   startKey?: PageKey,
-): Promise<{ items: CardTransaction[]; lastKey?: PageKey }> {
+): Promise<Page<CardTransaction>> {
   const values: Record<string, unknown> = {
     ':partition': transactionKeys.cardListPartition(cardId),
     ':from': filter.from ?? '0',
@@ -218,32 +219,18 @@ export async function listCardTransactions(
     names['#status'] = 'status';
     values[':status'] = filter.status;
   }
-  const items: CardTransaction[] = [];
-  let next = startKey;
-  // A status filter is applied after `Limit`; query again (a few times at most) to fill the page.
-  for (let round = 0; round < 4; round++) {
-    const result = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :partition AND GSI1SK BETWEEN :from AND :to',
-        ...(filterExpression ? { FilterExpression: filterExpression, ExpressionAttributeNames: names } : {}),
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: limit + 1 - items.length,
-        ExclusiveStartKey: next,
-      }),
-    );
-    items.push(...(result.Items ?? []).map(fromItem));
-    next = result.LastEvaluatedKey;
-    if (items.length > limit) {
-      const page = items.slice(0, limit);
-      const last = page[page.length - 1]!;
-      return { items: page, lastKey: { ...transactionKeys.transaction(last.transactionId), ...transactionKeys.cardListIndex(last.cardId, last.createdAt, last.transactionId) } };
-    }
-    if (!next) return { items };
-  }
-  return { items, ...(next ? { lastKey: next } : {}) };
+  return queryNewestFirst(
+    {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :partition AND GSI1SK BETWEEN :from AND :to',
+      ...(filterExpression ? { FilterExpression: filterExpression, ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: values,
+    },
+    GSI1_KEY,
+    fromItem,
+    limit,
+    startKey,
+  );
 }
 
 function spendCounterItem(cardId: string, kind: WindowKind, period: string, amount: bigint, limit: bigint): TransactItem {

@@ -10,7 +10,7 @@
  * transaction, so concurrent transfers can never overdraw a sender whatever was read before.
  * The two party entries (`USER#<id>` / `TRANSFER#<id>`) make "a user's transfers" one Query.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Posting } from '../domain/ledger.ts';
 import { isCurrency } from '../domain/money.ts';
 import type { Transfer } from '../domain/transfers.ts';
@@ -21,6 +21,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { transferKeys, userKeys } from './keys.ts';
 import { creditItem, debitItem, postingItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { GSI1_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 export interface TransferPlan {
@@ -97,47 +98,33 @@ export interface TransferPage {
 /** One page of a user's transfers (sent and received), newest first. */
 export async function listUserTransfers(userId: string, limit: number, startKey?: PageKey): Promise<TransferPage> {
   const prefix = transferKeys.partyPrefix(userId);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
+  return transferPage(
+    queryNewestFirst(
+      { KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)', ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix } },
+      TABLE_KEY,
+      fromItem,
+      limit,
+      startKey,
+    ),
   );
-  return page(result.Items ?? [], limit, result.LastEvaluatedKey, (last) => ({ PK: last.PK, SK: last.SK }));
 }
 
 /** One page of a business's transfers, newest first (GSI1; transfer ids are UUID v7). */
 export async function listBusinessTransfers(businessId: string, limit: number, startKey?: PageKey): Promise<TransferPage> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': transferKeys.businessListPartition(businessId) },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
+  return transferPage(
+    queryNewestFirst(
+      { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': transferKeys.businessListPartition(businessId) } },
+      GSI1_KEY,
+      fromItem,
+      limit,
+      startKey,
+    ),
   );
-  return page(result.Items ?? [], limit, result.LastEvaluatedKey, (last) => ({ PK: last.PK, SK: last.SK, GSI1PK: last.GSI1PK, GSI1SK: last.GSI1SK }));
 }
 
-function page(
-  items: Record<string, unknown>[],
-  limit: number,
-  lastEvaluatedKey: PageKey | undefined,
-  keyOf: (item: Record<string, unknown>) => PageKey,
-): TransferPage {
-  // One extra item tells whether another page exists, so the last page has no dangling cursor.
-  if (items.length > limit) {
-    const shown = items.slice(0, limit);
-    return { transfers: shown.map(fromItem), lastKey: keyOf(shown[shown.length - 1]!) };
-  }
-  return { transfers: items.map(fromItem), ...(lastEvaluatedKey ? { lastKey: lastEvaluatedKey } : {}) };
+async function transferPage(query: Promise<Page<Transfer>>): Promise<TransferPage> {
+  const page = await query;
+  return { transfers: page.items, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
 
 function transferFields(transfer: Transfer): Record<string, unknown> {

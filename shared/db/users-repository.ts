@@ -6,13 +6,14 @@
  * item written in the same transaction.
  */
 import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ServiceUnavailableError } from '../errors.ts';
 import { isUserStatus, type UserRecord, type UserStatus } from '../domain/users.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { userKeys } from './keys.ts';
+import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 /** Keyed HMACs of the normalized identity fields (see `ekycFingerprints` in shared/services/users.ts). */
@@ -127,33 +128,18 @@ export interface UserPage {
 
 /** One page of a business's users, newest first (GSI1; user ids are UUID v7, so they sort by creation). */
 export async function listUsersOfBusiness(businessId: string, limit: number, startKey?: PageKey): Promise<UserPage> {
-  // One extra item tells whether another page exists, so the last page has no dangling cursor.
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': userKeys.listPartition(businessId) },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: startKey,
-    }),
+  const page = await queryNewestFirst(
+    { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': userKeys.listPartition(businessId) } },
+    GSI1_KEY,
+    fromItem,
+    limit,
+    startKey,
   );
-  const items = result.Items ?? [];
-  if (items.length > limit) {
-    const page = items.slice(0, limit);
-    return { users: page.map(fromItem), lastKey: pageKeyOf(page[page.length - 1]!) };
-  }
-  // Fewer items than asked for with a LastEvaluatedKey: the 1 MB page limit cut the query short.
-  return { users: items.map(fromItem), lastKey: result.LastEvaluatedKey };
+  return { users: page.items, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
 
 function externalIdTaken(): ConflictError {
   return new ConflictError('external_id_taken', 'Another user of this business already has this external_id.');
-}
-
-function pageKeyOf(item: Record<string, unknown>): PageKey {
-  return { PK: item.PK, SK: item.SK, GSI1PK: item.GSI1PK, GSI1SK: item.GSI1SK };
 }
 
 function toItem(user: StoredUser): Record<string, unknown> {
