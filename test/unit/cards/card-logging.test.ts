@@ -1,34 +1,20 @@
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as createCard } from '../../../functions/cards/create-card.ts';
 import { handler as getCard } from '../../../functions/cards/get-card.ts';
 import { handler as revealCard } from '../../../functions/cards/get-card-full-details.ts';
 import { handler as listCards } from '../../../functions/cards/list-cards.ts';
 import { handler as lockCard } from '../../../functions/cards/lock-card.ts';
 import { handler as updateLimits } from '../../../functions/cards/update-card-limits.ts';
-import { logger } from '../../../shared/logger.ts';
 import { lambdaContext, parseBody } from '../../support/events.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 import { cardEvent, createCardEvent, FakeTable, listCardsEvent } from './support.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
 /** Everything written to stdout and stderr (where the Powertools logger writes) while it runs, at DEBUG. */
-const captured: string[] = [];
-beforeEach(() => {
-  captured.length = 0;
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  logger.setLogLevel('DEBUG');
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  logger.setLogLevel('SILENT');
-});
+const captured = captureLogs();
 
 /** Card secrets as they could appear in a log line: whole, as the middle digits, or as an expiry. */
 function secretForms(full: { card_number: string; cvv: string; expiry_month: string; expiry_year: string }) {
