@@ -6,11 +6,11 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as challenge } from '../../../functions/simulate/create-3ds-challenge.ts';
 import { handler as verify } from '../../../functions/simulate/verify-3ds-challenge.ts';
 import { openSecret } from '../../../shared/crypto/envelope.ts';
-import { logger } from '../../../shared/logger.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -32,7 +32,7 @@ function cardItem(status: string): Item {
   };
 }
 
-const captured: string[] = [];
+const captured = captureLogs();
 beforeEach(() => {
   items = new Map();
   items.set(key({ PK: `CARD#${CARD_ID}`, SK: 'CARD' }), cardItem('Active'));
@@ -64,18 +64,6 @@ beforeEach(() => {
     return {};
   });
 
-  captured.length = 0;
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  logger.setLogLevel('DEBUG');
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  logger.setLogLevel('SILENT');
 });
 
 const challengeEvent = () =>

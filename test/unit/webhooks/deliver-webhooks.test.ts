@@ -8,14 +8,14 @@ import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as deliverOtp } from '../../../functions/webhooks/deliver-otp.ts';
 import { handler as deliverEvent } from '../../../functions/webhooks/deliver-transaction-event.ts';
 import { generateWebhookSecret } from '../../../shared/crypto/credentials.ts';
 import { sealSecret } from '../../../shared/crypto/envelope.ts';
 import { otpSealContext, type OutboxEvent } from '../../../shared/db/outbox.ts';
-import { logger } from '../../../shared/logger.ts';
 import { maxReceiveCountOf } from '../../../shared/services/webhook-delivery.ts';
+import { captureLogs } from '../../support/capture-logs.ts';
 import { TEST_BUSINESS_ID } from '../../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -47,10 +47,9 @@ afterAll(() => new Promise<void>((resolve) => {
   server.closeAllConnections();
 }));
 
-const captured: string[] = [];
+const captured = captureLogs();
 beforeEach(() => {
   received.length = 0;
-  captured.length = 0;
   replyStatus = 200;
   ddb.reset();
   sqs.reset();
@@ -58,17 +57,6 @@ beforeEach(() => {
   ddb.on(UpdateCommand).resolves({});
   sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/events' });
   sqs.on(ChangeMessageVisibilityCommand).resolves({});
-  const capture = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  logger.setLogLevel('DEBUG');
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  logger.setLogLevel('SILENT');
 });
 
 function business(overrides: Record<string, unknown>) {
