@@ -46,3 +46,26 @@ export async function queryNewestFirst<T>(
   }
   return { items: items.map(fromItem), lastKey: next };
 }
+
+/**
+ * Every item under a partition prefix, strongly consistent: for the small collections read whole
+ * (a user's balances, a user's wallet addresses). The loop only guards against the 1 MB page limit.
+ */
+export async function queryAllWithPrefix(prefix: { PK: string; SKPrefix: string }): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: PageKey | undefined;
+  do {
+    const result = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(result.Items ?? []));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}

@@ -12,13 +12,14 @@
  * chain entry, family entry and address index are each put only if absent.
  */
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
 import type { WalletAddress } from '../domain/wallets.ts';
 import { ConflictError } from '../errors.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { userKeys, walletAddressKeys } from './keys.ts';
+import { queryAllWithPrefix } from './query-page.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 /** A user's address of a key family: which child index it is and where it came from. */
@@ -43,27 +44,14 @@ export async function queryUserWallets(userId: string): Promise<UserWallets> {
   const prefix = walletAddressKeys.userPrefix(userId);
   const families = new Map<KeyFamily, FamilyAddress>();
   const chains: WalletAddress[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': prefix.PK, ':prefix': prefix.SKPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of result.Items ?? []) {
-      if (item.entity === 'wallet_family_address') {
-        const family = familyAddressFromItem(item);
-        families.set(family.family, family);
-      } else if (item.entity === 'wallet_address') {
-        chains.push(chainAddressFromItem(item));
-      }
+  for (const item of await queryAllWithPrefix(prefix)) {
+    if (item.entity === 'wallet_family_address') {
+      const family = familyAddressFromItem(item);
+      families.set(family.family, family);
+    } else if (item.entity === 'wallet_address') {
+      chains.push(chainAddressFromItem(item));
     }
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
+  }
   chains.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   return { families, chains };
 }
