@@ -7,6 +7,7 @@
  * `access` is everything the function may touch; the stack grants exactly that and no more.
  */
 
+import type { SealPurpose } from '../shared/crypto/envelope.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -19,9 +20,14 @@ export type QueueName = 'otp' | 'events';
 export interface Access {
   /** DynamoDB table access. */
   table: 'read' | 'readWrite';
-  /** Envelope encryption with the platform KMS key (PAN, CVV, eKYC, webhook secrets). */
-  encrypt?: boolean;
-  decrypt?: boolean;
+  /**
+   * Envelope encryption with the platform KMS key, per purpose of what is sealed (card bundle,
+   * eKYC, webhook secret, ...). In AWS the grant is conditional on the ciphertext's
+   * `kms:EncryptionContext:purpose`, so a function can only seal or open the purposes listed here
+   * (the local stack enforces the same: shared/crypto/local-key-policy.ts).
+   */
+  encrypt?: SealPurpose[];
+  decrypt?: SealPurpose[];
   /** The HMAC key (keyed hashes: cursors, API keys, PAN index, eKYC fingerprints, OTPs). */
   hmacKey?: boolean;
   /** Queues the function sends to. */
@@ -42,16 +48,16 @@ export interface RouteRow {
 }
 
 const read: Access = { table: 'read', hmacKey: true };
-const readDecrypt: Access = { table: 'read', hmacKey: true, decrypt: true };
+const readEkyc: Access = { table: 'read', hmacKey: true, decrypt: ['ekyc'] };
 const write: Access = { table: 'readWrite', hmacKey: true };
-const writeEncrypt: Access = { table: 'readWrite', hmacKey: true, encrypt: true, decrypt: true };
+const writeEkyc: Access = { table: 'readWrite', hmacKey: true, encrypt: ['ekyc'], decrypt: ['ekyc'] };
 
 export const routes: RouteRow[] = [
   // Users (B2C cardholders)
-  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: writeEncrypt },
-  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: readDecrypt },
-  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: readDecrypt },
-  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEncrypt },
+  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: writeEkyc },
+  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: readEkyc },
+  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: readEkyc },
+  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEkyc },
   { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
 
   // Wallets: deposit addresses and deposits of a user
@@ -66,10 +72,10 @@ export const routes: RouteRow[] = [
 
   // Cards. Issuing seals the new card's secrets (encrypt, no decrypt); only the full-details route
   // may decrypt them, and it writes an audit event first (readWrite).
-  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: ['card', 'card-shipping'] } },
   { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: read },
   { method: 'GET', path: '/v1/cards/{id}', handler: 'cards/get-card', credential: 'business', access: read },
-  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', decrypt: true } },
+  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', decrypt: ['card'] } },
   { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: read },
   { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: write },
   { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: write },
@@ -93,7 +99,7 @@ export const routes: RouteRow[] = [
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: write },
   // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
-  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { table: 'readWrite', hmacKey: true, encrypt: ['otp'] } },
   { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: write },
   { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: write },
 
@@ -101,7 +107,7 @@ export const routes: RouteRow[] = [
   { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: write },
   { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: write },
-  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { table: 'readWrite', hmacKey: true, encrypt: true } },
+  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { table: 'readWrite', hmacKey: true, encrypt: ['otp'] } },
   { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: write },
   // The chain watcher reports deposits to the platform's addresses
   { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: write },
@@ -155,8 +161,8 @@ export const consumers: ConsumerRow[] = [
     batchSize: 100,
     access: { table: 'read', sendTo: ['otp', 'events'] },
   },
-  { handler: 'webhooks/deliver-otp', source: { kind: 'queue', queue: 'otp' }, batchSize: 5, access: { table: 'readWrite', decrypt: true } },
-  { handler: 'webhooks/deliver-transaction-event', source: { kind: 'queue', queue: 'events' }, batchSize: 10, access: { table: 'readWrite', decrypt: true } },
+  { handler: 'webhooks/deliver-otp', source: { kind: 'queue', queue: 'otp' }, batchSize: 5, access: { table: 'readWrite', decrypt: ['webhook-secret', 'otp'] } },
+  { handler: 'webhooks/deliver-transaction-event', source: { kind: 'queue', queue: 'events' }, batchSize: 10, access: { table: 'readWrite', decrypt: ['webhook-secret'] } },
 ];
 
 /** The rows deployed on a stage. */

@@ -71,10 +71,22 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
     }),
   );
 
-  // The AWS Encryption SDK's KMS keyring: a data key per message on encrypt, unwrap on decrypt.
-  const envelopeActions = [...(access.encrypt ? ['kms:GenerateDataKey'] : []), ...(access.decrypt ? ['kms:Decrypt'] : [])];
-  if (envelopeActions.length > 0) {
-    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: envelopeActions, resources: [dataKey.keyArn] }));
+  // The AWS Encryption SDK's KMS keyring: a data key per message on encrypt, unwrap on decrypt. It
+  // passes the message's encryption context to KMS, so the grant is limited to the purposes the
+  // row lists: a function that opens eKYC cannot open a card bundle with the same key.
+  const envelopeGrants: [string, string[] | undefined][] = [
+    ['kms:GenerateDataKey', access.encrypt],
+    ['kms:Decrypt', access.decrypt],
+  ];
+  for (const [action, purposes] of envelopeGrants) {
+    if (!purposes?.length) continue;
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [action],
+        resources: [dataKey.keyArn],
+        conditions: { StringEquals: { 'kms:EncryptionContext:purpose': [...purposes].sort() } },
+      }),
+    );
   }
 
   if (access.hmacKey) {

@@ -6,6 +6,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import type { Access } from '../../functions/routes.ts';
+import { withEnvelopeGrant } from '../../shared/crypto/local-key-policy.ts';
 
 // Lambda handlers are typed per event source; the loader only passes events through.
 export type LambdaHandler = (event: any, context: Context) => unknown;
@@ -18,7 +20,18 @@ export class HandlerLoader {
 
   constructor(private readonly functionsDir: string) {}
 
-  load(ref: HandlerRef): Promise<LambdaHandler> {
+  /**
+   * The handler of `ref`. Given its row's `access`, every invocation runs inside that row's
+   * envelope-encryption grant, as KMS enforces it in AWS (shared/crypto/local-key-policy.ts).
+   */
+  async load(ref: HandlerRef, access?: Access): Promise<LambdaHandler> {
+    const handler = await this.loadModule(ref);
+    if (!access) return handler;
+    const grant = { encrypt: access.encrypt ?? [], decrypt: access.decrypt ?? [] };
+    return (event, context) => withEnvelopeGrant(grant, () => handler(event, context));
+  }
+
+  private loadModule(ref: HandlerRef): Promise<LambdaHandler> {
     if (typeof ref === 'function') return Promise.resolve(ref);
     let loaded = this.modules.get(ref);
     if (!loaded) {

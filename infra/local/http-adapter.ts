@@ -19,6 +19,7 @@ import { errorResponse } from '../../shared/http/responses.ts';
 import { authorizerEvent, methodArn, proxyEvent, requestParts, type ApiIdentity, type IncomingRequest } from './api-gateway-event.ts';
 import { AuthorizerCache, parseAuthorizerResult, type AuthorizerPolicy } from './authorizer-cache.ts';
 import type { HandlerLoader, HandlerRef } from './handler-loader.ts';
+import type { Access } from '../../functions/routes.ts';
 import { functionNameOf, lambdaContext } from './lambda-context.ts';
 import { compileRoutes } from './route-matcher.ts';
 
@@ -28,12 +29,14 @@ export interface AdapterRoute {
   path: string;
   handler: HandlerRef;
   credential: string;
+  /** The row's access: its envelope-encryption grant is enforced locally as KMS does in AWS. */
+  access?: Access;
 }
 
 export interface HttpAdapterOptions {
   routes: readonly AdapterRoute[];
   /** The authorizer guarding each credential kind. */
-  authorizers: Readonly<Record<string, { handler: HandlerRef }>>;
+  authorizers: Readonly<Record<string, { handler: HandlerRef; access?: Access }>>;
   loader: HandlerLoader;
   api: ApiIdentity;
   /** API Gateway's authorizer result TTL; 60 s unless a test needs otherwise. */
@@ -103,9 +106,9 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
     const authorizerStarted = Date.now();
     let policy: AuthorizerPolicy | undefined = cache.get(route.credential, identity);
     if (!policy) {
-      const authorizer = options.authorizers[route.credential] as { handler: HandlerRef };
+      const authorizer = options.authorizers[route.credential] as { handler: HandlerRef; access?: Access };
       try {
-        const authorize = await loader.load(authorizer.handler);
+        const authorize = await loader.load(authorizer.handler, authorizer.access);
         const event = authorizerEvent(api, request, parts, resource, requestId, now);
         const result = await authorize(event, lambdaContext(nameOf(authorizer.handler), 10_000, api.region, api.accountId));
         policy = parseAuthorizerResult(result);
@@ -124,7 +127,7 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
 
     let result: APIGatewayProxyResult;
     try {
-      const handler = await loader.load(route.handler);
+      const handler = await loader.load(route.handler, route.access);
       const event = proxyEvent(api, request, parts, resource, requestId, now, authorizerContext);
       result = (await handler(event, lambdaContext(nameOf(route.handler), handlerTimeoutMs, api.region, api.accountId))) as APIGatewayProxyResult;
       if (!result || typeof result.statusCode !== 'number') throw new Error('Handler returned a malformed proxy result (statusCode is required)');

@@ -39,6 +39,7 @@ export interface ExtraConsumer {
   handler: HandlerRef;
   source: ConsumerRow['source'] | { kind: 'queue'; queue: string };
   batchSize: number;
+  access?: ConsumerRow['access'];
 }
 
 export interface LocalStackOptions {
@@ -269,7 +270,7 @@ function createPollers(setup: PollerSetup) {
 
   for (const row of setup.rows) {
     if (byName[row.name]) throw new Error(`Two consumers named ${row.name}`);
-    const handler = () => setup.loader.load(row.handler);
+    const handler = () => setup.loader.load(row.handler, row.access);
     let poller: Poller;
     if (row.source.kind === 'stream') {
       const filter = row.source.filter;

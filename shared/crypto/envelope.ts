@@ -15,6 +15,7 @@ import {
 } from '@aws-crypto/client-node';
 import { config } from '../config.ts';
 import { readLocalKeyFile } from './key-material.ts';
+import { assertEnvelopeGrant } from './local-key-policy.ts';
 
 const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
@@ -24,6 +25,15 @@ const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIR
  */
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 
+/**
+ * What a sealed secret is. Every encryption context names one, and in AWS each function may only
+ * seal or open the purposes its route-table row lists (an IAM condition on
+ * `kms:EncryptionContext:purpose`), so a function that reads eKYC cannot open a card number.
+ */
+export const SEAL_PURPOSES = ['card', 'card-shipping', 'ekyc', 'webhook-secret', 'otp'] as const;
+export type SealPurpose = (typeof SEAL_PURPOSES)[number];
+
+/** Always includes `purpose`, one of `SEAL_PURPOSES`. */
 export type EncryptionContext = Record<string, string>;
 
 let keyring: KeyringNode | undefined;
@@ -48,6 +58,7 @@ function getKeyring(): KeyringNode {
 
 /** Encrypts `plaintext` (a JSON-serialisable value) bound to `context`; returns base64. */
 export async function sealSecret(plaintext: unknown, context: EncryptionContext): Promise<string> {
+  assertEnvelopeGrant('encrypt', context.purpose);
   const { result } = await encrypt(getKeyring(), Buffer.from(JSON.stringify(plaintext), 'utf8'), {
     encryptionContext: context,
     suiteId: SUITE,
@@ -60,6 +71,7 @@ export async function sealSecret(plaintext: unknown, context: EncryptionContext)
  * message's authenticated encryption context.
  */
 export async function openSecret<T>(ciphertext: string, context: EncryptionContext): Promise<T> {
+  assertEnvelopeGrant('decrypt', context.purpose);
   const { plaintext, messageHeader } = await decrypt(getKeyring(), Buffer.from(ciphertext, 'base64'));
   for (const [name, value] of Object.entries(context)) {
     if (messageHeader.encryptionContext[name] !== value) {

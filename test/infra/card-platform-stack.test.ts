@@ -39,6 +39,12 @@ const routeKey = (row: RouteRow) => `${row.method} ${row.path}`;
 const unconditioned = (statements: PolicyStatement[], action: string) =>
   statements.some((s) => s.Effect === 'Allow' && !s.Condition && actionsOf(s).includes(action));
 const allowed = (statements: PolicyStatement[], action: string) => statements.some((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+/** The sealed-secret purposes a function may use `action` on directly (envelope encryption), if any. */
+const envelopePurposes = (statements: PolicyStatement[], action: string): string[] | undefined => {
+  const grant = statements.find((s) => s.Effect === 'Allow' && actionsOf(s).includes(action) && s.Condition?.StringEquals?.['kms:EncryptionContext:purpose']);
+  const purposes = grant?.Condition?.StringEquals?.['kms:EncryptionContext:purpose'];
+  return purposes === undefined ? undefined : [purposes].flat().sort();
+};
 
 describe.each(STAGES)('the %s stack', (stage) => {
   describe('routes', () => {
@@ -177,21 +183,23 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(allowed(statements, 'dynamodb:Query'), name).toBe(true);
         expect(allowed(statements, 'dynamodb:PutItem'), name).toBe(row.access.table === 'readWrite');
         expect(allowed(statements, 'dynamodb:Scan'), name).toBe(false);
-        expect(unconditioned(statements, 'kms:GenerateDataKey'), name).toBe(row.access.encrypt === true);
-        expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(row.access.decrypt === true);
+        expect(unconditioned(statements, 'kms:GenerateDataKey'), name).toBe(false);
+        expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(false);
+        expect(envelopePurposes(statements, 'kms:GenerateDataKey'), name).toEqual(row.access.encrypt ? [...row.access.encrypt].sort() : undefined);
+        expect(envelopePurposes(statements, 'kms:Decrypt'), name).toEqual(row.access.decrypt ? [...row.access.decrypt].sort() : undefined);
         expect(allowed(statements, 'secretsmanager:GetSecretValue'), name).toBe(row.access.hmacKey === true);
         expect(allowed(statements, 'sqs:SendMessage'), name).toBe((row.access.sendTo ?? []).length > 0);
       }
     });
 
-    it('lets functions use the data key for the table and the secret only through DynamoDB and Secrets Manager', () => {
+    it('lets functions use the data key only through DynamoDB and Secrets Manager, or directly for the sealed purposes their row lists', () => {
       const { template } = stageOf(stage);
       for (const row of routesForStage(stage)) {
         const [functionId] = functionByDescription(template, routeKey(row));
         for (const statement of statementsOfFunction(template, functionId)) {
-          if (!actionsOf(statement).some((a) => a.startsWith('kms:')) || !statement.Condition) continue;
-          const via = JSON.stringify(statement.Condition);
-          expect(via, routeKey(row)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\./);
+          if (!actionsOf(statement).some((a) => a.startsWith('kms:'))) continue;
+          const condition = JSON.stringify(statement.Condition ?? {});
+          expect(condition, routeKey(row)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\.|kms:EncryptionContext:purpose/);
         }
       }
     });
@@ -351,7 +359,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(mappings[0]![1].FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
         expect(fn.Timeout).toBe(row.consumerTimeoutSeconds);
         const statements = statementsOfFunction(template, functionId);
-        expect(unconditioned(statements, 'kms:Decrypt'), row.name).toBe(true);
+        expect(envelopePurposes(statements, 'kms:Decrypt'), row.name).toEqual(row.name === 'otp' ? ['otp', 'webhook-secret'] : ['webhook-secret']);
         expect(allowed(statements, 'sqs:ChangeMessageVisibility'), row.name).toBe(true);
       }
     });

@@ -115,7 +115,7 @@ export interface PolicyStatement {
   Effect: string;
   Action: string | string[];
   Resource?: unknown;
-  Condition?: Record<string, unknown>;
+  Condition?: Record<string, any>;
   Principal?: unknown;
 }
 
