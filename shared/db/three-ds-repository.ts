@@ -17,6 +17,7 @@ import type { Verification, VerificationStatus } from '../domain/three-ds.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, threeDsKeys } from './keys.ts';
+import { activeCheck } from './active-check.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
@@ -37,15 +38,7 @@ export async function insertChallenge(
   const table = tableName();
   const items: TransactItem[] = [
     { Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } },
-    {
-      ConditionCheck: {
-        TableName: table,
-        Key: cardKeys.card(verification.cardId),
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'Active' },
-      },
-    },
+    activeCheck(cardKeys.card(verification.cardId)),
     outboxItem(event),
     ...(idempotencyCompletion ? [idempotencyCompletion] : []),
   ];

@@ -25,6 +25,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
+import { activeCheck } from './active-check.ts';
 import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
@@ -60,15 +61,7 @@ export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcom
   const reasonAt: (DeclineReason | 'stale' | 'duplicate' | 'idempotency')[] = [];
 
   if (txn.userId) {
-    items.push({
-      ConditionCheck: {
-        TableName: table,
-        Key: userKeys.profile(txn.userId),
-        ConditionExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'Active' },
-      },
-    });
+    items.push(activeCheck(userKeys.profile(txn.userId)));
     reasonAt.push('user_suspended');
   }
   for (const kind of WINDOW_KINDS) {
