@@ -8,6 +8,7 @@
  */
 
 import type { SealPurpose } from '../shared/crypto/envelope.ts';
+import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -28,8 +29,14 @@ export interface Access {
    */
   encrypt?: SealPurpose[];
   decrypt?: SealPurpose[];
-  /** The HMAC key (keyed hashes: cursors, API keys, PAN index, eKYC fingerprints, OTPs). */
-  hmacKey?: boolean;
+  /**
+   * Keyed-hash purposes (shared/crypto/keyed-hash.ts), each its own KMS HMAC key that never leaves
+   * KMS: the function may call `kms:GenerateMac` with these keys and no other (the local stack
+   * enforces the same). `idempotency` on every POST (the wrapper fingerprints the request and seals
+   * the stored answer), `cursor` on every paginated list, `pan` only where a card is found by its
+   * number or created.
+   */
+  macs?: MacPurpose[];
   /** Queues the function sends to. */
   sendTo?: QueueName[];
   /** The account-level extended public keys deposit addresses derive from (`WALLET_XPUB_*`). */
@@ -47,76 +54,77 @@ export interface RouteRow {
   access: Access;
 }
 
-const read: Access = { table: 'read', hmacKey: true };
-const readEkyc: Access = { table: 'read', hmacKey: true, decrypt: ['ekyc'] };
-const write: Access = { table: 'readWrite', hmacKey: true };
-const writeEkyc: Access = { table: 'readWrite', hmacKey: true, encrypt: ['ekyc'], decrypt: ['ekyc'] };
+const read: Access = { table: 'read' };
+const list: Access = { table: 'read', macs: ['cursor'] };
+/** A POST: its Idempotency-Key is fingerprinted and its answer sealed with the idempotency key. */
+const post: Access = { table: 'readWrite', macs: ['idempotency'] };
+const update: Access = { table: 'readWrite' };
 
 export const routes: RouteRow[] = [
   // Users (B2C cardholders)
-  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: writeEkyc },
-  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: readEkyc },
-  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: readEkyc },
-  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: writeEkyc },
+  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'], decrypt: ['ekyc'] } },
+  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: { ...list, decrypt: ['ekyc'] } },
+  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: { ...read, decrypt: ['ekyc'] } },
+  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: { ...update, decrypt: ['ekyc'] } },
   { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
 
   // Wallets: deposit addresses and deposits of a user
-  { method: 'POST', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/create-wallet-address', credential: 'business', access: { ...write, walletKeys: true } },
+  { method: 'POST', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/create-wallet-address', credential: 'business', access: { ...post, walletKeys: true } },
   { method: 'GET', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/list-wallet-addresses', credential: 'business', access: read },
-  { method: 'GET', path: '/v1/users/{p_user_id}/deposits', handler: 'wallets/list-user-deposits', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/users/{p_user_id}/deposits', handler: 'wallets/list-user-deposits', credential: 'business', access: list },
 
   // Platform transfers between users of a business
-  { method: 'POST', path: '/v1/transfers', handler: 'transfers/create-transfer', credential: 'business', access: write },
-  { method: 'GET', path: '/v1/transfers', handler: 'transfers/list-transfers', credential: 'business', access: read },
+  { method: 'POST', path: '/v1/transfers', handler: 'transfers/create-transfer', credential: 'business', access: { ...post, macs: ['idempotency', 'ekyc'] } },
+  { method: 'GET', path: '/v1/transfers', handler: 'transfers/list-transfers', credential: 'business', access: list },
   { method: 'GET', path: '/v1/transfers/{id}', handler: 'transfers/get-transfer', credential: 'business', access: read },
 
   // Cards. Issuing seals the new card's secrets (encrypt, no decrypt); only the full-details route
   // may decrypt them, and it writes an audit event first (readWrite).
-  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { table: 'readWrite', hmacKey: true, encrypt: ['card', 'card-shipping'] } },
-  { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: read },
+  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { ...post, macs: ['idempotency', 'pan'], encrypt: ['card', 'card-shipping'] } },
+  { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: list },
   { method: 'GET', path: '/v1/cards/{id}', handler: 'cards/get-card', credential: 'business', access: read },
   { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', decrypt: ['card'] } },
-  { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: read },
-  { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: write },
-  { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: write },
-  { method: 'POST', path: '/v1/cards/{id}/terminate', handler: 'cards/terminate-card', credential: 'business', access: write },
-  { method: 'PUT', path: '/v1/cards/{id}/limits', handler: 'cards/update-card-limits', credential: 'business', access: write },
+  { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: list },
+  { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: post },
+  { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: post },
+  { method: 'POST', path: '/v1/cards/{id}/terminate', handler: 'cards/terminate-card', credential: 'business', access: post },
+  { method: 'PUT', path: '/v1/cards/{id}/limits', handler: 'cards/update-card-limits', credential: 'business', access: update },
 
   // Business (B2B) balances
   { method: 'GET', path: '/v1/balances', handler: 'balances/list-business-balances', credential: 'business', access: read },
 
   // Card transactions
-  { method: 'GET', path: '/v1/cards/{id}/transactions', handler: 'transactions/list-card-transactions', credential: 'business', access: read },
+  { method: 'GET', path: '/v1/cards/{id}/transactions', handler: 'transactions/list-card-transactions', credential: 'business', access: list },
   { method: 'GET', path: '/v1/transactions/{id}', handler: 'transactions/get-transaction', credential: 'business', access: read },
 
   // Events and webhooks. Redelivery commits a request the outbox dispatcher queues (no SQS access here).
-  { method: 'GET', path: '/v1/events', handler: 'events/list-events', credential: 'business', access: read },
-  { method: 'POST', path: '/v1/events/{id}/redeliver', handler: 'events/redeliver-event', credential: 'business', access: write },
+  { method: 'GET', path: '/v1/events', handler: 'events/list-events', credential: 'business', access: list },
+  { method: 'POST', path: '/v1/events/{id}/redeliver', handler: 'events/redeliver-event', credential: 'business', access: post },
 
   // Sandbox simulator: the network's flows, addressed by card id, with the business key
-  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: write },
-  { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: write },
-  { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: write },
-  { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: post },
+  { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: post },
+  { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: post },
+  { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: post },
   // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
-  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { table: 'readWrite', hmacKey: true, encrypt: ['otp'] } },
-  { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: write },
-  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: write },
+  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'], encrypt: ['otp'] } },
+  { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'] } },
+  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: post },
 
   // Card network (processor gateway), addressed by card number, with the network credential
-  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: write },
-  { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: write },
-  { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: write },
-  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { table: 'readWrite', hmacKey: true, encrypt: ['otp'] } },
-  { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: write },
+  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: { ...post, macs: ['idempotency', 'pan'] } },
+  { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: post },
+  { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: post },
+  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'pan', 'otp'], encrypt: ['otp'] } },
+  { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'otp'] } },
   // The chain watcher reports deposits to the platform's addresses
-  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: write },
+  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: post },
 ];
 
-/** The authorizers, one per credential kind. They read the table and the HMAC key only. */
+/** The authorizers, one per credential kind. They read the table and use the credential MAC key only. */
 export const authorizers: Record<Credential, { handler: string; access: Access }> = {
-  business: { handler: 'auth/authorize-business', access: { table: 'read', hmacKey: true } },
-  network: { handler: 'auth/authorize-network', access: { table: 'read', hmacKey: true } },
+  business: { handler: 'auth/authorize-business', access: { table: 'read', macs: ['credential'] } },
+  network: { handler: 'auth/authorize-network', access: { table: 'read', macs: ['credential'] } },
 };
 
 /** Queues and their consumers. Each queue gets a DLQ after `maxReceiveCount` receives. */

@@ -73,7 +73,7 @@ export class CardPlatformStack extends Stack {
       table: this.data.table,
       indexArns: this.data.indexArns,
       dataKey: this.keys.dataKey,
-      hmacSecret: this.keys.hmacSecret,
+      macKeys: this.keys.macKeys,
       queues: this.queues.queues(),
     };
     // What shared/config.ts reads at cold start; queue URLs are added per row by grantAccess.
@@ -82,7 +82,6 @@ export class CardPlatformStack extends Stack {
       TABLE_NAME: this.data.table.tableName,
       KEY_SOURCE: 'kms',
       KMS_KEY_ARN: this.keys.dataKey.keyArn,
-      HMAC_SECRET_ARN: this.keys.hmacSecret.secretArn,
       CARD_BIN: config.cardBin,
     };
     // Deposit-address keys go only to the functions whose row asks for them (`walletKeys`); the
@@ -139,7 +138,7 @@ export class CardPlatformStack extends Stack {
     const parameters: [string, string, string][] = [
       ['TableNameParameter', names.tableName, this.data.table.tableName],
       ['KmsKeyArnParameter', names.kmsKeyArn, this.keys.dataKey.keyArn],
-      ['HmacSecretArnParameter', names.hmacSecretArn, this.keys.hmacSecret.secretArn],
+      ...[...this.keys.macKeys].map(([purpose, key]): [string, string, string] => [`MacKey${pascal(purpose)}ArnParameter`, names.macKeyArn(purpose), key.keyArn]),
       ['ApiUrlParameter', names.apiUrl, this.http.url],
     ];
     for (const [name, pair] of this.queues.byName) {

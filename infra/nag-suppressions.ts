@@ -60,13 +60,6 @@ export const ACKNOWLEDGMENTS: Acknowledgment[] = [
     on: (stack) => [stack.http.account.role],
   },
   {
-    ids: ['AwsSolutions-SMG4'],
-    reason:
-      'The HMAC key cannot rotate on a schedule: every stored keyed hash (API keys, the PAN index, eKYC fingerprints) ' +
-      'would stop matching. Rotating it is a re-hashing migration, run deliberately, not a Secrets Manager rotation.',
-    on: (stack) => [stack.keys.hmacSecret],
-  },
-  {
     ids: ['AwsSolutions-COG4'],
     reason:
       'Partners authenticate with API keys and the card network with its own credential (API.md), checked by the ' +

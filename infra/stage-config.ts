@@ -92,7 +92,7 @@ export function stackName(stage: Stage): string {
  *
  * - `/card-platform/<stage>/table-name`        the DynamoDB table
  * - `/card-platform/<stage>/kms-key-arn`       the envelope-encryption CMK
- * - `/card-platform/<stage>/hmac-secret-arn`   the Secrets Manager secret holding the HMAC key
+ * - `/card-platform/<stage>/mac-keys/<purpose>` the KMS HMAC key of each keyed-hash purpose
  * - `/card-platform/<stage>/api-url`           the API's base URL (ends with `/`)
  * - `/card-platform/<stage>/queues/<name>/url` and `/queues/<name>/dlq-url` for each queue
  * - `/card-platform/<stage>/stream-dlq-url`    failures of the table-stream consumers
@@ -107,7 +107,7 @@ export function parameterNames(stage: Stage) {
   return {
     tableName: `${prefix}/table-name`,
     kmsKeyArn: `${prefix}/kms-key-arn`,
-    hmacSecretArn: `${prefix}/hmac-secret-arn`,
+    macKeyArn: (purpose: string) => `${prefix}/mac-keys/${purpose}`,
     apiUrl: `${prefix}/api-url`,
     streamDlqUrl: `${prefix}/stream-dlq-url`,
     queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,

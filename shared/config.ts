@@ -14,10 +14,12 @@ export type Stage = z.infer<typeof Stage>;
 const ConfigSchema = z.object({
   STAGE: Stage.default('sandbox'),
   TABLE_NAME: z.string().min(1),
-  /** `kms`: AWS KMS keyring + HMAC key in Secrets Manager. `local`: raw AES + HMAC keys from a file. */
+  /**
+   * `kms`: AWS KMS keyring and KMS HMAC keys (their ARNs in `MAC_KEY_ARN_<PURPOSE>`, set only for the
+   * purposes a function's row lists). `local`: raw AES and HMAC keys from a file.
+   */
   KEY_SOURCE: z.enum(['kms', 'local']).default('kms'),
   KMS_KEY_ARN: z.string().optional(),
-  HMAC_SECRET_ARN: z.string().optional(),
   LOCAL_KEY_FILE: z.string().optional(),
   CARD_BIN: z.string().regex(/^35(2[89]|[3-8]\d)\d{2}$/, 'must be a 6-digit JCB BIN (3528-3589)').default('356772'),
   /** JSON object: value of one unit of each card currency in USD, as decimal strings (sandbox defaults when unset). */
@@ -59,8 +61,8 @@ export function config(): Config {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const value = parsed.data;
-  if (value.KEY_SOURCE === 'kms' && (!value.KMS_KEY_ARN || !value.HMAC_SECRET_ARN)) {
-    throw new Error('Invalid configuration: KMS_KEY_ARN and HMAC_SECRET_ARN are required when KEY_SOURCE=kms');
+  if (value.KEY_SOURCE === 'kms' && !value.KMS_KEY_ARN) {
+    throw new Error('Invalid configuration: KMS_KEY_ARN is required when KEY_SOURCE=kms');
   }
   if (value.KEY_SOURCE === 'local' && !value.LOCAL_KEY_FILE) {
     throw new Error('Invalid configuration: LOCAL_KEY_FILE is required when KEY_SOURCE=local');

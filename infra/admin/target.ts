@@ -8,6 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { MAC_PURPOSES, macKeyVariable } from '../../shared/crypto/keyed-hash.ts';
+import { parameterNames } from '../stage-config.ts';
 
 export const LOCAL_STACK_FILE = resolve('.local', 'stack.json');
 
@@ -27,12 +29,17 @@ function useLocalStack(): string {
 }
 
 async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string> {
-  const prefix = `/card-platform/${stage}`;
-  // The webhook queues' URLs (published by the stack, see stage-config.ts) are for `redrive`.
-  const names = [`${prefix}/table-name`, `${prefix}/kms-key-arn`, `${prefix}/hmac-secret-arn`, `${prefix}/queues/otp/url`, `${prefix}/queues/events/url`];
-  const result = await new SSMClient({}).send(new GetParametersCommand({ Names: names }));
+  const published = parameterNames(stage);
+  // The webhook queues' URLs (published by the stack, see stage-config.ts) are for `redrive`. The
+  // operator works with every MAC key (credentials, eKYC, ...), as an administrator may.
+  const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events')];
+  const macNames = MAC_PURPOSES.map((purpose) => published.macKeyArn(purpose));
+  const ssm = new SSMClient({});
+  // GetParameters takes at most 10 names a call.
+  const results = await Promise.all([names, macNames].map((batch) => ssm.send(new GetParametersCommand({ Names: batch }))));
+  const parameters = results.flatMap((result) => result.Parameters ?? []);
   const value = (name: string) => {
-    const found = result.Parameters?.find((p) => p.Name === name)?.Value;
+    const found = parameters.find((p) => p.Name === name)?.Value;
     if (!found) throw new Error(`SSM parameter ${name} not found: is the ${stage} stage deployed in this account and region?`);
     return found;
   };
@@ -41,9 +48,9 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     TABLE_NAME: value(names[0]!),
     KEY_SOURCE: 'kms',
     KMS_KEY_ARN: value(names[1]!),
-    HMAC_SECRET_ARN: value(names[2]!),
-    OTP_QUEUE_URL: value(names[3]!),
-    EVENTS_QUEUE_URL: value(names[4]!),
+    OTP_QUEUE_URL: value(names[2]!),
+    EVENTS_QUEUE_URL: value(names[3]!),
+    ...Object.fromEntries(MAC_PURPOSES.map((purpose, i) => [macKeyVariable(purpose), value(macNames[i]!)])),
   });
   return `${stage} stage`;
 }

@@ -7,9 +7,9 @@ import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Access, QueueName } from '../../functions/routes.ts';
+import { macKeyVariable, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
 
 /** Reads a request path may do: single items, batches of known keys, and queries. Never Scan. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -40,7 +40,7 @@ export interface PlatformResources {
   table: dynamodb.ITable;
   indexArns: string[];
   dataKey: kms.IKey;
-  hmacSecret: secretsmanager.ISecret;
+  macKeys: ReadonlyMap<MacPurpose, kms.IKey>;
   queues: ReadonlyMap<QueueName, sqs.IQueue>;
 }
 
@@ -89,20 +89,13 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
     );
   }
 
-  if (access.hmacKey) {
-    // The secret is encrypted with the data key: Secrets Manager decrypts it on the caller's
-    // behalf, so the caller may use the key through Secrets Manager only. (Written out rather than
-    // `secret.grantRead()`, which adds one key-policy statement per function instead.)
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [resources.hmacSecret.secretArn] }),
-    );
-    principal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [dataKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-      }),
-    );
+  // Keyed hashes: `GenerateMac` with the HMAC key of each purpose the row lists, and nothing else;
+  // the key's material never leaves KMS, so the role can compute a hash but never take the key away.
+  for (const purpose of access.macs ?? []) {
+    const key = resources.macKeys.get(purpose);
+    if (!key) throw new Error(`A row uses MAC purpose "${purpose}", which has no key in PlatformKeys`);
+    principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateMac'], resources: [key.keyArn] }));
+    target.addEnvironment(macKeyVariable(purpose), key.keyArn);
   }
 
   for (const queueName of access.sendTo ?? []) {

@@ -1,7 +1,8 @@
 /**
  * The platform's keys: the customer-managed KMS key of envelope encryption (PAN, CVV, eKYC,
- * webhook secrets; also the table's and the HMAC secret's encryption at rest), a separate key for
- * CloudWatch Logs, and the HMAC key as a generated Secrets Manager secret.
+ * webhook secrets; also the table's encryption at rest), a separate key for CloudWatch Logs, and
+ * one KMS HMAC key per keyed-hash purpose (shared/crypto/keyed-hash.ts), whose material never
+ * leaves KMS.
  *
  * Key policies are written out action by action instead of CDK's default `kms:*` for the account:
  * the account root (that is, IAM policies in this account) may administer the key and use it, and
@@ -10,8 +11,8 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { MAC_PURPOSES, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
 
 /** What a key's administrators (CloudFormation, operators with IAM rights) may do. */
@@ -57,12 +58,15 @@ const KEY_USE_ACTIONS = [
   'kms:RetireGrant',
 ];
 
-function accountKeyPolicy(): iam.PolicyDocument {
+/** An HMAC key's only cryptographic use. */
+const MAC_KEY_USE_ACTIONS = ['kms:GenerateMac', 'kms:VerifyMac'];
+
+function accountKeyPolicy(useActions: string[] = KEY_USE_ACTIONS): iam.PolicyDocument {
   const account = new iam.AccountRootPrincipal();
   return new iam.PolicyDocument({
     statements: [
       new iam.PolicyStatement({ sid: 'KeyAdministration', principals: [account], actions: KEY_ADMIN_ACTIONS, resources: ['*'] }),
-      new iam.PolicyStatement({ sid: 'KeyUseThroughIam', principals: [account], actions: KEY_USE_ACTIONS, resources: ['*'] }),
+      new iam.PolicyStatement({ sid: 'KeyUseThroughIam', principals: [account], actions: useActions, resources: ['*'] }),
     ],
   });
 }
@@ -72,12 +76,16 @@ export interface PlatformKeysProps {
 }
 
 export class PlatformKeys extends Construct {
-  /** Envelope encryption of secrets at rest, and the table's and HMAC secret's encryption. */
+  /** Envelope encryption of secrets at rest, and the table's encryption. */
   readonly dataKey: kms.Key;
   /** CloudWatch Logs encryption (PCI DSS 3.4); the logs service must never hold the data key. */
   readonly logsKey: kms.Key;
-  /** The HMAC key of every keyed hash (API keys, PAN index, eKYC fingerprints, OTPs, cursors). */
-  readonly hmacSecret: secretsmanager.Secret;
+  /**
+   * One HMAC key per keyed-hash purpose, so holding one (the authorizers' credential key, say)
+   * computes nothing of another (the PAN index). Each is used only through `kms:GenerateMac` by the
+   * rows that list its purpose.
+   */
+  readonly macKeys: ReadonlyMap<MacPurpose, kms.Key>;
 
   constructor(scope: Construct, id: string, props: PlatformKeysProps) {
     super(scope, id);
@@ -85,7 +93,7 @@ export class PlatformKeys extends Construct {
     const removalPolicy = removalPolicyOf(props.config);
 
     this.dataKey = new kms.Key(this, 'DataKey', {
-      description: `Card platform (${stage}): envelope encryption of card and eKYC data, table and HMAC secret`,
+      description: `Card platform (${stage}): envelope encryption of card and eKYC data, and the table`,
       alias: `alias/card-platform-${stage}-data`,
       enableKeyRotation: true,
       policy: accountKeyPolicy(),
@@ -112,14 +120,23 @@ export class PlatformKeys extends Construct {
       }),
     );
 
-    this.hmacSecret = new secretsmanager.Secret(this, 'HmacSecret', {
-      description: `Card platform (${stage}): HMAC key of keyed hashes (API keys, PAN index, eKYC, OTP, cursors)`,
-      // By reference: given the Key construct itself, Secret adds its own key-policy statements
-      // (with `kms:GenerateDataKey*`-style wildcards) that the account statements already cover.
-      encryptionKey: kms.Key.fromKeyArn(this, 'DataKeyOfSecret', this.dataKey.keyArn),
-      // 64 alphanumerics: ~380 bits, read by shared/crypto/key-material.ts as UTF-8 bytes.
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy,
-    });
+    // KMS cannot rotate HMAC keys: a new key means every stored hash of that purpose must be
+    // recomputed, so keys are versioned by alias (`-v1`) and a rotation runs both versions side by
+    // side during the migration (README: "Security and PCI DSS stance").
+    const macKeys = new Map<MacPurpose, kms.Key>();
+    for (const purpose of MAC_PURPOSES) {
+      macKeys.set(
+        purpose,
+        new kms.Key(this, `MacKey-${purpose}`, {
+          description: `Card platform (${stage}): HMAC key of the "${purpose}" keyed hashes`,
+          alias: `alias/card-platform-${stage}-mac-${purpose}-v1`,
+          keySpec: kms.KeySpec.HMAC_256,
+          keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+          policy: accountKeyPolicy(MAC_KEY_USE_ACTIONS),
+          removalPolicy,
+        }),
+      );
+    }
+    this.macKeys = macKeys;
   }
 }

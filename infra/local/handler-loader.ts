@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { Access } from '../../functions/routes.ts';
-import { withEnvelopeGrant } from '../../shared/crypto/local-key-policy.ts';
+import { withKeyGrant } from '../../shared/crypto/local-key-policy.ts';
 
 // Lambda handlers are typed per event source; the loader only passes events through.
 export type LambdaHandler = (event: any, context: Context) => unknown;
@@ -21,14 +21,15 @@ export class HandlerLoader {
   constructor(private readonly functionsDir: string) {}
 
   /**
-   * The handler of `ref`. Given its row's `access`, every invocation runs inside that row's
-   * envelope-encryption grant, as KMS enforces it in AWS (shared/crypto/local-key-policy.ts).
+   * The handler of `ref`. Given its row's `access`, every invocation runs inside that row's key
+   * grant (envelope purposes and MAC purposes), as KMS enforces it in AWS
+   * (shared/crypto/local-key-policy.ts).
    */
   async load(ref: HandlerRef, access?: Access): Promise<LambdaHandler> {
     const handler = await this.loadModule(ref);
     if (!access) return handler;
-    const grant = { encrypt: access.encrypt ?? [], decrypt: access.decrypt ?? [] };
-    return (event, context) => withEnvelopeGrant(grant, () => handler(event, context));
+    const grant = { encrypt: access.encrypt ?? [], decrypt: access.decrypt ?? [], mac: access.macs ?? [] };
+    return (event, context) => withKeyGrant(grant, () => handler(event, context));
   }
 
   private loadModule(ref: HandlerRef): Promise<LambdaHandler> {

@@ -15,7 +15,7 @@ import {
 } from '@aws-crypto/client-node';
 import { config } from '../config.ts';
 import { readLocalKeyFile } from './key-material.ts';
-import { assertEnvelopeGrant } from './local-key-policy.ts';
+import { assertKeyGrant } from './local-key-policy.ts';
 
 const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
@@ -58,7 +58,7 @@ function getKeyring(): KeyringNode {
 
 /** Encrypts `plaintext` (a JSON-serialisable value) bound to `context`; returns base64. */
 export async function sealSecret(plaintext: unknown, context: EncryptionContext): Promise<string> {
-  assertEnvelopeGrant('encrypt', context.purpose);
+  assertKeyGrant('encrypt', context.purpose);
   const { result } = await encrypt(getKeyring(), Buffer.from(JSON.stringify(plaintext), 'utf8'), {
     encryptionContext: context,
     suiteId: SUITE,
@@ -71,7 +71,7 @@ export async function sealSecret(plaintext: unknown, context: EncryptionContext)
  * message's authenticated encryption context.
  */
 export async function openSecret<T>(ciphertext: string, context: EncryptionContext): Promise<T> {
-  assertEnvelopeGrant('decrypt', context.purpose);
+  assertKeyGrant('decrypt', context.purpose);
   const { plaintext, messageHeader } = await decrypt(getKeyring(), Buffer.from(ciphertext, 'base64'));
   for (const [name, value] of Object.entries(context)) {
     if (messageHeader.encryptionContext[name] !== value) {

@@ -19,7 +19,7 @@
 import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.ts';
-import { keyedHash } from '../crypto/keyed-hash.ts';
+import { cardNumberToken } from '../crypto/card-number-token.ts';
 import {
   CARD_AUDIT_ACTIONS,
   CARD_FORMS,
@@ -48,7 +48,7 @@ export interface StoredCard extends CardRecord {
 
 /** The keyed HMAC under which a card number is indexed. Never a plain hash: 10^9 candidates per BIN. */
 export function cardNumberHash(number: string): Promise<string> {
-  return keyedHash('pan', number);
+  return cardNumberToken(number);
 }
 
 export interface InsertCardOptions {

@@ -6,8 +6,8 @@
  * owning the marker, so an effect can never commit without its record or the reverse. A crash
  * before the commit leaves only the marker, which expires with its lease and lets a retry run.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { getHmacKey } from '../crypto/key-material.ts';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { macBytes } from '../crypto/keyed-hash.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BusinessRuleError, ConflictError } from '../errors.ts';
@@ -133,7 +133,7 @@ export function idempotencyInProgress(): ConflictError {
 export async function claimIdempotencyKey(businessId: string, key: string, hash: string): Promise<ClaimResult> {
   const owner = randomUUID();
   const nowMs = Date.now();
-  const sealingKey = await responseSealingKey();
+  const sealingKey = await responseSealingKey(businessId, key);
   try {
     await db().send(
       new PutCommand({
@@ -174,12 +174,13 @@ export async function claimIdempotencyKey(businessId: string, key: string, hash:
 
 /**
  * A stored response can hold a user's names, email and phone (the masked eKYC view), so it is
- * encrypted at rest like the eKYC itself: AES-256-GCM under a key derived (HKDF) from the
- * platform's HMAC key, bound to the business and the idempotency key. It is synchronous so the
- * completion item can join the effect's transaction without another round trip.
+ * encrypted at rest like the eKYC itself: AES-256-GCM under a key of its own for each record, the
+ * MAC (a PRF) of the business and idempotency key under the `idempotency` KMS HMAC key. It is
+ * derived when the key is claimed, so sealing the completion is synchronous and the completion item
+ * joins the effect's transaction without another round trip.
  */
-async function responseSealingKey(): Promise<Buffer> {
-  return Buffer.from(hkdfSync('sha256', await getHmacKey(), 'card-platform', 'idempotency-response', 32));
+function responseSealingKey(businessId: string, key: string): Promise<Buffer> {
+  return macBytes('idempotency', `response\0${businessId}\0${key}`);
 }
 
 function sealResponse(sealingKey: Buffer, businessId: string, key: string, body: string): string {

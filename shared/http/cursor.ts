@@ -1,11 +1,15 @@
 /**
- * Opaque list cursors (API.md: "only valid for the business and list that produced it").
- * A cursor is the DynamoDB `LastEvaluatedKey` plus a keyed MAC over the business, the list (its
- * name and filters) and that key. A cursor from another business or list, or an edited one,
- * fails the MAC and is a 400 `invalid_cursor`; it never reaches DynamoDB.
+ * Opaque list cursors (API.md: "only valid for the business and list that produced it"; release 2:
+ * "encrypted, not just signed: they reveal no key of any item").
+ *
+ * A cursor is the DynamoDB `LastEvaluatedKey` sealed with AES-256-GCM under a key of its own for
+ * each business and list (its name and filters): the MAC of both under the `cursor` KMS HMAC key.
+ * A cursor from another business or list, or an edited one, fails authentication and is a 400
+ * `invalid_cursor`; it never reaches DynamoDB, and nobody holding one learns an item's key.
  */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { BadRequestError } from '../errors.ts';
-import { keyedHash, sameHash } from '../crypto/keyed-hash.ts';
+import { macBytes } from '../crypto/keyed-hash.ts';
 
 export interface CursorScope {
   businessId: string;
@@ -15,25 +19,55 @@ export interface CursorScope {
 
 export type PageKey = Record<string, unknown>;
 
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
 export async function encodeCursor(scope: CursorScope, lastKey: PageKey | undefined): Promise<string | null> {
   if (!lastKey) return null;
-  const payload = Buffer.from(JSON.stringify(lastKey), 'utf8').toString('base64url');
-  const mac = await keyedHash('cursor', `${scope.businessId}\n${scope.list}\n${payload}`);
-  return `${payload}.${mac}`;
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', await cursorKey(scope), iv);
+  cipher.setAAD(scopeBytes(scope));
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(lastKey), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 
 export async function decodeCursor(scope: CursorScope, cursor: string | undefined): Promise<PageKey | undefined> {
   if (cursor === undefined) return undefined;
   const invalid = () => new BadRequestError('invalid_cursor', 'The cursor is not valid for this list.');
-  const [payload, mac, extra] = cursor.split('.');
-  if (!payload || !mac || extra !== undefined) throw invalid();
-  const expected = await keyedHash('cursor', `${scope.businessId}\n${scope.list}\n${payload}`);
-  if (!sameHash(mac, expected)) throw invalid();
+  const bytes = /^[A-Za-z0-9_-]{1,2048}$/.test(cursor) ? Buffer.from(cursor, 'base64url') : Buffer.alloc(0);
+  // Only the canonical spelling: Node's decoder ignores a stray last character, so `<cursor>x` would
+  // otherwise be accepted as another spelling of the same cursor.
+  if (bytes.length <= IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== cursor) throw invalid();
+  const key = await cursorKey(scope);
   try {
-    const key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw invalid();
-    return key as PageKey;
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES));
+    decipher.setAAD(scopeBytes(scope));
+    decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    const lastKey = JSON.parse(plain) as unknown;
+    if (typeof lastKey !== 'object' || lastKey === null || Array.isArray(lastKey)) throw invalid();
+    return lastKey as PageKey;
   } catch {
     throw invalid();
   }
+}
+
+function scopeBytes(scope: CursorScope): Buffer {
+  return Buffer.from(`${scope.businessId}\n${scope.list}`, 'utf8');
+}
+
+/** Derived keys, per business and list: in AWS each is a KMS call, and a partner pages through a list. */
+const MAX_KEYS = 1_000;
+const keys = new Map<string, Promise<Buffer>>();
+
+function cursorKey(scope: CursorScope): Promise<Buffer> {
+  const slot = `${scope.businessId}\n${scope.list}`;
+  let key = keys.get(slot);
+  if (!key) {
+    if (keys.size >= MAX_KEYS) keys.clear();
+    key = macBytes('cursor', `cursor\0${slot}`);
+    keys.set(slot, key);
+    key.catch(() => keys.delete(slot));
+  }
+  return key;
 }

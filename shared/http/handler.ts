@@ -90,7 +90,7 @@ function buildHandler(
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
       // Keys are scoped to their caller: a business, or the network credential.
       const keyOwner = auth.kind === 'business' ? auth.businessId : `network:${auth.principal}`;
-      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, requestHash(event.httpMethod, event.path, body));
+      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, body));
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
       }

@@ -56,7 +56,7 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
     timezone,
     webhookUrl,
     createdAt: nowIso(),
-    apiKeyHash: await keyedHash('api-key', apiKey),
+    apiKeyHash: await keyedHash('credential', apiKey),
     apiKeyId: newId(),
     webhookSecretSealed: await sealSecret(webhookSecret, webhookSecretContext(businessId)),
   });
@@ -67,7 +67,7 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
 export async function rotateApiKey(businessId: string): Promise<{ business_id: string; api_key: string }> {
   const business = await requireBusiness(businessId);
   const apiKey = generateApiKey(config().STAGE);
-  await replaceApiKey(business, { keyHash: await keyedHash('api-key', apiKey), keyId: newId(), createdAt: nowIso() });
+  await replaceApiKey(business, { keyHash: await keyedHash('credential', apiKey), keyId: newId(), createdAt: nowIso() });
   return { business_id: businessId, api_key: apiKey };
 }
 
@@ -129,18 +129,18 @@ function webhookSecretContext(businessId: string) {
 
 export async function createNetworkKey(): Promise<{ network_key: string }> {
   const networkKey = generateNetworkKey(config().STAGE);
-  await insertNetworkKey(await keyedHash('network-key', networkKey), newId(), nowIso());
+  await insertNetworkKey(await keyedHash('credential', networkKey), newId(), nowIso());
   return { network_key: networkKey };
 }
 
 /** The business authorizer's decision: the business and key id behind an API key, if any. */
 export async function identifyApiKey(apiKey: string): Promise<{ businessId: string; keyId: string } | undefined> {
-  return findApiKey(await keyedHash('api-key', apiKey));
+  return findApiKey(await keyedHash('credential', apiKey));
 }
 
 /** The network authorizer's decision. */
 export async function identifyNetworkKey(networkKey: string): Promise<{ keyId: string } | undefined> {
-  return findNetworkKey(await keyedHash('network-key', networkKey));
+  return findNetworkKey(await keyedHash('credential', networkKey));
 }
 
 /**

@@ -46,6 +46,15 @@ const envelopePurposes = (statements: PolicyStatement[], action: string): string
   return purposes === undefined ? undefined : [purposes].flat().sort();
 };
 
+/** The keyed-hash purposes whose KMS HMAC key the statements let a function `GenerateMac` with. */
+const macPurposes = (template: Synthesized['template'], statements: PolicyStatement[]): string[] => {
+  const purposes = statements
+    .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes('kms:GenerateMac'))
+    .flatMap((s) => [...referencedIds(s.Resource)])
+    .map((id) => /HMAC key of the "([a-z-]+)" keyed hashes/.exec(resources(template)[id]?.Properties?.Description ?? '')?.[1] ?? `not a MAC key: ${id}`);
+  return purposes.sort();
+};
+
 describe.each(STAGES)('the %s stack', (stage) => {
   describe('routes', () => {
     it('deploys exactly the route rows of the stage as API methods', () => {
@@ -134,7 +143,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         });
         expect(resources(template)[referencedId(variables.TABLE_NAME)!]!.Type, id).toBe('AWS::DynamoDB::Table');
         expect(resources(template)[referencedId(variables.KMS_KEY_ARN)!]!.Type, id).toBe('AWS::KMS::Key');
-        expect(resources(template)[referencedId(variables.HMAC_SECRET_ARN)!]!.Type, id).toBe('AWS::SecretsManager::Secret');
+        expect(variables.HMAC_SECRET_ARN, id).toBeUndefined();
       }
     });
 
@@ -187,8 +196,33 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(false);
         expect(envelopePurposes(statements, 'kms:GenerateDataKey'), name).toEqual(row.access.encrypt ? [...row.access.encrypt].sort() : undefined);
         expect(envelopePurposes(statements, 'kms:Decrypt'), name).toEqual(row.access.decrypt ? [...row.access.decrypt].sort() : undefined);
-        expect(allowed(statements, 'secretsmanager:GetSecretValue'), name).toBe(row.access.hmacKey === true);
+        expect(allowed(statements, 'secretsmanager:GetSecretValue'), name).toBe(false);
+        expect(macPurposes(template, statements), name).toEqual([...(row.access.macs ?? [])].sort());
+        expect(unconditioned(statements, 'kms:VerifyMac') || allowed(statements, 'kms:VerifyMac'), name).toBe(false);
         expect(allowed(statements, 'sqs:SendMessage'), name).toBe((row.access.sendTo ?? []).length > 0);
+      }
+    });
+
+    it('gives the card-number MAC key only to the rows that find a card by its number or issue one', () => {
+      const { template } = stageOf(stage);
+      const withPanKey = routesForStage(stage)
+        .filter((row) => macPurposes(template, statementsOfFunction(template, functionByDescription(template, routeKey(row))[0])).includes('pan'))
+        .map(routeKey)
+        .sort();
+      expect(withPanKey).toEqual(['POST /network/3ds/challenges', 'POST /network/authorizations', 'POST /v1/cards']);
+      for (const [kind, authorizer] of Object.entries(authorizers)) expect(authorizer.access.macs, kind).toEqual(['credential']);
+      for (const row of consumers) expect(row.access.macs ?? [], row.handler).toEqual([]);
+    });
+
+    it('creates one KMS HMAC key per keyed-hash purpose, usable only through MAC operations', () => {
+      const keys = ofType(stageOf(stage).template, 'AWS::KMS::Key').filter(([, props]) => props.KeySpec === 'HMAC_256');
+      expect(keys.map(([, props]) => /"([a-z-]+)"/.exec(props.Description)?.[1]).sort()).toEqual(
+        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan'],
+      );
+      for (const [id, props] of keys) {
+        expect(props.KeyUsage, id).toBe('GENERATE_VERIFY_MAC');
+        const actions = (props.KeyPolicy.Statement as PolicyStatement[]).filter((s) => s.Sid === 'KeyUseThroughIam').flatMap(actionsOf);
+        expect(actions.sort(), id).toEqual(['kms:GenerateMac', 'kms:VerifyMac']);
       }
     });
 
@@ -197,7 +231,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       for (const row of routesForStage(stage)) {
         const [functionId] = functionByDescription(template, routeKey(row));
         for (const statement of statementsOfFunction(template, functionId)) {
-          if (!actionsOf(statement).some((a) => a.startsWith('kms:'))) continue;
+          if (!actionsOf(statement).some((a) => a.startsWith('kms:') && a !== 'kms:GenerateMac')) continue;
           const condition = JSON.stringify(statement.Condition ?? {});
           expect(condition, routeKey(row)).toMatch(/kms:ViaService.*(dynamodb|secretsmanager)\.|kms:EncryptionContext:purpose/);
         }
@@ -244,10 +278,15 @@ describe.each(STAGES)('the %s stack', (stage) => {
   });
 
   describe('keys and secrets', () => {
-    it('rotates every KMS key', () => {
+    it('rotates every symmetric KMS key (KMS cannot rotate HMAC keys: those are versioned by alias)', () => {
       const keys = ofType(stageOf(stage).template, 'AWS::KMS::Key');
-      expect(keys.length).toBe(2);
-      for (const [id, props] of keys) expect(props.EnableKeyRotation, id).toBe(true);
+      const symmetric = keys.filter(([, props]) => props.KeySpec === undefined || props.KeySpec === 'SYMMETRIC_DEFAULT');
+      expect(symmetric.length).toBe(2);
+      for (const [id, props] of symmetric) expect(props.EnableKeyRotation, id).toBe(true);
+      const aliases = ofType(stageOf(stage).template, 'AWS::KMS::Alias').map(([, props]) => props.AliasName as string);
+      expect(aliases.filter((alias) => alias.includes('-mac-')).sort()).toEqual(
+        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan'].map((purpose) => `alias/card-platform-${stage}-mac-${purpose}-v1`),
+      );
     });
 
     it('names the data key per stage', () => {
@@ -255,12 +294,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(aliases).toContain(`alias/card-platform-${stage}-data`);
     });
 
-    it('generates a 64-character HMAC key without punctuation, encrypted with the data key', () => {
-      const { template } = stageOf(stage);
-      const [[, secret]] = ofType(template, 'AWS::SecretsManager::Secret') as [[string, any]];
-      expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
-      const [[, table]] = ofType(template, 'AWS::DynamoDB::Table') as [[string, any]];
-      expect(referencedId(secret.KmsKeyId)).toBe(referencedId(table.SSESpecification.KMSMasterKeyId));
+    it('keeps no key material in Secrets Manager: every keyed hash is a KMS MAC', () => {
+      expect(ofType(stageOf(stage).template, 'AWS::SecretsManager::Secret')).toEqual([]);
     });
   });
 
@@ -369,7 +404,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
     it('publishes the table, keys and API URL as SSM parameters for the admin CLI', () => {
       const names = parameterNames(stage);
       const published = ofType(stageOf(stage).template, 'AWS::SSM::Parameter').map(([, props]) => props.Name);
-      expect(published).toEqual(expect.arrayContaining([names.tableName, names.kmsKeyArn, names.hmacSecretArn, names.apiUrl]));
+      expect(published).toEqual(expect.arrayContaining([names.tableName, names.kmsKeyArn, names.macKeyArn('pan'), names.macKeyArn('credential'), names.apiUrl]));
     });
 
     it('outputs the API URL, table name and stage', () => {

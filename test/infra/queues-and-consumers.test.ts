@@ -35,7 +35,7 @@ const OTP_DELIVERY: ConsumerRow = {
   handler: '../test/infra/fixtures/queue-consumer',
   source: { kind: 'queue', queue: 'otp' },
   batchSize: 5,
-  access: { table: 'readWrite', hmacKey: true, decrypt: ['webhook-secret'] },
+  access: { table: 'readWrite', macs: ['otp'], decrypt: ['webhook-secret'] },
 };
 
 let synthesis: Synthesis;

@@ -116,6 +116,7 @@ export interface PolicyStatement {
   Action: string | string[];
   Resource?: unknown;
   Condition?: Record<string, any>;
+  Sid?: string;
   Principal?: unknown;
 }
 

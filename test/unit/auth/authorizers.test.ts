@@ -14,7 +14,7 @@ describe('business authorizer', () => {
   beforeEach(async () => {
     ddb.reset();
     ddb.on(GetCommand).resolves({});
-    ddb.on(GetCommand, { Key: { PK: `APIKEY#${await keyedHash('api-key', API_KEY)}`, SK: 'APIKEY' } }).resolves({
+    ddb.on(GetCommand, { Key: { PK: `APIKEY#${await keyedHash('credential', API_KEY)}`, SK: 'APIKEY' } }).resolves({
       Item: { businessId: 'biz-1', keyId: 'key-1' },
     });
   });
@@ -47,11 +47,11 @@ describe('network authorizer', () => {
   beforeEach(async () => {
     ddb.reset();
     ddb.on(GetCommand).resolves({});
-    ddb.on(GetCommand, { Key: { PK: `NETWORKKEY#${await keyedHash('network-key', NETWORK_KEY)}`, SK: 'NETWORKKEY' } }).resolves({
+    ddb.on(GetCommand, { Key: { PK: `NETWORKKEY#${await keyedHash('credential', NETWORK_KEY)}`, SK: 'NETWORKKEY' } }).resolves({
       Item: { keyId: 'net-1' },
     });
     // A business key stored under the same hash purpose must still not open the network routes.
-    ddb.on(GetCommand, { Key: { PK: `APIKEY#${await keyedHash('api-key', API_KEY)}`, SK: 'APIKEY' } }).resolves({
+    ddb.on(GetCommand, { Key: { PK: `APIKEY#${await keyedHash('credential', API_KEY)}`, SK: 'APIKEY' } }).resolves({
       Item: { businessId: 'biz-1', keyId: 'key-1' },
     });
   });

@@ -157,7 +157,7 @@ describe('Idempotency-Key', () => {
   it('answers 409 while the first request is still running', async () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     const { requestHash } = await import('../../../shared/http/request-hash.ts');
-    ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: requestHash('POST', '/v1/things', { name: 'a' }) } });
+    ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: await requestHash('POST', '/v1/things', { name: 'a' }) } });
     const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');

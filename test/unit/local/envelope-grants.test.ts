@@ -4,7 +4,7 @@ import { openSecret, sealSecret } from '../../../shared/crypto/envelope.ts';
 import { lambdaContext } from '../../support/events.ts';
 
 /** The local stack runs each function inside its row's envelope grant, as KMS enforces in AWS. */
-describe('envelope-encryption grants on the local stack', () => {
+describe('key grants on the local stack', () => {
   const loader = new HandlerLoader('/nonexistent');
   const context = { business_id: 'b-1', card_id: 'c-1', purpose: 'card' };
 
@@ -23,5 +23,25 @@ describe('envelope-encryption grants on the local stack', () => {
     await expect(readsEkyc({}, lambdaContext)).rejects.toThrow(/AccessDenied.*decrypt.*"card"/);
     const sealsNothing = await loader.load(() => sealSecret('x', context), { table: 'read' });
     await expect(sealsNothing({}, lambdaContext)).rejects.toThrow(/AccessDenied.*encrypt/);
+  });
+});
+
+describe('keyed-hash grants on the local stack', () => {
+  const loader = new HandlerLoader('/nonexistent');
+
+  it('lets a function hash with the MAC purposes its row lists, and no other, as KMS would', async () => {
+    const { keyedHash } = await import('../../../shared/crypto/keyed-hash.ts');
+    const indexesCards = await loader.load(() => keyedHash('pan', '3567720000008213'), { table: 'read', macs: ['pan'] });
+    await expect(indexesCards({}, lambdaContext)).resolves.toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const pagesLists = await loader.load(() => keyedHash('pan', '3567720000008213'), { table: 'read', macs: ['cursor'] });
+    await expect(pagesLists({}, lambdaContext)).rejects.toThrow(/AccessDenied.*mac.*"pan"/);
+    const none = await loader.load(() => keyedHash('otp', 'x'), { table: 'read' });
+    await expect(none({}, lambdaContext)).rejects.toThrow(/AccessDenied/);
+  });
+
+  it('keys each purpose separately: the same input hashes differently under each', async () => {
+    const { keyedHash, MAC_PURPOSES } = await import('../../../shared/crypto/keyed-hash.ts');
+    const hashes = await Promise.all(MAC_PURPOSES.map((purpose) => keyedHash(purpose, '3567720000008213')));
+    expect(new Set(hashes).size).toBe(MAC_PURPOSES.length);
   });
 });

@@ -88,9 +88,10 @@ describe('GET /v1/users', () => {
   it('answers 400 invalid_cursor for an edited cursor, without querying', async () => {
     ddb.on(QueryCommand).resolvesOnce({ Items: newestFirst });
     const { next_cursor } = parseBody(await handler(listEvent({ limit: '1' }), lambdaContext));
-    const [payload, mac] = String(next_cursor).split('.');
-    const edited = Buffer.from(JSON.stringify({ PK: 'USER#x', SK: 'PROFILE', GSI1PK: `BUSINESS#${OTHER_BUSINESS_ID}#USERS`, GSI1SK: 'x' })).toString('base64url');
-    for (const cursor of [`${edited}.${mac}`, `${payload}.${mac}x`, 'garbage', `${payload}`]) {
+    const sealed = Buffer.from(String(next_cursor), 'base64url');
+    sealed[sealed.length - 1]! ^= 0x01;
+    const forged = Buffer.from(JSON.stringify({ PK: 'USER#x', SK: 'PROFILE', GSI1PK: `BUSINESS#${OTHER_BUSINESS_ID}#USERS`, GSI1SK: 'x' })).toString('base64url');
+    for (const cursor of [sealed.toString('base64url'), forged, `${next_cursor}x`, 'garbage', `${next_cursor}.${forged}`]) {
       const result = await handler(listEvent({ cursor }), lambdaContext);
       expect(result.statusCode, cursor).toBe(400);
       expect(parseBody(result).error.code).toBe('invalid_cursor');
