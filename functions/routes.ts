@@ -9,6 +9,7 @@
 
 import type { SealPurpose } from '../shared/crypto/envelope.ts';
 import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
+import type { DeletablePartition } from '../shared/db/keys.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -19,8 +20,16 @@ export type Credential = 'business' | 'network';
 export type QueueName = 'otp' | 'events';
 
 export interface Access {
-  /** DynamoDB table access. */
+  /**
+   * DynamoDB table access. `readWrite` inserts and updates, except in the append-only partitions
+   * (ledger postings, card audit events), which no role may update or delete in.
+   */
   table: 'read' | 'readWrite';
+  /**
+   * Partitions whose items the function may delete (shared/db/keys.ts `DELETABLE_PARTITIONS`);
+   * nothing else is deletable. Not written on rows: `withIdempotencyRelease` derives it.
+   */
+  deletes?: DeletablePartition[];
   /**
    * Envelope encryption with the platform KMS key, per purpose of what is sealed (card bundle,
    * eKYC, webhook secret, ...). In AWS the grant is conditional on the ciphertext's
@@ -60,7 +69,7 @@ const list: Access = { table: 'read', macs: ['cursor'] };
 const post: Access = { table: 'readWrite', macs: ['idempotency'] };
 const update: Access = { table: 'readWrite' };
 
-export const routes: RouteRow[] = [
+const routeRows: RouteRow[] = [
   // Users (B2C cardholders)
   { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'], decrypt: ['ekyc'] } },
   { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: { ...list, decrypt: ['ekyc'] } },
@@ -120,6 +129,19 @@ export const routes: RouteRow[] = [
   // The chain watcher reports deposits to the platform's addresses
   { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: post },
 ];
+
+/**
+ * Every POST may claim an `Idempotency-Key` and, when its effect fails, release the claim
+ * (shared/http/handler.ts): a DeleteItem on its idempotency marker, the only delete a request
+ * makes. Derived here from the method, in one place, rather than written on each POST row.
+ */
+function withIdempotencyRelease(row: RouteRow): RouteRow {
+  if (row.method !== 'POST') return row;
+  return { ...row, access: { ...row.access, deletes: ['idempotency'] } };
+}
+
+/** The route table as deployed: the rows above, each POST row with its idempotency release. */
+export const routes: RouteRow[] = routeRows.map(withIdempotencyRelease);
 
 /** The authorizers, one per credential kind. They read the table and use the credential MAC key only. */
 export const authorizers: Record<Credential, { handler: string; access: Access }> = {

@@ -2,6 +2,7 @@
  * Least privilege from a route row's `access` (functions/routes.ts): each function's role gets
  * exactly the table, key, secret and queue permissions its row names, as explicit action lists
  * (no `dynamodb:*`, no `kms:GenerateDataKey*`), and the environment variables that go with them.
+ * No role may update or delete a ledger posting or a card audit event.
  */
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,17 +11,17 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Access, QueueName } from '../../functions/routes.ts';
 import { macKeyVariable, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
+import { APPEND_ONLY_PARTITIONS, DELETABLE_PARTITIONS } from '../../shared/db/keys.ts';
 
 /** Reads a request path may do: single items, batches of known keys, and queries. Never Scan. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-/** Writes, including the condition checks and puts of TransactWriteItems. */
-export const TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-];
+/**
+ * Inserts and updates, including the condition checks of TransactWriteItems. No BatchWriteItem
+ * (nothing batches writes, and it deletes too); DeleteItem only per row, on the partitions it names.
+ */
+export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+/** What no role may do to a ledger posting or a card audit event once written. */
+export const APPEND_ONLY_DENIED_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
  * The table is encrypted with the customer-managed key, so DynamoDB uses that key on its callers'
@@ -63,6 +64,8 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
       resources: tableResources,
     }),
   );
+  if (writes) grantAppendOnly(principal, table);
+  grantDeletes(principal, access, table);
   principal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: writes ? [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS] : TABLE_KEY_READ_ACTIONS,
@@ -104,4 +107,47 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     target.addEnvironment(QUEUE_URL_VARIABLE[queueName], queue.queueUrl);
   }
+}
+
+/**
+ * Ledger postings and card audit events are append-only (shared/db/keys.ts
+ * `APPEND_ONLY_PARTITIONS`). IAM sees a request's partition keys as `dynamodb:LeadingKeys`, one
+ * per item (each item of a TransactWriteItems is authorized as its own PutItem, UpdateItem or
+ * DeleteItem), so an explicit Deny on those prefixes outweighs any Allow a role has or gains
+ * later. `ForAnyValue`: one matching key is enough to deny.
+ *
+ * What IAM cannot do: require a condition expression on PutItem. A role that appends postings
+ * could still overwrite one with a raw, unconditional Put. Every Put of a posting or audit event
+ * is on `attribute_not_exists(PK)`; an overwrite anyway would show as a MODIFY record on an
+ * append-only key in the table's stream, and point-in-time recovery can restore the original.
+ */
+function grantAppendOnly(principal: iam.IPrincipal, table: dynamodb.ITable): void {
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: APPEND_ONLY_DENIED_ACTIONS,
+      resources: [table.tableArn],
+      conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': APPEND_ONLY_PARTITIONS.map((prefix) => `${prefix}*`) } },
+    }),
+  );
+}
+
+/**
+ * DeleteItem, only in the partitions the row names (`access.deletes`). `ForAllValues` is true of
+ * a request without the key at all, hence the `Null` check that it is present.
+ */
+function grantDeletes(principal: iam.IPrincipal, access: Access, table: dynamodb.ITable): void {
+  const partitions = access.deletes ?? [];
+  if (!partitions.length) return;
+  if (access.table !== 'readWrite') throw new Error('A row that deletes needs table: readWrite');
+  principal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:DeleteItem'],
+      resources: [table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((name) => `${DELETABLE_PARTITIONS[name]}*`).sort() },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    }),
+  );
 }

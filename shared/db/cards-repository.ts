@@ -12,9 +12,11 @@
  *   its card. It is written in the card's own transaction on `attribute_not_exists(PK)`, so two
  *   cards can never share a number: a collision fails the transaction and the caller retries with
  *   a new number.
- * - The audit trail, `CARD#<id>` / `AUDIT#<uuid v7>`: every reveal of the full details and every
- *   status change, with the API key id that did it. Kept without expiry (PCI DSS req. 10.5.1
- *   wants a year of audit history; this table keeps it for the card's life).
+ * - The audit trail, `CARD_AUDIT#<id>` / `AUDIT#<uuid v7>`: every reveal of the full details and
+ *   every status change, with the API key id that did it. Kept without expiry (PCI DSS req. 10.5.1
+ *   wants a year of audit history; this table keeps it for the card's life). Append-only: each
+ *   event is a Put on `attribute_not_exists(PK)`, and no role may update or delete in its
+ *   partition (a partition apart from the card's, since IAM sees only partition keys).
  */
 import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';

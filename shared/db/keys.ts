@@ -18,7 +18,7 @@
  * | cards of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#CARDS GSI1SK=<card id (uuid v7)>       |
  * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
  * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
- * | audit trail of a card, newest first     | Query     | PK=CARD#<id>              SK begins_with AUDIT#<uuid v7>    |
+ * | audit trail of a card, newest first     | Query     | PK=CARD_AUDIT#<id>        SK begins_with AUDIT#<uuid v7>    |
  * | spend counter of a card's window        | Update tx | PK=CARD#<id>              SK=SPEND#<kind>#<period>          |
  * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
  * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
@@ -44,12 +44,31 @@
  *
  * Ids are UUID v7, so a sort key made of an id sorts by creation time ("newest first" is
  * `ScanIndexForward: false`).
+ *
+ * Ledger postings and card audit events are append-only, and each has partitions of its own
+ * because IAM sees only an item's partition key (below).
  */
 
 export interface ItemKey {
   PK: string;
   SK: string;
 }
+
+/**
+ * Partitions whose items are written once and never changed: ledger postings (the audit replays
+ * them, invariant 5) and the card audit trail (PCI DSS 10.3.2: audit records protected from
+ * modification). An IAM condition sees only the partition key (`dynamodb:LeadingKeys`), so these
+ * prefixes hold nothing else, and every role that writes the table is denied UpdateItem and
+ * DeleteItem under them (infra/constructs/access.ts).
+ */
+export const APPEND_ONLY_PARTITIONS = ['POSTING#', 'CARD_AUDIT#'] as const;
+
+/**
+ * The partitions a function may delete items in, named in its row's `access.deletes`. A request
+ * deletes only its own idempotency marker, to release the key after a failure.
+ */
+export const DELETABLE_PARTITIONS = { idempotency: 'IDEMPOTENCY#' } as const;
+export type DeletablePartition = keyof typeof DELETABLE_PARTITIONS;
 
 export const businessKeys = {
   profile: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'PROFILE' }),
@@ -90,8 +109,9 @@ export const cardKeys = {
   businessListPartition: (businessId: string) => `BUSINESS#${businessId}#CARDS`,
   userListIndex: (userId: string, cardId: string) => ({ GSI2PK: `USER#${userId}#CARDS`, GSI2SK: cardId }),
   userListPartition: (userId: string) => `USER#${userId}#CARDS`,
-  auditEvent: (cardId: string, eventId: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `AUDIT#${eventId}` }),
-  auditEventsPrefix: (cardId: string) => ({ PK: `CARD#${cardId}`, SKPrefix: 'AUDIT#' }),
+  /** In a partition of its own, not the card's: IAM can then forbid changing it (APPEND_ONLY_PARTITIONS). */
+  auditEvent: (cardId: string, eventId: string): ItemKey => ({ PK: `CARD_AUDIT#${cardId}`, SK: `AUDIT#${eventId}` }),
+  auditEventsPrefix: (cardId: string) => ({ PK: `CARD_AUDIT#${cardId}`, SKPrefix: 'AUDIT#' }),
 };
 
 export const spendWindowKeys = {

@@ -19,6 +19,7 @@ import {
   referencedId,
   referencedIds,
   resources,
+  statementsByRole,
   statementsOfFunction,
   synthesize,
   type PolicyStatement,
@@ -191,6 +192,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
         const name = routeKey(row);
         expect(allowed(statements, 'dynamodb:Query'), name).toBe(true);
         expect(allowed(statements, 'dynamodb:PutItem'), name).toBe(row.access.table === 'readWrite');
+        // A POST may release its idempotency marker after a failure; nothing else deletes.
+        expect(allowed(statements, 'dynamodb:DeleteItem'), name).toBe(row.method === 'POST');
         expect(allowed(statements, 'dynamodb:Scan'), name).toBe(false);
         expect(unconditioned(statements, 'kms:GenerateDataKey'), name).toBe(false);
         expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(false);
@@ -239,6 +242,63 @@ describe.each(STAGES)('the %s stack', (stage) => {
     });
   });
 
+  describe('append-only records', () => {
+    // Ledger postings and card audit events live under these partition prefixes (shared/db/keys.ts);
+    // IAM conditions can see only the partition key.
+    const APPEND_ONLY = ['CARD_AUDIT#*', 'POSTING#*'];
+    const DELETABLE = ['IDEMPOTENCY#*'];
+    const BATCH_OR_PARTIQL_WRITES = ['dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+    const TABLE_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', ...BATCH_OR_PARTIQL_WRITES];
+    const leadingKeys = (condition: Record<string, any> | undefined, operator: string): string[] | undefined => {
+      const values = condition?.[operator]?.['dynamodb:LeadingKeys'];
+      return values === undefined ? undefined : [values].flat().sort();
+    };
+    const tableId = () => ofType(stageOf(stage).template, 'AWS::DynamoDB::Table')[0]![0];
+
+    it('lets no role write the table in batches or through PartiQL, which would bypass the per-item grants', () => {
+      const granted = allStatements(stageOf(stage).template)
+        .filter(({ statement }) => statement.Effect === 'Allow')
+        .flatMap(({ resourceId, statement }) => actionsOf(statement).filter((a) => BATCH_OR_PARTIQL_WRITES.includes(a)).map((a) => `${resourceId}: ${a}`));
+      expect(granted).toEqual([]);
+    });
+
+    it('denies UpdateItem and DeleteItem on postings and audit events to every role that can write the table', () => {
+      const writers = [...statementsByRole(stageOf(stage).template)].filter(([, statements]) =>
+        statements.some((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => TABLE_WRITES.includes(a))),
+      );
+      const writeRows = [...routesForStage(stage), ...consumers].filter((row) => row.access.table === 'readWrite');
+      expect(writers.length).toBe(writeRows.length);
+      for (const [roleId, statements] of writers) {
+        const deny = statements.find(
+          (s) => s.Effect === 'Deny' && ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'].every((a) => actionsOf(s).includes(a)) && referencedIds(s.Resource).has(tableId()),
+        );
+        expect(deny, roleId).toBeDefined();
+        // Any further condition would be ANDed in and narrow the deny.
+        expect(Object.keys(deny!.Condition ?? {}), roleId).toEqual(['ForAnyValue:StringLike']);
+        expect(leadingKeys(deny!.Condition, 'ForAnyValue:StringLike'), roleId).toEqual(APPEND_ONLY);
+      }
+    });
+
+    it('allows DeleteItem only on idempotency markers, and only to the POST routes that release them', () => {
+      const { template } = stageOf(stage);
+      const deletes = allStatements(template).filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).includes('dynamodb:DeleteItem'));
+      expect(deletes.length).toBeGreaterThan(0);
+      for (const { resourceId, statement } of deletes) {
+        const limitedTo = leadingKeys(statement.Condition, 'ForAllValues:StringLike');
+        expect(limitedTo, resourceId).toBeDefined();
+        expect(limitedTo!.every((prefix) => DELETABLE.includes(prefix)), resourceId).toBe(true);
+        // ForAllValues holds for a request without the key; the Null check requires it.
+        expect(statement.Condition!.Null, resourceId).toEqual({ 'dynamodb:LeadingKeys': 'false' });
+      }
+      const deleters = ofType(template, 'AWS::Lambda::Function')
+        .filter(([id]) => allowed(statementsOfFunction(template, id), 'dynamodb:DeleteItem'))
+        .map(([id]) => id)
+        .sort();
+      const postRoutes = routesForStage(stage).filter((row) => row.method === 'POST').map((row) => functionByDescription(template, routeKey(row))[0]);
+      expect(deleters).toEqual(postRoutes.sort());
+    });
+  });
+
   describe('table', () => {
     it('has the keys, indexes, TTL and stream of shared/db/table-schema.ts', () => {
       const [[, table]] = ofType(stageOf(stage).template, 'AWS::DynamoDB::Table') as [[string, any]];
@@ -259,6 +319,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
       for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK']) {
         expect(table.AttributeDefinitions).toContainEqual({ AttributeName: name, AttributeType: 'S' });
       }
+      // Point-in-time recovery is also the repair for an append-only record overwritten by a raw
+      // Put, which IAM cannot forbid (infra/constructs/access.ts).
       expect(table).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

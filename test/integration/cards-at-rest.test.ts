@@ -95,7 +95,7 @@ describe('card data at rest', () => {
       for (const form of [`${mm}/${yyyy}`, `${mm}/${yyyy.slice(2)}`, `${yyyy}-${mm}`, `${mm}${yyyy.slice(2)}`, `${yyyy.slice(2)}${mm}`]) {
         expect(everything.split(/[\u0000\n]/), form).not.toContain(form);
       }
-      // The card's own items: the card, its audit events (PK=CARD#<id>) and its number index.
+      // The card's own items: the card, its audit events (PK=CARD_AUDIT#<id>) and its number index.
       const cardItems = items.filter((item) => attribute(item, 'PK') === `CARD#${card.id}` || attribute(item, 'cardId') === card.id);
       expect(cardItems.length).toBeGreaterThanOrEqual(4); // card, number index, lock and reveal events
       for (const item of cardItems) {

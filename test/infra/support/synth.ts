@@ -131,6 +131,26 @@ export function statementsOfFunction(template: Template, functionId: string): Po
     .flatMap(([, props]) => props.PolicyDocument.Statement as PolicyStatement[]);
 }
 
+/**
+ * The identity-policy statements of every role in the template, by role logical id: its managed
+ * policies, any `AWS::IAM::Policy` attached to it, and its inline policies.
+ */
+export function statementsByRole(template: Template): Map<string, PolicyStatement[]> {
+  const byRole = new Map<string, PolicyStatement[]>(ofType(template, 'AWS::IAM::Role').map(([id]) => [id, []]));
+  const add = (roleId: string | undefined, document: { Statement?: PolicyStatement[] } | undefined) => {
+    if (roleId && byRole.has(roleId)) byRole.get(roleId)!.push(...(document?.Statement ?? []));
+  };
+  for (const type of ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy']) {
+    for (const [, props] of ofType(template, type)) {
+      for (const role of props.Roles ?? []) add(referencedId(role), props.PolicyDocument);
+    }
+  }
+  for (const [roleId, props] of ofType(template, 'AWS::IAM::Role')) {
+    for (const policy of props.Policies ?? []) add(roleId, policy.PolicyDocument);
+  }
+  return byRole;
+}
+
 /** Every policy statement in the template: IAM policies, role trust and inline policies, key, queue and secret policies. */
 export function allStatements(template: Template): { resourceId: string; type: string; statement: PolicyStatement }[] {
   const found: { resourceId: string; type: string; statement: PolicyStatement }[] = [];

@@ -173,7 +173,10 @@ describe('lock, unlock and terminate', () => {
     expect(stored).toMatchObject({ status: 'Locked', statusChangedBy: keyId, statusChangedAt: locked.p_updated_at, version: 2 });
     const transaction = ddb.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
     expect(transaction[0]!.Update).toMatchObject({ ConditionExpression: 'businessId = :businessId AND version = :version' });
-    expect(transaction[1]!.Put!.Item).toMatchObject({ SK: expect.stringMatching(/^AUDIT#/), action: 'lock', keyId, fromStatus: 'Active', toStatus: 'Locked' });
+    expect(transaction[1]!.Put).toMatchObject({
+      Item: { PK: `CARD_AUDIT#${card.id}`, SK: expect.stringMatching(/^AUDIT#/), action: 'lock', keyId, fromStatus: 'Active', toStatus: 'Locked' },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    });
   });
 
   it('decides again from the new state when another change commits in between (never a lost update)', async () => {
@@ -280,7 +283,9 @@ describe('GET /v1/cards/{id}/full', () => {
     const full = parseBody(await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext));
     const audits = table.all().filter((item) => item.entity === 'card_audit_event');
     expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ PK: `CARD#${card.id}`, cardId: card.id, businessId: TEST_BUSINESS_ID, keyId: TEST_KEY_ID, action: 'reveal' });
+    expect(audits[0]).toMatchObject({ PK: `CARD_AUDIT#${card.id}`, cardId: card.id, businessId: TEST_BUSINESS_ID, keyId: TEST_KEY_ID, action: 'reveal' });
+    const auditPut = ddb.commandCalls(PutCommand).find((call) => call.args[0].input.Item?.entity === 'card_audit_event');
+    expect(auditPut?.args[0].input.ConditionExpression).toBe('attribute_not_exists(PK)');
     const text = JSON.stringify(audits[0]);
     for (const value of [full.card_number, full.cvv, `"${full.expiry_year}"`]) expect(text).not.toContain(value);
   });
