@@ -4,10 +4,12 @@
  * stack may reach loopback and private addresses.
  */
 import { createServer, type Server } from 'node:http';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookUrlProblem } from '../../../shared/domain/businesses.ts';
 import { isPublicAddress } from '../../../shared/domain/webhook-addresses.ts';
 import { postWebhook } from '../../../shared/webhooks/http-post.ts';
+import { propertySeed } from '../../support/property-seed.ts';
 
 describe('public addresses', () => {
   it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('%s is public', (address) => {
@@ -19,6 +21,83 @@ describe('public addresses', () => {
     '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '64:ff9b::a00:1', 'not-an-address',
   ])('%s is not', (address) => {
     expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each([
+    ['::127.0.0.1', 'IPv4-compatible loopback'],
+    ['::7f00:1', 'IPv4-compatible loopback, hex'],
+    ['::a9fe:a9fe', 'IPv4-compatible metadata service'],
+    ['::ffff:127.0.0.1', 'IPv4-mapped loopback'],
+    ['::ffff:7f00:1', 'IPv4-mapped loopback, hex'],
+    ['::FFFF:7F00:1', 'IPv4-mapped loopback, uppercase'],
+    ['0000:0000:0000:0000:0000:ffff:7f00:0001', 'IPv4-mapped loopback, spelled out'],
+    ['::ffff:0:127.0.0.1', 'IPv4-translated loopback'],
+    ['::ffff:0:a9fe:a9fe', 'IPv4-translated metadata service'],
+    ['64:ff9b::127.0.0.1', 'NAT64 of loopback'],
+    ['64:ff9b::7f00:1', 'NAT64 of loopback, hex'],
+    ['64:ff9b:1::a00:1', 'local-use NAT64 of 10.0.0.1'],
+    ['2002:7f00:1::1', '6to4 of loopback'],
+    ['2002:a9fe:a9fe::', '6to4 of the metadata service'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo, client 127.0.0.1'],
+    ['fd00:ec2::254', 'the EC2 IPv6 metadata service'],
+    ['[::1]', 'a bracketed literal (URL text, not an address)'],
+    ['fe80::1%eth0', 'a zone id'],
+    ['2606:4700:4700::1111%eth0', 'a public address with a zone id'],
+  ])('%s is not (%s)', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each([
+    ['::ffff:8.8.8.8', 'IPv4-mapped'],
+    ['::ffff:808:808', 'IPv4-mapped, hex'],
+    ['::8.8.8.8', 'IPv4-compatible'],
+    ['::ffff:0:8.8.8.8', 'IPv4-translated'],
+  ])('%s is judged as 8.8.8.8, so public (%s)', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
+
+  it.each([
+    ['64:ff9b::8.8.8.8', 'NAT64'],
+    ['2002:808:808::1', '6to4'],
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', 'Teredo, client 8.8.8.8'],
+  ])('%s is never public, even embedding a public address (%s)', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  describe('every IPv6 form of an IPv4 address', () => {
+    const hex = (v4: string) => {
+      const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+      return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    };
+    const standsFor: Record<string, (v4: string) => string> = {
+      mapped: (v4) => `::ffff:${v4}`,
+      'mapped, hex': (v4) => `::ffff:${hex(v4)}`,
+      'mapped, spelled out in uppercase': (v4) => `0:0:0:0:0:FFFF:${hex(v4).toUpperCase()}`,
+      compatible: (v4) => `::${v4}`,
+      'compatible, hex': (v4) => `::${hex(v4)}`,
+      translated: (v4) => `::ffff:0:${v4}`,
+    };
+    const translation: Record<string, (v4: string) => string> = {
+      NAT64: (v4) => `64:ff9b::${v4}`,
+      'NAT64, hex': (v4) => `64:ff9b::${hex(v4)}`,
+      'local-use NAT64': (v4) => `64:ff9b:1::${hex(v4)}`,
+      '6to4': (v4) => `2002:${hex(v4)}::1`,
+    };
+    // Random addresses are mostly public, so half start in a special-purpose range.
+    const ipv4 = fc.oneof(
+      fc.ipV4(),
+      fc.tuple(fc.constantFrom(0, 10, 100, 127, 169, 172, 192, 198, 203, 224, 240, 255), fc.nat(255), fc.nat(255), fc.nat(255)).map((octets) => octets.join('.')),
+    );
+
+    it('is public exactly when the IPv4 address is, and a translation prefix never is', () => {
+      fc.assert(
+        fc.property(ipv4, (v4) => {
+          for (const [form, spell] of Object.entries(standsFor)) expect(isPublicAddress(spell(v4)), `${form}: ${spell(v4)}`).toBe(isPublicAddress(v4));
+          for (const [form, spell] of Object.entries(translation)) expect(isPublicAddress(spell(v4)), `${form}: ${spell(v4)}`).toBe(false);
+        }),
+        { seed: propertySeed },
+      );
+    });
   });
 });
 
