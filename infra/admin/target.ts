@@ -44,6 +44,9 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     HMAC_SECRET_ARN: value(names[2]!),
     OTP_QUEUE_URL: value(names[3]!),
     EVENTS_QUEUE_URL: value(names[4]!),
+    // As the deployed functions: a variable left in the operator's shell must not open private
+    // addresses when setting a webhook URL.
+    WEBHOOK_PRIVATE_ADDRESSES: 'deny',
   });
   return `${stage} stage`;
 }

@@ -2,15 +2,16 @@
  * Which addresses a webhook may reach. A partner-supplied URL is a server-side request the
  * platform makes from inside AWS, so without this a webhook URL could reach the instance metadata
  * service (169.254.169.254), the VPC, or the Lambda's own loopback, where the Runtime API listens
- * on 127.0.0.1:9001 (SSRF). Production may reach public unicast addresses only. Sandbox and the
- * local stack allow private and loopback addresses, so a partner can test against a receiver on
- * their own machine.
+ * on 127.0.0.1:9001 (SSRF). Every deployed stage, sandbox included, may reach public unicast
+ * addresses only; only the local stack (WEBHOOK_PRIVATE_ADDRESSES=allow, see shared/config.ts) may
+ * reach loopback and private addresses, so a developer can test against a receiver on their machine.
  *
  * The check runs on the addresses DNS actually returned, at connect time (see
  * shared/webhooks/http-post.ts), so a name that resolves differently later (DNS rebinding) is
  * checked again on every delivery.
  */
 import { BlockList, isIP } from 'node:net';
+import type { Stage } from '../config.ts';
 import { ipv6Bytes } from './ipv6.ts';
 
 function blockList(family: 'ipv4' | 'ipv6', ranges: readonly (readonly [string, number])[]): BlockList {
@@ -91,7 +92,27 @@ export function isPublicAddress(address: string): boolean {
   return true;
 }
 
-/** May a webhook of this stage connect to `address`? */
+/** What a webhook may reach in this deployment; see webhookTargetRules. */
+export interface WebhookTargetRules {
+  /** Only `https:` URLs. */
+  requireHttps: boolean;
+  /** Loopback and private addresses too (the local stack only). */
+  allowPrivateAddresses: boolean;
+}
+
+/**
+ * The rules for a deployment's configuration. Addresses are not a stage rule: a deployed sandbox
+ * runs in AWS like production, with the same metadata service and Runtime API to protect, so only
+ * the local stack's explicit `allow` opens private addresses. The scheme is a stage rule:
+ * production requires https because its events are real; a sandbox may use http, since its data
+ * is test data, the signature (not TLS) is what proves a delivery genuine, and the scheme does not
+ * change which address is reached.
+ */
+export function webhookTargetRules(settings: { STAGE: Stage; WEBHOOK_PRIVATE_ADDRESSES: 'deny' | 'allow' }): WebhookTargetRules {
+  return { requireHttps: settings.STAGE === 'production', allowPrivateAddresses: settings.WEBHOOK_PRIVATE_ADDRESSES === 'allow' };
+}
+
+/** May a webhook connect to `address` under these rules? */
 export function isAllowedWebhookAddress(address: string, allowPrivate: boolean): boolean {
   return allowPrivate ? isIP(address) !== 0 : isPublicAddress(address);
 }
