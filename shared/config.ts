@@ -45,6 +45,13 @@ const ConfigSchema = z.object({
    * queues' maxReceiveCount is fixed by the nominal schedule, so anything but 1 shortens the window.
    */
   WEBHOOK_RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * `allow` lets webhooks reach loopback and private addresses; set only by the local stack (and
+   * unit tests), for receivers on a developer's machine. In AWS these ranges hold the Lambda
+   * Runtime API and the metadata service (SSRF), so the CDK stack never sets it: deployed stages,
+   * sandbox included, deny (shared/domain/webhook-addresses.ts).
+   */
+  WEBHOOK_PRIVATE_ADDRESSES: z.enum(['deny', 'allow']).default('deny'),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),
 });
 
@@ -69,6 +76,9 @@ export function config(): Config {
   }
   if (value.KEY_SOURCE === 'local' && value.STAGE === 'production') {
     throw new Error('Invalid configuration: production must use KMS keys');
+  }
+  if (value.WEBHOOK_PRIVATE_ADDRESSES === 'allow' && value.STAGE === 'production') {
+    throw new Error('Invalid configuration: production webhooks may not reach private addresses');
   }
   cached = value;
   return value;

@@ -51,6 +51,9 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     OTP_QUEUE_URL: value(names[2]!),
     EVENTS_QUEUE_URL: value(names[3]!),
     ...Object.fromEntries(MAC_PURPOSES.map((purpose, i) => [macKeyVariable(purpose), value(macNames[i]!)])),
+    // As the deployed functions: a variable left in the operator's shell must not open private
+    // addresses when setting a webhook URL.
+    WEBHOOK_PRIVATE_ADDRESSES: 'deny',
   });
   return `${stage} stage`;
 }

@@ -148,6 +148,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TABLE_NAME,
       KEY_SOURCE: 'local',
       LOCAL_KEY_FILE: keyFile,
+      // Receivers on this machine are the point of a local stack; nothing else may set this.
+      WEBHOOK_PRIVATE_ADDRESSES: 'allow',
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,

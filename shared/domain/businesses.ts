@@ -2,8 +2,7 @@
  * Business rules for partner businesses: timezone (which drives the daily and monthly limit
  * windows) and webhook URL.
  */
-import type { Stage } from '../config.ts';
-import { isObviouslyPrivateHost } from './webhook-addresses.ts';
+import { isObviouslyPrivateHost, type WebhookTargetRules } from './webhook-addresses.ts';
 
 export interface Business {
   businessId: string;
@@ -24,12 +23,12 @@ export function isValidTimezone(timezone: string): boolean {
 }
 
 /**
- * A webhook URL must be absolute http(s) without credentials; production only allows https to a
- * host that is not obviously private (loopback, private IP literals, `localhost`). Sandbox and the
- * local stack allow both, so a partner can point webhooks at their own machine. (Resolved
- * addresses are checked when the URL is set in production and on every delivery.)
+ * A webhook URL must be absolute http(s) without credentials; production requires https; and
+ * unless the rules allow private addresses (the local stack only), the host must not be obviously
+ * private (loopback or private IP literals in any spelling, `localhost`). (Resolved addresses are
+ * checked when the URL is set and on every delivery.)
  */
-export function webhookUrlProblem(url: string, stage: Stage): string | undefined {
+export function webhookUrlProblem(url: string, rules: WebhookTargetRules): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -37,8 +36,8 @@ export function webhookUrlProblem(url: string, stage: Stage): string | undefined
     return 'must be an absolute URL';
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must use https (or http in sandbox)';
-  if (stage === 'production' && parsed.protocol !== 'https:') return 'must use https in production';
+  if (rules.requireHttps && parsed.protocol !== 'https:') return 'must use https in production';
   if (parsed.username || parsed.password) return 'must not contain credentials';
-  if (stage === 'production' && isObviouslyPrivateHost(parsed.hostname)) return 'must not point at a loopback or private address in production';
+  if (!rules.allowPrivateAddresses && isObviouslyPrivateHost(parsed.hostname)) return 'must not point at a loopback or private address';
   return undefined;
 }

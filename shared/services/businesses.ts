@@ -9,7 +9,7 @@ import { keyedHash } from '../crypto/keyed-hash.ts';
 import { generateApiKey, generateNetworkKey, generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
-import { isPublicAddress } from '../domain/webhook-addresses.ts';
+import { isPublicAddress, webhookTargetRules } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { BadRequestError } from '../errors.ts';
@@ -144,19 +144,20 @@ export async function identifyNetworkKey(networkKey: string): Promise<{ keyId: s
 }
 
 /**
- * The URL's form, and in production where its host resolves now: only public addresses. (The
- * delivery functions check the resolved addresses again on every connection, since DNS can change.)
+ * The URL's form, and unless private addresses are allowed (the local stack only) where its host
+ * resolves now: only public addresses. (The delivery functions check the resolved addresses again
+ * on every connection, since DNS can change.)
  */
 async function checkedWebhookUrl(url: string): Promise<string> {
-  const stage = config().STAGE;
-  const problem = webhookUrlProblem(url, stage);
+  const rules = webhookTargetRules(config());
+  const problem = webhookUrlProblem(url, rules);
   if (problem) throw new BadRequestError('invalid_webhook_url', `webhook URL ${problem}`);
-  if (stage === 'production') {
+  if (!rules.allowPrivateAddresses) {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     const addresses = await lookup(host, { all: true }).catch(() => []);
     if (addresses.length === 0) throw new BadRequestError('invalid_webhook_url', 'webhook URL host does not resolve');
     if (addresses.some((entry) => !isPublicAddress(entry.address))) {
-      throw new BadRequestError('invalid_webhook_url', 'webhook URL must resolve to public addresses only in production');
+      throw new BadRequestError('invalid_webhook_url', 'webhook URL must resolve to public addresses only');
     }
   }
   return url;

@@ -23,6 +23,7 @@ import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';
 import { otpWebhookBody } from '../domain/three-ds.ts';
 import { isoFromMicros, nowIso } from '../domain/time.ts';
+import { webhookTargetRules } from '../domain/webhook-addresses.ts';
 import {
   attemptsCovering,
   isSuccessStatus,
@@ -124,12 +125,7 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
     'user-agent': USER_AGENT,
     ...signWebhook(await webhookSigningSecrets(business, at), event.eventId, at, body),
   };
-  const production = cfg.STAGE === 'production';
-  const outcome = await postWebhook(business.webhookUrl, headers, body, {
-    allowPrivateAddresses: !production,
-    requireHttps: production,
-    timeoutMs: cfg.WEBHOOK_TIMEOUT_MS,
-  });
+  const outcome = await postWebhook(business.webhookUrl, headers, body, { ...webhookTargetRules(cfg), timeoutMs: cfg.WEBHOOK_TIMEOUT_MS });
   const attempt: DeliveryAttempt = {
     attemptedAt,
     statusCode: 'statusCode' in outcome ? outcome.statusCode : null,

@@ -1,7 +1,8 @@
 /**
  * One webhook POST, with the safety rules of a server-side request to a partner-chosen URL:
- * - the connection goes only to addresses the stage allows (public unicast in production), checked
- *   on what DNS returned for THIS connection, so a rebinding name cannot slip a private address in;
+ * - the connection goes only to addresses the rules allow (public unicast, except on the local
+ *   stack), checked on what DNS returned for THIS connection, so a rebinding name cannot slip a
+ *   private address in;
  * - redirects are never followed (a 3xx is just a failed attempt);
  * - the whole exchange, up to the response status, must finish within the timeout.
  *
@@ -12,13 +13,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { isAllowedWebhookAddress } from '../domain/webhook-addresses.ts';
+import { isAllowedWebhookAddress, type WebhookTargetRules } from '../domain/webhook-addresses.ts';
 
-export interface PostOptions {
-  /** Loopback and private addresses are reachable (sandbox and the local stack only). */
-  allowPrivateAddresses: boolean;
-  /** Only `https:` URLs (production). */
-  requireHttps: boolean;
+export interface PostOptions extends WebhookTargetRules {
   timeoutMs: number;
 }
 

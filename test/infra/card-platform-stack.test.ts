@@ -148,6 +148,14 @@ describe.each(STAGES)('the %s stack', (stage) => {
       }
     });
 
+    it('never let webhooks reach private addresses: only the local stack sets WEBHOOK_PRIVATE_ADDRESSES', () => {
+      const { template } = stageOf(stage);
+      for (const [id, props] of ofType(template, 'AWS::Lambda::Function')) {
+        expect(props.Environment.Variables, id).not.toHaveProperty('WEBHOOK_PRIVATE_ADDRESSES');
+      }
+      expect(JSON.stringify(template)).not.toContain('WEBHOOK_PRIVATE_ADDRESSES');
+    });
+
     it('log as JSON to their own encrypted log group with a retention period', () => {
       const { template } = stageOf(stage);
       for (const [id, props] of ofType(template, 'AWS::Lambda::Function')) {

@@ -8,6 +8,8 @@ process.env.STAGE = 'sandbox';
 process.env.TABLE_NAME = 'unit-test-table';
 process.env.KEY_SOURCE = 'local';
 process.env.LOCAL_KEY_FILE = fileURLToPath(new URL('./unit-test-keys.json', import.meta.url));
+// Like the local stack: unit tests deliver webhooks to a receiver on 127.0.0.1.
+process.env.WEBHOOK_PRIVATE_ADDRESSES = 'allow';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';

@@ -91,6 +91,7 @@ describe('walletKeys (from the environment, once per cold start)', () => {
     process.env.KEY_SOURCE = 'kms';
     process.env.KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/x';
     process.env.HMAC_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x';
+    delete process.env.WEBHOOK_PRIVATE_ADDRESSES; // the unit environment's `allow` is refused in production
     delete process.env.WALLET_XPUB_BTC;
     delete process.env.WALLET_XPUB_EVM;
     delete process.env.WALLET_XPUB_TRON;

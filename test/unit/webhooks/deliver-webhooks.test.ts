@@ -8,11 +8,12 @@ import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as deliverOtp } from '../../../functions/webhooks/deliver-otp.ts';
 import { handler as deliverEvent } from '../../../functions/webhooks/deliver-transaction-event.ts';
 import { generateWebhookSecret } from '../../../shared/crypto/credentials.ts';
 import { sealSecret } from '../../../shared/crypto/envelope.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
 import { otpSealContext, type OutboxEvent } from '../../../shared/db/outbox.ts';
 import { maxReceiveCountOf } from '../../../shared/services/webhook-delivery.ts';
 import { captureLogs } from '../../support/capture-logs.ts';
@@ -151,6 +152,35 @@ describe('delivering a transaction event', () => {
     const broken = { ...good, messageId: 'broken', body: '{"not":"an event"}' };
     const result = await deliverEvent({ Records: [good, broken] });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
+    expect(received).toHaveLength(1);
+  });
+});
+
+describe('where a delivery may connect', () => {
+  const saved = process.env.WEBHOOK_PRIVATE_ADDRESSES;
+  afterEach(() => {
+    process.env.WEBHOOK_PRIVATE_ADDRESSES = saved;
+    resetConfigForTests();
+  });
+
+  it('never reaches a loopback receiver when private addresses are denied, in sandbox too, and records why', async () => {
+    process.env.WEBHOOK_PRIVATE_ADDRESSES = 'deny';
+    resetConfigForTests();
+    for (const host of ['127.0.0.1', 'localhost', '[::ffff:7f00:1]']) {
+      ddb.resetHistory();
+      business({ webhookUrl: `http://${host}:${port}/hooks` });
+      const result = await deliverEvent(sqsEvent(transactionEvent()));
+      expect(result, host).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      expect(updates()[0]?.ExpressionAttributeValues, host).toMatchObject({ ':status': 'failed', ':attempt': [{ error: 'address_not_allowed' }] });
+    }
+    expect(received).toEqual([]);
+  });
+
+  it('reaches it when they are allowed (the local stack)', async () => {
+    process.env.WEBHOOK_PRIVATE_ADDRESSES = 'allow';
+    resetConfigForTests();
+    business({ webhookUrl: `http://[::ffff:7f00:1]:${port}/hooks` });
+    expect(await deliverEvent(sqsEvent(transactionEvent()))).toEqual({ batchItemFailures: [] });
     expect(received).toHaveLength(1);
   });
 });
