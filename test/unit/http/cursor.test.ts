@@ -37,10 +37,11 @@ describe('list cursors', () => {
   });
 
   it('reveal no part of the key they carry (encrypted, not just signed)', async () => {
-    const cursor = (await encodeCursor(scope, key))!;
+    const itemKey = { PK: 'USER#0195c0de-7a1e-7c4b-9e3a-5f1d2c3b4a59', SK: 'PROFILE', GSI1PK: 'BUSINESS#b-1#USERS', GSI1SK: '0195c0de-7a1e-7c4b' };
+    const cursor = (await encodeCursor(scope, itemKey))!;
     const text = Buffer.from(cursor, 'base64url').toString('latin1');
-    for (const value of Object.values(key)) expect(text).not.toContain(value);
-    expect(cursor).not.toContain(Buffer.from('USER#1').toString('base64url').slice(0, 6));
+    for (const value of Object.values(itemKey)) expect(text).not.toContain(value);
+    for (const value of Object.values(itemKey)) expect(cursor).not.toContain(Buffer.from(value).toString('base64url').slice(0, 8));
     // Two cursors for the same key differ (a fresh IV each), so equal positions are not linkable.
     expect(await encodeCursor(scope, key)).not.toBe(cursor);
   });
