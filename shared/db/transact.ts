@@ -3,7 +3,13 @@
  * (another transaction touched the same item) is retried with full-jitter exponential backoff; a
  * failed condition is not retried but handed to `onConditionFailed`, which turns the cancellation
  * reasons into the typed domain error of whoever called.
+ *
+ * Every attempt carries a `ClientRequestToken`: when a commit succeeds but its response is lost (a
+ * timeout, a reset connection), the SDK sends the same request again, and DynamoDB answers the
+ * repeat with the first outcome instead of running it again, whose conditions would now fail and
+ * turn a success into a bogus refusal. A new attempt after a cancellation gets a new token.
  */
+import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors.ts';
@@ -25,7 +31,7 @@ export async function transactWrite(items: TransactItem[], options: TransactOpti
   const maxAttempts = options.maxAttempts ?? 6;
   for (let attempt = 1; ; attempt++) {
     try {
-      await db().send(new TransactWriteCommand({ TransactItems: items }));
+      await db().send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
       return;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;

@@ -1,0 +1,359 @@
+/**
+ * The commands of the money model: each sends one request (or a concurrent burst) to the local
+ * stack, predicts its answer from the reference model, checks it, and moves the model on.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import {
+  approve,
+  decide,
+  decimal,
+  depositCredit,
+  periodsAt,
+  reverse,
+  settle,
+  type Limits,
+  type Model,
+  type ModelTransaction,
+} from './model.ts';
+import { call, post, type Real } from './real.ts';
+
+type Command = fc.AsyncCommand<Model, Real, false>;
+
+const MERCHANT = { merchant_name: 'Model Shop', merchant_id: 'mid-model', merchant_country: 'HK', mcc: '5999' };
+
+/** A purchase as the sandbox (by card id) or the card network (by number, with its own id) sends it. */
+class Authorize implements Command {
+  constructor(
+    readonly card: number,
+    readonly amount: bigint,
+    readonly via: 'simulate' | 'network',
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const card = model.cards[this.card]!;
+    const networkId = `net-${randomUUID()}`;
+    const answer =
+      this.via === 'simulate'
+        ? await post(real, 'partner', '/v1/simulate/authorizations', { card_id: card.id, amount: decimal(this.amount), currency: 'USD', ...MERCHANT })
+        : await post(real, 'network', '/network/authorizations', {
+            card_number: card.number,
+            network_authorization_id: networkId,
+            amount: decimal(this.amount),
+            currency: 'USD',
+            ...MERCHANT,
+          });
+    expect(answer.status, answer.text).toBe(201);
+    recordDecision(model, this.card, this.amount, answer.body, this.via === 'network' ? networkId : undefined);
+  }
+  toString = () => `Authorize(card ${this.card}, ${decimal(this.amount)}, ${this.via})`;
+}
+
+/** Checks a decision against the model and applies it. */
+function recordDecision(model: Model, cardIndex: number, amount: bigint, body: any, networkId?: string): ModelTransaction {
+  const card = model.cards[cardIndex]!;
+  const periods = periodsAt(body.p_created_at);
+  const expected = decide(model, card, amount, periods);
+  const txn: ModelTransaction = { id: body.id, card: cardIndex, status: 'Declined', remaining: 0n, periods: null, amount, networkId };
+  if (expected === 'approve') {
+    expect(body.status, JSON.stringify(body)).toBe('Authorized');
+    Object.assign(txn, { status: 'Authorized', remaining: amount, periods });
+    approve(model, txn);
+  } else {
+    expect({ status: body.status, reason: body.decline_reason }).toEqual({ status: 'Declined', reason: expected });
+  }
+  model.transactions.push(txn);
+  return txn;
+}
+
+/** Identical purchases at once on one card: order cannot matter, so the model predicts the count. */
+class Burst implements Command {
+  constructor(
+    readonly card: number,
+    readonly amount: bigint,
+    readonly size: number,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const card = model.cards[this.card]!;
+    const answers = await Promise.all(
+      Array.from({ length: this.size }, () =>
+        post(real, 'partner', '/v1/simulate/authorizations', { card_id: card.id, amount: decimal(this.amount), currency: 'USD', ...MERCHANT }),
+      ),
+    );
+    for (const answer of answers) expect(answer.status, answer.text).toBe(201);
+    // Approved ones first: that is a serial order the platform could have taken.
+    const ordered = [...answers].sort((a, b) => Number(b.body.status === 'Authorized') - Number(a.body.status === 'Authorized'));
+    for (const answer of ordered) recordDecision(model, this.card, this.amount, answer.body);
+  }
+  toString = () => `Burst(card ${this.card}, ${this.size} x ${decimal(this.amount)})`;
+}
+
+/** The network sends an authorization id it used before: the same purchase, or another one. */
+class RepeatNetworkId implements Command {
+  constructor(
+    readonly pick: number,
+    readonly variant: 'same' | 'otherAmount' | 'otherCard' | 'otherBusinessCard',
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.some((t) => t.networkId);
+  async run(model: Model, real: Real): Promise<void> {
+    const previous = model.transactions.filter((t) => t.networkId);
+    const first = previous[this.pick % previous.length]!;
+    const card = model.cards[first.card]!;
+    const otherCard = model.cards[(first.card + 1) % model.cards.length]!;
+    const body = {
+      card_number: this.variant === 'otherCard' ? otherCard.number : this.variant === 'otherBusinessCard' ? model.other.cardNumber : card.number,
+      network_authorization_id: first.networkId,
+      amount: decimal(this.variant === 'otherAmount' ? first.amount + 1n : first.amount),
+      currency: 'USD',
+      ...MERCHANT,
+    };
+    const answer = await post(real, 'network', '/network/authorizations', body);
+    if (this.variant === 'same') {
+      expect(answer.status, answer.text).toBe(200);
+      expect({ id: answer.body.id, card: answer.body.card?.id ?? answer.body.card }).toMatchObject({ id: first.id });
+    } else {
+      expect(answer.status, answer.text).toBe(409);
+      expect(answer.body.error.code).toBe('network_authorization_conflict');
+    }
+  }
+  toString = () => `RepeatNetworkId(${this.pick}, ${this.variant})`;
+}
+
+class Reverse implements Command {
+  constructor(
+    readonly pick: number,
+    readonly part: boolean,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const amount = this.part && txn.remaining > 1n ? txn.remaining / 2n : undefined;
+    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/reverse`, amount === undefined ? {} : { amount: decimal(amount) });
+    if (txn.status !== 'Authorized') {
+      expect(answer.status, answer.text).toBe(409);
+      return;
+    }
+    expect(answer.status, answer.text).toBe(200);
+    reverse(model, txn, amount ?? txn.remaining);
+    expect(answer.body.status).toBe(txn.status);
+  }
+  toString = () => `Reverse(${this.pick}, ${this.part ? 'part' : 'all'})`;
+}
+
+class Settle implements Command {
+  constructor(
+    readonly pick: number,
+    readonly part: boolean,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const amount = this.part && txn.remaining > 2n ? txn.remaining - txn.remaining / 3n : undefined;
+    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/settle`, amount === undefined ? {} : { amount: decimal(amount) });
+    if (txn.status !== 'Authorized') {
+      expect(answer.status, answer.text).toBe(409);
+      return;
+    }
+    expect(answer.status, answer.text).toBe(200);
+    settle(model, txn, amount ?? txn.remaining);
+    expect(answer.body.status).toBe('Settled');
+  }
+  toString = () => `Settle(${this.pick}, ${this.part ? 'part' : 'all'})`;
+}
+
+class TopUp implements Command {
+  constructor(readonly amount: bigint) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const answer = await post(real, 'partner', '/v1/simulate/topups', { currency: 'USD', amount: decimal(this.amount) });
+    expect(answer.status, answer.text).toBe(201);
+    model.business.available += this.amount;
+  }
+  toString = () => `TopUp(${decimal(this.amount)})`;
+}
+
+/** A USDT transfer on TRON to a user's address: new, reported again, or another log of the same transaction. */
+class Deposit implements Command {
+  constructor(
+    readonly user: number,
+    readonly amountMicros: bigint,
+    readonly mode: 'new' | 'repeat' | 'reposition',
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const previous = model.deposits.filter((d) => d.user === this.user);
+    const last = previous.at(-1);
+    const mode = last ? this.mode : 'new';
+    const deposit =
+      mode === 'repeat'
+        ? last!
+        : mode === 'reposition'
+          ? { txHash: last!.txHash, logIndex: Math.max(...previous.filter((d) => d.txHash === last!.txHash).map((d) => d.logIndex)) + 1, amountMicros: this.amountMicros, user: this.user }
+          : { txHash: randomBytes(32).toString('hex'), logIndex: 0, amountMicros: this.amountMicros, user: this.user };
+    const user = model.users[this.user]!;
+    const answer = await post(real, 'partner', '/v1/simulate/deposits', {
+      chain: 'TRON',
+      address: user.address,
+      asset: 'USDT',
+      amount: microsText(deposit.amountMicros),
+      tx_hash: deposit.txHash,
+      log_index: deposit.logIndex,
+    });
+    if (mode === 'repeat') {
+      expect(answer.status, answer.text).toBe(200);
+      return;
+    }
+    expect(answer.status, answer.text).toBe(201);
+    model.deposits.push(deposit);
+    user.balance.available += depositCredit(deposit.amountMicros);
+  }
+  toString = () => `Deposit(user ${this.user}, ${microsText(this.amountMicros)}, ${this.mode})`;
+}
+
+class Transfer implements Command {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+    readonly amount: bigint,
+    readonly ekycMatches: boolean,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const sender = model.users[this.from]!;
+    const receiver = model.users[this.to]!;
+    const party = (u: typeof sender, ok: boolean) => ({ p_user_id: u.id, ...u.ekyc, ...(ok ? {} : { id_number: `${u.ekyc.id_number}X` }) });
+    const answer = await post(real, 'partner', '/v1/transfers', {
+      sender_party: party(sender, this.ekycMatches),
+      receiver_party: party(receiver, true),
+      currency: 'USD',
+      amount: decimal(this.amount),
+    });
+    const expected =
+      this.from === this.to
+        ? [422, 'same_user']
+        : !this.ekycMatches
+          ? [422, 'ekyc_mismatch']
+          : sender.status !== 'Active' || receiver.status !== 'Active'
+            ? [409, 'user_not_active']
+            : sender.balance.available < this.amount
+              ? [422, 'insufficient_balance']
+              : [201, undefined];
+    expect([answer.status, answer.body?.error?.code], answer.text).toEqual(expected);
+    if (answer.status === 201) {
+      sender.balance.available -= this.amount;
+      receiver.balance.available += this.amount;
+    }
+  }
+  toString = () => `Transfer(${this.from} -> ${this.to}, ${decimal(this.amount)}${this.ekycMatches ? '' : ', wrong eKYC'})`;
+}
+
+class SetLimits implements Command {
+  constructor(
+    readonly card: number,
+    readonly limits: Limits,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const card = model.cards[this.card]!;
+    const body = Object.fromEntries(Object.entries(this.limits).map(([k, v]) => [k, decimal(v)]));
+    const answer = await call(real, 'partner', 'PUT', `/v1/cards/${card.id}/limits`, body);
+    if (card.status === 'Terminated') return;
+    expect(answer.status, answer.text).toBe(200);
+    card.limits = { ...this.limits };
+  }
+  toString = () => `SetLimits(card ${this.card}, ${Object.values(this.limits).map(decimal).join('/')})`;
+}
+
+class ToggleLock implements Command {
+  constructor(readonly card: number) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const card = model.cards[this.card]!;
+    const action = card.status === 'Active' ? 'lock' : 'unlock';
+    const answer = await post(real, 'partner', `/v1/cards/${card.id}/${action}`, {});
+    expect(answer.status, answer.text).toBe(200);
+    card.status = action === 'lock' ? 'Locked' : 'Active';
+  }
+  toString = () => `ToggleLock(card ${this.card})`;
+}
+
+class ToggleUser implements Command {
+  constructor(readonly user: number) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const user = model.users[this.user]!;
+    const status = user.status === 'Active' ? 'Suspended' : 'Active';
+    const answer = await call(real, 'partner', 'PATCH', `/v1/users/${user.id}`, { status });
+    expect(answer.status, answer.text).toBe(200);
+    user.status = status;
+  }
+  toString = () => `ToggleUser(${this.user})`;
+}
+
+/** An Idempotency-Key sent again: with the same body it replays the first answer; with another, 422. */
+class Replay implements Command {
+  constructor(
+    readonly pick: number,
+    readonly sameBody: boolean,
+  ) {}
+  check = () => true;
+  async run(_model: Model, real: Real): Promise<void> {
+    if (real.exchanges.length === 0) return;
+    const first = real.exchanges[this.pick % real.exchanges.length]!;
+    const body = this.sameBody ? first.body : { ...first.body, amount: 'amount' in first.body ? '0.07' : '0.03' };
+    const answer = await call(real, first.caller, 'POST', first.path, body, { 'idempotency-key': first.key });
+    if (this.sameBody) {
+      expect({ status: answer.status, body: answer.text }).toEqual({ status: first.answer.status, body: first.answer.text });
+    } else if (JSON.stringify(body) !== JSON.stringify(first.body)) {
+      expect([answer.status, answer.body?.error?.code], answer.text).toEqual([422, 'idempotency_key_reused']);
+    }
+  }
+  toString = () => `Replay(${this.pick}, ${this.sameBody ? 'same body' : 'other body'})`;
+}
+
+/** Ids of the other business, used by this one: each is a 404 and moves nothing. */
+class ForeignIds implements Command {
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const { other } = model;
+    const answers = [
+      await call(real, 'partner', 'GET', `/v1/cards/${other.cardId}`),
+      await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/reverse`, {}),
+      await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/settle`, {}),
+      await post(real, 'partner', '/v1/simulate/authorizations', { card_id: other.cardId, amount: '1.00', currency: 'USD', ...MERCHANT }),
+      await call(real, 'partner', 'GET', `/v1/transactions/${other.transactionId}`),
+      await call(real, 'partner', 'GET', `/v1/users/${other.userId}/balances`),
+    ];
+    for (const answer of answers) expect(answer.status, answer.text).toBe(404);
+  }
+  toString = () => 'ForeignIds()';
+}
+
+const cardIndex = fc.nat({ max: 2 });
+const userIndex = fc.nat({ max: 1 });
+const amount = fc.oneof(fc.constantFrom(1n, 50n, 100n, 999n, 2_500n), fc.bigInt({ min: 1n, max: 40_000n }));
+const limit = fc.constantFrom(0n, 0n, 500n, 3_000n, 20_000n);
+
+export const commandArbitraries: fc.Arbitrary<Command>[] = [
+  fc.tuple(cardIndex, amount, fc.constantFrom('simulate' as const, 'network' as const)).map(([c, a, via]) => new Authorize(c, a, via)),
+  fc.tuple(cardIndex, amount, fc.constantFrom('simulate' as const, 'network' as const)).map(([c, a, via]) => new Authorize(c, a, via)),
+  fc.tuple(cardIndex, fc.constantFrom(100n, 700n, 2_000n), fc.integer({ min: 3, max: 8 })).map(([c, a, n]) => new Burst(c, a, n)),
+  fc.tuple(fc.nat(), fc.constantFrom('same' as const, 'otherAmount' as const, 'otherCard' as const, 'otherBusinessCard' as const)).map(([p, v]) => new RepeatNetworkId(p, v)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Reverse(p, part)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Settle(p, part)),
+  fc.bigInt({ min: 1n, max: 50_000n }).map((a) => new TopUp(a)),
+  fc.tuple(userIndex, fc.bigInt({ min: 1n, max: 200_000_000n }), fc.constantFrom('new' as const, 'repeat' as const, 'reposition' as const)).map(([u, a, m]) => new Deposit(u, a, m)),
+  fc.tuple(userIndex, userIndex, amount, fc.boolean()).map(([f, t, a, ok]) => new Transfer(f, t, a, ok)),
+  fc.tuple(cardIndex, fc.record({ transaction: limit, daily: limit, monthly: limit, lifetime: limit })).map(([c, l]) => new SetLimits(c, l)),
+  cardIndex.map((c) => new ToggleLock(c)),
+  userIndex.map((u) => new ToggleUser(u)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, same]) => new Replay(p, same)),
+  fc.constant(new ForeignIds()),
+];
+
+function microsText(value: bigint): string {
+  return `${value / 1_000_000n}.${String(value % 1_000_000n).padStart(6, '0')}`;
+}
+

@@ -1,0 +1,170 @@
+/**
+ * The reference model of the money invariants: what every balance, hold, spend window and status
+ * must be after a sequence of requests, written from API.md alone (no platform code), so a bug in
+ * the platform cannot also be in its oracle. Amounts are USD cents as bigint.
+ */
+
+export type WindowKind = 'daily' | 'monthly' | 'lifetime';
+export const WINDOW_KINDS: WindowKind[] = ['daily', 'monthly', 'lifetime'];
+
+export interface Limits {
+  transaction: bigint;
+  daily: bigint;
+  monthly: bigint;
+  lifetime: bigint;
+}
+
+export interface Balance {
+  available: bigint;
+  pending: bigint;
+}
+
+export interface ModelUser {
+  id: string;
+  status: 'Active' | 'Suspended';
+  ekyc: { first_name: string; last_name: string; id_number: string };
+  balance: Balance;
+  address: string;
+}
+
+export interface ModelCard {
+  id: string;
+  number: string;
+  /** `business` for B2B, else the index of the user in `users`. */
+  owner: 'business' | number;
+  status: 'Active' | 'Locked' | 'Terminated';
+  limits: Limits;
+  /** Spend per window period, e.g. `daily:2026-12-01`, `monthly:2026-12`, `lifetime:`. */
+  spent: Map<string, bigint>;
+}
+
+export interface ModelTransaction {
+  id: string;
+  card: number;
+  status: 'Authorized' | 'Declined' | 'Reversed' | 'Settled';
+  remaining: bigint;
+  /** The window periods the hold counts in; null when declined. */
+  periods: Record<WindowKind, string> | null;
+  networkId?: string;
+  amount: bigint;
+}
+
+export interface ModelDeposit {
+  txHash: string;
+  logIndex: number;
+  amountMicros: bigint;
+  user: number;
+}
+
+export interface Model {
+  business: Balance;
+  users: ModelUser[];
+  cards: ModelCard[];
+  transactions: ModelTransaction[];
+  deposits: ModelDeposit[];
+  /** The other business's single B2B balance and card: must never move. */
+  other: { balance: Balance; cardId: string; cardNumber: string; userId: string; transactionId: string };
+}
+
+export const DECLINE_ORDER = [
+  'card_terminated',
+  'card_locked',
+  'user_suspended',
+  'exceeds_transaction_limit',
+  'exceeds_daily_limit',
+  'exceeds_monthly_limit',
+  'exceeds_lifetime_limit',
+  'insufficient_balance',
+] as const;
+export type Decline = (typeof DECLINE_ORDER)[number];
+
+export function periodsAt(isoTime: string): Record<WindowKind, string> {
+  // Businesses here use the default timezone, UTC: a day and a month are UTC calendar periods.
+  return { daily: isoTime.slice(0, 10), monthly: isoTime.slice(0, 7), lifetime: '' };
+}
+
+export function balanceOf(model: Model, card: ModelCard): Balance {
+  return card.owner === 'business' ? model.business : model.users[card.owner]!.balance;
+}
+
+/** API.md's decision, in its documented order, for a same-currency purchase of `total` cents. */
+export function decide(model: Model, card: ModelCard, total: bigint, periods: Record<WindowKind, string>): Decline | 'approve' {
+  if (card.status === 'Terminated') return 'card_terminated';
+  if (card.status === 'Locked') return 'card_locked';
+  if (card.owner !== 'business' && model.users[card.owner]!.status !== 'Active') return 'user_suspended';
+  if (card.limits.transaction > 0n && total > card.limits.transaction) return 'exceeds_transaction_limit';
+  const reasons: Record<WindowKind, Decline> = { daily: 'exceeds_daily_limit', monthly: 'exceeds_monthly_limit', lifetime: 'exceeds_lifetime_limit' };
+  for (const kind of WINDOW_KINDS) {
+    const limit = card.limits[kind];
+    if (limit > 0n && spentIn(card, kind, periods[kind]) + total > limit) return reasons[kind];
+  }
+  if (balanceOf(model, card).available < total) return 'insufficient_balance';
+  return 'approve';
+}
+
+export function spentIn(card: ModelCard, kind: WindowKind, period: string): bigint {
+  return card.spent.get(`${kind}:${period}`) ?? 0n;
+}
+
+function addSpend(card: ModelCard, periods: Record<WindowKind, string>, delta: bigint): void {
+  for (const kind of WINDOW_KINDS) {
+    const key = `${kind}:${periods[kind]}`;
+    card.spent.set(key, (card.spent.get(key) ?? 0n) + delta);
+  }
+}
+
+export function approve(model: Model, txn: ModelTransaction): void {
+  const card = model.cards[txn.card]!;
+  const balance = balanceOf(model, card);
+  balance.available -= txn.remaining;
+  balance.pending += txn.remaining;
+  addSpend(card, txn.periods!, txn.remaining);
+}
+
+/** Gives `amount` of a hold back to the balance and to the windows it was counted in. */
+export function reverse(model: Model, txn: ModelTransaction, amount: bigint): void {
+  const card = model.cards[txn.card]!;
+  const balance = balanceOf(model, card);
+  balance.available += amount;
+  balance.pending -= amount;
+  addSpend(card, txn.periods!, -amount);
+  txn.remaining -= amount;
+  txn.status = txn.remaining === 0n ? 'Reversed' : 'Authorized';
+}
+
+/** Settles `amount` of what is held; the rest of the hold is released. */
+export function settle(model: Model, txn: ModelTransaction, amount: bigint): void {
+  const card = model.cards[txn.card]!;
+  const balance = balanceOf(model, card);
+  const released = txn.remaining - amount;
+  balance.pending -= txn.remaining;
+  balance.available += released;
+  addSpend(card, txn.periods!, -released);
+  txn.remaining = 0n;
+  txn.status = 'Settled';
+}
+
+/** Stablecoins credit USD 1:1, truncated to the cent (sandbox deposit fee: 0). */
+export function depositCredit(amountMicros: bigint): bigint {
+  return amountMicros / 10_000n;
+}
+
+export function cents(decimal: string): bigint {
+  const negative = decimal.startsWith('-');
+  const [whole = '0', fraction = ''] = decimal.replace('-', '').split('.');
+  const value = BigInt(whole) * 100n + BigInt((fraction + '00').slice(0, 2));
+  if (fraction.length > 2 && /[1-9]/.test(fraction.slice(2))) throw new Error(`${decimal} is not whole cents`);
+  return negative ? -value : value;
+}
+
+export function decimal(centsValue: bigint): string {
+  const negative = centsValue < 0n;
+  const abs = negative ? -centsValue : centsValue;
+  const text = `${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+  return negative ? `-${text}` : text;
+}
+
+export function micros(decimalText: string): bigint {
+  const [whole = '0', fraction = ''] = decimalText.split('.');
+  return BigInt(whole) * 1_000_000n + BigInt((fraction + '000000').slice(0, 6));
+}
