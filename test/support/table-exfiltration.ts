@@ -1,0 +1,85 @@
+/**
+ * What someone who copied the table and read its stream holds: every string of every item and of
+ * every stream record's new image. Used by the attacker spec and by the integration run's final
+ * sweep (test/support/local-stack-setup.ts).
+ */
+import { DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+export interface Exfiltrated {
+  items: Record<string, unknown>[];
+  streamImages: Record<string, unknown>[];
+  /** Every string (and number, as text) of both. */
+  strings: string[];
+}
+
+/** Scans the table and reads every shard of its stream from the start, with the emulator's endpoint from the environment. */
+export async function exfiltrate(tableName: string): Promise<Exfiltrated> {
+  const tables = new DynamoDBClient({});
+  const streams = new DynamoDBStreamsClient({});
+  try {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await tables.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []).map((item) => unmarshall(item, { wrapNumbers: true })));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+
+    const table = await tables.send(new DescribeTableCommand({ TableName: tableName }));
+    const streamArn = table.Table?.LatestStreamArn;
+    const streamImages: Record<string, unknown>[] = [];
+    if (streamArn) {
+      const shards = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? [];
+      for (const shard of shards) {
+        let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+        // An open shard always hands back a next iterator: stop at the first empty page.
+        for (let page = 0; iterator && page < 10_000; page++) {
+          const records = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+          for (const record of records.Records ?? []) {
+            if (record.dynamodb?.NewImage) streamImages.push(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>, { wrapNumbers: true }));
+          }
+          if ((records.Records ?? []).length === 0) break;
+          iterator = records.NextShardIterator;
+        }
+      }
+    }
+    return { items, streamImages, strings: [...items, ...streamImages].flatMap((value) => stringsIn(value)) };
+  } finally {
+    tables.destroy();
+    streams.destroy();
+  }
+}
+
+/** Every string in a value, numbers (wrapped or not) as their text. */
+export function stringsIn(value: unknown, into: string[] = []): string[] {
+  if (typeof value === 'string') into.push(value);
+  else if (typeof value === 'number' || typeof value === 'bigint') into.push(String(value));
+  else if (value instanceof Uint8Array) into.push(Buffer.from(value).toString('latin1'));
+  else if (Array.isArray(value) || value instanceof Set) for (const v of value) stringsIn(v, into);
+  else if (value && typeof value === 'object') {
+    if ('value' in value && Object.keys(value).length === 1) into.push(String((value as { value: unknown }).value));
+    else for (const v of Object.values(value)) stringsIn(v, into);
+  }
+  return into;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Card-number-shaped runs: 13-19 digits, Luhn-valid, and not a millisecond time of the last week
+ * (13 digits: the only long digit runs the platform stores).
+ */
+export function cardNumberShapedRuns(strings: readonly string[]): string[] {
+  const recent = (run: string) => run.length === 13 && Math.abs(Number(run) - Date.now()) < 7 * 24 * 3600 * 1000;
+  return strings.flatMap((value) => value.match(/\d{13,19}/g) ?? []).filter((run) => luhnValid(run) && !recent(run));
+}
