@@ -89,6 +89,12 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(method.AuthorizationType, routeKey(row)).toBe('CUSTOM');
         expect(referencedId(method.AuthorizerId), routeKey(row)).toBe(authorizerOf.get(row.credential));
       }
+      // One authorizer per kind (business, card network, chain watcher): API Gateway caches each
+      // one's verdict per key, so the network key's Allow can never answer for /network/deposits.
+      expect(new Set(authorizerOf.values()).size).toBe(3);
+      const guard = (route: string) => referencedId(methods.get(route).AuthorizerId);
+      expect(guard('POST /network/deposits')).toBe(authorizerOf.get('chain'));
+      expect(guard('POST /network/authorizations')).toBe(authorizerOf.get('network'));
     });
 
     it('uses REQUEST authorizers keyed and cached on the Authorization header for five minutes', () => {
@@ -334,10 +340,16 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(body.error, type).toEqual({ code: expect.any(String), message: expect.any(String), request_id: '$context.requestId' });
         expect(response.ResponseParameters['gatewayresponse.header.x-request-id'], type).toBe('context.requestId');
       }
+      // An unknown or revoked key: the authorizer throws, the gateway answers 401.
       expect(responses.get('UNAUTHORIZED').StatusCode).toBe('401');
       expect(JSON.parse(responses.get('UNAUTHORIZED').ResponseTemplates['application/json']).error.code).toBe('unauthorized');
-      // API.md: a wrong key is a 401, whether the authorizer throws or denies.
-      expect(responses.get('ACCESS_DENIED').StatusCode).toBe('401');
+      // A valid key of another kind: the authorizer denies, naming the kind the route needs in its context.
+      expect(responses.get('ACCESS_DENIED').StatusCode).toBe('403');
+      expect(JSON.parse(responses.get('ACCESS_DENIED').ResponseTemplates['application/json']).error).toEqual({
+        code: '$context.authorizer.errorCode',
+        message: '$context.authorizer.errorMessage',
+        request_id: '$context.requestId',
+      });
       expect(responses.size).toBe(ERROR_RESPONSES.length);
     });
 

@@ -15,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     apiKey: stack.credentials.api_key,
     webhookSecret: stack.credentials.webhook_secret,
     networkKey: stack.credentials.network_key,
+    chainKey: stack.credentials.chain_key,
     env: stack.env,
     queues: stack.queues,
   };
