@@ -8,6 +8,7 @@ import { authorizers, consumers, queues, routes, routesForStage, type RouteRow }
 import { consumerTimeout } from '../../infra/constructs/consumers.ts';
 import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';
 import { ERROR_RESPONSES } from '../../infra/constructs/gateway-responses.ts';
+import { NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
 import { parameterNames, type Stage } from '../../infra/stage-config.ts';
 import {
   actionsOf,
@@ -364,6 +365,13 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(referencedId(association.WebACLArn)).toBe(webAclId);
       const [[, logging]] = ofType(template, 'AWS::WAFv2::LoggingConfiguration') as [[string, any]];
       expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+    });
+
+    it('restricts /network/... to no addresses when the stage lists none (test/infra/network-allow-list.test.ts: when it does)', () => {
+      const { template } = stageOf(stage);
+      const [[, webAcl]] = ofType(template, 'AWS::WAFv2::WebACL') as [[string, any]];
+      expect(webAcl.Rules.map((rule: any) => rule.Name)).not.toContain(NETWORK_ALLOW_LIST_RULE);
+      expect(ofType(template, 'AWS::WAFv2::IPSet')).toEqual([]);
     });
   });
 
