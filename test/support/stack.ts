@@ -17,6 +17,9 @@ import { resetConfigForTests } from '../../shared/config.ts';
 import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
 import { resetDbForTests } from '../../shared/db/client.ts';
 
+/** How long the test stack's API Gateway stand-in caches an authorizer's verdict (see local-stack-setup.ts). */
+export const AUTHORIZER_CACHE_TTL_MS = 2_000;
+
 /** What the global setup provides to every test worker. */
 export interface LocalStackContext {
   apiBase: string;
