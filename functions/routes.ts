@@ -10,12 +10,16 @@
 import type { SealPurpose } from '../shared/crypto/envelope.ts';
 import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
 import type { DeletablePartition } from '../shared/db/keys.ts';
+import type { CredentialKind } from '../shared/domain/credentials.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Which authorizer guards the route: a business API key, or the card network's credential. */
-export type Credential = 'business' | 'network';
+/**
+ * Which authorizer guards the route, by the kind of key it takes (shared/domain/credentials.ts):
+ * `'business' | 'network' | 'chain'`. Any other kind of valid key gets `403` naming this one.
+ */
+export type Credential = CredentialKind;
 
 export type QueueName = 'otp' | 'events';
 
@@ -120,14 +124,15 @@ const routeRows: RouteRow[] = [
   { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'] } },
   { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: post },
 
-  // Card network (processor gateway), addressed by card number, with the network credential
+  // Card network (processor gateway), addressed by card number, with the card network's credential
   { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: { ...post, macs: ['idempotency', 'pan'] } },
   { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: post },
   { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: post },
   { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'pan', 'otp'], encrypt: ['otp'] } },
   { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'otp'] } },
-  // The chain watcher reports deposits to the platform's addresses
-  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'network', access: post },
+  // The chain watcher reports deposits to the platform's addresses, with its own credential: a
+  // deposit credits money, which the card network must never be able to do.
+  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'chain', access: post },
 ];
 
 /**
@@ -143,10 +148,15 @@ function withIdempotencyRelease(row: RouteRow): RouteRow {
 /** The route table as deployed: the rows above, each POST row with its idempotency release. */
 export const routes: RouteRow[] = routeRows.map(withIdempotencyRelease);
 
-/** The authorizers, one per credential kind. They read the table and use the credential MAC key only. */
+/**
+ * The authorizers, one per credential kind (API Gateway caches each one's verdict per key, so one
+ * authorizer per kind keeps a key's Allow on its own routes from answering for another kind's).
+ * They read the table and use the credential MAC key only.
+ */
 export const authorizers: Record<Credential, { handler: string; access: Access }> = {
   business: { handler: 'auth/authorize-business', access: { table: 'read', macs: ['credential'] } },
   network: { handler: 'auth/authorize-network', access: { table: 'read', macs: ['credential'] } },
+  chain: { handler: 'auth/authorize-chain', access: { table: 'read', macs: ['credential'] } },
 };
 
 /** Queues and their consumers. Each queue gets a DLQ after `maxReceiveCount` receives. */

@@ -2,6 +2,7 @@
  * Per-stage settings of the AWS deployment. The stage is chosen with `cdk synth|deploy -c stage=...`
  * and nothing else differs between stages unless it is written down here.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -33,6 +34,13 @@ export interface StageConfig {
    * labelled test keys of a public mnemonic (shared/services/wallet-keys.ts).
    */
   walletKeys: 'ssm' | 'sandbox-test-keys';
+  /**
+   * Where the card network and the chain watcher call from, as IPv4/IPv6 CIDRs. When set, the WAF
+   * blocks every `/network/...` request from any other address (403 `forbidden`), a second lock
+   * besides their keys: a leaked network key is useless from elsewhere. Unset: no such rule. Set it
+   * here per stage, or at deploy time with `-c networkAllowedCidrs=203.0.113.0/24,2001:db8::/48`.
+   */
+  networkAllowedCidrs?: string[];
 }
 
 const STAGE_CONFIGS: Record<Stage, StageConfig> = {
@@ -67,14 +75,69 @@ export function parseStage(value: unknown): Stage {
   );
 }
 
-/** The settings of a stage, with an optional card BIN override (`-c cardBin=...`). */
-export function stageConfig(stage: Stage, overrides: { cardBin?: unknown } = {}): StageConfig {
-  const config = STAGE_CONFIGS[stage];
-  if (overrides.cardBin === undefined) return config;
-  if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
-    throw new Error(`cardBin ${JSON.stringify(overrides.cardBin)} is not a 6-digit JCB BIN (3528-3589).`);
+/**
+ * The settings of a stage, with optional overrides from CDK context: the card BIN
+ * (`-c cardBin=...`) and the `/network/...` allow list (`-c networkAllowedCidrs=a/n,b/m`, or a list under
+ * `context` in cdk.json). Every value is checked here, so a typo fails the synth instead of deploying.
+ */
+export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown } = {}): StageConfig {
+  let config = STAGE_CONFIGS[stage];
+  if (overrides.cardBin !== undefined) {
+    if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
+      throw new Error(`cardBin ${JSON.stringify(overrides.cardBin)} is not a 6-digit JCB BIN (3528-3589).`);
+    }
+    config = { ...config, cardBin: overrides.cardBin };
   }
-  return { ...config, cardBin: overrides.cardBin };
+  if (overrides.networkAllowedCidrs !== undefined) config = { ...config, networkAllowedCidrs: parseCidrList(overrides.networkAllowedCidrs) };
+  else if (config.networkAllowedCidrs !== undefined) parseCidrList(config.networkAllowedCidrs);
+  return config;
+}
+
+/**
+ * A list of CIDRs (an array, or one comma-separated string as `-c` passes it), each an IPv4 or
+ * IPv6 network address with a prefix length. Refused: an empty list (it would lock the card
+ * network out; leave the setting unset for no rule), `/0` (WAF refuses it, and it allows
+ * everyone), and an address with bits set past its prefix (`203.0.113.7/24`: which network was
+ * meant?).
+ */
+export function parseCidrList(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value;
+  if (!Array.isArray(list) || list.some((entry) => typeof entry !== 'string')) {
+    throw new Error(`networkAllowedCidrs must be a list of CIDRs, not ${JSON.stringify(value)}.`);
+  }
+  if (list.length === 0) throw new Error('networkAllowedCidrs is empty: that would block the card network entirely; leave it unset for no allow list.');
+  for (const cidr of list as string[]) {
+    const problem = cidrProblem(cidr);
+    if (problem) throw new Error(`networkAllowedCidrs: "${cidr}" ${problem}.`);
+  }
+  return list as string[];
+}
+
+function cidrProblem(cidr: string): string | undefined {
+  const match = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!match) return 'is not address/prefix';
+  const [, address, prefixText] = match as unknown as [string, string, string];
+  const prefix = Number(prefixText);
+  const bits = isIPv4(address) ? 32 : isIPv6(address) && !address.includes('.') ? 128 : 0;
+  if (bits === 0) return 'is not an IPv4 or IPv6 address (write IPv4 ranges in dotted form, not inside IPv6)';
+  if (prefix < 1 || prefix > bits) return `needs a prefix length from 1 to ${bits}`;
+  const value = bits === 32 ? ipv4Value(address) : ipv6Value(address);
+  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
+  if ((value & hostMask) !== 0n) return 'has bits set past its prefix length (write the network address)';
+  return undefined;
+}
+
+function ipv4Value(address: string): bigint {
+  return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+}
+
+/** A valid IPv6 address without an embedded IPv4 part, as a 128-bit number. */
+function ipv6Value(address: string): bigint {
+  const [head = '', tail] = address.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
 export function removalPolicyOf(config: StageConfig): RemovalPolicy {

@@ -34,10 +34,20 @@ export class BadRequestError extends ApiError {
   }
 }
 
-/** 401: no or wrong credential. */
+/**
+ * 401: no credential, or one the platform does not know (or revoked). The message is the gateway's
+ * too (infra/constructs/gateway-responses.ts), so the answer is the same whoever gives it.
+ */
 export class UnauthorizedError extends ApiError {
-  constructor(message = 'A valid API key is required.') {
+  constructor(message = 'A valid credential is required.') {
     super(401, 'unauthorized', message);
+  }
+}
+
+/** 403: a valid credential, but not the kind this route takes (e.g. `network_credential_required`). */
+export class ForbiddenError extends ApiError {
+  constructor(code: string, message: string) {
+    super(403, code, message);
   }
 }
 

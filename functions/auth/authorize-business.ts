@@ -1,10 +1,4 @@
-import { requestAuthorizer } from '../../shared/http/authorizer.ts';
-import { identifyApiKey } from '../../shared/services/businesses.ts';
+import { credentialAuthorizer } from '../../shared/http/authorizer.ts';
 
-export const handler = requestAuthorizer(async (apiKey) => {
-  const identity = await identifyApiKey(apiKey);
-  return identity && {
-    principalId: identity.businessId,
-    context: { credential: 'business', businessId: identity.businessId, keyId: identity.keyId },
-  };
-});
+/** Guards the routes that take business API keys (`/v1/...`). */
+export const handler = credentialAuthorizer('business');

@@ -1,7 +1,4 @@
-import { requestAuthorizer } from '../../shared/http/authorizer.ts';
-import { identifyNetworkKey } from '../../shared/services/businesses.ts';
+import { credentialAuthorizer } from '../../shared/http/authorizer.ts';
 
-export const handler = requestAuthorizer(async (networkKey) => {
-  const identity = await identifyNetworkKey(networkKey);
-  return identity && { principalId: `network:${identity.keyId}`, context: { credential: 'network', principal: identity.keyId } };
-});
+/** Guards the routes that take the card network's keys (`/network/authorizations...`, `/network/3ds/...`). */
+export const handler = credentialAuthorizer('network');

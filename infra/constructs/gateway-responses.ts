@@ -4,6 +4,8 @@
  * error the same way whether a handler or the gateway produced it.
  */
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { UnauthorizedError } from '../../shared/errors.ts';
+import { REFUSAL_CONTEXT_KEYS } from '../../shared/http/credential-refusal.ts';
 
 const REQUEST_ID_HEADER = { 'x-request-id': 'context.requestId' };
 
@@ -20,9 +22,19 @@ interface ErrorResponse {
 }
 
 export const ERROR_RESPONSES: ErrorResponse[] = [
-  { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'unauthorized', message: 'A valid credential is required.' },
-  // The authorizer denies a wrong key with a Deny policy; API.md says a wrong key is a 401, too.
-  { type: apigw.ResponseType.ACCESS_DENIED, statusCode: '401', code: 'unauthorized', message: 'A valid credential is required.' },
+  // The authorizer throws "Unauthorized" for a missing, unknown or revoked key.
+  { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'unauthorized', message: new UnauthorizedError().message },
+  // The authorizer returns a Deny for a valid key of another kind, with the code and message that
+  // name the kind the route needs in its context (shared/http/credential-refusal.ts). API Gateway
+  // offers `$context.authorizer.<key>` to gateway response templates, and ACCESS_DENIED is the
+  // response to a Lambda authorizer's Deny. Only our authorizers deny (no resource policy), and
+  // they always set both keys; the messages hold no quote, so they need no escaping in the JSON.
+  {
+    type: apigw.ResponseType.ACCESS_DENIED,
+    statusCode: '403',
+    code: `$context.authorizer.${REFUSAL_CONTEXT_KEYS.code}`,
+    message: `$context.authorizer.${REFUSAL_CONTEXT_KEYS.message}`,
+  },
   // REST APIs answer an unknown path or method with 403 "Missing Authentication Token".
   { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'route_not_found', message: 'No such route.' },
   { type: apigw.ResponseType.THROTTLED, statusCode: '429', code: 'rate_limited', message: 'Too many requests; retry shortly.' },

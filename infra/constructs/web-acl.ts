@@ -1,9 +1,11 @@
 /**
  * AWS WAF in front of the API stage (PCI DSS 6.6): AWS managed rule groups for common exploits,
- * known bad inputs and IP reputation. Logs keep only blocked and counted requests, with the
- * `Authorization` header redacted; sampled requests are off because they show headers (API keys)
- * in the console.
+ * known bad inputs and IP reputation, and, when the stage lists `networkAllowedCidrs`, a rule that
+ * blocks `/network/...` from any other address. Logs keep only blocked and counted requests, with
+ * the `Authorization` header redacted; sampled requests are off because they show headers (API
+ * keys) in the console.
  */
+import { isIPv4 } from 'node:net';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,6 +19,9 @@ interface ManagedRuleGroup {
   /** Rules of the group that only count: they would block legitimate server-to-server calls. */
   countOnly?: string[];
 }
+
+/** The name of the `/network/...` allow-list rule (and its metric). */
+export const NETWORK_ALLOW_LIST_RULE = 'NetworkRoutesFromAllowedAddressesOnly';
 
 export const MANAGED_RULE_GROUPS: ManagedRuleGroup[] = [
   // Card networks' and partners' backends do not always send a User-Agent.
@@ -48,19 +53,36 @@ export class ApiWebAcl extends Construct {
       description: `Card platform API, ${stage} stage`,
       defaultAction: { allow: {} },
       visibilityConfig: visibility(`card-platform-${stage}`),
-      rules: MANAGED_RULE_GROUPS.map((group, priority) => ({
-        name: group.name,
-        priority,
-        overrideAction: { none: {} },
-        statement: {
-          managedRuleGroupStatement: {
-            vendorName: 'AWS',
-            name: group.name,
-            ruleActionOverrides: group.countOnly?.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+      rules: [
+        ...MANAGED_RULE_GROUPS.map((group, priority) => ({
+          name: group.name,
+          priority,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: group.name,
+              ruleActionOverrides: group.countOnly?.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+            },
           },
-        },
-        visibilityConfig: visibility(`card-platform-${stage}-${group.name}`),
-      })),
+          visibilityConfig: visibility(`card-platform-${stage}-${group.name}`),
+        })),
+        ...(props.config.networkAllowedCidrs
+          ? [
+              {
+                name: NETWORK_ALLOW_LIST_RULE,
+                priority: MANAGED_RULE_GROUPS.length,
+                action: { block: {} },
+                statement: {
+                  andStatement: {
+                    statements: [networkPathStatement(stage), { notStatement: { statement: this.allowedAddresses(props.config.networkAllowedCidrs) } }],
+                  },
+                },
+                visibilityConfig: visibility(`card-platform-${stage}-${NETWORK_ALLOW_LIST_RULE}`),
+              },
+            ]
+          : []),
+      ],
     });
     new wafv2.CfnWebACLAssociation(this, 'Association', {
       resourceArn: props.stage.stageArn,
@@ -95,4 +117,43 @@ export class ApiWebAcl extends Construct {
     });
     logging.node.addDependency(logGroup);
   }
+
+  /** One IP set per address version (WAF's rule), referenced together when both are listed. */
+  private allowedAddresses(cidrs: string[]): wafv2.CfnWebACL.StatementProperty {
+    const versions = [
+      { version: 'IPV4', addresses: cidrs.filter((cidr) => isIPv4(cidr.split('/')[0]!)) },
+      { version: 'IPV6', addresses: cidrs.filter((cidr) => !isIPv4(cidr.split('/')[0]!)) },
+    ].filter((set) => set.addresses.length > 0);
+    const references = versions.map(({ version, addresses }) => {
+      const ipSet = new wafv2.CfnIPSet(this, `NetworkAllowList${version}`, {
+        scope: 'REGIONAL',
+        ipAddressVersion: version,
+        addresses,
+        description: 'Where the card network and the chain watcher may call /network/... from',
+      });
+      return { ipSetReferenceStatement: { arn: ipSet.attrArn } };
+    });
+    return references.length === 1 ? references[0]! : { orStatement: { statements: references } };
+  }
+}
+
+/**
+ * Requests for the `/network/...` routes. WAF sees the path the client sent: `/network/...` on a
+ * custom domain mapped to the stage, `/<stage>/network/...` on the stage's own execute-api URL; it
+ * is URL-decoded and normalized first (`//network/`, `/./network/`), so no spelling API Gateway
+ * would still route slips past.
+ */
+function networkPathStatement(stage: string): wafv2.CfnWebACL.StatementProperty {
+  const startsWith = (prefix: string) => ({
+    byteMatchStatement: {
+      fieldToMatch: { uriPath: {} },
+      positionalConstraint: 'STARTS_WITH',
+      searchString: prefix,
+      textTransformations: [
+        { priority: 0, type: 'URL_DECODE' },
+        { priority: 1, type: 'NORMALIZE_PATH' },
+      ],
+    },
+  });
+  return { orStatement: { statements: [startsWith('/network/'), startsWith(`/${stage}/network/`)] } };
 }

@@ -4,9 +4,9 @@
  * (with API Gateway's result cache), then invokes the route's handler in-process with an
  * `APIGatewayProxyEvent` and writes its `APIGatewayProxyResult` back.
  *
- * Responses the gateway itself produces (no route, wrong method, too large, unauthorized, a crashed
- * integration) use API.md's error body and carry `x-request-id`, as the deployed API's gateway
- * responses do.
+ * Responses the gateway itself produces (no route, wrong method, too large, unauthorized, a key of
+ * the wrong kind, a crashed integration) use API.md's error body and carry `x-request-id`, as the
+ * deployed API's gateway responses do.
  *
  * Kept lean on purpose (a benchmark holds it to >= 85 % of bare DynamoDB Local's throughput):
  * handlers and routes are resolved once, nothing touches the disk per request, and keep-alive is on.
@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError, NotFoundError, UnauthorizedError } from '../../shared/errors.ts';
+import { refusalFromContext } from '../../shared/http/credential-refusal.ts';
 import { errorResponse } from '../../shared/http/responses.ts';
 import { authorizerEvent, methodArn, proxyEvent, requestParts, type ApiIdentity, type IncomingRequest } from './api-gateway-event.ts';
 import { AuthorizerCache, parseAuthorizerResult, type AuthorizerPolicy } from './authorizer-cache.ts';
@@ -121,7 +122,9 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
       cache.set(route.credential, identity, policy);
     }
     if (!policy.allows(methodArn(api, method, parts.path))) {
-      return send(res, errorResponse(new UnauthorizedError(), requestId));
+      // API Gateway's ACCESS_DENIED response: 403 with the code and message the Deny's context
+      // carries (a valid key of another kind: infra/constructs/gateway-responses.ts).
+      return send(res, errorResponse(refusalFromContext(policy.context), requestId));
     }
     const authorizerContext = { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - authorizerStarted };
 

@@ -53,6 +53,8 @@ export interface LocalStackOptions {
   webhookUrl?: string;
   /** No progress lines, and handlers log errors only. */
   quiet?: boolean;
+  /** How long the API Gateway stand-in caches an authorizer's verdict per key; default 60 s. */
+  authorizerCacheTtlMs?: number;
   /** Tests: consumers beyond the route table's, and queues for them. */
   extraConsumers?: ExtraConsumer[];
   extraQueues?: QueueDefinition[];
@@ -166,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       authorizers,
       loader,
       api: { region: REGION, accountId: ACCOUNT_ID, apiId: 'local', stage: 'sandbox' },
+      authorizerCacheTtlMs: options.authorizerCacheTtlMs,
       onError: (requestId, what, error) => onError(`${what} (request ${requestId})`, error),
     });
     const server = await listen(adapter.listener, options.port ?? 3000);

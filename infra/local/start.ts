@@ -5,11 +5,12 @@
  *   npm start -- --in-memory       keeps nothing
  *   PORT=4000 WEBHOOK_URL=http://localhost:9000/hooks npm start
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JavaUnavailableError } from './dynamodb-local.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { writeSandboxCredentials } from './sandbox-credentials.ts';
 
 const { values } = parseArgs({ options: { 'in-memory': { type: 'boolean', default: false } } });
 const inMemory = values['in-memory'] === true;
@@ -40,13 +41,25 @@ try {
 }
 if (stopping) await new Promise(() => {});
 
-// `npm run admin` finds a running stack through .local/stack.json; a persistent stack writes it in
-// its data dir (.local/), an in-memory one keeps its data in a temp dir, so publish it here too.
-const published = resolve('.local', 'stack.json');
+// `npm run admin` finds a running stack through .local/stack.json, and scripts find the sandbox
+// credentials in .local/credentials.json; a persistent stack writes both in its data dir (.local/),
+// an in-memory one keeps its data in a temp dir, so publish them here too, and take them away on
+// exit: nothing of an in-memory stack outlives it.
+const localDir = resolve('.local');
+const credentialsFile = join(localDir, 'credentials.json');
 if (inMemory) {
-  mkdirSync(dirname(published), { recursive: true, mode: 0o700 });
+  const published = join(localDir, 'stack.json');
+  mkdirSync(localDir, { recursive: true, mode: 0o700 });
+  // A persistent stack's sandbox keys live in the same file and were shown only once: put them
+  // back on exit instead of deleting them.
+  const persistentCredentials = existsSync(credentialsFile) ? readFileSync(credentialsFile) : undefined;
   writeFileSync(published, `${JSON.stringify({ api_base: stack.apiBase, env: stack.env }, null, 2)}\n`, { mode: 0o600 });
-  process.on('exit', () => rmSync(published, { force: true }));
+  await writeSandboxCredentials(credentialsFile, stack.credentials);
+  process.on('exit', () => {
+    rmSync(published, { force: true });
+    if (persistentCredentials) writeFileSync(credentialsFile, persistentCredentials, { mode: 0o600 });
+    else rmSync(credentialsFile, { force: true });
+  });
 }
 
 const c = stack.credentials;
@@ -59,7 +72,8 @@ process.stdout.write(
     `  api_key         ${c.api_key}`,
     `  webhook_secret  ${c.webhook_secret}`,
     `  network_key     ${c.network_key}`,
-    ...(inMemory ? [] : [`  (also in ${stack.dataDir}/credentials.json)`]),
+    `  chain_key       ${c.chain_key}`,
+    inMemory ? `  (also in ${credentialsFile} until Ctrl-C)` : `  (also in ${join(stack.dataDir, 'credentials.json')})`,
     '',
     `  curl -H "Authorization: Bearer ${c.api_key}" ${c.api_base}/v1/balances`,
     '',

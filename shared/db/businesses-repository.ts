@@ -1,23 +1,19 @@
 /**
- * Businesses, their API key and the network credential.
- *
- * Keys are stored only as keyed hashes; the business record points at its current key item so a
- * rotation can delete the old one in the same transaction that creates the new one.
+ * Businesses. A business's API key is a credential item (credentials-repository.ts); the business
+ * record points at its current one (keyed hash and id) so a rotation can revoke exactly that key in
+ * the transaction that issues the next.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Business } from '../domain/businesses.ts';
 import { db, tableName } from './client.ts';
-import { apiKeyKeys, businessKeys, networkKeyKeys } from './keys.ts';
+import { credentialPut, credentialRevocation } from './credentials-repository.ts';
+import { businessKeys } from './keys.ts';
 import { transactWrite } from './transact.ts';
 
-export interface ApiKeyRecord {
-  keyId: string;
-  businessId: string;
-}
-
 export interface StoredBusiness extends Business {
+  /** The current API key's keyed hash and credential id. */
   apiKeyHash: string;
   apiKeyId: string;
   webhookSecretSealed: string;
@@ -26,29 +22,17 @@ export interface StoredBusiness extends Business {
   previousWebhookSecretExpiresAt?: string;
 }
 
+/** The business and its first API key, together or not at all. */
 export async function insertBusiness(business: StoredBusiness): Promise<void> {
-  const table = tableName();
   await transactWrite([
     {
       Put: {
-        TableName: table,
+        TableName: tableName(),
         Item: { ...businessKeys.profile(business.businessId), entity: 'business', ...business },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },
-    {
-      Put: {
-        TableName: table,
-        Item: {
-          ...apiKeyKeys.byHash(business.apiKeyHash),
-          entity: 'apiKey',
-          keyId: business.apiKeyId,
-          businessId: business.businessId,
-          createdAt: business.createdAt,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
+    credentialPut(business.apiKeyHash, { credentialId: business.apiKeyId, kind: 'business', businessId: business.businessId, createdAt: business.createdAt }),
   ]);
 }
 
@@ -63,38 +47,28 @@ export async function requireBusiness(businessId: string): Promise<StoredBusines
   return business;
 }
 
-/** The authorizer's lookup: one GetItem by the key's keyed hash. */
-export async function findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: apiKeyKeys.byHash(keyHash) }));
-  if (!result.Item) return undefined;
-  return { keyId: String(result.Item.keyId), businessId: String(result.Item.businessId) };
-}
-
-/** Replaces the business's key: new key item, old key item deleted, business updated, atomically. */
-export async function replaceApiKey(
-  business: StoredBusiness,
-  next: { keyHash: string; keyId: string; createdAt: string },
-): Promise<void> {
-  const table = tableName();
-  await transactWrite([
-    {
-      Update: {
-        TableName: table,
-        Key: businessKeys.profile(business.businessId),
-        UpdateExpression: 'SET apiKeyHash = :hash, apiKeyId = :id',
-        ConditionExpression: 'apiKeyHash = :old',
-        ExpressionAttributeValues: { ':hash': next.keyHash, ':id': next.keyId, ':old': business.apiKeyHash },
+/**
+ * Replaces the business's key, atomically: the new key's credential, the old one revoked (from now
+ * on, allowing for the authorizer cache), and the business pointing at the new one. Conditional on
+ * the key that was read, so two concurrent rotations cannot both succeed.
+ */
+export async function replaceApiKey(business: StoredBusiness, next: { keyHash: string; keyId: string; createdAt: string }): Promise<void> {
+  await transactWrite(
+    [
+      {
+        Update: {
+          TableName: tableName(),
+          Key: businessKeys.profile(business.businessId),
+          UpdateExpression: 'SET apiKeyHash = :hash, apiKeyId = :id',
+          ConditionExpression: 'apiKeyHash = :old',
+          ExpressionAttributeValues: { ':hash': next.keyHash, ':id': next.keyId, ':old': business.apiKeyHash },
+        },
       },
-    },
-    { Delete: { TableName: table, Key: apiKeyKeys.byHash(business.apiKeyHash) } },
-    {
-      Put: {
-        TableName: table,
-        Item: { ...apiKeyKeys.byHash(next.keyHash), entity: 'apiKey', keyId: next.keyId, businessId: business.businessId, createdAt: next.createdAt },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-  ]);
+      credentialRevocation(business.apiKeyHash, next.createdAt),
+      credentialPut(next.keyHash, { credentialId: next.keyId, kind: 'business', businessId: business.businessId, createdAt: next.createdAt }),
+    ],
+    { onConditionFailed: () => new ConflictError('api_key_changed', 'The API key changed meanwhile (a concurrent rotation); try again.') },
+  );
 }
 
 export async function updateWebhookUrl(businessId: string, url: string | null): Promise<void> {
@@ -136,21 +110,4 @@ export async function replaceWebhookSecret(business: StoredBusiness, nextSealed:
     }
     throw error;
   }
-}
-
-export async function insertNetworkKey(keyHash: string, keyId: string, createdAt: string): Promise<void> {
-  await transactWrite([
-    {
-      Put: {
-        TableName: tableName(),
-        Item: { ...networkKeyKeys.byHash(keyHash), entity: 'networkKey', keyId, createdAt },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-  ]);
-}
-
-export async function findNetworkKey(keyHash: string): Promise<{ keyId: string } | undefined> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: networkKeyKeys.byHash(keyHash) }));
-  return result.Item ? { keyId: String(result.Item.keyId) } : undefined;
 }

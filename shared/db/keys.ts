@@ -5,8 +5,12 @@
  * | access pattern                          | operation | keys                                                        |
  * | --------------------------------------- | --------- | ----------------------------------------------------------- |
  * | business by id                          | GetItem   | PK=BUSINESS#<id>          SK=PROFILE                        |
- * | business by API key (authorizer)        | GetItem   | PK=APIKEY#<keyed hash>    SK=APIKEY                         |
- * | network credential (network authorizer) | GetItem   | PK=NETWORKKEY#<hash>      SK=NETWORKKEY                     |
+ * | credential by key (the authorizers)     | GetItem   | PK=CREDENTIAL#<keyed hash of the key> SK=CREDENTIAL         |
+ * |   (API, card-network and chain-watcher keys alike; `kind` says which, `revokedAt` refuses it)        |
+ * | credentials, newest first (operators)   | Query     | GSI1PK=CREDENTIALS        GSI1SK=<credential id (uuid v7)>  |
+ * |   (one partition: a handful of keys per business, never on a request path)                           |
+ * | credential by id (revoke)               | Query     | GSI1PK=CREDENTIALS        GSI1SK=<credential id>, then an   |
+ * |                                         |           |   Update of the item it names, conditional on not revoked |
  * | user by id (checked against business)   | GetItem   | PK=USER#<id>              SK=PROFILE                        |
  * | users of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#USERS GSI1SK=<user id (uuid v7)>       |
  * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
@@ -76,12 +80,11 @@ export const businessKeys = {
   balancesPrefix: (businessId: string) => ({ PK: `BUSINESS#${businessId}`, SKPrefix: 'BALANCE#' }),
 };
 
-export const apiKeyKeys = {
-  byHash: (keyHash: string): ItemKey => ({ PK: `APIKEY#${keyHash}`, SK: 'APIKEY' }),
-};
-
-export const networkKeyKeys = {
-  byHash: (keyHash: string): ItemKey => ({ PK: `NETWORKKEY#${keyHash}`, SK: 'NETWORKKEY' }),
+export const credentialKeys = {
+  /** The authorizers' lookup: the key only ever appears as its keyed hash. */
+  byHash: (keyHash: string): ItemKey => ({ PK: `CREDENTIAL#${keyHash}`, SK: 'CREDENTIAL' }),
+  listIndex: (credentialId: string) => ({ GSI1PK: 'CREDENTIALS', GSI1SK: credentialId }),
+  listPartition: 'CREDENTIALS',
 };
 
 export const userKeys = {

@@ -11,9 +11,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import type { CredentialKind } from '../domain/credentials.ts';
 import { BadRequestError, UnauthorizedError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { claimIdempotencyKey, type IdempotencyScope } from '../db/idempotency-repository.ts';
+import { credentialRequiredError } from './credential-refusal.ts';
 import { requestHash } from './request-hash.ts';
 import { errorResponse, HttpResult, jsonResponse } from './responses.ts';
 import { validate } from './validation.ts';
@@ -25,10 +27,18 @@ export interface BusinessAuth {
   keyId: string;
 }
 
+/** The card network, or the chain watcher: `principal` is the id of the credential it called with. */
 export interface NetworkAuth {
   kind: 'network';
   principal: string;
 }
+
+export interface ChainAuth {
+  kind: 'chain';
+  principal: string;
+}
+
+type Auth = BusinessAuth | NetworkAuth | ChainAuth;
 
 export interface HttpRequest<B, Q, P, A> {
   body: B;
@@ -63,7 +73,7 @@ export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.Zo
   return buildHandler(spec, 'business', fn as never);
 }
 
-/** A handler for the card network and chain watcher (`/network`), called with the network credential. */
+/** A handler for the card network (`/network/authorizations...`, `/network/3ds/...`), called with its credential. */
 export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
   spec: HandlerSpec<B, Q, P>,
   fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, NetworkAuth>) => Promise<R | HttpResult<R>>,
@@ -71,10 +81,18 @@ export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends z
   return buildHandler(spec, 'network', fn as never);
 }
 
+/** A handler for the chain watcher (`/network/deposits`), called with its credential. */
+export function chainHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
+  spec: HandlerSpec<B, Q, P>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, ChainAuth>) => Promise<R | HttpResult<R>>,
+): ApiHandler {
+  return buildHandler(spec, 'chain', fn as never);
+}
+
 function buildHandler(
   spec: HandlerSpec<z.ZodType, z.ZodType, z.ZodType>,
-  credential: 'business' | 'network',
-  fn: (request: HttpRequest<unknown, unknown, unknown, BusinessAuth | NetworkAuth>) => Promise<unknown>,
+  credential: CredentialKind,
+  fn: (request: HttpRequest<unknown, unknown, unknown, Auth>) => Promise<unknown>,
 ): ApiHandler {
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
@@ -88,8 +106,8 @@ function buildHandler(
     const idempotencyKey = headers['idempotency-key'];
     if (event.httpMethod === 'POST' && idempotencyKey !== undefined) {
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
-      // Keys are scoped to their caller: a business, or the network credential.
-      const keyOwner = auth.kind === 'business' ? auth.businessId : `network:${auth.principal}`;
+      // Keys are scoped to their caller: a business, or one card-network or chain-watcher credential.
+      const keyOwner = auth.kind === 'business' ? auth.businessId : `${auth.kind}:${auth.principal}`;
       const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, body));
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
@@ -165,17 +183,24 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null): Reco
   return result;
 }
 
-function authOf(event: APIGatewayProxyEvent, credential: 'business' | 'network'): BusinessAuth | NetworkAuth {
+/**
+ * The caller, as the route's authorizer described it. Behind API Gateway only the route's own kind
+ * gets here; checking again means a misrouted row or a missing authorizer fails closed, with the
+ * answer the gateway would give: `403` naming the kind for another kind's identity, `401` for none.
+ */
+function authOf(event: APIGatewayProxyEvent, required: CredentialKind): Auth {
   const context = event.requestContext?.authorizer ?? {};
-  if (credential === 'business') {
+  const kind = context.credential as string | undefined;
+  if (kind !== undefined && kind !== required) throw credentialRequiredError(required);
+  if (required === 'business') {
     const businessId = context.businessId as string | undefined;
     const keyId = context.keyId as string | undefined;
-    if (!businessId || !keyId) throw new UnauthorizedError();
+    if (kind !== 'business' || !businessId || !keyId) throw new UnauthorizedError();
     return { kind: 'business', businessId, keyId };
   }
   const principal = context.principal as string | undefined;
-  if (context.credential !== 'network' || !principal) throw new UnauthorizedError('A valid network credential is required.');
-  return { kind: 'network', principal };
+  if (kind !== required || !principal) throw new UnauthorizedError();
+  return { kind: required, principal };
 }
 
 function parseJsonBody(event: APIGatewayProxyEvent): unknown {

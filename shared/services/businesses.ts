@@ -1,23 +1,21 @@
 /**
  * Operator-side business management (the admin CLI and the local stack's bootstrap): create a
- * business with its API key and webhook secret, rotate the key, set the webhook URL, and issue the
- * network credential. Secrets are returned once and never stored in clear.
+ * business with its API key and webhook secret, rotate the key, set the webhook URL. Secrets are
+ * returned once and never stored in clear. (Card-network and chain-watcher keys, and listing and
+ * revoking any key: shared/services/credentials.ts.)
  */
 import { lookup } from 'node:dns/promises';
 import { config } from '../config.ts';
-import { keyedHash } from '../crypto/keyed-hash.ts';
-import { generateApiKey, generateNetworkKey, generateWebhookSecret } from '../crypto/credentials.ts';
+import { generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
 import { isPublicAddress, webhookTargetRules } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { BadRequestError } from '../errors.ts';
+import { newCredentialKey } from './credentials.ts';
 import {
-  findApiKey,
-  findNetworkKey,
   insertBusiness,
-  insertNetworkKey,
   replaceApiKey,
   replaceWebhookSecret,
   requireBusiness,
@@ -48,7 +46,7 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
   const webhookUrl = input.webhookUrl ? await checkedWebhookUrl(input.webhookUrl) : null;
 
   const businessId = newId();
-  const apiKey = generateApiKey(config().STAGE);
+  const apiKey = await newCredentialKey('business');
   const webhookSecret = generateWebhookSecret();
   await insertBusiness({
     businessId,
@@ -56,19 +54,19 @@ export async function createBusiness(input: CreateBusinessInput): Promise<Busine
     timezone,
     webhookUrl,
     createdAt: nowIso(),
-    apiKeyHash: await keyedHash('credential', apiKey),
-    apiKeyId: newId(),
+    apiKeyHash: apiKey.keyHash,
+    apiKeyId: apiKey.credentialId,
     webhookSecretSealed: await sealSecret(webhookSecret, webhookSecretContext(businessId)),
   });
-  return { business_id: businessId, api_key: apiKey, webhook_secret: webhookSecret };
+  return { business_id: businessId, api_key: apiKey.key, webhook_secret: webhookSecret };
 }
 
 /** Issues a new API key and revokes the old one at once. Returns the new key (shown once). */
 export async function rotateApiKey(businessId: string): Promise<{ business_id: string; api_key: string }> {
   const business = await requireBusiness(businessId);
-  const apiKey = generateApiKey(config().STAGE);
-  await replaceApiKey(business, { keyHash: await keyedHash('credential', apiKey), keyId: newId(), createdAt: nowIso() });
-  return { business_id: businessId, api_key: apiKey };
+  const apiKey = await newCredentialKey('business');
+  await replaceApiKey(business, { keyHash: apiKey.keyHash, keyId: apiKey.credentialId, createdAt: nowIso() });
+  return { business_id: businessId, api_key: apiKey.key };
 }
 
 export async function setWebhookUrl(businessId: string, url: string | null): Promise<void> {
@@ -125,22 +123,6 @@ function openWebhookSecret(businessId: string, sealed: string): Promise<string> 
 
 function webhookSecretContext(businessId: string) {
   return { business_id: businessId, purpose: 'webhook-secret' };
-}
-
-export async function createNetworkKey(): Promise<{ network_key: string }> {
-  const networkKey = generateNetworkKey(config().STAGE);
-  await insertNetworkKey(await keyedHash('credential', networkKey), newId(), nowIso());
-  return { network_key: networkKey };
-}
-
-/** The business authorizer's decision: the business and key id behind an API key, if any. */
-export async function identifyApiKey(apiKey: string): Promise<{ businessId: string; keyId: string } | undefined> {
-  return findApiKey(await keyedHash('credential', apiKey));
-}
-
-/** The network authorizer's decision. */
-export async function identifyNetworkKey(networkKey: string): Promise<{ keyId: string } | undefined> {
-  return findNetworkKey(await keyedHash('credential', networkKey));
 }
 
 /**

@@ -42,9 +42,12 @@ export async function simulateDeposit(
   return creditDeposit(body, `simulate:${keyId}`, (owner) => owner.businessId === businessId, idempotency);
 }
 
-/** `POST /network/deposits`: the chain watcher reports a deposit to any of the platform's addresses. */
-export async function networkDeposit(principal: string, body: DepositBody, idempotency?: IdempotencyScope): Promise<HttpResult<DepositView>> {
-  return creditDeposit(body, `network:${principal}`, () => true, idempotency);
+/**
+ * `POST /network/deposits`: the chain watcher reports a deposit to any of the platform's addresses;
+ * the source names the watcher's credential.
+ */
+export async function networkDeposit(watcherCredentialId: string, body: DepositBody, idempotency?: IdempotencyScope): Promise<HttpResult<DepositView>> {
+  return creditDeposit(body, `chain:${watcherCredentialId}`, () => true, idempotency);
 }
 
 /**

@@ -8,6 +8,7 @@ import { authorizers, consumers, queues, routes, routesForStage, type RouteRow }
 import { consumerTimeout } from '../../infra/constructs/consumers.ts';
 import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';
 import { ERROR_RESPONSES } from '../../infra/constructs/gateway-responses.ts';
+import { NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
 import { parameterNames, type Stage } from '../../infra/stage-config.ts';
 import {
   actionsOf,
@@ -90,6 +91,12 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(method.AuthorizationType, routeKey(row)).toBe('CUSTOM');
         expect(referencedId(method.AuthorizerId), routeKey(row)).toBe(authorizerOf.get(row.credential));
       }
+      // One authorizer per kind (business, card network, chain watcher): API Gateway caches each
+      // one's verdict per key, so the network key's Allow can never answer for /network/deposits.
+      expect(new Set(authorizerOf.values()).size).toBe(3);
+      const guard = (route: string) => referencedId(methods.get(route).AuthorizerId);
+      expect(guard('POST /network/deposits')).toBe(authorizerOf.get('chain'));
+      expect(guard('POST /network/authorizations')).toBe(authorizerOf.get('network'));
     });
 
     it('uses REQUEST authorizers keyed and cached on the Authorization header for five minutes', () => {
@@ -404,10 +411,16 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(body.error, type).toEqual({ code: expect.any(String), message: expect.any(String), request_id: '$context.requestId' });
         expect(response.ResponseParameters['gatewayresponse.header.x-request-id'], type).toBe('context.requestId');
       }
+      // An unknown or revoked key: the authorizer throws, the gateway answers 401.
       expect(responses.get('UNAUTHORIZED').StatusCode).toBe('401');
       expect(JSON.parse(responses.get('UNAUTHORIZED').ResponseTemplates['application/json']).error.code).toBe('unauthorized');
-      // API.md: a wrong key is a 401, whether the authorizer throws or denies.
-      expect(responses.get('ACCESS_DENIED').StatusCode).toBe('401');
+      // A valid key of another kind: the authorizer denies, naming the kind the route needs in its context.
+      expect(responses.get('ACCESS_DENIED').StatusCode).toBe('403');
+      expect(JSON.parse(responses.get('ACCESS_DENIED').ResponseTemplates['application/json']).error).toEqual({
+        code: '$context.authorizer.errorCode',
+        message: '$context.authorizer.errorMessage',
+        request_id: '$context.requestId',
+      });
       expect(responses.size).toBe(ERROR_RESPONSES.length);
     });
 
@@ -422,6 +435,13 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(referencedId(association.WebACLArn)).toBe(webAclId);
       const [[, logging]] = ofType(template, 'AWS::WAFv2::LoggingConfiguration') as [[string, any]];
       expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+    });
+
+    it('restricts /network/... to no addresses when the stage lists none (test/infra/network-allow-list.test.ts: when it does)', () => {
+      const { template } = stageOf(stage);
+      const [[, webAcl]] = ofType(template, 'AWS::WAFv2::WebACL') as [[string, any]];
+      expect(webAcl.Rules.map((rule: any) => rule.Name)).not.toContain(NETWORK_ALLOW_LIST_RULE);
+      expect(ofType(template, 'AWS::WAFv2::IPSet')).toEqual([]);
     });
   });
 

@@ -1,6 +1,6 @@
 /** Choosing a stage: only the two known stages synthesize, each under its own stack name. */
 import { describe, expect, it } from 'vitest';
-import { parameterNames, parseStage, stackName, stageConfig } from '../../infra/stage-config.ts';
+import { parameterNames, parseCidrList, parseStage, stackName, stageConfig } from '../../infra/stage-config.ts';
 
 describe('parseStage', () => {
   it.each(['sandbox', 'production'])('accepts %s', (stage) => {
@@ -28,6 +28,34 @@ describe('stageConfig', () => {
   it('keeps production data and year-long logs, and lets a sandbox go', () => {
     expect(stageConfig('production')).toMatchObject({ retainData: true, logRetention: 365 });
     expect(stageConfig('sandbox')).toMatchObject({ retainData: false, logRetention: 30 });
+  });
+});
+
+describe('networkAllowedCidrs', () => {
+  it('is unset on both stages unless DevOps sets it', () => {
+    expect(stageConfig('sandbox').networkAllowedCidrs).toBeUndefined();
+    expect(stageConfig('production').networkAllowedCidrs).toBeUndefined();
+  });
+
+  it('takes IPv4 and IPv6 CIDRs as a list or as the comma-separated string `-c` passes', () => {
+    expect(stageConfig('production', { networkAllowedCidrs: '203.0.113.0/24, 2001:db8::/32' }).networkAllowedCidrs).toEqual(['203.0.113.0/24', '2001:db8::/32']);
+    expect(parseCidrList(['198.51.100.7/32', '2001:db8:0:1::/64', '::1/128'])).toEqual(['198.51.100.7/32', '2001:db8:0:1::/64', '::1/128']);
+  });
+
+  it.each([
+    [[], /empty/],
+    ['', /empty/],
+    [42, /list of CIDRs/],
+    [['203.0.113.0'], /address\/prefix/],
+    [['203.0.113.0/33'], /prefix length from 1 to 32/],
+    [['0.0.0.0/0'], /prefix length from 1 to 32/],
+    [['2001:db8::/129'], /prefix length from 1 to 128/],
+    [['203.0.113.7/24'], /bits set past its prefix/],
+    [['2001:db8::1/64'], /bits set past its prefix/],
+    [['example.com/24'], /not an IPv4 or IPv6 address/],
+    [['::ffff:203.0.113.0/120'], /not an IPv4 or IPv6 address/],
+  ])('refuses %j', (value, message) => {
+    expect(() => stageConfig('production', { networkAllowedCidrs: value })).toThrow(message);
   });
 });
 

@@ -183,7 +183,9 @@ describe('the network routes', () => {
     expect(repeat.body.id).toBe(first.body.id);
     expect(await balance('JPY')).toMatchObject({ available: '8500', pending: '1500' });
 
-    expect((await partner.post('/network/authorizations', body)).status).toBe(401);
+    const refused = await partner.post('/network/authorizations', body);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('network_credential_required');
     expect((await network.post('/network/authorizations', { ...body, card_number: '3567720000000000', network_authorization_id: 'x' })).status).toBe(404);
     const settle = await network.post(`/network/authorizations/${first.body.id}/settle`, {});
     expect(settle.body).toMatchObject({ status: 'Settled', final_local_amount: '-1500' });

@@ -14,8 +14,8 @@ const routes = routesForStage('sandbox');
 
 describe('bad input on every route', () => {
   it.each(routes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers 4xx with the error body', async (_, route) => {
-    const { apiKey, networkKey } = localStack();
-    const client = api(route.credential === 'network' ? networkKey : apiKey);
+    const { apiKey, networkKey, chainKey } = localStack();
+    const client = api({ business: apiKey, network: networkKey, chain: chainKey }[route.credential]);
     for (const id of ['not-an-id', randomUUID(), '%20', 'a'.repeat(300)]) {
       const path = route.path.replace(/\{[^}]+\}/g, encodeURIComponent(id));
       const bodies = route.method === 'GET' || route.method === 'DELETE' ? [undefined] : BODIES;

@@ -34,11 +34,12 @@ describe('local stack API', () => {
   it('answers 401 unauthorized to an unknown API key', async () => {
     const response = await api('cpk_sandbox_not-a-real-key-0000000000000000000000').get('/v1/balances');
     expectGatewayError(response, 401, 'unauthorized');
-    expect(response.body.error.message).toBe('A valid API key is required.');
+    expect(response.body.error.message).toBe('A valid credential is required.');
   });
 
-  it('does not accept the network credential on the business API', async () => {
-    expectGatewayError(await api(localStack().networkKey).get('/v1/balances'), 401, 'unauthorized');
+  it('refuses the card network and chain watcher keys on the business API with 403 api_key_required', async () => {
+    expectGatewayError(await api(localStack().networkKey).get('/v1/balances'), 403, 'api_key_required');
+    expectGatewayError(await api(localStack().chainKey).get('/v1/balances'), 403, 'api_key_required');
   });
 
   it('answers 404 route_not_found to a path that is not in the route table, even without a key', async () => {

@@ -1,9 +1,10 @@
 /**
- * `npm start` as a developer runs it: it prints the sandbox credentials, serves them, and Ctrl-C
- * leaves nothing running (DynamoDB Local is a JVM: an orphan would hold its port and memory).
+ * `npm start` as a developer runs it: it prints the sandbox credentials, serves them, writes them
+ * to `.local/credentials.json` even in memory, and Ctrl-C leaves nothing running (DynamoDB Local
+ * is a JVM: an orphan would hold its port and memory) and no in-memory credentials behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const credentialsFile = join(repoRoot, '.local', 'credentials.json');
+
+/** The file's content, or undefined when there is none. */
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
 const started: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
@@ -56,7 +68,9 @@ afterAll(() => {
 });
 
 describe('npm start', () => {
-  it('prints the sandbox credentials, serves the API with them, and leaves no Java process after Ctrl-C', async () => {
+  it('prints the sandbox credentials and writes them to .local/credentials.json, serves the API with them, and leaves no Java process and no in-memory credentials after Ctrl-C', async () => {
+    // A persistent stack's own file (if this checkout has one) must come back untouched.
+    const before = await readIfPresent(credentialsFile);
     const port = await freePort();
     // Its own process group, so Ctrl-C can be sent the way a terminal sends it: to the whole group.
     const child = spawn('npm', ['start', '--', '--in-memory'], {
@@ -72,14 +86,20 @@ describe('npm start', () => {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-    await vi.waitFor(() => expect(stdout, stderr).toMatch(/network_key\s+\S+/), { timeout: 90_000, interval: 200 });
+    await vi.waitFor(() => expect(stdout, stderr).toMatch(/Ctrl-C to stop/), { timeout: 90_000, interval: 200 });
     const field = (name: string) => new RegExp(`${name}\\s+(\\S+)`).exec(stdout)?.[1];
     expect(field('api_base')).toBe(`http://localhost:${port}`);
     expect(field('business_id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(field('webhook_secret')).toMatch(/^whsec_/);
+    expect(field('network_key')).toMatch(/^cpn_sandbox_/);
+    expect(field('chain_key')).toMatch(/^cpc_sandbox_/);
+    const names = ['api_base', 'business_id', 'api_key', 'webhook_secret', 'network_key', 'chain_key'];
+    expect(JSON.parse((await readIfPresent(credentialsFile)) ?? 'null')).toEqual(Object.fromEntries(names.map((name) => [name, field(name)])));
 
     const response = await fetch(`http://localhost:${port}/v1/balances`, { headers: { authorization: `Bearer ${field('api_key')}` } });
     expect(response.status).toBe(200);
+    const deposit = await fetch(`http://localhost:${port}/network/deposits`, { method: 'POST', headers: { authorization: `Bearer ${field('chain_key')}` }, body: '{}' });
+    expect(deposit.status).toBe(400);
 
     const dynamoDbPort = Number(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout)?.[1]);
     const javaPids = dynamoDbLocalPids(dynamoDbPort);
@@ -88,6 +108,7 @@ describe('npm start', () => {
     process.kill(-(child.pid as number), 'SIGINT');
     await exited;
     await vi.waitFor(() => expect(javaPids.filter(isAlive)).toEqual([]), { timeout: 15_000, interval: 100 });
+    expect(await readIfPresent(credentialsFile)).toBe(before);
   }, 120_000);
 
   it('says in one line that Java is needed when java is not on PATH, and exits non-zero', async () => {

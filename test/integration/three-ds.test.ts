@@ -185,7 +185,7 @@ describe('a 3DS challenge', () => {
 });
 
 describe('the network routes', () => {
-  it('challenge a card by number and verify with the network credential; a business key is refused', async () => {
+  it("challenge a card by number and verify with the card network's key; a business key is refused", async () => {
     const c = await card();
     const full = await partner.get(`/v1/cards/${c.id}/full`);
     const response = await network.post('/network/3ds/challenges', { card_number: full.body.card_number, amount: '12.5', currency: 'USD', merchant_name: 'Shop' });
@@ -196,7 +196,9 @@ describe('the network routes', () => {
     const body = verifyWith([business.webhook_secret], delivery);
     expect(body).toMatchObject({ card_reference_id: c.id, transaction_amount: '-12.5', transaction_currency: 'USD' });
 
-    expect((await partner.post(`/network/3ds/challenges/${verificationId}/verify`, { otp_code: body.otp_code })).status).toBe(401);
+    const refused = await partner.post(`/network/3ds/challenges/${verificationId}/verify`, { otp_code: body.otp_code });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('network_credential_required');
     const verified = await network.post(`/network/3ds/challenges/${verificationId}/verify`, { otp_code: body.otp_code });
     expect(verified.body).toEqual({ verification_id: verificationId, status: 'Verified', attempts_remaining: 5 });
   });

@@ -13,14 +13,14 @@ import { startWebhookReceiver, verifyWith } from '../support/webhook-receiver.ts
 let partner: ApiClient;
 let businessId: string;
 let other: ApiClient;
-let network: ApiClient;
+let chainWatcher: ApiClient;
 
 beforeAll(async () => {
   const business = await createBusiness(`wallets-${randomUUID()}`);
   partner = api(business.api_key);
   businessId = business.business_id;
   other = api((await createBusiness(`wallets-other-${randomUUID()}`)).api_key);
-  network = api(localStack().networkKey);
+  chainWatcher = api(localStack().chainKey);
 });
 
 function ekyc() {
@@ -200,7 +200,7 @@ describe('deposits', () => {
     const tron = await address(userId, 'TRON');
     const deposit = { chain: 'TRON', address: tron, asset: 'USDT', amount: '40', tx_hash: bareTx(), log_index: 2 };
     const responses = await Promise.all(Array.from({ length: 10 }, () => partner.post('/v1/simulate/deposits', deposit)));
-    const replayed = [...responses, ...(await Promise.all(Array.from({ length: 5 }, () => network.post('/network/deposits', deposit))))];
+    const replayed = [...responses, ...(await Promise.all(Array.from({ length: 5 }, () => chainWatcher.post('/network/deposits', deposit))))];
     expect(replayed.filter((r) => r.status === 201)).toHaveLength(1);
     expect(replayed.filter((r) => r.status === 200)).toHaveLength(14);
     expect(new Set(replayed.map((r) => r.body.id)).size).toBe(1);
@@ -234,17 +234,21 @@ describe('deposits', () => {
       expect(response.status).toBe(404);
       expect(response.body.error.code).toBe('address_not_found');
     }
-    const fromWatcher = await network.post('/network/deposits', { chain: 'ETH', address: unknown, asset: 'USDT', amount: '5', tx_hash: evmTx(), log_index: 0 });
+    const fromWatcher = await chainWatcher.post('/network/deposits', { chain: 'ETH', address: unknown, asset: 'USDT', amount: '5', tx_hash: evmTx(), log_index: 0 });
     expect(fromWatcher.status).toBe(404);
     expect(fromWatcher.body.error.code).toBe('address_not_found');
   });
 
-  it('lets the chain watcher credit any platform address, and only with the network credential', async () => {
+  it("lets the chain watcher credit any platform address, and only with the chain watcher's key", async () => {
     const foreignUser = await newUser(other);
     const foreign = await address(foreignUser, 'BSC', other);
     const deposit = { chain: 'BSC', address: foreign, asset: 'USDC', amount: '7.25', tx_hash: evmTx(), log_index: 9 };
-    expect((await partner.post('/network/deposits', deposit)).status).toBe(401);
-    const credited = await network.post('/network/deposits', deposit);
+    for (const key of [localStack().apiKey, localStack().networkKey]) {
+      const refused = await api(key).post('/network/deposits', deposit);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('chain_credential_required');
+    }
+    const credited = await chainWatcher.post('/network/deposits', deposit);
     expect(credited.status).toBe(201);
     expect(credited.body).toMatchObject({ p_user_id: foreignUser, credited_currency: 'USD', credited_amount: '7.25' });
     const seen = await other.get(`/v1/users/${foreignUser}/balances`);

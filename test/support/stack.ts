@@ -2,7 +2,8 @@
  * What integration tests get from the local stack that the global setup
  * (test/support/local-stack-setup.ts) started for the run:
  *
- * - `localStack()`: the sandbox business's credentials and the API's base URL;
+ * - `localStack()`: the sandbox business's credentials, the card network's and the chain
+ *   watcher's keys, and the API's base URL;
  * - `api(key)`: a small HTTP client that calls the API the way a partner does;
  * - `createBusiness(name)`: another business, for "another business's resource is a 404" tests;
  * - `useStackEnvironment()` / `scanAllItems()`: direct access to the stack's table, for tests that
@@ -16,13 +17,19 @@ import { resetConfigForTests } from '../../shared/config.ts';
 import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
 import { resetDbForTests } from '../../shared/db/client.ts';
 
+/** How long the test stack's API Gateway stand-in caches an authorizer's verdict (see local-stack-setup.ts). */
+export const AUTHORIZER_CACHE_TTL_MS = 2_000;
+
 /** What the global setup provides to every test worker. */
 export interface LocalStackContext {
   apiBase: string;
   businessId: string;
   apiKey: string;
   webhookSecret: string;
+  /** The card network's key (`/network/authorizations...`, `/network/3ds/...`). */
   networkKey: string;
+  /** The chain watcher's key (`/network/deposits`). */
+  chainKey: string;
   /** The environment the stack's handlers run with (table, key file, emulator endpoints, queue URLs). */
   env: Record<string, string>;
   /** Queue URLs and ARNs by queue name, each with its DLQ. */
@@ -41,12 +48,13 @@ export interface SandboxBusiness {
   apiKey: string;
   webhookSecret: string;
   networkKey: string;
+  chainKey: string;
 }
 
-/** The sandbox business the stack created at start, and where its API is. */
+/** The sandbox business the stack created at start, the network's and watcher's keys, and where its API is. */
 export function localStack(): SandboxBusiness {
-  const { apiBase, businessId, apiKey, webhookSecret, networkKey } = context();
-  return { apiBase, businessId, apiKey, webhookSecret, networkKey };
+  const { apiBase, businessId, apiKey, webhookSecret, networkKey, chainKey } = context();
+  return { apiBase, businessId, apiKey, webhookSecret, networkKey, chainKey };
 }
 
 export interface ApiResponse {

@@ -250,9 +250,10 @@ describe('POST /v1/cards', () => {
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     });
 
-    it('is 401 without a business identity', async () => {
+    it('is 403 api_key_required with a card network identity', async () => {
       const result = await createCard(createCardEvent({ mode: 'B2B' }, { authorizer: { credential: 'network', principal: 'x' } }), lambdaContext);
-      expect(result.statusCode).toBe(401);
+      expect(result.statusCode).toBe(403);
+      expect(parseBody(result).error.code).toBe('api_key_required');
     });
   });
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
-import { httpHandler, networkHandler } from '../../../shared/http/handler.ts';
+import { chainHandler, httpHandler, networkHandler } from '../../../shared/http/handler.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logger } from '../../../shared/logger.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -75,10 +75,27 @@ describe('httpHandler', () => {
     expect(parseBody(result).error.code).toBe('unauthorized');
   });
 
-  it('refuses a business key on a network route', async () => {
-    const handler = networkHandler({}, async () => 'never');
-    const result = await handler(apiEvent(), lambdaContext);
-    expect(result.statusCode).toBe(401);
+  it('refuses another kind of credential with 403 naming the kind the route needs (defence in depth behind the authorizers)', async () => {
+    const never = async () => 'never';
+    const cases = [
+      { handler: networkHandler({}, never), authorizer: undefined, code: 'network_credential_required' },
+      { handler: chainHandler({}, never), authorizer: { credential: 'network', principal: 'net-1' }, code: 'chain_credential_required' },
+      { handler: networkHandler({}, never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'network_credential_required' },
+      { handler: httpHandler({}, never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'api_key_required' },
+    ];
+    for (const { handler, authorizer, code } of cases) {
+      const result = await handler(apiEvent({ authorizer }), lambdaContext);
+      expect(result.statusCode, code).toBe(403);
+      expect(parseBody(result).error, code).toEqual({ code, message: expect.stringMatching(/^This route needs /), request_id: result.headers!['x-request-id'] });
+    }
+  });
+
+  it('refuses a card network or chain watcher route without an identity with 401', async () => {
+    for (const handler of [networkHandler({}, async () => 'never'), chainHandler({}, async () => 'never')]) {
+      const result = await handler(apiEvent({ authorizer: null }), lambdaContext);
+      expect(result.statusCode).toBe(401);
+      expect(parseBody(result).error.code).toBe('unauthorized');
+    }
   });
 
   it('validates query parameters', async () => {

@@ -14,7 +14,11 @@ function makeAuthorizer() {
     calls.push(event);
     const header = event.headers?.Authorization ?? event.headers?.authorization;
     if (header === 'Bearer deny-me') {
-      return { principalId: 'x', policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: '*' }] } };
+      return {
+        principalId: 'x',
+        policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'execute-api:Invoke', Resource: '*' }] },
+        context: { credential: 'network', errorCode: 'api_key_required', errorMessage: 'This route needs a business API key.' },
+      };
     }
     if (header !== GOOD_KEY) throw new Error('Unauthorized');
     const [apiArn, stage] = event.methodArn.split('/');
@@ -91,15 +95,26 @@ describe('local HTTP adapter (API Gateway stand-in)', () => {
     const { call, authorizer } = await start();
     const response = await call('GET', '/v1/things/t-1');
     expect(response.status).toBe(401);
-    expect(response.json).toEqual({ error: { code: 'unauthorized', message: 'A valid API key is required.', request_id: response.headers.get('x-request-id') } });
+    expect(response.json).toEqual({ error: { code: 'unauthorized', message: 'A valid credential is required.', request_id: response.headers.get('x-request-id') } });
     expect(authorizer.calls).toHaveLength(0);
     expect(received).toHaveLength(0);
   });
 
-  it('answers 401 when the authorizer throws Unauthorized or returns a Deny policy', async () => {
+  it('answers 401 when the authorizer throws Unauthorized', async () => {
     const { call } = await start();
-    expect((await call('GET', '/v1/things/t-1', { authorization: 'Bearer wrong' })).json?.error.code).toBe('unauthorized');
-    expect((await call('GET', '/v1/things/t-1', { authorization: 'Bearer deny-me' })).status).toBe(401);
+    const response = await call('GET', '/v1/things/t-1', { authorization: 'Bearer wrong' });
+    expect(response.status).toBe(401);
+    expect(response.json?.error.code).toBe('unauthorized');
+    expect(received).toHaveLength(0);
+  });
+
+  it("answers a Deny policy as API Gateway's ACCESS_DENIED response does: 403 with the code and message of the Deny's context", async () => {
+    const { call } = await start();
+    const response = await call('GET', '/v1/things/t-1', { authorization: 'Bearer deny-me' });
+    expect(response.status).toBe(403);
+    expect(response.json).toEqual({
+      error: { code: 'api_key_required', message: 'This route needs a business API key.', request_id: response.headers.get('x-request-id') },
+    });
     expect(received).toHaveLength(0);
   });
 

@@ -36,7 +36,7 @@ function cancelled(codes: string[]) {
 
 const simulateEvent = (payload: unknown = body, headers: Record<string, string> = {}) =>
   apiEvent({ method: 'POST', path: '/v1/simulate/deposits', resource: '/v1/simulate/deposits', body: payload, headers });
-const networkEvent = (payload: unknown = body, authorizer: Record<string, string> = { credential: 'network', principal: 'chain-watcher' }) =>
+const networkEvent = (payload: unknown = body, authorizer: Record<string, string> = { credential: 'chain', principal: 'chain-watcher' }) =>
   apiEvent({ method: 'POST', path: '/network/deposits', resource: '/network/deposits', body: payload, authorizer });
 
 function transactItems(call = 0): Record<string, any>[] {
@@ -172,11 +172,16 @@ describe('POST /network/deposits', () => {
 
     expect(result.statusCode).toBe(201);
     expect(parseBody(result).p_business_id).toBe(OTHER_BUSINESS_ID);
-    expect(transactItems()[0]!.Put.Item.source).toBe('network:chain-watcher');
+    expect(transactItems()[0]!.Put.Item.source).toBe('chain:chain-watcher');
   });
 
-  it('refuses a business credential', async () => {
-    const result = await networkDeposit(networkEvent(body, { credential: 'business', businessId: TEST_BUSINESS_ID, keyId: 'k' }), lambdaContext);
-    expect(result.statusCode).toBe(401);
+  it("refuses a business or card network identity with 403 chain_credential_required (only the chain watcher credits deposits)", async () => {
+    const identities: Record<string, string>[] = [{ credential: 'business', businessId: TEST_BUSINESS_ID, keyId: 'k' }, { credential: 'network', principal: 'net-1' }];
+    for (const authorizer of identities) {
+      const result = await networkDeposit(networkEvent(body, authorizer), lambdaContext);
+      expect(result.statusCode).toBe(403);
+      expect(parseBody(result).error.code).toBe('chain_credential_required');
+    }
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
