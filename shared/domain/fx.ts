@@ -1,11 +1,14 @@
 /**
  * Currency conversion for authorizations in a merchant currency other than the card's.
  *
- * Rates are a configured table of "units of card currency per unit of merchant currency" as exact
- * decimal strings (per stage; the sandbox has defaults). Conversion happens in integer arithmetic
- * on minor units and rounds half up to the card currency's minor unit; the FX fee is a rate in
- * basis points of the converted amount, rounded up so the platform never under-charges by a
- * fraction of a cent.
+ * Rates are a configured table of the value of one unit of each card currency in USD, as exact
+ * decimal strings (per stage; the sandbox has defaults).
+ *
+ * Conversion is integer arithmetic on minor units and never favours the cardholder (API.md): an
+ * authorization is a debit, so the converted amount rounds UP to the card currency's minor unit
+ * (a positive purchase costs at least one minor unit; rounding to nearest let a small foreign
+ * purchase convert to 0 and be approved with no hold at all), and so does the FX fee, which is
+ * basis points of that converted amount (so a partner can check it from `local_amount`).
  */
 import { CARD_CURRENCIES, exponentOf, type CardCurrency, type Currency } from './money.ts';
 
@@ -46,8 +49,8 @@ export function isSupportedTransactionCurrency(code: string): code is CardCurren
 }
 
 /**
- * Converts `amount` minor units of `from` into minor units of `to`, plus the FX fee. Same
- * currency: no conversion and no fee.
+ * Converts `amount` minor units of `from` into minor units of `to`, plus the FX fee, both rounded
+ * up to `to`'s minor unit. Same currency: no conversion and no fee.
  */
 export function convert(
   amount: bigint,
@@ -65,15 +68,12 @@ export function convert(
   // amount(from minor) * 10^-e_from * (a) / (b) * 10^e_to  -> to minor
   const numerator = amount * a.numerator * b.denominator * 10n ** BigInt(exponentOf(to));
   const denominator = a.denominator * b.numerator * 10n ** BigInt(exponentOf(from));
-  const localAmount = divideRoundHalfUp(numerator, denominator);
+  const localAmount = divideRoundUp(numerator, denominator);
   const fee = divideRoundUp(localAmount * feeBps, 10_000n);
   return { localAmount, fee };
 }
 
-function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
-  return (2n * numerator + denominator) / (2n * denominator);
-}
-
+/** Ceiling division of non-negative integers. */
 function divideRoundUp(numerator: bigint, denominator: bigint): bigint {
   return (numerator + denominator - 1n) / denominator;
 }
