@@ -155,6 +155,33 @@ describe('POST /v1/simulate/deposits', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
+  it('answers 400 naming log_index for a token transfer reported without one, before any read or write', async () => {
+    // One on-chain transfer reported without log_index and then with log_index 0 used to be two
+    // deposits (identities "…#-" and "…#0"), credited twice. The first report is now refused.
+    const { log_index: _, ...withoutLogIndex } = body;
+
+    const result = await networkDeposit(networkEvent(withoutLogIndex), lambdaContext);
+
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error).toMatchObject({
+      code: 'validation_error',
+      fields: [{ path: 'log_index', message: expect.stringMatching(/^is required for a USDT transfer on TRON/) }],
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('keys a deposit by its lower-case hash, whatever case the hash was reported in', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    for (const tx_hash of [TX_HASH, TX_HASH.toUpperCase(), `${TX_HASH.slice(0, 32).toUpperCase()}${TX_HASH.slice(32)}`]) {
+      await simulateDeposit(simulateEvent({ ...body, tx_hash }), lambdaContext);
+    }
+
+    const keys = ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems![0]!.Put!.Item);
+    expect(keys.map((item) => ({ PK: item!.PK, SK: item!.SK, txHash: item!.txHash }))).toEqual(Array(3).fill({ ...DEPOSIT_KEY, txHash: TX_HASH }));
+  });
+
   it('answers 400 for an amount beyond the asset\'s precision, before any read', async () => {
     const result = await simulateDeposit(simulateEvent({ ...body, amount: '1.0000001' }), lambdaContext);
     expect(result.statusCode).toBe(400);
