@@ -100,6 +100,17 @@ describe('authorize, reverse, settle (B2B)', () => {
     expect(auth.body).toMatchObject({ status: 'Authorized', transaction_currency: 'USD', transaction_amount: '-10', local_currency: 'HKD', local_amount: '-78.13', calculated_fee: '0.79' });
     expect(await balance('HKD')).toMatchObject({ pending: '78.92' });
   });
+
+  it('charges at least one minor unit for a purchase worth less than one (it used to convert to 0 and hold nothing)', async () => {
+    // A business of its own: the JPY balance of the shared one is counted by another spec.
+    const client = api((await createBusiness('Sub-unit purchase')).api_key);
+    await client.post('/v1/simulate/topups', { currency: 'JPY', amount: '100' });
+    const card = await client.post('/v1/cards', { mode: 'B2B', currency: 'JPY' });
+    // 0.01 HKD = 0.19 JPY: rounded to the nearest yen that was 0 JPY and no fee; rounded up it is 1 + 1.
+    const auth = await client.post('/v1/simulate/authorizations', { card_id: card.body.id, amount: '0.01', currency: 'HKD' });
+    expect(auth.body).toMatchObject({ status: 'Authorized', transaction_amount: '-0.01', local_currency: 'JPY', local_amount: '-1', calculated_fee: '1' });
+    expect((await client.get('/v1/balances')).body.data).toEqual([{ currency: 'JPY', available: '98', pending: '2' }]);
+  });
 });
 
 describe('declines', () => {
