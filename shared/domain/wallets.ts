@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { CHAINS, FAMILY_OF, normalizeAddress, type Chain, type KeyFamily } from './chain-addresses.ts';
-import { formatAmount, formatMoney, MoneyFormatError, parseAmount, type Currency } from './money.ts';
+import { formatAmount, formatMoney, MAX_BASIS_POINTS, MoneyFormatError, parseAmount, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';
 
 export { CHAINS, FAMILY_OF, type Chain, type KeyFamily };
@@ -33,7 +33,12 @@ export const CHAIN_ASSETS: Record<Chain, readonly DepositAsset[]> = {
 /** The balance each asset credits: stablecoins fund USD 1:1, BTC and ETH their own balances. */
 export const CREDITED_CURRENCY: Record<DepositAsset, Currency> = { BTC: 'BTC', ETH: 'ETH', USDT: 'USD', USDC: 'USD' };
 
-export const MAX_DEPOSIT_FEE_BPS = 10_000n;
+export const MAX_DEPOSIT_FEE_BPS = MAX_BASIS_POINTS;
+
+/** Whether the deposit fee applies to `asset`: stablecoins only; BTC and ETH credit in full. */
+export function chargesDepositFee(asset: DepositAsset): boolean {
+  return CREDITED_CURRENCY[asset] === 'USD';
+}
 
 export class DepositAmountError extends Error {}
 
@@ -69,7 +74,7 @@ export function depositCredit(asset: DepositAsset, amountText: string, feeBps: b
   }
   if (onChainAmount <= 0n) throw new DepositAmountError('must be greater than zero');
   const currency = CREDITED_CURRENCY[asset];
-  if (asset === 'BTC' || asset === 'ETH') {
+  if (!chargesDepositFee(asset)) {
     return { asset, onChainAmount, currency, gross: onChainAmount, fee: 0n, net: onChainAmount };
   }
   const gross = onChainAmount / 10n ** BigInt(ASSET_PRECISION[asset] - 2);

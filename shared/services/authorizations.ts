@@ -6,10 +6,9 @@
  * or a spend window is a condition of that transaction, so correctness under concurrency does not
  * depend on what was read: a stale read can only cause a retry or a decline, never an overspend.
  */
-import { config } from '../config.ts';
 import { preCheck, type DeclineReason } from '../domain/authorization.ts';
 import { expiryFor } from '../domain/card-number.ts';
-import { convert, isSupportedTransactionCurrency, SANDBOX_USD_VALUE } from '../domain/fx.ts';
+import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
 import { holdLegs, posting, releaseLegs, settleLegs, type BalanceOwner } from '../domain/ledger.ts';
 import { parseMoney, type CardCurrency } from '../domain/money.ts';
@@ -32,11 +31,13 @@ import {
 } from '../domain/transactions.ts';
 import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
+import { logger } from '../logger.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
 import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction } from '../db/transactions-repository.ts';
+import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
 
 /** Attempts when the card changes under an authorization (a concurrent lock or limit change). */
 const MAX_STALE_RETRIES = 5;
@@ -115,10 +116,19 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
   const cardCurrency = card.currency;
   const currency = request.currency;
   const supported = isSupportedTransactionCurrency(currency);
-  let conversion: { localAmount: bigint; fee: bigint } | undefined;
+  let conversion: Conversion | undefined;
+  let rateAvailable = true;
   if (supported) {
     checkPrecision(request.amount, currency);
-    conversion = convert(parseMoney(request.amount, currency), currency, cardCurrency, usdValues(), config().FX_FEE_BPS);
+    const amount = parseMoney(request.amount, currency);
+    if (currency === cardCurrency) {
+      // The same currency never needs a rate, so it never depends on the rate table.
+      conversion = { localAmount: amount, fee: 0n };
+    } else {
+      const fx = await usableFx(at);
+      if (fx) conversion = convert(amount, currency, cardCurrency, fx.rates.usdValues, fx.feeBps);
+      else rateAvailable = false;
+    }
   }
   const total = conversion ? conversion.localAmount + conversion.fee : 0n;
   const timezone = await timezoneOf(card.businessId);
@@ -155,6 +165,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     expiry: expiryFor(new Date(card.createdAt)),
     at,
     currencySupported: supported,
+    rateAvailable,
     total,
     limits: card.limits,
   });
@@ -343,13 +354,26 @@ function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
   return parseMoney(amount, currency);
 }
 
-let parsedUsdValues: Record<string, string> | undefined;
-function usdValues(): Record<string, string> {
-  if (!parsedUsdValues) {
-    const configured = config().FX_USD_VALUES;
-    parsedUsdValues = configured ? (JSON.parse(configured) as Record<string, string>) : SANDBOX_USD_VALUE;
+/**
+ * The FX settings when their rate table may be used at `at`, or undefined: the table is older
+ * than the stage allows, or the settings could not be read (not configured, missing, malformed).
+ * Either way the authorization declines `fx_rate_unavailable` rather than convert at a rate
+ * nobody vouches for, and the operator finds out from the log.
+ */
+async function usableFx(at: Date): Promise<FxSettings | undefined> {
+  let fx: FxSettings;
+  try {
+    fx = await fxSettings();
+  } catch (error) {
+    if (!(error instanceof OperatorSettingsError)) throw error;
+    logger.error('FX settings unavailable: conversions decline fx_rate_unavailable', { problem: error.message });
+    return undefined;
   }
-  return parsedUsdValues;
+  if (!isRateTableFresh(fx.rates, at, fx.maxAgeMs)) {
+    logger.warn('FX rate table too old: conversions decline fx_rate_unavailable', { asOf: fx.rates.asOf.toISOString(), maxAgeSeconds: fx.maxAgeMs / 1000 });
+    return undefined;
+  }
+  return fx;
 }
 
 /** A business's timezone never changes once created, so it is cached for the container's life. */

@@ -4,14 +4,18 @@
  * idempotency lease, a conflict that is retried).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as networkDeposit } from '../../../functions/network/create-deposit.ts';
 import { handler as simulateDeposit } from '../../../functions/simulate/create-deposit.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
+import { resetOperatorSettingsForTests } from '../../../shared/services/operator-settings.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
+const ssm = mockClient(SSMClient);
 
 const USER_ID = '0190a3c4-0000-7000-8000-00000000beef';
 const OTHER_BUSINESS_ID = '0190a3c4-0000-7000-8000-0000000000f2';
@@ -205,5 +209,54 @@ describe('POST /network/deposits', () => {
   it('refuses a business credential', async () => {
     const result = await networkDeposit(networkEvent(body, { credential: 'business', businessId: TEST_BUSINESS_ID, keyId: 'k' }), lambdaContext);
     expect(result.statusCode).toBe(401);
+  });
+});
+
+describe('the deposit fee the operator sets', () => {
+  const FEE = '/card-platform/unit/deposits/fee-bps';
+
+  beforeEach(() => {
+    process.env.DEPOSIT_FEE_BPS_PARAMETER = FEE;
+    resetConfigForTests();
+    resetOperatorSettingsForTests();
+    ssm.reset();
+  });
+  afterEach(() => {
+    delete process.env.DEPOSIT_FEE_BPS_PARAMETER;
+    resetConfigForTests();
+    resetOperatorSettingsForTests();
+  });
+
+  it('is read from SSM and taken off a stablecoin deposit, rounded up to the cent', async () => {
+    ssm.on(GetParameterCommand, { Name: FEE }).resolves({ Parameter: { Name: FEE, Type: 'String', Value: '125' } });
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await networkDeposit(networkEvent({ ...body, amount: '10.01' }), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    // 1.25% of 10.01 USD is 0.125125: 0.13 is charged, 9.88 credited.
+    expect(parseBody(result)).toMatchObject({ credited_currency: 'USD', credited_amount: '9.88', fee: '0.13' });
+  });
+
+  it('is never read for BTC or ETH, which credit in full', async () => {
+    const btc = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+    serve([{ PK: `ADDRESS#btc#${btc}`, SK: 'ADDRESS', entity: 'wallet_address_index', userId: USER_ID, businessId: TEST_BUSINESS_ID }]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await networkDeposit(networkEvent({ chain: 'BTC', address: btc, asset: 'BTC', amount: '0.1', tx_hash: TX_HASH, vout: 0 }), lambdaContext);
+
+    expect(parseBody(result)).toMatchObject({ credited_amount: '0.1', fee: '0' });
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+
+  it('credits nothing when the parameter does not exist: a 500, never the sandbox\'s 0', async () => {
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+    serve([addressIndex()]);
+
+    const result = await networkDeposit(networkEvent(), lambdaContext);
+
+    expect(result.statusCode).toBe(500);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
