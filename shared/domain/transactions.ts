@@ -151,7 +151,7 @@ export type SimulateAuthorizationBody = z.output<typeof SimulateAuthorizationBod
 
 export const NetworkAuthorizationBody = z.object({
   card_number: z.string().regex(/^\d{16}$/, 'must be a 16-digit card number'),
-  /** The network's id for this authorization: the same id twice is one authorization. */
+  /** The network's id for this authorization: claimed for one card and one set of terms (`NetworkAuthorizationClaim`). */
   network_authorization_id: z.string().min(1).max(128),
   amount: PositiveDecimal,
   currency: CurrencyCode,
