@@ -11,6 +11,7 @@ import type { SealPurpose } from '../shared/crypto/envelope.ts';
 import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
 import type { DeletablePartition } from '../shared/db/keys.ts';
 import type { CredentialKind } from '../shared/domain/credentials.ts';
+import type { OperatorSetting } from '../shared/services/operator-settings.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -54,6 +55,12 @@ export interface Access {
   sendTo?: QueueName[];
   /** The account-level extended public keys deposit addresses derive from (`WALLET_XPUB_*`). */
   walletKeys?: boolean;
+  /**
+   * Money settings the operator sets (shared/services/operator-settings.ts): `fx` for rows that
+   * convert currencies, `deposit-fee` for rows that credit deposits. On a stage that keeps them in
+   * SSM, the function is told their parameter names and may `ssm:GetParameter` exactly those.
+   */
+  settings?: OperatorSetting[];
 }
 
 export interface RouteRow {
@@ -115,24 +122,24 @@ const routeRows: RouteRow[] = [
   { method: 'POST', path: '/v1/events/{id}/redeliver', handler: 'events/redeliver-event', credential: 'business', access: post },
 
   // Sandbox simulator: the network's flows, addressed by card id, with the business key
-  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: post },
+  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: { ...post, settings: ['fx'] } },
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: post },
   { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: post },
   { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: post },
   // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
   { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'], encrypt: ['otp'] } },
   { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'] } },
-  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: post },
+  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: { ...post, settings: ['deposit-fee'] } },
 
   // Card network (processor gateway), addressed by card number, with the card network's credential
-  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: { ...post, macs: ['idempotency', 'pan'] } },
+  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'] } },
   { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: post },
   { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: post },
   { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'pan', 'otp'], encrypt: ['otp'] } },
   { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'otp'] } },
   // The chain watcher reports deposits to the platform's addresses, with its own credential: a
   // deposit credits money, which the card network must never be able to do.
-  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'chain', access: post },
+  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'chain', access: { ...post, settings: ['deposit-fee'] } },
 ];
 
 /**

@@ -6,13 +6,14 @@
  * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
  */
 import { join } from 'node:path';
-import { CfnOutput, Stack, Stage, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Stack, Stage, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import * as routeTable from '../functions/routes.ts';
 import type { ConsumerRow, QueueRow, RouteRow } from '../functions/routes.ts';
-import { grantAccess, type PlatformResources } from './constructs/access.ts';
+import type { OperatorSetting } from '../shared/services/operator-settings.ts';
+import { grantAccess, type OperatorSettingSource, type PlatformResources } from './constructs/access.ts';
 import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
 import type { FunctionFactory } from './constructs/function-factory.ts';
 import { pascal } from './constructs/naming.ts';
@@ -75,6 +76,7 @@ export class CardPlatformStack extends Stack {
       dataKey: this.keys.dataKey,
       macKeys: this.keys.macKeys,
       queues: this.queues.queues(),
+      ...(config.operatorSettings === 'ssm' ? { operatorSettings: this.operatorSettings() } : {}),
     };
     // What shared/config.ts reads at cold start; queue URLs are added per row by grantAccess.
     const environment = {
@@ -155,6 +157,37 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'Stage', { value: config.stage });
 
     applyNagSuppressions(this);
+  }
+
+  /**
+   * The SSM parameters of the operator's money settings (infra/stage-config.ts `operatorSettings`).
+   * The operator owns them: the stack neither creates nor writes them (a deploy must never reset
+   * a rate), and functions read them at runtime. Each is also declared as a template parameter of
+   * an SSM type, which CloudFormation resolves on every create and update and refuses when the
+   * parameter does not exist, so a stage cannot be deployed before the operator has set them;
+   * the resolved values themselves are not used.
+   */
+  private operatorSettings(): Record<OperatorSetting, OperatorSettingSource> {
+    const names = parameterNames(this.config.stage);
+    const required: [string, string][] = [
+      ['FxRatesParameter', names.fxRates],
+      ['FxFeeBpsParameter', names.fxFeeBps],
+      ['DepositFeeBpsParameter', names.depositFeeBps],
+    ];
+    for (const [id, name] of required) {
+      new CfnParameter(this, id, {
+        type: 'AWS::SSM::Parameter::Value<String>',
+        default: name,
+        description: `Set by the operator before deploying (README, "Deploying"); read at runtime by the functions that need it`,
+      });
+    }
+    return {
+      fx: {
+        parameters: { FX_RATES_PARAMETER: names.fxRates, FX_FEE_BPS_PARAMETER: names.fxFeeBps },
+        environment: { FX_RATE_MAX_AGE_SECONDS: String(this.config.fxRateMaxAge.toSeconds()) },
+      },
+      'deposit-fee': { parameters: { DEPOSIT_FEE_BPS_PARAMETER: names.depositFeeBps } },
+    };
   }
 
   /** `fast` bundling: every handler of the stack in one esbuild pass, inside the cloud assembly. */

@@ -3,7 +3,7 @@
  * and nothing else differs between stages unless it is written down here.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export const STAGES = ['sandbox', 'production'] as const;
@@ -41,6 +41,17 @@ export interface StageConfig {
    * here per stage, or at deploy time with `-c networkAllowedCidrs=203.0.113.0/24,2001:db8::/48`.
    */
   networkAllowedCidrs?: string[];
+   * Where the money settings the operator owns come from (shared/services/operator-settings.ts):
+   * the FX rate table, the FX fee and the deposit fee. `ssm`: the stage's SSM parameters
+   * `parameterNames(stage).fxRates`, `.fxFeeBps` and `.depositFeeBps`, which the operator creates
+   * before the first deploy (the deploy fails without them) and changes whenever the treasury does;
+   * the functions whose row names a setting read them at runtime, cached for a minute, with
+   * `ssm:GetParameter` on exactly those. `sandbox-defaults`: none; the sandbox rate table (never
+   * stale), a 1% FX fee and no deposit fee.
+   */
+  operatorSettings: 'ssm' | 'sandbox-defaults';
+  /** How old a rate table (its `as_of`) may be before a conversion declines `fx_rate_unavailable`. */
+  fxRateMaxAge: Duration;
 }
 
 const STAGE_CONFIGS: Record<Stage, StageConfig> = {
@@ -51,6 +62,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     walletKeys: 'sandbox-test-keys',
+    operatorSettings: 'sandbox-defaults',
+    fxRateMaxAge: Duration.hours(24),
   },
   production: {
     stage: 'production',
@@ -59,6 +72,9 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     apiThrottle: { rateLimit: 500, burstLimit: 1000 },
     walletKeys: 'ssm',
+    operatorSettings: 'ssm',
+    // Rates are fixed once a day; a table that missed a day's update declines conversions.
+    fxRateMaxAge: Duration.hours(24),
   },
 };
 
@@ -164,6 +180,13 @@ export function stackName(stage: Stage): string {
  *
  * - `/card-platform/<stage>/wallet-xpubs/<btc|evm|tron>` the account-level extended public keys
  *   deposit addresses derive from (public keys: String parameters, no private key ever)
+ *
+ * and, created by the operator before deploying a stage whose `operatorSettings` is `ssm`, then
+ * changed at will (String parameters; functions read them at runtime):
+ *
+ * - `/card-platform/<stage>/fx/rates`          `{ "as_of": RFC 3339, "usd_values": { "HKD": "0.128", … } }`
+ * - `/card-platform/<stage>/fx/fee-bps`        the FX fee, basis points of the converted amount
+ * - `/card-platform/<stage>/deposits/fee-bps`  the stablecoin deposit fee, basis points of the USD credited
  */
 export function parameterNames(stage: Stage) {
   const prefix = `/card-platform/${stage}`;
@@ -176,5 +199,8 @@ export function parameterNames(stage: Stage) {
     queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,
     queueDlqUrl: (queue: string) => `${prefix}/queues/${queue}/dlq-url`,
     walletXpub: (family: 'btc' | 'evm' | 'tron') => `${prefix}/wallet-xpubs/${family}`,
+    fxRates: `${prefix}/fx/rates`,
+    fxFeeBps: `${prefix}/fx/fee-bps`,
+    depositFeeBps: `${prefix}/deposits/fee-bps`,
   };
 }

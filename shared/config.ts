@@ -9,6 +9,7 @@
 import { z } from 'zod';
 
 const Stage = z.enum(['sandbox', 'production']);
+const ParameterName = z.string().regex(/^\/[\w./-]+$/, 'must be an SSM parameter name such as /card-platform/production/fx/rates');
 export type Stage = z.infer<typeof Stage>;
 
 const ConfigSchema = z.object({
@@ -22,10 +23,17 @@ const ConfigSchema = z.object({
   KMS_KEY_ARN: z.string().optional(),
   LOCAL_KEY_FILE: z.string().optional(),
   CARD_BIN: z.string().regex(/^35(2[89]|[3-8]\d)\d{2}$/, 'must be a 6-digit JCB BIN (3528-3589)').default('356772'),
-  /** JSON object: value of one unit of each card currency in USD, as decimal strings (sandbox defaults when unset). */
-  FX_USD_VALUES: z.string().optional(),
-  /** FX fee in basis points of the converted amount. */
-  FX_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(100n),
+  /**
+   * SSM parameter names of the money settings the operator sets (shared/services/operator-settings.ts),
+   * set only on the functions whose row reads them: the FX rate table, the FX fee and the deposit
+   * fee. Unset in the sandbox and the local stack, which use the sandbox defaults; production
+   * never does, and refuses to convert (or to charge a deposit fee) without them.
+   */
+  FX_RATES_PARAMETER: ParameterName.optional(),
+  FX_FEE_BPS_PARAMETER: ParameterName.optional(),
+  DEPOSIT_FEE_BPS_PARAMETER: ParameterName.optional(),
+  /** How old a rate table (its `as_of`) may be before a conversion declines `fx_rate_unavailable`. */
+  FX_RATE_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
   /**
    * Account-level extended public keys that deposit addresses derive from (shared/services/wallet-keys.ts):
    * BTC `m/84'/0'/0'` (xpub or zpub), EVM `m/44'/60'/0'` (ETH, BSC, POLYGON), TRON `m/44'/195'/0'`.
@@ -34,8 +42,6 @@ const ConfigSchema = z.object({
   WALLET_XPUB_BTC: z.string().optional(),
   WALLET_XPUB_EVM: z.string().optional(),
   WALLET_XPUB_TRON: z.string().optional(),
-  /** Fee on stablecoin deposits, in basis points of the credited USD (0 in the sandbox). */
-  DEPOSIT_FEE_BPS: z.coerce.bigint().min(0n).max(10_000n).default(0n),
   OTP_QUEUE_URL: z.string().optional(),
   EVENTS_QUEUE_URL: z.string().optional(),
   /** A webhook attempt must get its response status within this (API.md: 10 s). */

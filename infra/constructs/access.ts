@@ -1,10 +1,10 @@
 /**
  * Least privilege from a route row's `access` (functions/routes.ts): each function's role gets
- * exactly the table, key, secret and queue permissions its row names, as explicit action lists
+ * exactly the table, key, secret, queue and parameter permissions its row names, as explicit action lists
  * (no `dynamodb:*`, no `kms:GenerateDataKey*`), and the environment variables that go with them.
  * No role may update or delete a ledger posting or a card audit event.
  */
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,6 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Access, QueueName } from '../../functions/routes.ts';
 import { macKeyVariable, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
 import { APPEND_ONLY_PARTITIONS, DELETABLE_PARTITIONS } from '../../shared/db/keys.ts';
+import type { OperatorSetting } from '../../shared/services/operator-settings.ts';
 
 /** Reads a request path may do: single items, batches of known keys, and queries. Never Scan. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -37,12 +38,20 @@ export const QUEUE_URL_VARIABLE: Record<QueueName, string> = {
   events: 'EVENTS_QUEUE_URL',
 };
 
+/** Where a stage keeps one operator setting: its SSM parameters by the variable that names each, and what else goes with them. */
+export interface OperatorSettingSource {
+  parameters: Record<string, string>;
+  environment?: Record<string, string>;
+}
+
 export interface PlatformResources {
   table: dynamodb.ITable;
   indexArns: string[];
   dataKey: kms.IKey;
   macKeys: ReadonlyMap<MacPurpose, kms.IKey>;
   queues: ReadonlyMap<QueueName, sqs.IQueue>;
+  /** Absent on a stage that uses the sandbox defaults: its functions read no parameter. */
+  operatorSettings?: Record<OperatorSetting, OperatorSettingSource>;
 }
 
 /** A function that can take grants and environment variables. */
@@ -99,6 +108,23 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
     if (!key) throw new Error(`A row uses MAC purpose "${purpose}", which has no key in PlatformKeys`);
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateMac'], resources: [key.keyArn] }));
     target.addEnvironment(macKeyVariable(purpose), key.keyArn);
+  }
+
+  // Operator settings are plain String parameters (nothing secret, so no KMS): GetParameter on
+  // exactly the ones the row's settings name; not GetParameters or GetParametersByPath, which
+  // would let a function read by prefix.
+  for (const setting of access.settings ?? []) {
+    const source = resources.operatorSettings?.[setting];
+    if (!source) continue;
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: Object.values(source.parameters).map((name) =>
+          Stack.of(table).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        ),
+      }),
+    );
+    for (const [variable, value] of Object.entries({ ...source.parameters, ...source.environment })) target.addEnvironment(variable, value);
   }
 
   for (const queueName of access.sendTo ?? []) {

@@ -27,6 +27,8 @@
  * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
  * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
  * |   optionally between two times          |           |   (`status` filter: FilterExpression)                       |
+ * | claim of a network authorization id     | Put in tx | PK=NETAUTH#<network id>   SK=NETAUTH                        |
+ * |   (card, txn id, fingerprint; read on a repeat: GetItem)                                              |
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
@@ -128,6 +130,14 @@ export const transactionKeys = {
     GSI1SK: `${createdAt}#${transactionId}`,
   }),
   cardListPartition: (cardId: string) => `CARD#${cardId}#TXNS`,
+};
+
+export const networkAuthorizationKeys = {
+  /**
+   * Keyed by the network's id alone: the id is global across the network, and the claim records
+   * which card (and which terms) it belongs to, so a repeat for another card is told apart.
+   */
+  claim: (networkAuthorizationId: string): ItemKey => ({ PK: `NETAUTH#${networkAuthorizationId}`, SK: 'NETAUTH' }),
 };
 
 export const postingKeys = {

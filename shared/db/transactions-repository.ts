@@ -5,13 +5,17 @@
  * reasons they can raise so a cancellation maps back to the documented first reason:
  *
  *   [user check (B2C)] [daily] [monthly] [lifetime] [balance hold] [card check]
- *   [transaction put] [ledger posting] [outbox event] [idempotency completion]
+ *   [network id claim (network route)] [transaction put] [ledger posting] [outbox event]
+ *   [idempotency completion]
  *
  * - each spend counter is incremented on every approval; when its limit is on, the increment is
  *   conditional on `spent <= limit - total`, so concurrent approvals can never pass a limit;
  * - the balance moves to a hold only if `available >= total`;
  * - the card check pins the card version that was read (status and limits unchanged);
- * - the transaction put is conditional on a new id (the network's id makes it idempotent).
+ * - the network's authorization id is claimed on `attribute_not_exists(PK)`: of any number of
+ *   concurrent requests with one id, one commits and the others learn the id is taken (a decline
+ *   claims it the same way), and the caller reads the claim to tell a repeat from a conflict;
+ * - the transaction, posting and event are puts of new ids, conditional so nothing is overwritten.
  */
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,12 +23,12 @@ import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domai
 import type { CardLimits } from '../domain/cards.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
 import { WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
-import { TRANSACTION_STATUSES, type CardTransaction, type TransactionStatus } from '../domain/transactions.ts';
+import { TRANSACTION_STATUSES, type CardTransaction, type NetworkAuthorizationClaim, type TransactionStatus } from '../domain/transactions.ts';
 import { CARD_CURRENCIES } from '../domain/money.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
+import { cardKeys, networkAuthorizationKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
 import { activeCheck } from './active-check.ts';
 import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
@@ -42,6 +46,8 @@ export interface ApprovalPlan {
   cardVersion: number;
   posting: Posting;
   event: OutboxEvent;
+  /** On the network route: the claim of the network's authorization id. */
+  claim?: NetworkAuthorizationClaim;
   idempotencyCompletion?: TransactItem;
 }
 
@@ -50,52 +56,53 @@ export type ApprovalOutcome =
   | { kind: 'declined'; reason: DeclineReason }
   /** The card changed since it was read: read it again and decide again. */
   | { kind: 'stale' }
-  /** A transaction with this id exists: the network repeated an authorization. */
-  | { kind: 'duplicate' };
+  /** The network's authorization id is claimed already: a repeat, or a conflict (read the claim). */
+  | { kind: 'claimed' };
+
+/** What each item's failed condition means, in item order. */
+type ApprovalCondition = DeclineReason | 'stale' | 'claimed' | 'idempotency' | 'unexpected';
 
 export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
   const table = tableName();
   const { transaction: txn } = plan;
   const total = txn.heldAmount;
   const items: TransactItem[] = [];
-  const reasonAt: (DeclineReason | 'stale' | 'duplicate' | 'idempotency')[] = [];
+  const meaning: ApprovalCondition[] = [];
+  const add = (item: TransactItem, condition: ApprovalCondition) => {
+    items.push(item);
+    meaning.push(condition);
+  };
 
-  if (txn.userId) {
-    items.push(activeCheck(userKeys.profile(txn.userId)));
-    reasonAt.push('user_suspended');
-  }
-  for (const kind of WINDOW_KINDS) {
-    items.push(spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]));
-    reasonAt.push(WINDOW_DECLINE[kind]);
-  }
-  items.push(holdItem(plan.owner, txn.localCurrency, total));
-  reasonAt.push('insufficient_balance');
-  items.push({
-    ConditionCheck: {
-      TableName: table,
-      Key: cardKeys.card(txn.cardId),
-      ConditionExpression: 'version = :version',
-      ExpressionAttributeValues: { ':version': plan.cardVersion },
+  if (txn.userId) add(activeCheck(userKeys.profile(txn.userId)), 'user_suspended');
+  for (const kind of WINDOW_KINDS) add(spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]), WINDOW_DECLINE[kind]);
+  add(holdItem(plan.owner, txn.localCurrency, total), 'insufficient_balance');
+  add(
+    {
+      ConditionCheck: {
+        TableName: table,
+        Key: cardKeys.card(txn.cardId),
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':version': plan.cardVersion },
+      },
     },
-  });
-  reasonAt.push('stale');
-  items.push(transactionPut(txn));
-  reasonAt.push('duplicate');
-  items.push(postingItem(plan.posting), outboxItem(plan.event));
-  reasonAt.push('duplicate', 'duplicate');
-  if (plan.idempotencyCompletion) {
-    items.push(plan.idempotencyCompletion);
-    reasonAt.push('idempotency');
-  }
+    'stale',
+  );
+  if (plan.claim) add(claimPut(plan.claim, txn.createdAt), 'claimed');
+  add(transactionPut(txn), 'unexpected');
+  add(postingItem(plan.posting), 'unexpected');
+  add(outboxItem(plan.event), 'unexpected');
+  if (plan.idempotencyCompletion) add(plan.idempotencyCompletion, 'idempotency');
 
   let outcome: ApprovalOutcome = { kind: 'approved' };
   const decided = new Error('decided');
   try {
     await transactWrite(items, {
       onConditionFailed: (reasons: CancellationReason[]) => {
-        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [reasonAt[i]!] : []));
+        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [meaning[i]!] : []));
         if (failed.includes('idempotency')) return idempotencyInProgress();
-        if (failed.includes('duplicate')) outcome = { kind: 'duplicate' };
+        if (failed.includes('unexpected')) return new Error('Authorization transaction failed the condition of a new item');
+        // A claimed id decides before anything else: whatever else failed, this request is a repeat or a conflict.
+        if (failed.includes('claimed')) outcome = { kind: 'claimed' };
         else if (failed.includes('stale')) outcome = { kind: 'stale' };
         else outcome = { kind: 'declined', reason: firstDeclineReason(failed as DeclineReason[]) ?? 'insufficient_balance' };
         return decided;
@@ -107,19 +114,74 @@ export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcom
   return outcome;
 }
 
-/** A declined authorization: the record and its event, nothing else moves. */
-export async function commitDecline(txn: CardTransaction, event: OutboxEvent, idempotencyCompletion?: TransactItem): Promise<'recorded' | 'duplicate'> {
-  const items = [transactionPut(txn), outboxItem(event), ...(idempotencyCompletion ? [idempotencyCompletion] : [])];
-  const duplicate = new Error('duplicate');
+/**
+ * A declined authorization: the record and its event (and, on the network route, the claim of the
+ * network's id, so a repeat gets this decline back); nothing else moves. `'claimed'`: the id was
+ * claimed already, and nothing was written.
+ */
+export async function commitDecline(
+  txn: CardTransaction,
+  event: OutboxEvent,
+  options: { claim?: NetworkAuthorizationClaim; idempotencyCompletion?: TransactItem } = {},
+): Promise<'recorded' | 'claimed'> {
+  const items: TransactItem[] = [];
+  const meaning: ('claimed' | 'idempotency' | 'unexpected')[] = [];
+  const add = (item: TransactItem, condition: (typeof meaning)[number]) => {
+    items.push(item);
+    meaning.push(condition);
+  };
+  if (options.claim) add(claimPut(options.claim, txn.createdAt), 'claimed');
+  add(transactionPut(txn), 'unexpected');
+  add(outboxItem(event), 'unexpected');
+  if (options.idempotencyCompletion) add(options.idempotencyCompletion, 'idempotency');
+  const claimed = new Error('claimed');
   try {
     await transactWrite(items, {
-      onConditionFailed: (reasons) => (reasons[2]?.Code === 'ConditionalCheckFailed' ? idempotencyInProgress() : duplicate),
+      onConditionFailed: (reasons) => {
+        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [meaning[i]!] : []));
+        if (failed.includes('idempotency')) return idempotencyInProgress();
+        if (failed.includes('unexpected')) return new Error('Decline transaction failed the condition of a new item');
+        return claimed;
+      },
     });
   } catch (error) {
-    if (error === duplicate) return 'duplicate';
+    if (error === claimed) return 'claimed';
     throw error;
   }
   return 'recorded';
+}
+
+/** The claim of a network authorization id, read consistently: it decides repeat or conflict. */
+export async function getNetworkAuthorizationClaim(networkAuthorizationId: string): Promise<NetworkAuthorizationClaim | undefined> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: networkAuthorizationKeys.claim(networkAuthorizationId), ConsistentRead: true }),
+  );
+  const item = result.Item;
+  if (!item) return undefined;
+  return {
+    networkAuthorizationId: String(item.networkAuthorizationId),
+    cardId: String(item.cardId),
+    transactionId: String(item.transactionId),
+    fingerprint: String(item.fingerprint),
+  };
+}
+
+function claimPut(claim: NetworkAuthorizationClaim, createdAt: string): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: {
+        ...networkAuthorizationKeys.claim(claim.networkAuthorizationId),
+        entity: 'network_authorization_claim',
+        networkAuthorizationId: claim.networkAuthorizationId,
+        cardId: claim.cardId,
+        transactionId: claim.transactionId,
+        fingerprint: claim.fingerprint,
+        createdAt,
+      },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
 }
 
 export interface AdjustmentPlan {

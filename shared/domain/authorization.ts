@@ -7,16 +7,18 @@
  *   3. card_expired              the card's expiry month has passed
  *   4. user_suspended            (B2C) the cardholder is not Active
  *   5. currency_not_supported    the merchant currency cannot be converted to the card currency
- *   6. exceeds_transaction_limit the card-currency total is above the per-transaction limit
- *   7. exceeds_daily_limit       \
- *   8. exceeds_monthly_limit      } spent in the window + total would exceed the window's limit
- *   9. exceeds_lifetime_limit    /
- *  10. insufficient_balance      the available balance is below the total
+ *   6. fx_rate_unavailable       a conversion is needed and no usable rate is at hand: the rate
+ *                                table is older than the stage allows, or could not be read
+ *   7. exceeds_transaction_limit the card-currency total is above the per-transaction limit
+ *   8. exceeds_daily_limit       \
+ *   9. exceeds_monthly_limit      } spent in the window + total would exceed the window's limit
+ *  10. exceeds_lifetime_limit    /
+ *  11. insufficient_balance      the available balance is below the total
  *
- * Checks 1-6 need only the card (and the merchant's currency) and are decided before any write.
- * Checks 4 and 7-10 are enforced by the conditions of the single authorization transaction, so
- * concurrency can never overspend; when that transaction is cancelled, the failed conditions are
- * mapped back to reasons in the same order by `firstDeclineReason`.
+ * Checks 1-7 need only the card (and the merchant's currency and the rate table) and are decided
+ * before any write. Checks 4 and 8-11 are enforced by the conditions of the single authorization
+ * transaction, so concurrency can never overspend; when that transaction is cancelled, the failed
+ * conditions are mapped back to reasons in the same order by `firstDeclineReason`.
  */
 import type { CardLimits, CardStatus } from './cards.ts';
 import type { CardExpiry } from './card-number.ts';
@@ -28,6 +30,7 @@ export const DECLINE_REASONS = [
   'card_expired',
   'user_suspended',
   'currency_not_supported',
+  'fx_rate_unavailable',
   'exceeds_transaction_limit',
   'exceeds_daily_limit',
   'exceeds_monthly_limit',
@@ -64,13 +67,15 @@ export interface PreCheckInput {
   at: Date;
   /** Whether the merchant currency converts to the card currency. */
   currencySupported: boolean;
+  /** Whether a usable rate is at hand (always, when no conversion is needed). */
+  rateAvailable: boolean;
   /** The card-currency total (converted amount + FX fee), minor units. */
   total: bigint;
   limits: CardLimits;
 }
 
 /**
- * Checks 1-3, 5 and 6, plus the windows that `total` alone would exceed even with nothing spent.
+ * Checks 1-3 and 5-7, plus the windows that `total` alone would exceed even with nothing spent.
  * Returns the decline reason, or undefined to go on to the transactional checks.
  */
 export function preCheck(input: PreCheckInput): DeclineReason | undefined {
@@ -78,6 +83,7 @@ export function preCheck(input: PreCheckInput): DeclineReason | undefined {
   if (input.cardStatus === 'Locked') return 'card_locked';
   if (isExpired(input.expiry, input.at)) return 'card_expired';
   if (!input.currencySupported) return 'currency_not_supported';
+  if (!input.rateAvailable) return 'fx_rate_unavailable';
   const { limits, total } = input;
   if (limits.transaction > 0n && total > limits.transaction) return 'exceeds_transaction_limit';
   if (limits.daily > 0n && total > limits.daily) return 'exceeds_daily_limit';

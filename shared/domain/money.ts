@@ -66,3 +66,18 @@ export function parseMoney(text: string, currency: Currency): bigint {
 export function formatMoney(minor: bigint, currency: Currency): string {
   return formatAmount(minor, exponentOf(currency));
 }
+
+/** 100% in basis points. */
+export const MAX_BASIS_POINTS = 10_000n;
+
+/**
+ * Reads a fee in basis points as an operator writes it: a whole number from 0 to 10000
+ * (1% = "100"). Anything else, a fraction or a percentage included, is refused rather than guessed.
+ */
+export function parseBasisPoints(text: string): bigint {
+  const trimmed = text.trim();
+  if (!/^(0|[1-9]\d{0,4})$/.test(trimmed) || BigInt(trimmed) > MAX_BASIS_POINTS) {
+    throw new MoneyFormatError(`must be a whole number of basis points from 0 to ${MAX_BASIS_POINTS} (1% = 100), not ${JSON.stringify(text)}`);
+  }
+  return BigInt(trimmed);
+}

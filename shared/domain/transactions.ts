@@ -5,6 +5,8 @@
  * Amounts are kept in minor units of their currency. On the wire, debits are negative
  * (`"-101"`), as in the webhooks; the FX fee (`calculated_fee`) is shown as a positive charge.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import type { DeclineReason } from './authorization.ts';
 import type { CardMode } from './cards.ts';
@@ -48,7 +50,7 @@ export interface CardTransaction {
   windows: WindowPeriods | null;
   merchant: Merchant;
   declineReason: DeclineReason | null;
-  /** The network's own id for the authorization (network route), for idempotency and support. */
+  /** The network's own id for the authorization (network route), for support; claimed per card (`NetworkAuthorizationClaim`). */
   networkAuthorizationId: string | null;
   createdAt: string;
   updatedAt: string;
@@ -149,7 +151,7 @@ export type SimulateAuthorizationBody = z.output<typeof SimulateAuthorizationBod
 
 export const NetworkAuthorizationBody = z.object({
   card_number: z.string().regex(/^\d{16}$/, 'must be a 16-digit card number'),
-  /** The network's id for this authorization: the same id twice is one authorization. */
+  /** The network's id for this authorization: claimed for one card and one set of terms (`NetworkAuthorizationClaim`). */
   network_authorization_id: z.string().min(1).max(128),
   amount: PositiveDecimal,
   currency: CurrencyCode,
@@ -188,4 +190,52 @@ export function merchantFrom(body: z.output<z.ZodObject<typeof MerchantFields>>)
 export function normalizeDecimal(text: string): string {
   const [whole = '0', fraction = ''] = text.split('.');
   return formatAmount(BigInt(whole + fraction), fraction.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network authorization ids
+
+/**
+ * The network's `network_authorization_id` is global (one processor) and is claimed by the first
+ * authorization that carries it, approved or declined, in that authorization's own transaction.
+ * The transaction id is never derived from the network id: two cards that receive the same id
+ * must never share a transaction (API.md "Network ids are per card").
+ */
+export interface NetworkAuthorizationClaim {
+  networkAuthorizationId: string;
+  cardId: string;
+  transactionId: string;
+  /** `networkAuthorizationFingerprint` of the claiming request. */
+  fingerprint: string;
+}
+
+/**
+ * What a request must share with the claim to be a repeat of it: the card, the amount (as a number:
+ * "10.50" repeats "10.5"), the currency and the merchant. Every merchant field counts: a
+ * processor's retry resends the same message, so the same id with another merchant is as wrong as
+ * one with another amount, and is refused the same way. A digest keeps the claim small; nothing in
+ * it is secret (a card id, never a card number).
+ */
+export function networkAuthorizationFingerprint(terms: { cardId: string; amount: string; currency: string; merchant: Merchant }): string {
+  const { merchant } = terms;
+  const canonical = JSON.stringify([
+    terms.cardId,
+    normalizeDecimal(terms.amount),
+    terms.currency,
+    merchant.merchantId,
+    merchant.merchantName,
+    merchant.merchantCountry,
+    merchant.merchantCity,
+    merchant.mcc,
+  ]);
+  return bytesToHex(sha256(utf8ToBytes(canonical)));
+}
+
+/**
+ * How a request whose network id is already claimed is answered: `repeat` (the same card and
+ * terms) gets the first decision; anything else, above all another card, is a `conflict` and
+ * never sees the claim's transaction.
+ */
+export function repeatOrConflict(claim: NetworkAuthorizationClaim, cardId: string, fingerprint: string): 'repeat' | 'conflict' {
+  return claim.cardId === cardId && claim.fingerprint === fingerprint ? 'repeat' : 'conflict';
 }

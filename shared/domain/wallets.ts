@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { CHAINS, FAMILY_OF, normalizeAddress, type Chain, type KeyFamily } from './chain-addresses.ts';
-import { formatAmount, formatMoney, MoneyFormatError, parseAmount, type Currency } from './money.ts';
+import { formatAmount, formatMoney, MAX_BASIS_POINTS, MoneyFormatError, parseAmount, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';
 
 export { CHAINS, FAMILY_OF, type Chain, type KeyFamily };
@@ -33,7 +33,12 @@ export const CHAIN_ASSETS: Record<Chain, readonly DepositAsset[]> = {
 /** The balance each asset credits: stablecoins fund USD 1:1, BTC and ETH their own balances. */
 export const CREDITED_CURRENCY: Record<DepositAsset, Currency> = { BTC: 'BTC', ETH: 'ETH', USDT: 'USD', USDC: 'USD' };
 
-export const MAX_DEPOSIT_FEE_BPS = 10_000n;
+export const MAX_DEPOSIT_FEE_BPS = MAX_BASIS_POINTS;
+
+/** Whether the deposit fee applies to `asset`: stablecoins only; BTC and ETH credit in full. */
+export function chargesDepositFee(asset: DepositAsset): boolean {
+  return CREDITED_CURRENCY[asset] === 'USD';
+}
 
 export class DepositAmountError extends Error {}
 
@@ -69,7 +74,7 @@ export function depositCredit(asset: DepositAsset, amountText: string, feeBps: b
   }
   if (onChainAmount <= 0n) throw new DepositAmountError('must be greater than zero');
   const currency = CREDITED_CURRENCY[asset];
-  if (asset === 'BTC' || asset === 'ETH') {
+  if (!chargesDepositFee(asset)) {
     return { asset, onChainAmount, currency, gross: onChainAmount, fee: 0n, net: onChainAmount };
   }
   const gross = onChainAmount / 10n ** BigInt(ASSET_PRECISION[asset] - 2);
@@ -82,7 +87,9 @@ export function depositCredit(asset: DepositAsset, amountText: string, feeBps: b
  * What identifies a deposit on its chain, and so makes it credit once: the transaction hash plus,
  * where one transaction can pay several deposits, their position in it — the event log index of
  * a token transfer (EVM, TRON) or the output index (`vout`) of a BTC transaction, which can pay
- * several of the platform's addresses at once. A native ETH transfer has no log index.
+ * several of the platform's addresses at once. A native ETH transfer has no position (null).
+ * `txHash` is the canonical lower-case hash (`normalizeTxHash`), so the case a watcher reports it
+ * in never makes a second deposit.
  */
 export function depositIdentity(chain: Chain, txHash: string, position: number | null): string {
   return `${chain}#${txHash}#${position ?? '-'}`;
@@ -107,11 +114,27 @@ export type WalletAddressBody = z.output<typeof WalletAddressBody>;
 const Position = z.number().int().min(0).max(2 ** 31 - 1);
 
 /**
+ * Where a deposit sits inside its transaction, by what was transferred (API.md "Deposit identity"):
+ * a token transfer (USDT, USDC on the EVM chains and TRON) by the index of its Transfer event log,
+ * a BTC deposit by the index of the output (`vout`) that paid the address, and a native ETH
+ * transfer by nothing (a transaction moves ETH to one recipient).
+ */
+export type DepositPosition = 'log_index' | 'vout' | 'none';
+
+export function depositPositionOf(chain: Chain, asset: DepositAsset): DepositPosition {
+  if (chain === 'BTC') return 'vout';
+  if (chain === 'ETH' && asset === 'ETH') return 'none';
+  return 'log_index';
+}
+
+/**
  * A deposit, as the chain watcher (`/network/deposits`) or a sandbox partner
  * (`/v1/simulate/deposits`) reports it. Addresses and hashes are checked against the chain and
- * canonicalized. `log_index` (token transfers on EVM chains and TRON) and `vout` (BTC) are
- * optional, as in API.md, but a chain watcher should always send them: without them, two
- * transfers of one transaction are one deposit.
+ * canonicalized (hashes in lower case, so `0xABC…` and `0xabc…` are one deposit). The position
+ * the transfer needs (`depositPositionOf`) is required, and the one it does not is refused:
+ * without it, one on-chain transfer reported once without a log index and once with
+ * `log_index: 0` would be two deposits and be credited twice; two transfers of one transaction
+ * would be one.
  */
 export const DepositBody = z
   .object({
@@ -129,14 +152,22 @@ export const DepositBody = z
     if (address === undefined) issue('address', `is not a valid ${body.chain} address`);
     const txHash = normalizeTxHash(body.chain, body.tx_hash);
     if (txHash === undefined) {
-      issue('tx_hash', FAMILY_OF[body.chain] === 'evm' ? 'must be 0x followed by 64 hex digits' : 'must be 64 hex digits');
+      issue('tx_hash', FAMILY_OF[body.chain] === 'evm' ? 'must be 0x followed by 64 hex digits' : 'must be 64 hex digits, without 0x');
     }
-    if (!CHAIN_ASSETS[body.chain].includes(body.asset)) {
-      issue('asset', `is not accepted on ${body.chain} (accepted: ${CHAIN_ASSETS[body.chain].join(', ')})`);
+    const accepted = CHAIN_ASSETS[body.chain].includes(body.asset);
+    if (!accepted) issue('asset', `is not accepted on ${body.chain} (accepted: ${CHAIN_ASSETS[body.chain].join(', ')})`);
+    const position = depositPositionOf(body.chain, body.asset);
+    // An asset the chain does not take has no position rule to check against.
+    if (accepted) {
+      const transfer = position === 'none' ? 'a native ETH transfer' : position === 'vout' ? 'a BTC deposit' : `a ${body.asset} transfer on ${body.chain}`;
+      const takes = position === 'none' ? 'takes neither log_index nor vout' : `takes ${position}`;
+      if (position === 'log_index' && body.log_index === undefined) {
+        issue('log_index', `is required for ${transfer}: the index of its Transfer event log in the transaction`);
+      }
+      if (position === 'vout' && body.vout === undefined) issue('vout', 'is required for BTC: the index of the output that paid the address');
+      if (position !== 'log_index' && body.log_index !== undefined) issue('log_index', `does not apply: ${transfer} ${takes}`);
+      if (position !== 'vout' && body.vout !== undefined) issue('vout', `does not apply: ${transfer} ${takes}`);
     }
-    if (body.chain === 'BTC' && body.log_index !== undefined) issue('log_index', 'BTC has no event logs: use vout');
-    if (body.chain !== 'BTC' && body.vout !== undefined) issue('vout', `is for BTC outputs; ${body.chain} uses log_index`);
-    if (body.chain === 'ETH' && body.asset === 'ETH' && body.log_index !== undefined) issue('log_index', 'a native ETH transfer has no log index');
     return {
       chain: body.chain,
       address: address ?? body.address,

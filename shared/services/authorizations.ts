@@ -6,11 +6,9 @@
  * or a spend window is a condition of that transaction, so correctness under concurrency does not
  * depend on what was read: a stale read can only cause a retry or a decline, never an overspend.
  */
-import { v5 as uuidv5 } from 'uuid';
-import { config } from '../config.ts';
 import { preCheck, type DeclineReason } from '../domain/authorization.ts';
 import { expiryFor } from '../domain/card-number.ts';
-import { convert, isSupportedTransactionCurrency, SANDBOX_USD_VALUE } from '../domain/fx.ts';
+import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
 import { holdLegs, posting, releaseLegs, settleLegs, type BalanceOwner } from '../domain/ledger.ts';
 import { parseMoney, type CardCurrency } from '../domain/money.ts';
@@ -18,7 +16,9 @@ import { windowPeriods } from '../domain/spend-windows.ts';
 import { nowIso } from '../domain/time.ts';
 import {
   merchantFrom,
+  networkAuthorizationFingerprint,
   normalizeDecimal,
+  repeatOrConflict,
   transactionView,
   transactionWebhookBody,
   type AdjustAuthorizationBody,
@@ -26,18 +26,19 @@ import {
   type CardTransactionView,
   type Merchant,
   type NetworkAuthorizationBody,
+  type NetworkAuthorizationClaim,
   type SimulateAuthorizationBody,
 } from '../domain/transactions.ts';
 import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
+import { logger } from '../logger.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
-import { commitAdjustment, commitApproval, commitDecline, getTransaction } from '../db/transactions-repository.ts';
+import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction } from '../db/transactions-repository.ts';
+import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
 
-/** Namespace of transaction ids derived from the network's authorization ids. */
-const NETWORK_ID_NAMESPACE = '6f1c2b8e-4d0a-4e57-9a53-0c9f5b7f3a11';
 /** Attempts when the card changes under an authorization (a concurrent lock or limit change). */
 const MAX_STALE_RETRIES = 5;
 
@@ -47,7 +48,8 @@ interface AuthorizationRequest {
   currency: string;
   merchant: Merchant;
   transactionId: string;
-  networkAuthorizationId: string | null;
+  /** On the network route: the claim this request makes on the network's authorization id. */
+  claim?: NetworkAuthorizationClaim;
   idempotency?: IdempotencyScope;
 }
 
@@ -65,23 +67,34 @@ export async function simulateAuthorization(
     currency: body.currency,
     merchant: merchantFrom(body),
     transactionId: newId(),
-    networkAuthorizationId: null,
     idempotency,
   });
 }
 
-/** `POST /network/authorizations`: the card network authorizes by card number. */
+/**
+ * `POST /network/authorizations`: the card network authorizes by card number. Its
+ * `network_authorization_id` is claimed for this card and these terms by the authorization's own
+ * transaction: a repeat with the same card, amount, currency and merchant answers `200` with the
+ * first decision; the same id with anything else is `409 network_authorization_conflict`.
+ */
 export async function networkAuthorization(body: NetworkAuthorizationBody): Promise<HttpResult<CardTransactionView>> {
   const cardId = await cardIdForNumber(body.card_number);
   const card = cardId ? await getCard(cardId) : undefined;
   if (!card) throw cardNotFound();
+  const merchant = merchantFrom(body);
+  const transactionId = newId();
   return authorize({
     card,
     amount: body.amount,
     currency: body.currency,
-    merchant: merchantFrom(body),
-    transactionId: uuidv5(body.network_authorization_id, NETWORK_ID_NAMESPACE),
-    networkAuthorizationId: body.network_authorization_id,
+    merchant,
+    transactionId,
+    claim: {
+      networkAuthorizationId: body.network_authorization_id,
+      cardId: card.cardId,
+      transactionId,
+      fingerprint: networkAuthorizationFingerprint({ cardId: card.cardId, amount: body.amount, currency: body.currency, merchant }),
+    },
   });
 }
 
@@ -103,10 +116,19 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
   const cardCurrency = card.currency;
   const currency = request.currency;
   const supported = isSupportedTransactionCurrency(currency);
-  let conversion: { localAmount: bigint; fee: bigint } | undefined;
+  let conversion: Conversion | undefined;
+  let rateAvailable = true;
   if (supported) {
     checkPrecision(request.amount, currency);
-    conversion = convert(parseMoney(request.amount, currency), currency, cardCurrency, usdValues(), config().FX_FEE_BPS);
+    const amount = parseMoney(request.amount, currency);
+    if (currency === cardCurrency) {
+      // The same currency never needs a rate, so it never depends on the rate table.
+      conversion = { localAmount: amount, fee: 0n };
+    } else {
+      const fx = await usableFx(at);
+      if (fx) conversion = convert(amount, currency, cardCurrency, fx.rates.usdValues, fx.feeBps);
+      else rateAvailable = false;
+    }
   }
   const total = conversion ? conversion.localAmount + conversion.fee : 0n;
   const timezone = await timezoneOf(card.businessId);
@@ -132,7 +154,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     windows: periods,
     merchant: request.merchant,
     declineReason: null,
-    networkAuthorizationId: request.networkAuthorizationId,
+    networkAuthorizationId: request.claim?.networkAuthorizationId ?? null,
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -143,10 +165,11 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     expiry: expiryFor(new Date(card.createdAt)),
     at,
     currencySupported: supported,
+    rateAvailable,
     total,
     limits: card.limits,
   });
-  if (early) return recordDecline(txn, early, request.idempotency);
+  if (early) return recordDecline(txn, early, request);
 
   const owner = ownerOf(card);
   const outcome = await commitApproval({
@@ -157,6 +180,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     cardVersion: card.version,
     posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, cardCurrency, total), createdAt: now }),
     event: transactionEvent('Authorization', txn),
+    ...(request.claim ? { claim: request.claim } : {}),
     idempotencyCompletion: request.idempotency?.completionItem(201, transactionView(txn)),
   });
   if (outcome.kind !== 'approved') request.idempotency?.discardCompletion(); // that transaction never committed
@@ -164,29 +188,46 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     case 'approved':
       return respond(201, transactionView(txn));
     case 'declined':
-      return recordDecline(txn, outcome.reason, request.idempotency);
-    case 'duplicate':
-      return existingAuthorization(txn.transactionId);
+      return recordDecline(txn, outcome.reason, request);
+    case 'claimed':
+      return claimedAuthorization(request.claim!);
     case 'stale':
       return 'stale';
   }
 }
 
-async function recordDecline(txn: CardTransaction, reason: DeclineReason, idempotency?: IdempotencyScope): Promise<HttpResult<CardTransactionView>> {
+async function recordDecline(txn: CardTransaction, reason: DeclineReason, request: AuthorizationRequest): Promise<HttpResult<CardTransactionView>> {
   const declined: CardTransaction = { ...txn, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null };
-  const recorded = await commitDecline(declined, transactionEvent('Authorization', declined), idempotency?.completionItem(201, transactionView(declined)));
-  if (recorded === 'duplicate') {
+  const { idempotency } = request;
+  const recorded = await commitDecline(declined, transactionEvent('Authorization', declined), {
+    ...(request.claim ? { claim: request.claim } : {}),
+    idempotencyCompletion: idempotency?.completionItem(201, transactionView(declined)),
+  });
+  if (recorded === 'claimed') {
     idempotency?.discardCompletion();
-    return existingAuthorization(txn.transactionId);
+    return claimedAuthorization(request.claim!);
   }
   return respond(201, transactionView(declined));
 }
 
-/** The network repeated an authorization id: answer with what was decided the first time. */
-async function existingAuthorization(transactionId: string): Promise<HttpResult<CardTransactionView>> {
-  const existing = await getTransaction(transactionId, true);
-  if (!existing) throw new ServiceUnavailableError();
-  return respond(200, transactionView(existing));
+/**
+ * The network's authorization id was claimed already. A repeat (same card, amount, currency and
+ * merchant) gets the authorization the claim points at, as it is now (`200`); anything else is a
+ * conflict, told nothing about the authorization that holds the id.
+ */
+async function claimedAuthorization(request: NetworkAuthorizationClaim): Promise<HttpResult<CardTransactionView>> {
+  const claim = await getNetworkAuthorizationClaim(request.networkAuthorizationId);
+  // The claim commits with its transaction, so a failed claim condition means it is there to read.
+  if (!claim) throw new ServiceUnavailableError();
+  if (repeatOrConflict(claim, request.cardId, request.fingerprint) === 'conflict') {
+    throw new ConflictError(
+      'network_authorization_conflict',
+      'This network_authorization_id was already used for another authorization (another card, amount, currency or merchant).',
+    );
+  }
+  const first = await getTransaction(claim.transactionId, true);
+  if (!first) throw new ServiceUnavailableError();
+  return respond(200, transactionView(first));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,13 +354,26 @@ function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
   return parseMoney(amount, currency);
 }
 
-let parsedUsdValues: Record<string, string> | undefined;
-function usdValues(): Record<string, string> {
-  if (!parsedUsdValues) {
-    const configured = config().FX_USD_VALUES;
-    parsedUsdValues = configured ? (JSON.parse(configured) as Record<string, string>) : SANDBOX_USD_VALUE;
+/**
+ * The FX settings when their rate table may be used at `at`, or undefined: the table is older
+ * than the stage allows, or the settings could not be read (not configured, missing, malformed).
+ * Either way the authorization declines `fx_rate_unavailable` rather than convert at a rate
+ * nobody vouches for, and the operator finds out from the log.
+ */
+async function usableFx(at: Date): Promise<FxSettings | undefined> {
+  let fx: FxSettings;
+  try {
+    fx = await fxSettings();
+  } catch (error) {
+    if (!(error instanceof OperatorSettingsError)) throw error;
+    logger.error('FX settings unavailable: conversions decline fx_rate_unavailable', { problem: error.message });
+    return undefined;
   }
-  return parsedUsdValues;
+  if (!isRateTableFresh(fx.rates, at, fx.maxAgeMs)) {
+    logger.warn('FX rate table too old: conversions decline fx_rate_unavailable', { asOf: fx.rates.asOf.toISOString(), maxAgeSeconds: fx.maxAgeMs / 1000 });
+    return undefined;
+  }
+  return fx;
 }
 
 /** A business's timezone never changes once created, so it is cached for the container's life. */

@@ -8,12 +8,12 @@
  * A deposit is credited whatever the user's status: the coins have arrived and refusing the
  * credit would not send them back; a suspended user simply cannot spend them.
  */
-import { config } from '../config.ts';
 import { FAMILY_OF } from '../domain/chain-addresses.ts';
 import { newId } from '../domain/ids.ts';
 import { depositLegs, posting } from '../domain/ledger.ts';
 import { nowIso } from '../domain/time.ts';
 import {
+  chargesDepositFee,
   DepositAmountError,
   depositCredit,
   depositView,
@@ -30,6 +30,7 @@ import { respond, type HttpResult } from '../http/responses.ts';
 import { commitDeposit, findDeposit, listUserDeposits } from '../db/deposits-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { findAddressOwner, type AddressOwner } from '../db/wallets-repository.ts';
+import { depositFeeBps } from './operator-settings.ts';
 import { requireUser } from './users.ts';
 
 /** `POST /v1/simulate/deposits`: only to an address of one of the calling business's users. */
@@ -63,9 +64,12 @@ async function creditDeposit(
   mayCredit: (owner: AddressOwner) => boolean,
   idempotency?: IdempotencyScope,
 ): Promise<HttpResult<DepositView>> {
+  // The operator's deposit fee (shared/services/operator-settings.ts): without it, production
+  // credits nothing (a 500 that names the parameter) rather than credit with the sandbox's 0.
+  const feeBps = chargesDepositFee(body.asset) ? await depositFeeBps() : 0n;
   let credit: Deposit['credit'];
   try {
-    credit = depositCredit(body.asset, body.amount, config().DEPOSIT_FEE_BPS);
+    credit = depositCredit(body.asset, body.amount, feeBps);
   } catch (error) {
     if (error instanceof DepositAmountError) throw new ValidationError([{ path: 'amount', message: error.message }]);
     throw error;

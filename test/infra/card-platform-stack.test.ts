@@ -218,6 +218,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(macPurposes(template, statements), name).toEqual([...(row.access.macs ?? [])].sort());
         expect(unconditioned(statements, 'kms:VerifyMac') || allowed(statements, 'kms:VerifyMac'), name).toBe(false);
         expect(allowed(statements, 'sqs:SendMessage'), name).toBe((row.access.sendTo ?? []).length > 0);
+        // Operator settings live in SSM on production only (operator-settings.test.ts has the parameters).
+        expect(allowed(statements, 'ssm:GetParameter'), name).toBe(stage === 'production' && (row.access.settings ?? []).length > 0);
       }
     });
 

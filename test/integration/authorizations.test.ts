@@ -2,6 +2,7 @@
  * The authorization engine through HTTP, the way a partner (simulate routes) and the card network
  * (network routes) call it.
  */
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
 
@@ -100,6 +101,17 @@ describe('authorize, reverse, settle (B2B)', () => {
     expect(auth.body).toMatchObject({ status: 'Authorized', transaction_currency: 'USD', transaction_amount: '-10', local_currency: 'HKD', local_amount: '-78.13', calculated_fee: '0.79' });
     expect(await balance('HKD')).toMatchObject({ pending: '78.92' });
   });
+
+  it('charges at least one minor unit for a purchase worth less than one (it used to convert to 0 and hold nothing)', async () => {
+    // A business of its own: the JPY balance of the shared one is counted by another spec.
+    const client = api((await createBusiness('Sub-unit purchase')).api_key);
+    await client.post('/v1/simulate/topups', { currency: 'JPY', amount: '100' });
+    const card = await client.post('/v1/cards', { mode: 'B2B', currency: 'JPY' });
+    // 0.01 HKD = 0.19 JPY: rounded to the nearest yen that was 0 JPY and no fee; rounded up it is 1 + 1.
+    const auth = await client.post('/v1/simulate/authorizations', { card_id: card.body.id, amount: '0.01', currency: 'HKD' });
+    expect(auth.body).toMatchObject({ status: 'Authorized', transaction_amount: '-0.01', local_currency: 'JPY', local_amount: '-1', calculated_fee: '1' });
+    expect((await client.get('/v1/balances')).body.data).toEqual([{ currency: 'JPY', available: '98', pending: '2' }]);
+  });
 });
 
 describe('declines', () => {
@@ -180,7 +192,7 @@ describe('the network routes', () => {
     expect(first.body).toMatchObject({ status: 'Authorized', local_amount: '-1500' });
     const repeat = await network.post('/network/authorizations', body);
     expect(repeat.status).toBe(200);
-    expect(repeat.body.id).toBe(first.body.id);
+    expect(repeat.body).toEqual(first.body);
     expect(await balance('JPY')).toMatchObject({ available: '8500', pending: '1500' });
 
     const refused = await partner.post('/network/authorizations', body);
@@ -189,6 +201,103 @@ describe('the network routes', () => {
     expect((await network.post('/network/authorizations', { ...body, card_number: '3567720000000000', network_authorization_id: 'x' })).status).toBe(404);
     const settle = await network.post(`/network/authorizations/${first.body.id}/settle`, {});
     expect(settle.body).toMatchObject({ status: 'Settled', final_local_amount: '-1500' });
+  });
+});
+
+describe('network authorization ids are per card', () => {
+  /** A funded B2B card of a new business, with its number and a client of that business. */
+  async function fundedCard(name: string, currency = 'USD', amount = '100') {
+    const business = await createBusiness(name);
+    const client = api(business.api_key);
+    expect((await client.post('/v1/simulate/topups', { currency, amount })).status).toBe(201);
+    const card = await client.post('/v1/cards', { mode: 'B2B', currency });
+    const full = await client.get(`/v1/cards/${card.body.id}/full`);
+    const balances = async () => (await client.get('/v1/balances')).body.data;
+    return { client, cardId: card.body.id as string, cardNumber: full.body.card_number as string, balances };
+  }
+  const networkId = () => `net-${randomUUID()}`;
+  const purchase = (cardNumber: string, id: string, extra: Record<string, string> = {}) => ({
+    card_number: cardNumber,
+    network_authorization_id: id,
+    amount: '12.5',
+    currency: 'USD',
+    merchant_name: 'Bookshop',
+    merchant_country: 'HK',
+    ...extra,
+  });
+
+  it('refuses the same id for another business\'s card with 409, moving nothing on either card', async () => {
+    const first = await fundedCard('Network id owner');
+    const second = await fundedCard('Network id other');
+    const id = networkId();
+    const approved = await network.post('/network/authorizations', purchase(first.cardNumber, id));
+    expect(approved.status).toBe(201);
+    expect(approved.body).toMatchObject({ status: 'Authorized', card: first.cardId });
+
+    const reused = await network.post('/network/authorizations', purchase(second.cardNumber, id));
+
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe('network_authorization_conflict');
+    expect(JSON.stringify(reused.body)).not.toContain(first.cardId);
+    expect(await first.balances()).toEqual([{ currency: 'USD', available: '87.5', pending: '12.5' }]);
+    expect(await second.balances()).toEqual([{ currency: 'USD', available: '100', pending: '0' }]);
+    expect((await second.client.get(`/v1/cards/${second.cardId}/transactions`)).body.data).toEqual([]);
+  });
+
+  it('refuses the same id on the same card with another amount, currency or merchant', async () => {
+    const card = await fundedCard('Network id terms');
+    const id = networkId();
+    expect((await network.post('/network/authorizations', purchase(card.cardNumber, id))).status).toBe(201);
+
+    const changes: Record<string, string>[] = [{ amount: '12.51' }, { currency: 'HKD' }, { merchant_name: 'Newsagent' }];
+    for (const change of changes) {
+      const response = await network.post('/network/authorizations', purchase(card.cardNumber, id, change));
+      expect(response.status, JSON.stringify(change)).toBe(409);
+      expect(response.body.error.code).toBe('network_authorization_conflict');
+    }
+    expect(await card.balances()).toEqual([{ currency: 'USD', available: '87.5', pending: '12.5' }]);
+    expect((await card.client.get(`/v1/cards/${card.cardId}/transactions`)).body.data).toHaveLength(1);
+  });
+
+  it('answers an exact repeat with 200 and the first body, and ten at once with one hold', async () => {
+    const card = await fundedCard('Network id repeats');
+    const id = networkId();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => network.post('/network/authorizations', purchase(card.cardNumber, id))));
+
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(9);
+    const first = answers.find((answer) => answer.status === 201)!.body;
+    for (const answer of answers) expect(answer.body).toEqual(first);
+    const later = await network.post('/network/authorizations', purchase(card.cardNumber, id, { amount: '12.50' }));
+    expect(later.status).toBe(200);
+    expect(later.body).toEqual(first);
+    expect(await card.balances()).toEqual([{ currency: 'USD', available: '87.5', pending: '12.5' }]);
+  });
+
+  it('answers a repeat of a declined authorization with the same decline, even once the card could pay', async () => {
+    const card = await fundedCard('Network id declines', 'USD', '10');
+    const id = networkId();
+    const declined = await network.post('/network/authorizations', purchase(card.cardNumber, id));
+    expect(declined.status).toBe(201);
+    expect(declined.body).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+    await card.client.post('/v1/simulate/topups', { currency: 'USD', amount: '100' });
+
+    const repeat = await network.post('/network/authorizations', purchase(card.cardNumber, id));
+
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toEqual(declined.body);
+    expect(await card.balances()).toEqual([{ currency: 'USD', available: '110', pending: '0' }]);
+  });
+
+  it('leaves reversal and settlement by transaction id as they were', async () => {
+    const card = await fundedCard('Network id adjustments');
+    const auth = await network.post('/network/authorizations', purchase(card.cardNumber, networkId()));
+    const reversed = await network.post(`/network/authorizations/${auth.body.id}/reverse`, { amount: '2.5' });
+    expect(reversed.status).toBe(200);
+    expect(reversed.body).toMatchObject({ id: auth.body.id, status: 'Authorized' });
+    const settled = await network.post(`/network/authorizations/${auth.body.id}/settle`, {});
+    expect(settled.body).toMatchObject({ id: auth.body.id, status: 'Settled', final_local_amount: '-10' });
+    expect(await card.balances()).toEqual([{ currency: 'USD', available: '90', pending: '0' }]);
   });
 });
 

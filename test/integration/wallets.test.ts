@@ -214,6 +214,25 @@ describe('deposits', () => {
     expect((await balances(userId)).USD!.available).toBe('80');
   });
 
+  it('credits one on-chain transfer once, reported without log_index and then with log_index 0 (the first is a 400)', async () => {
+    const userId = await newUser();
+    const evm = await address(userId, 'ETH');
+    const transfer = { chain: 'ETH', address: evm, asset: 'USDT', amount: '25', tx_hash: evmTx() };
+
+    const without = await network.post('/network/deposits', transfer);
+    expect(without.status).toBe(400);
+    expect(without.body.error.fields).toEqual([{ path: 'log_index', message: expect.stringContaining('is required for a USDT transfer on ETH') }]);
+    const withIndex = await network.post('/network/deposits', { ...transfer, log_index: 0 });
+    expect(withIndex.status).toBe(201);
+    // The same transfer with its hash in capitals (0xABC… and 0xabc… are one hash) is a repeat.
+    const shouted = await network.post('/network/deposits', { ...transfer, log_index: 0, tx_hash: `0x${transfer.tx_hash.slice(2).toUpperCase()}` });
+    expect(shouted.status).toBe(200);
+    expect(shouted.body).toEqual(withIndex.body);
+
+    expect((await balances(userId)).USD).toEqual({ currency: 'USD', available: '25', pending: '0' });
+    expect((await partner.get(`/v1/users/${userId}/deposits`)).body.data).toHaveLength(1);
+  });
+
   it('refuses a repeat that disagrees with the recorded deposit, crediting nothing', async () => {
     const userId = await newUser();
     const tron = await address(userId, 'TRON');
@@ -261,19 +280,26 @@ describe('deposits', () => {
     const btc = await address(userId, 'BTC');
     const evm = await address(userId, 'ETH');
     const cases: [Record<string, unknown>, string][] = [
-      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1.0000001', tx_hash: bareTx() }, 'amount'],
-      [{ chain: 'BTC', address: btc, asset: 'BTC', amount: '0.000000001', tx_hash: bareTx() }, 'amount'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1.0000001', tx_hash: bareTx(), log_index: 0 }, 'amount'],
+      [{ chain: 'BTC', address: btc, asset: 'BTC', amount: '0.000000001', tx_hash: bareTx(), vout: 0 }, 'amount'],
       [{ chain: 'ETH', address: evm, asset: 'ETH', amount: '0.0000000000000000001', tx_hash: evmTx() }, 'amount'],
-      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '0.009', tx_hash: bareTx() }, 'amount'],
-      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '-1', tx_hash: bareTx() }, 'amount'],
-      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: 5, tx_hash: bareTx() }, 'amount'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '0.009', tx_hash: bareTx(), log_index: 0 }, 'amount'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '-1', tx_hash: bareTx(), log_index: 0 }, 'amount'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: 5, tx_hash: bareTx(), log_index: 0 }, 'amount'],
       [{ chain: 'TRON', address: tron, asset: 'BTC', amount: '1', tx_hash: bareTx() }, 'asset'],
       [{ chain: 'BSC', address: evm, asset: 'ETH', amount: '1', tx_hash: evmTx() }, 'asset'],
-      [{ chain: 'ETH', address: evm.slice(0, -1) + (evm.endsWith('a') ? 'b' : 'a'), asset: 'USDT', amount: '1', tx_hash: evmTx() }, 'address'],
-      [{ chain: 'TRON', address: tron.slice(0, -1) + (tron.endsWith('A') ? 'B' : 'A'), asset: 'USDT', amount: '1', tx_hash: bareTx() }, 'address'],
-      [{ chain: 'BTC', address: btc.replace(/.$/, (c) => (c === 'q' ? 'p' : 'q')), asset: 'BTC', amount: '1', tx_hash: bareTx() }, 'address'],
-      [{ chain: 'ETH', address: evm, asset: 'USDT', amount: '1', tx_hash: bareTx() }, 'tx_hash'],
-      [{ chain: 'BTC', address: btc, asset: 'BTC', amount: '1', tx_hash: bareTx(), log_index: 1 }, 'log_index'],
+      [{ chain: 'ETH', address: evm.slice(0, -1) + (evm.endsWith('a') ? 'b' : 'a'), asset: 'USDT', amount: '1', tx_hash: evmTx(), log_index: 0 }, 'address'],
+      [{ chain: 'TRON', address: tron.slice(0, -1) + (tron.endsWith('A') ? 'B' : 'A'), asset: 'USDT', amount: '1', tx_hash: bareTx(), log_index: 0 }, 'address'],
+      [{ chain: 'BTC', address: btc.replace(/.$/, (c) => (c === 'q' ? 'p' : 'q')), asset: 'BTC', amount: '1', tx_hash: bareTx(), vout: 0 }, 'address'],
+      [{ chain: 'ETH', address: evm, asset: 'USDT', amount: '1', tx_hash: bareTx(), log_index: 0 }, 'tx_hash'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: `0x${bareTx()}`, log_index: 0 }, 'tx_hash'],
+      // Deposit identity (API.md): the position a transfer needs is required, the one it does not is refused.
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: bareTx() }, 'log_index'],
+      [{ chain: 'ETH', address: evm, asset: 'USDC', amount: '1', tx_hash: evmTx() }, 'log_index'],
+      [{ chain: 'BTC', address: btc, asset: 'BTC', amount: '1', tx_hash: bareTx() }, 'vout'],
+      [{ chain: 'BTC', address: btc, asset: 'BTC', amount: '1', tx_hash: bareTx(), vout: 0, log_index: 1 }, 'log_index'],
+      [{ chain: 'ETH', address: evm, asset: 'ETH', amount: '1', tx_hash: evmTx(), log_index: 0 }, 'log_index'],
+      [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: bareTx(), log_index: 0, vout: 0 }, 'vout'],
     ];
     for (const [body, field] of cases) {
       const response = await partner.post('/v1/simulate/deposits', body);

@@ -55,7 +55,11 @@ describe('the approve path', () => {
 
     expect(second.statusCode).toBe(201);
     expect(parseBody(second)).toMatchObject({ status: 'Authorized', card: CARD_ID });
-    expectOneCardReadAndOneTransaction(sentCommands(), 8);
+    // The same 8 items plus the claim of the network's id: checking the id is a condition of
+    // the same transaction, not another read.
+    const commands = sentCommands();
+    expectOneCardReadAndOneTransaction(commands, 9);
+    expect(commands[1]!.input.TransactItems[5].Put).toMatchObject({ Item: { PK: 'NETAUTH#net-approve-2' }, ConditionExpression: 'attribute_not_exists(PK)' });
   });
 
   it('adds only the cardholder check to the transaction of a B2C card', async () => {

@@ -1,33 +1,20 @@
 /**
  * What the engine does when the authorization transaction does not go through for a reason other
  * than a decline: the card changed under it (re-read, decide again), another transaction touched
- * the same items (retried), DynamoDB throttles (retried, then a 503 that reveals nothing), or the
- * network repeats an authorization id (the first decision is the answer).
+ * the same items (retried), or DynamoDB throttles (retried, then a 503 that reveals nothing). A
+ * network authorization id that is already claimed: network-ids.test.ts.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler as networkAuthorize } from '../../../functions/network/create-authorization.ts';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
 import { lambdaContext, parseBody } from '../../support/events.ts';
-import {
-  businessItem,
-  CARD_ID,
-  cancelled,
-  cardItem,
-  networkAuthorizationEvent,
-  panIndexItem,
-  serveItems,
-  simulateAuthorizationEvent,
-  transactionItem,
-  TRANSACTION_ID,
-} from './support.ts';
+import { businessItem, CARD_ID, cancelled, cardItem, serveItems, simulateAuthorizationEvent } from './support.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
 /** A B2B approval: [daily] [monthly] [lifetime] [hold] [card check] [transaction] [posting] [event]. */
 const CARD_CHECK = 4;
-const TRANSACTION_PUT = 5;
 const B2B_APPROVAL_ITEMS = 8;
 
 function reasons(failures: Record<number, string>): string[] {
@@ -126,42 +113,3 @@ describe('throttling inside the transaction', () => {
     expect(transactions().length).toBeGreaterThan(1);
   });
 });
-
-describe('the network repeats an authorization id', () => {
-  it('answers 200 with the first decision and moves nothing again', async () => {
-    const items = [cardItem(), businessItem(), await panIndexItem()];
-    serveItems(ddb, items);
-    // The transaction id is derived from the network's id: whatever it is, the first decision is stored under it.
-    ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({
-      Item: input.Key.SK === 'TXN' ? transactionItem() : items.find((item) => item.PK === input.Key.PK && item.SK === input.Key.SK),
-    }));
-    ddb.on(TransactWriteCommand).rejects(cancelled(reasons({ [TRANSACTION_PUT]: 'ConditionalCheckFailed', 6: 'ConditionalCheckFailed', 7: 'ConditionalCheckFailed' })));
-
-    const result = await networkAuthorize(networkAuthorizationEvent('net-repeat-1'), lambdaContext);
-
-    expect(result.statusCode).toBe(200);
-    expect(parseBody(result)).toMatchObject({ id: TRANSACTION_ID, status: 'Authorized' });
-    expect(transactions()).toHaveLength(1);
-  });
-
-  it('records under an Idempotency-Key the 200 it answered, not the approval that never committed', async () => {
-    const items = [cardItem(), businessItem(), await panIndexItem()];
-    serveItems(ddb, items);
-    ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({
-      Item: input.Key.SK === 'TXN' ? transactionItem() : items.find((item) => item.PK === input.Key.PK && item.SK === input.Key.SK),
-    }));
-    ddb.on(PutCommand).resolves({});
-    ddb.on(TransactWriteCommand).rejects(
-      cancelled([...reasons({ [TRANSACTION_PUT]: 'ConditionalCheckFailed', 6: 'ConditionalCheckFailed', 7: 'ConditionalCheckFailed' }), 'None']),
-    );
-    const event = networkAuthorizationEvent('net-repeat-2');
-    event.headers['Idempotency-Key'] = 'network-retry-1';
-
-    const result = await networkAuthorize(event, lambdaContext);
-
-    expect(result.statusCode).toBe(200);
-    const completed = ddb.commandCalls(PutCommand).map((call) => call.args[0].input.Item!).find((item) => item.state === 'completed');
-    expect(completed).toMatchObject({ statusCode: 200 });
-  });
-});
-

@@ -7,6 +7,7 @@ const ok: PreCheckInput = {
   expiry: { month: '11', year: '2030' },
   at: new Date('2026-11-26T10:00:00Z'),
   currencySupported: true,
+  rateAvailable: true,
   total: 10_000n,
   limits: NO_LIMITS,
 };
@@ -22,6 +23,7 @@ describe('preCheck', () => {
       expiry: { month: '01', year: '2020' },
       at: ok.at,
       currencySupported: false,
+      rateAvailable: false,
       total: 10_000n,
       limits: { transaction: 1n, daily: 1n, monthly: 1n, lifetime: 1n },
     };
@@ -29,7 +31,8 @@ describe('preCheck', () => {
     expect(preCheck({ ...everythingWrong, cardStatus: 'Locked' })).toBe('card_locked');
     expect(preCheck({ ...everythingWrong, cardStatus: 'Active' })).toBe('card_expired');
     expect(preCheck({ ...everythingWrong, cardStatus: 'Active', expiry: ok.expiry })).toBe('currency_not_supported');
-    const supported = { ...everythingWrong, cardStatus: 'Active' as const, expiry: ok.expiry, currencySupported: true };
+    expect(preCheck({ ...everythingWrong, cardStatus: 'Active', expiry: ok.expiry, currencySupported: true })).toBe('fx_rate_unavailable');
+    const supported = { ...everythingWrong, cardStatus: 'Active' as const, expiry: ok.expiry, currencySupported: true, rateAvailable: true };
     expect(preCheck(supported)).toBe('exceeds_transaction_limit');
     expect(preCheck({ ...supported, limits: { ...supported.limits, transaction: 0n } })).toBe('exceeds_daily_limit');
     expect(preCheck({ ...supported, limits: { ...supported.limits, transaction: 0n, daily: 0n } })).toBe('exceeds_monthly_limit');
@@ -71,6 +74,7 @@ describe('firstDeclineReason', () => {
         'exceeds_monthly_limit',
         'exceeds_lifetime_limit',
         'currency_not_supported',
+        'fx_rate_unavailable',
       ].sort(),
     );
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatAmount, formatMoney, parseAmount, parseMoney } from '../../../shared/domain/money.ts';
+import { formatAmount, formatMoney, MoneyFormatError, parseAmount, parseBasisPoints, parseMoney } from '../../../shared/domain/money.ts';
 
 describe('parseAmount', () => {
   it('reads decimal strings into minor units of the currency exponent', () => {
@@ -41,5 +41,18 @@ describe('formatAmount', () => {
         expect(parseAmount(formatAmount(minor, exponent), exponent)).toBe(minor);
       }),
     );
+  });
+});
+
+describe('parseBasisPoints', () => {
+  it('reads a whole number of basis points from 0 to 10000', () => {
+    expect(parseBasisPoints('0')).toBe(0n);
+    expect(parseBasisPoints('150')).toBe(150n);
+    expect(parseBasisPoints(' 10000\n')).toBe(10_000n);
+  });
+
+  it.each(['', '1.5', '1%', '-1', '10001', '0150', '1e2', 'abc'])('refuses %j rather than guess', (text) => {
+    expect(() => parseBasisPoints(text)).toThrow(MoneyFormatError);
+    expect(() => parseBasisPoints(text)).toThrow(/whole number of basis points from 0 to 10000/);
   });
 });

@@ -4,14 +4,18 @@
  * idempotency lease, a conflict that is retried).
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as networkDeposit } from '../../../functions/network/create-deposit.ts';
 import { handler as simulateDeposit } from '../../../functions/simulate/create-deposit.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
+import { resetOperatorSettingsForTests } from '../../../shared/services/operator-settings.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
+const ssm = mockClient(SSMClient);
 
 const USER_ID = '0190a3c4-0000-7000-8000-00000000beef';
 const OTHER_BUSINESS_ID = '0190a3c4-0000-7000-8000-0000000000f2';
@@ -155,6 +159,33 @@ describe('POST /v1/simulate/deposits', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
+  it('answers 400 naming log_index for a token transfer reported without one, before any read or write', async () => {
+    // One on-chain transfer reported without log_index and then with log_index 0 used to be two
+    // deposits (identities "…#-" and "…#0"), credited twice. The first report is now refused.
+    const { log_index: _, ...withoutLogIndex } = body;
+
+    const result = await networkDeposit(networkEvent(withoutLogIndex), lambdaContext);
+
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error).toMatchObject({
+      code: 'validation_error',
+      fields: [{ path: 'log_index', message: expect.stringMatching(/^is required for a USDT transfer on TRON/) }],
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('keys a deposit by its lower-case hash, whatever case the hash was reported in', async () => {
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    for (const tx_hash of [TX_HASH, TX_HASH.toUpperCase(), `${TX_HASH.slice(0, 32).toUpperCase()}${TX_HASH.slice(32)}`]) {
+      await simulateDeposit(simulateEvent({ ...body, tx_hash }), lambdaContext);
+    }
+
+    const keys = ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems![0]!.Put!.Item);
+    expect(keys.map((item) => ({ PK: item!.PK, SK: item!.SK, txHash: item!.txHash }))).toEqual(Array(3).fill({ ...DEPOSIT_KEY, txHash: TX_HASH }));
+  });
+
   it('answers 400 for an amount beyond the asset\'s precision, before any read', async () => {
     const result = await simulateDeposit(simulateEvent({ ...body, amount: '1.0000001' }), lambdaContext);
     expect(result.statusCode).toBe(400);
@@ -182,6 +213,55 @@ describe('POST /network/deposits', () => {
       expect(result.statusCode).toBe(403);
       expect(parseBody(result).error.code).toBe('chain_credential_required');
     }
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('the deposit fee the operator sets', () => {
+  const FEE = '/card-platform/unit/deposits/fee-bps';
+
+  beforeEach(() => {
+    process.env.DEPOSIT_FEE_BPS_PARAMETER = FEE;
+    resetConfigForTests();
+    resetOperatorSettingsForTests();
+    ssm.reset();
+  });
+  afterEach(() => {
+    delete process.env.DEPOSIT_FEE_BPS_PARAMETER;
+    resetConfigForTests();
+    resetOperatorSettingsForTests();
+  });
+
+  it('is read from SSM and taken off a stablecoin deposit, rounded up to the cent', async () => {
+    ssm.on(GetParameterCommand, { Name: FEE }).resolves({ Parameter: { Name: FEE, Type: 'String', Value: '125' } });
+    serve([addressIndex()]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await networkDeposit(networkEvent({ ...body, amount: '10.01' }), lambdaContext);
+
+    expect(result.statusCode).toBe(201);
+    // 1.25% of 10.01 USD is 0.125125: 0.13 is charged, 9.88 credited.
+    expect(parseBody(result)).toMatchObject({ credited_currency: 'USD', credited_amount: '9.88', fee: '0.13' });
+  });
+
+  it('is never read for BTC or ETH, which credit in full', async () => {
+    const btc = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+    serve([{ PK: `ADDRESS#btc#${btc}`, SK: 'ADDRESS', entity: 'wallet_address_index', userId: USER_ID, businessId: TEST_BUSINESS_ID }]);
+    ddb.on(TransactWriteCommand).resolves({});
+
+    const result = await networkDeposit(networkEvent({ chain: 'BTC', address: btc, asset: 'BTC', amount: '0.1', tx_hash: TX_HASH, vout: 0 }), lambdaContext);
+
+    expect(parseBody(result)).toMatchObject({ credited_amount: '0.1', fee: '0' });
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+
+  it('credits nothing when the parameter does not exist: a 500, never the sandbox\'s 0', async () => {
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+    serve([addressIndex()]);
+
+    const result = await networkDeposit(networkEvent(), lambdaContext);
+
+    expect(result.statusCode).toBe(500);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });

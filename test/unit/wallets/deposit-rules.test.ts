@@ -90,15 +90,50 @@ describe('DepositBody', () => {
       address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
       position: 0,
     });
-    expect(DepositBody.parse({ chain: 'TRON', address: tron, asset: 'USDC', amount: '1', tx_hash: hash }).position).toBeNull();
+    expect(DepositBody.parse({ chain: 'ETH', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'ETH', amount: '1', tx_hash: `0x${hash}` }).position).toBeNull();
+  });
+
+  it('reads every case of a hash as the same lower-case hash', () => {
+    const variants = [`0x${'ab'.repeat(32)}`, `0x${'AB'.repeat(32)}`, `0X${'aB'.repeat(32)}`];
+    const parsed = variants.map((tx_hash) => DepositBody.parse({ chain: 'BSC', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash, log_index: 0 }));
+    expect(new Set(parsed.map((body) => depositIdentity(body.chain, body.txHash, body.position)))).toEqual(new Set([`BSC#0x${hash}#0`]));
+    expect(DepositBody.parse({ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: hash.toUpperCase(), log_index: 0 }).txHash).toBe(hash);
+  });
+
+  const evm = '0x9858effd232b4033e47d90003d41ec34ecaeda94';
+  const btc = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+
+  it.each([
+    ['USDT on TRON', { chain: 'TRON', address: tron, asset: 'USDT', tx_hash: hash }, 'log_index', /is required for a USDT transfer on TRON/],
+    ['USDC on ETH', { chain: 'ETH', address: evm, asset: 'USDC', tx_hash: `0x${hash}` }, 'log_index', /is required for a USDC transfer on ETH/],
+    ['USDT on BSC', { chain: 'BSC', address: evm, asset: 'USDT', tx_hash: `0x${hash}` }, 'log_index', /is required/],
+    ['USDC on POLYGON', { chain: 'POLYGON', address: evm, asset: 'USDC', tx_hash: `0x${hash}` }, 'log_index', /is required/],
+    ['BTC', { chain: 'BTC', address: btc, asset: 'BTC', tx_hash: hash }, 'vout', /is required for BTC/],
+  ])('requires the position of a %s deposit, naming the field', (_, body, field, message) => {
+    const result = DepositBody.safeParse({ ...body, amount: '1' });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues).toEqual([expect.objectContaining({ path: [field], message: expect.stringMatching(message) })]);
+  });
+
+  it.each([
+    ['log_index on native ETH', { chain: 'ETH', address: evm, asset: 'ETH', tx_hash: `0x${hash}`, log_index: 0 }, 'log_index', /native ETH transfer takes neither log_index nor vout/],
+    ['vout on native ETH', { chain: 'ETH', address: evm, asset: 'ETH', tx_hash: `0x${hash}`, vout: 0 }, 'vout', /native ETH transfer takes neither/],
+    ['vout on a token transfer', { chain: 'TRON', address: tron, asset: 'USDT', tx_hash: hash, log_index: 0, vout: 0 }, 'vout', /USDT transfer on TRON takes log_index/],
+    ['log_index on BTC', { chain: 'BTC', address: btc, asset: 'BTC', tx_hash: hash, vout: 0, log_index: 0 }, 'log_index', /BTC deposit takes vout/],
+  ])('refuses a position that does not apply (%s), saying which', (_, body, field, message) => {
+    const result = DepositBody.safeParse({ ...body, amount: '1' });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues).toEqual([expect.objectContaining({ path: [field], message: expect.stringMatching(message) })]);
   });
 
   it.each([
     [{ chain: 'TRON', address: tron, asset: 'ETH', amount: '1', tx_hash: hash }, 'asset'],
     [{ chain: 'POLYGON', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'BTC', amount: '1', tx_hash: `0x${hash}` }, 'asset'],
-    [{ chain: 'TRON', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash: hash }, 'address'],
-    [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: `0x${hash}` }, 'tx_hash'],
-    [{ chain: 'ETH', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash: hash }, 'tx_hash'],
+    [{ chain: 'TRON', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash: hash, log_index: 0 }, 'address'],
+    [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: `0x${hash}`, log_index: 0 }, 'tx_hash'],
+    [{ chain: 'ETH', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash: hash, log_index: 0 }, 'tx_hash'],
+    [{ chain: 'ETH', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'USDT', amount: '1', tx_hash: `0x${hash}0`, log_index: 0 }, 'tx_hash'],
+    [{ chain: 'BTC', address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', asset: 'BTC', amount: '1', tx_hash: 'zz'.repeat(32), vout: 0 }, 'tx_hash'],
     [{ chain: 'TRON', address: tron, asset: 'USDT', amount: '1', tx_hash: hash, vout: 1 }, 'vout'],
     [{ chain: 'BTC', address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', asset: 'BTC', amount: '1', tx_hash: hash, log_index: 1 }, 'log_index'],
     [{ chain: 'ETH', address: '0x9858effd232b4033e47d90003d41ec34ecaeda94', asset: 'ETH', amount: '1', tx_hash: `0x${hash}`, log_index: 1 }, 'log_index'],
