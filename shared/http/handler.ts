@@ -11,11 +11,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { BadRequestError, UnauthorizedError } from '../errors.ts';
+import { ApiError, BadRequestError, UnauthorizedError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { claimIdempotencyKey, type IdempotencyScope } from '../db/idempotency-repository.ts';
+import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { requestHash } from './request-hash.ts';
-import { errorResponse, HttpResult, jsonResponse } from './responses.ts';
+import { errorResponse, HttpResult, jsonResponse, renderError } from './responses.ts';
 import { validate } from './validation.ts';
 
 export interface BusinessAuth {
@@ -107,15 +107,39 @@ function buildHandler(
       }
       return jsonResponse(response.statusCode, JSON.stringify(response.body), requestId, response.headers);
     } catch (error) {
-      // Conditional on the marker still being in flight, so a committed effect keeps its record.
-      if (idempotency) await idempotency.release();
-      throw error;
+      if (!idempotency) throw error;
+      // Whatever transaction carried a completion item was cancelled (all or nothing), so the item
+      // was never written: the answer is recorded on its own, or not at all.
+      idempotency.discardCompletion();
+      if (!keptForReplay(error)) {
+        // Conditional on the marker still being in flight, so a committed effect keeps its record.
+        await idempotency.release();
+        throw error;
+      }
+      const refusal = renderError(error, requestId);
+      await idempotency.complete(refusal);
+      return jsonResponse(refusal.statusCode, refusal.body, requestId);
     }
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(requestLogging())
     .handler(core) as unknown as ApiHandler;
+}
+
+/**
+ * Whether a refusal is the key's answer (API.md "Idempotency replays refusals too"): a request that
+ * passed validation and authentication and was refused by a rule (`404`, `409`, `422`) is
+ * answered the same way when replayed, even if the state changed since (a retried transfer refused
+ * for its balance never executes later). Not kept: a validation error the effect found (`400`: the
+ * request never passed validation), a lost or still-running claim (`409
+ * idempotency_request_in_progress`: the key is someone else's), and anything unexpected (`5xx`),
+ * whose retry must run again.
+ */
+function keptForReplay(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  if (error.code === IDEMPOTENCY_IN_PROGRESS) return false;
+  return error.statusCode === 404 || error.statusCode === 409 || error.statusCode === 422;
 }
 
 /** Renders errors once and writes one log line per request (ids and outcome only, never bodies). */

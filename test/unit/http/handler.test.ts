@@ -3,7 +3,8 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
+import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
+import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../shared/errors.ts';
 import { httpHandler, networkHandler } from '../../../shared/http/handler.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logger } from '../../../shared/logger.ts';
@@ -163,16 +164,83 @@ describe('Idempotency-Key', () => {
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
   });
 
-  it('releases the key when the effect fails, so a retry runs again', async () => {
+  /** The first answer for `key`, then its replay from the record the first one stored. */
+  async function firstAndReplay(handler: ReturnType<typeof httpHandler>, body: unknown) {
+    ddb.on(PutCommand).resolves({});
+    const first = await handler(post(body), lambdaContext);
+    const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+    ddb.reset();
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: stored });
+    const replay = await handler(post(body), lambdaContext);
+    return { first, stored, replay };
+  }
+
+  it.each([
+    new NotFoundError('user_not_found', 'No such user.'),
+    new ConflictError('card_terminated', 'The card is terminated.'),
+    new BusinessRuleError('insufficient_balance', 'The sender lacks balance.'),
+  ])('keeps a refusal ($statusCode $code) as the key\'s answer and replays it: same status, same body, no second effect', async (refusal) => {
+    const effect = vi.fn(async () => {
+      throw refusal;
+    });
+    const { first, stored, replay } = await firstAndReplay(httpHandler({ body: Body }, effect), { name: 'a' });
+    expect(first.statusCode).toBe(refusal.statusCode);
+    expect(parseBody(first).error).toEqual({ code: refusal.code, message: refusal.message, request_id: first.headers!['x-request-id'] });
+    expect(stored).toMatchObject({ state: 'completed', statusCode: refusal.statusCode });
+    expect(String(stored.responseBody)).not.toContain(refusal.code); // sealed like any stored answer
+
+    expect(effect).toHaveBeenCalledTimes(1);
+    expect(replay.statusCode).toBe(refusal.statusCode);
+    // The first request's id stays in the body: a replay is the first response, byte for byte.
+    expect(replay.body).toBe(first.body);
+    expect(replay.headers!['idempotent-replayed']).toBe('true');
+    expect(replay.headers!['x-request-id']).not.toBe(first.headers!['x-request-id']);
+  });
+
+  it('records a refusal whose transaction carried a completion item on its own: that item was never written', async () => {
+    ddb.on(PutCommand).resolves({});
+    const handler = httpHandler({ body: Body, status: 201 }, async ({ idempotency }) => {
+      // The effect's transaction (with this completion item) is cancelled by a business rule.
+      idempotency!.completionItem(201, { id: 'never-committed' });
+      throw new BusinessRuleError('insufficient_balance', 'The sender lacks balance.');
+    });
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(422);
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(puts[1]).toMatchObject({
+      Item: { state: 'completed', statusCode: 422 },
+      ConditionExpression: '#owner = :owner AND #state = :inProgress',
+    });
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['an unexpected failure (500)', new Error('boom'), 500],
+    ['a throttled dependency (503)', new ServiceUnavailableError(), 503],
+    ['a validation error the effect found (400)', new ValidationError([{ path: 'amount', message: 'too many decimals' }]), 400],
+    ['a lost claim (409 idempotency_request_in_progress)', idempotencyInProgress(), 409],
+  ])('releases the key after %s, so a retry runs again', async (_, failure, status) => {
     ddb.on(PutCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
+    const handler = httpHandler({ body: Body }, async () => {
+      throw failure;
+    });
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(status);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1); // the claim only
+  });
+
+  it('answers 409 idempotency_request_in_progress when the claim was lost before the refusal could be recorded', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'not the owner', $metadata: {} }));
     const handler = httpHandler({ body: Body }, async () => {
       throw new NotFoundError('user_not_found', 'No such user.');
     });
     const result = await handler(post({ name: 'a' }), lambdaContext);
-    expect(result.statusCode).toBe(404);
-    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
   });
 
   it('rejects an over-long key with 400', async () => {
