@@ -325,10 +325,3 @@ export const ListCardAuditEventsQuery = z.object({
   cursor: z.string().min(1).optional(),
 });
 export type ListCardAuditEventsQuery = z.output<typeof ListCardAuditEventsQuery>;
-
-/**
- * `{id}` in a path. Deliberately any string: a malformed id is a 404 `card_not_found`
- * (indistinguishable from a missing card), decided by the service, not a 400.
- */
-export const CardPathParams = z.object({ id: z.string() });
-export type CardPathParams = z.output<typeof CardPathParams>;

@@ -164,8 +164,6 @@ export type NetworkThreeDsBody = z.output<typeof NetworkThreeDsBody>;
 export const VerifyOtpBody = z.object({ otp_code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') });
 export type VerifyOtpBody = z.output<typeof VerifyOtpBody>;
 
-export const VerificationPathParams = z.object({ verification_id: z.string().min(1).max(64) });
-
 /**
  * The amount as a normalized positive decimal; for a known currency, no more decimals than it has.
  * Returns a problem message instead of throwing, for the caller to render as a field error.

@@ -28,8 +28,6 @@ export const CreateTransferBody = z.object({
 });
 export type CreateTransferBody = z.output<typeof CreateTransferBody>;
 
-export const TransferPathParams = z.object({ id: z.string() });
-
 export const ListTransfersQuery = z.object({
   p_user_id: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -16,6 +16,7 @@ import { logger } from '../logger.ts';
 import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { requestHash } from './request-hash.ts';
 import { errorResponse, HttpResult, jsonResponse, renderError } from './responses.ts';
+import { parsePathIds, type PathIds } from './path-ids.ts';
 import { validate } from './validation.ts';
 
 export interface BusinessAuth {
@@ -41,13 +42,17 @@ export interface HttpRequest<B, Q, P, A> {
   idempotency?: IdempotencyScope;
 }
 
-export interface HandlerSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+export interface HandlerSpec<B extends z.ZodType, Q extends QuerySchema, N extends string> {
   body?: B;
   query?: Q;
-  params?: P;
+  /** Which resource each `{param}` of the route's path names (`pathIds`); each must be a UUID. */
+  params?: PathIds<N>;
   /** Status of a plain (non-`HttpResult`) return value; default 200. */
   status?: number;
 }
+
+/** Query parameters are flat name/value pairs: an object schema. */
+type QuerySchema = z.ZodObject;
 
 type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -56,33 +61,34 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 const IdempotencyKeyHeader = z.string().min(1).max(255);
 
 /** A handler for the partner API (`/v1`), called with a business API key. */
-export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
-  spec: HandlerSpec<B, Q, P>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, BusinessAuth>) => Promise<R | HttpResult<R>>,
+export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
+  spec: HandlerSpec<B, Q, N>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, BusinessAuth>) => Promise<R | HttpResult<R>>,
 ): ApiHandler {
   return buildHandler(spec, 'business', fn as never);
 }
 
 /** A handler for the card network and chain watcher (`/network`), called with the network credential. */
-export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
-  spec: HandlerSpec<B, Q, P>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, NetworkAuth>) => Promise<R | HttpResult<R>>,
+export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
+  spec: HandlerSpec<B, Q, N>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, NetworkAuth>) => Promise<R | HttpResult<R>>,
 ): ApiHandler {
   return buildHandler(spec, 'network', fn as never);
 }
 
 function buildHandler(
-  spec: HandlerSpec<z.ZodType, z.ZodType, z.ZodType>,
+  spec: HandlerSpec<z.ZodType, QuerySchema, string>,
   credential: 'business' | 'network',
-  fn: (request: HttpRequest<unknown, unknown, unknown, BusinessAuth | NetworkAuth>) => Promise<unknown>,
+  fn: (request: HttpRequest<unknown, unknown, Record<string, string>, BusinessAuth | NetworkAuth>) => Promise<unknown>,
 ): ApiHandler {
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);
     const auth = authOf(event, credential);
-    const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
+    // Which resource comes first: a malformed id is a 404 whatever else is wrong with the request.
+    const params = spec.params ? parsePathIds(spec.params, event.pathParameters) : {};
     const query = spec.query ? validate(spec.query, event.queryStringParameters ?? {}) : undefined;
-    const params = spec.params ? validate(spec.params, event.pathParameters ?? {}) : undefined;
+    const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];

@@ -28,7 +28,7 @@ import {
   type NetworkAuthorizationBody,
   type SimulateAuthorizationBody,
 } from '../domain/transactions.ts';
-import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { BusinessRuleError, ConflictError, notFound, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
@@ -58,7 +58,7 @@ export async function simulateAuthorization(
   idempotency?: IdempotencyScope,
 ): Promise<HttpResult<CardTransactionView>> {
   const card = await getCard(body.card_id);
-  if (!card || card.businessId !== businessId) throw cardNotFound();
+  if (!card || card.businessId !== businessId) throw notFound('card');
   return authorize({
     card,
     amount: body.amount,
@@ -74,7 +74,7 @@ export async function simulateAuthorization(
 export async function networkAuthorization(body: NetworkAuthorizationBody): Promise<HttpResult<CardTransactionView>> {
   const cardId = await cardIdForNumber(body.card_number);
   const card = cardId ? await getCard(cardId) : undefined;
-  if (!card) throw cardNotFound();
+  if (!card) throw notFound('card');
   return authorize({
     card,
     amount: body.amount,
@@ -91,7 +91,7 @@ async function authorize(request: AuthorizationRequest): Promise<HttpResult<Card
     const outcome = await decide(card, request);
     if (outcome !== 'stale') return outcome;
     const fresh = await getCard(card.cardId);
-    if (!fresh) throw cardNotFound();
+    if (!fresh) throw notFound('card');
     card = fresh;
   }
   throw new ServiceUnavailableError();
@@ -250,7 +250,7 @@ async function adjust(
   for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
     const txn = await getTransaction(transactionId, true);
     if (!txn || ('businessId' in caller && txn.businessId !== caller.businessId)) {
-      throw new NotFoundError('transaction_not_found', 'No such transaction.');
+      throw notFound('transaction');
     }
     assertAdjustable(txn);
     const now = nowIso();
@@ -345,6 +345,3 @@ async function cardIdForNumber(number: string): Promise<string | undefined> {
   return cardId;
 }
 
-function cardNotFound(): NotFoundError {
-  return new NotFoundError('card_not_found', 'No such card.');
-}

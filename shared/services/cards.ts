@@ -39,7 +39,7 @@ import {
 } from '../domain/cards.ts';
 import { isUuid, newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.ts';
+import { ConflictError, notFound, ServiceUnavailableError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import type { BusinessAuth } from '../http/handler.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
@@ -85,7 +85,7 @@ export async function createCard(auth: BusinessAuth, body: CreateCardBody, idemp
   let userId: string | null = null;
   if (body.mode === 'B2C') {
     const user = body.p_user_id && isUuid(body.p_user_id) ? await findUser(businessId, body.p_user_id) : undefined;
-    if (!user) throw userNotFound();
+    if (!user) throw notFound('user');
     if (user.status !== 'Active') throw new ConflictError('user_not_active', 'The user is not Active; cards can only be issued to Active users.');
     userId = user.userId;
   }
@@ -255,13 +255,9 @@ async function changeCard(
 }
 
 async function requireCard(businessId: string, cardId: string): Promise<StoredCard> {
-  const card = isUuid(cardId) ? await findCard(businessId, cardId) : undefined;
-  if (!card) throw new NotFoundError('card_not_found', 'No such card.');
+  const card = await findCard(businessId, cardId);
+  if (!card) throw notFound('card');
   return card;
-}
-
-function userNotFound(): NotFoundError {
-  return new NotFoundError('user_not_found', 'No such user.');
 }
 
 function cardTerminated(): ConflictError {

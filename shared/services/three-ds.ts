@@ -27,7 +27,7 @@ import {
 import { newId } from '../domain/ids.ts';
 import { isoFromMicros, nowIso } from '../domain/time.ts';
 import { merchantFrom } from '../domain/transactions.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ConflictError, notFound, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
@@ -43,7 +43,7 @@ type ChallengeRequest = Pick<SimulateThreeDsBody, 'amount' | 'currency' | 'merch
 /** `POST /v1/simulate/3ds`: the business's own card, by id. */
 export async function simulateChallenge(businessId: string, body: SimulateThreeDsBody, idempotency?: IdempotencyScope): Promise<HttpResult<ChallengeView>> {
   const card = await getCard(body.card_id);
-  if (!card || card.businessId !== businessId) throw cardNotFound();
+  if (!card || card.businessId !== businessId) throw notFound('card');
   return challenge(card, body, idempotency);
 }
 
@@ -51,7 +51,7 @@ export async function simulateChallenge(businessId: string, body: SimulateThreeD
 export async function networkChallenge(body: NetworkThreeDsBody, idempotency?: IdempotencyScope): Promise<HttpResult<ChallengeView>> {
   const indexed = await findCardIdByNumber(body.card_number);
   const card = indexed ? await getCard(indexed.cardId) : undefined;
-  if (!card) throw cardNotFound();
+  if (!card) throw notFound('card');
   return challenge(card, body, idempotency);
 }
 
@@ -125,7 +125,7 @@ async function verify(verificationId: string, otpCode: string, businessId?: stri
   for (let attempt = 0; attempt < MAX_CONCURRENT_RETRIES; attempt++) {
     const verification = await getVerification(verificationId);
     if (!verification || (businessId !== undefined && verification.businessId !== businessId)) {
-      throw new NotFoundError('verification_not_found', 'No such verification.');
+      throw notFound('verification');
     }
     const nowMs = Date.now();
     // Always hash and compare (constant time), whatever the state, so timing tells nothing.
@@ -161,8 +161,4 @@ async function verify(verificationId: string, otpCode: string, businessId?: stri
     // Another attempt changed the verification first: read it again and decide again.
   }
   throw new ServiceUnavailableError();
-}
-
-function cardNotFound(): NotFoundError {
-  return new NotFoundError('card_not_found', 'No such card.');
 }

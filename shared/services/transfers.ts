@@ -21,12 +21,11 @@ import {
   type Transfer,
   type TransferView,
 } from '../domain/transfers.ts';
-import { BusinessRuleError, NotFoundError, ValidationError } from '../errors.ts';
+import { BusinessRuleError, notFound, NotFoundError, ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, type CursorScope } from '../http/cursor.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitTransfer, getTransfer, listBusinessTransfers, listUserTransfers, userNotActive } from '../db/transfers-repository.ts';
 import { ekycMatches, requireUser } from './users.ts';
-import { isUuid } from '../domain/ids.ts';
 
 /** `POST /v1/transfers` → 201, status `Completed`. `requestedBy` is the caller's API key id. */
 export async function createTransfer(
@@ -92,8 +91,8 @@ export async function createTransfer(
 
 /** `GET /v1/transfers/{id}`; another business's transfer is a 404 like a missing one. */
 export async function getTransferView(businessId: string, transferId: string): Promise<TransferView> {
-  const transfer = isUuid(transferId) ? await getTransfer(transferId) : undefined;
-  if (!transfer || transfer.businessId !== businessId) throw new NotFoundError('transfer_not_found', 'No transfer with this id.');
+  const transfer = await getTransfer(transferId);
+  if (!transfer || transfer.businessId !== businessId) throw notFound('transfer');
   return transferView(transfer);
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
 import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../shared/errors.ts';
 import { httpHandler, networkHandler } from '../../../shared/http/handler.ts';
+import { pathIds } from '../../../shared/http/path-ids.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logger } from '../../../shared/logger.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -108,6 +109,61 @@ describe('httpHandler', () => {
     const logged = writes.join('');
     expect(logged).toContain('unhandled error');
     expect(logged).not.toContain('SECRET-NAME-4111');
+  });
+});
+
+describe('ids in paths', () => {
+  beforeEach(() => ddb.reset());
+
+  const CARD_ID = '0190a3c4-0000-7000-8000-00000000c0de';
+  const cardRoute = (id: string | undefined, extra: { body?: unknown; query?: Record<string, string> } = {}) =>
+    apiEvent({
+      method: 'POST',
+      path: `/v1/cards/${id}/limits`,
+      resource: '/v1/cards/{id}/limits',
+      ...(id === undefined ? {} : { pathParameters: { id } }),
+      ...extra,
+    });
+
+  it.each([
+    ['not of the id format', 'not-an-id'],
+    ['2,100 characters long', 'a'.repeat(2100)],
+    ['65 characters long', `${CARD_ID}${'0'.repeat(29)}`],
+    ['a UUID with a # suffix (a key separator)', `${CARD_ID}#SPEND`],
+    ['a UUID with a NUL', `${CARD_ID}\u0000`],
+    ['a UUID with a trailing newline', `${CARD_ID}\n`],
+    ['unicode', 'ü'.repeat(36)],
+    ['empty', ''],
+    ['missing', undefined],
+  ])('answers 404 <resource>_not_found for an id %s, before reading anything', async (_, id) => {
+    const effect = vi.fn(async () => 'never');
+    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, effect);
+    const result = await handler(cardRoute(id), lambdaContext);
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error).toEqual({ code: 'card_not_found', message: 'No such card.', request_id: result.headers!['x-request-id'] });
+    expect(effect).not.toHaveBeenCalled();
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('names the resource of the param in the 404', async () => {
+    const handler = networkHandler({ params: pathIds({ verification_id: 'verification' }) }, async () => 'never');
+    const result = await handler(
+      apiEvent({ method: 'POST', pathParameters: { verification_id: 'x' }, authorizer: { credential: 'network', principal: 'network-unit' } }),
+      lambdaContext,
+    );
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error.code).toBe('verification_not_found');
+  });
+
+  it('passes a UUID through to the domain call', async () => {
+    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, async ({ params }) => params);
+    expect(parseBody(await handler(cardRoute(CARD_ID), lambdaContext))).toEqual({ id: CARD_ID });
+  });
+
+  it('judges the id before the query and the body: a malformed id is a 404 whatever else is wrong', async () => {
+    const handler = httpHandler({ params: pathIds({ id: 'card' }), body: Body }, async () => 'never');
+    const result = await handler(cardRoute('x', { body: { name: '' }, query: { nope: '1' } }), lambdaContext);
+    expect(result.statusCode).toBe(404);
   });
 });
 
