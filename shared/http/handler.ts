@@ -44,6 +44,10 @@ export interface HttpRequest<B, Q, P, A> {
 
 export interface HandlerSpec<B extends z.ZodType, Q extends QuerySchema, N extends string> {
   body?: B;
+  /**
+   * The query parameters the route takes. Strict, whatever the schema says: an unknown parameter
+   * is a `400 validation_error` naming it, and a route without a query schema takes none.
+   */
   query?: Q;
   /** Which resource each `{param}` of the route's path names (`pathIds`); each must be a UUID. */
   params?: PathIds<N>;
@@ -51,7 +55,7 @@ export interface HandlerSpec<B extends z.ZodType, Q extends QuerySchema, N exten
   status?: number;
 }
 
-/** Query parameters are flat name/value pairs: an object schema. */
+/** Query parameters are flat name/value pairs: an object schema (made strict by the wrapper). */
 type QuerySchema = z.ZodObject;
 
 type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -59,6 +63,8 @@ type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const IdempotencyKeyHeader = z.string().min(1).max(255);
+/** The query of a route that takes none: any parameter is unknown. */
+const NoQuery = z.strictObject({});
 
 /** A handler for the partner API (`/v1`), called with a business API key. */
 export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
@@ -81,13 +87,17 @@ function buildHandler(
   credential: 'business' | 'network',
   fn: (request: HttpRequest<unknown, unknown, Record<string, string>, BusinessAuth | NetworkAuth>) => Promise<unknown>,
 ): ApiHandler {
+  // Strict once, here, so every route refuses parameters it does not know (a typo such as
+  // `?p_userid=` would otherwise silently list everything).
+  const querySchema = spec.query ? spec.query.strict() : NoQuery;
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);
     const auth = authOf(event, credential);
     // Which resource comes first: a malformed id is a 404 whatever else is wrong with the request.
     const params = spec.params ? parsePathIds(spec.params, event.pathParameters) : {};
-    const query = spec.query ? validate(spec.query, event.queryStringParameters ?? {}) : undefined;
+    const parsedQuery = validate(querySchema, event.queryStringParameters ?? {});
+    const query = spec.query ? parsedQuery : undefined;
     const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
 
     let idempotency: IdempotencyScope | undefined;

@@ -55,6 +55,7 @@ import {
   type StoredCard,
 } from '../db/cards-repository.ts';
 import { findUser } from '../db/users-repository.ts';
+import { requireUser } from './users.ts';
 
 /** The platform's CSPRNG; the pure generators take it as a parameter. */
 const csprng: RandomInt = (maxExclusive) => randomInt(maxExclusive);
@@ -139,8 +140,12 @@ export async function getCard(auth: BusinessAuth, cardId: string): Promise<CardV
   return cardView(await requireCard(auth.businessId, cardId));
 }
 
-/** `GET /v1/cards?status=&p_user_id=`, newest first. */
+/**
+ * `GET /v1/cards?status=&p_user_id=`, newest first. A `p_user_id` names a user like a path does:
+ * one that is not the caller's (or not an id at all) is `404 user_not_found`, not an empty page.
+ */
 export async function listCards(auth: BusinessAuth, query: ListCardsQuery): Promise<ListResult<CardView>> {
+  if (query.p_user_id !== undefined) await requireUser(auth.businessId, query.p_user_id);
   const scope = { businessId: auth.businessId, list: `cards?status=${query.status ?? ''}&p_user_id=${query.p_user_id ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
   const filter = query.status ? { status: query.status } : {};

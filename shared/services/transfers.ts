@@ -96,12 +96,15 @@ export async function getTransferView(businessId: string, transferId: string): P
   return transferView(transfer);
 }
 
-/** `GET /v1/transfers?p_user_id=`: a user's transfers (sent and received), or without it the business's; newest first. */
+/**
+ * `GET /v1/transfers?p_user_id=`: a user's transfers (sent and received), or without it the
+ * business's; newest first. A `p_user_id` that is not the caller's user is `404 user_not_found`.
+ */
 export async function listTransfers(businessId: string, query: ListTransfersQuery): Promise<{ data: TransferView[]; next_cursor: string | null }> {
   const userId = query.p_user_id;
+  if (userId !== undefined) await requireUser(businessId, userId);
   const scope: CursorScope = { businessId, list: `transfers?p_user_id=${userId ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
-  if (userId !== undefined) await requireUser(businessId, userId);
   const page = userId === undefined ? await listBusinessTransfers(businessId, query.limit, startKey) : await listUserTransfers(userId, query.limit, startKey);
   return { data: page.transfers.map(transferView), next_cursor: await encodeCursor(scope, page.lastKey) };
 }

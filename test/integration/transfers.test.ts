@@ -262,7 +262,12 @@ describe('rejections: each says why and moves nothing', () => {
     expect((await other.get(`/v1/transfers/${done.body.id}`)).status).toBe(404);
     expect((await partner.get(`/v1/transfers/${randomUUID()}`)).body.error.code).toBe('transfer_not_found');
     expect((await partner.get('/v1/transfers/not-a-uuid')).status).toBe(404);
-    expect((await other.get(`/v1/transfers?p_user_id=${alice.p_user_id}`)).status).toBe(404);
+    // A filter names a user like a path does: another business's, or no id at all, is 404 user_not_found.
+    for (const [client, filter] of [[other, alice.p_user_id], [partner, 'not-a-uuid'], [partner, 'a'.repeat(2100)]] as const) {
+      const listed = await client.get(`/v1/transfers?p_user_id=${filter}`);
+      expect(listed.status).toBe(404);
+      expect(listed.body.error.code).toBe('user_not_found');
+    }
     const back = await partner.post('/v1/transfers', transfer(bob, alice, '1'));
     expect(back.status).toBe(201);
   });

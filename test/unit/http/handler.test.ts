@@ -167,6 +167,34 @@ describe('ids in paths', () => {
   });
 });
 
+describe('query parameters', () => {
+  const ListQuery = z.object({ status: z.enum(['Active', 'Locked']).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+  it('refuses an unknown parameter with 400 validation_error naming it in fields', async () => {
+    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    const result = await handler(apiEvent({ query: { status: 'Active', p_userid: 'x', sort: 'asc' } }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error).toMatchObject({ code: 'validation_error' });
+    expect(parseBody(result).error.fields).toEqual([
+      { path: 'p_userid', message: 'is not a known parameter' },
+      { path: 'sort', message: 'is not a known parameter' },
+    ]);
+  });
+
+  it('refuses any parameter on a route that takes none', async () => {
+    const handler = httpHandler({}, async () => ({ ok: true }));
+    const result = await handler(apiEvent({ query: { limit: '5' } }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.fields).toEqual([{ path: 'limit', message: 'is not a known parameter' }]);
+    expect((await handler(apiEvent(), lambdaContext)).statusCode).toBe(200);
+  });
+
+  it('still takes every parameter its schema knows', async () => {
+    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    expect(parseBody(await handler(apiEvent({ query: { status: 'Locked', limit: '5' } }), lambdaContext))).toEqual({ status: 'Locked', limit: 5 });
+  });
+});
+
 describe('Idempotency-Key', () => {
   beforeEach(() => ddb.reset());
 
