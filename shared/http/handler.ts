@@ -5,8 +5,10 @@
  *     ({ body, auth, idempotency }) => users.create(auth.businessId, body, idempotency));
  *
  * The wrapper (a middy chain) owns everything around that call: the request id, the caller's
- * identity from the authorizer, JSON parsing, zod validation into `400 validation_error`,
- * `Idempotency-Key` handling, rendering typed errors once, and one structured log line per request.
+ * identity from the authorizer, ids in the path (`pathIds`: a malformed one is `404
+ * <resource>_not_found`), JSON parsing, zod validation into `400 validation_error` (queries
+ * strict: an unknown parameter is refused), `Idempotency-Key` handling (a `2xx` or a refusal is
+ * kept and replayed), rendering typed errors once, and one structured log line per request.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
