@@ -41,6 +41,7 @@ export interface StageConfig {
    * here per stage, or at deploy time with `-c networkAllowedCidrs=203.0.113.0/24,2001:db8::/48`.
    */
   networkAllowedCidrs?: string[];
+  /**
    * Where the money settings the operator owns come from (shared/services/operator-settings.ts):
    * the FX rate table, the FX fee and the deposit fee. `ssm`: the stage's SSM parameters
    * `parameterNames(stage).fxRates`, `.fxFeeBps` and `.depositFeeBps`, which the operator creates

@@ -58,6 +58,26 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/**
+ * The resources a request names by id (in a path, a filter or a body), each with its one not-found
+ * answer, so a malformed id, a missing one and another business's answer the same.
+ */
+const NOT_FOUND_MESSAGES = {
+  user: 'No user with this id.',
+  card: 'No such card.',
+  transaction: 'No such transaction.',
+  transfer: 'No transfer with this id.',
+  event: 'No such event.',
+  verification: 'No such verification.',
+} as const;
+
+export type NamedResource = keyof typeof NOT_FOUND_MESSAGES;
+
+/** 404 `<resource>_not_found`, e.g. `card_not_found`. */
+export function notFound(resource: NamedResource): NotFoundError {
+  return new NotFoundError(`${resource}_not_found`, NOT_FOUND_MESSAGES[resource]);
+}
+
 /** 409: the resource's state forbids the action (e.g. `card_terminated`). */
 export class ConflictError extends ApiError {
   constructor(code: string, message: string) {

@@ -1,5 +1,5 @@
-import { CardPathParams } from '../../shared/domain/cards.ts';
 import { httpHandler } from '../../shared/http/handler.ts';
+import { pathIds } from '../../shared/http/path-ids.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ params: CardPathParams }, ({ params, auth }) => cards.getCard(auth, params.id));
+export const handler = httpHandler({ params: pathIds({ id: 'card' }) }, ({ params, auth }) => cards.getCard(auth, params.id));

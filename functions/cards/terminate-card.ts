@@ -1,7 +1,7 @@
-import { CardPathParams } from '../../shared/domain/cards.ts';
 import { httpHandler } from '../../shared/http/handler.ts';
+import { pathIds } from '../../shared/http/path-ids.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ params: CardPathParams }, ({ params, auth, idempotency }) =>
+export const handler = httpHandler({ params: pathIds({ id: 'card' }) }, ({ params, auth, idempotency }) =>
   cards.terminateCard(auth, params.id, idempotency),
 );

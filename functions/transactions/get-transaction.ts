@@ -1,5 +1,5 @@
-import { TransactionPathParams } from '../../shared/domain/transactions.ts';
 import { httpHandler } from '../../shared/http/handler.ts';
+import { pathIds } from '../../shared/http/path-ids.ts';
 import { getCardTransaction } from '../../shared/services/transactions.ts';
 
-export const handler = httpHandler({ params: TransactionPathParams }, ({ params, auth }) => getCardTransaction(auth.businessId, params.id));
+export const handler = httpHandler({ params: pathIds({ id: 'transaction' }) }, ({ params, auth }) => getCardTransaction(auth.businessId, params.id));

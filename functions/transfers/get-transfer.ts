@@ -1,5 +1,5 @@
-import { TransferPathParams } from '../../shared/domain/transfers.ts';
 import { httpHandler } from '../../shared/http/handler.ts';
+import { pathIds } from '../../shared/http/path-ids.ts';
 import { getTransferView } from '../../shared/services/transfers.ts';
 
-export const handler = httpHandler({ params: TransferPathParams }, ({ params, auth }) => getTransferView(auth.businessId, params.id));
+export const handler = httpHandler({ params: pathIds({ id: 'transfer' }) }, ({ params, auth }) => getTransferView(auth.businessId, params.id));

@@ -10,7 +10,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DELIVERY_STATUSES, type DeliveryAttempt, type DeliveryStatus } from '../domain/webhook-delivery.ts';
-import { NotFoundError } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
@@ -123,7 +123,7 @@ export async function requestRedelivery(event: StoredEvent, businessId: string, 
         },
       },
     ],
-    { onConditionFailed: () => new NotFoundError('event_not_found', 'No such event.') },
+    { onConditionFailed: () => notFound('event') },
   );
 }
 

@@ -5,6 +5,10 @@
  * commits together with the completed record in ONE `TransactWriteItems`, conditional on still
  * owning the marker, so an effect can never commit without its record or the reverse. A crash
  * before the commit leaves only the marker, which expires with its lease and lets a retry run.
+ *
+ * A refusal after the claim (`404`, `409`, `422`: the effect did not happen) is the key's answer
+ * too: it is recorded on its own (`complete`) and replayed like a success, so a retry cannot turn
+ * a refused request into an executed one. Only an unexpected failure (`5xx`) releases the marker.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { macBytes } from '../crypto/keyed-hash.ts';
@@ -69,29 +73,43 @@ export class IdempotencyScope {
 
   /**
    * Forgets a completion item whose transaction was cancelled (e.g. the effect turned out to be a
-   * repeat), so the response actually returned is the one recorded for the key.
+   * repeat, or a business rule refused it), so the response actually returned is the one recorded
+   * for the key: an item in a cancelled transaction was never written.
    */
   discardCompletion(): void {
     this.consumed = false;
     this.stored = undefined;
   }
 
-  /** Completes the key on its own, for effects that are not a money movement (and already committed). */
+  /**
+   * Completes the key on its own: for an effect that committed without a completion item, or for a
+   * refusal (API.md: a `4xx` answer is kept and replayed like a `2xx`). Conditional on still owning
+   * the in-flight marker, like `completionItem`: a lost lease is `idempotencyInProgress`, never an
+   * overwrite of what the key's new owner recorded.
+   */
   async complete(response: StoredResponse): Promise<void> {
+    try {
+      await db().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: this.completedRecord(response),
+          ConditionExpression: '#owner = :owner AND #state = :inProgress',
+          ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+          ExpressionAttributeValues: { ':owner': this.owner, ':inProgress': 'in_progress' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw idempotencyInProgress();
+      throw error;
+    }
     this.consumed = true;
     this.stored = response;
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: this.completedRecord(response),
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':owner': this.owner },
-      }),
-    );
   }
 
-  /** Releases the marker after a failure so that a retry with the same key runs again. */
+  /**
+   * Releases the marker after a failure that is not kept (a `5xx`, or a validation error found by
+   * the effect), so that a retry with the same key runs again.
+   */
   async release(): Promise<void> {
     try {
       await db().send(
@@ -121,9 +139,12 @@ export class IdempotencyScope {
   }
 }
 
+/** The code of `idempotencyInProgress`: a refusal that is never the key's answer (it is not the key's owner). */
+export const IDEMPOTENCY_IN_PROGRESS = 'idempotency_request_in_progress';
+
 /** The error a repository throws when the completion item's condition failed (lease lost). */
 export function idempotencyInProgress(): ConflictError {
-  return new ConflictError('idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed.');
+  return new ConflictError(IDEMPOTENCY_IN_PROGRESS, 'A request with this Idempotency-Key is still being processed.');
 }
 
 /**

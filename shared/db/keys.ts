@@ -34,6 +34,8 @@
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
  * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
  * | 3DS verification by id                  | GetItem   | PK=THREEDS#<id>           SK=THREEDS                        |
+ * | a card's wrong 3DS codes in the 24 h    | GetItem,  | PK=CARD#<id>              SK=WRONG_OTP#<hour, UTC>          |
+ * |   up to an hour (one counter per hour)  | Update tx |   (ADD, conditional: domain/three-ds.ts)                    |
  * | top-up by id                            | Put in tx | PK=TOPUP#<id>             SK=TOPUP                          |
  * | next address index of a key family      | Update    | PK=WALLET_COUNTER#<family> SK=COUNTER (ADD: atomic)         |
  * | a user's key-family address (one each)  | Put in tx | PK=USER#<id>              SK=WALLET#KEY#<family>            |
@@ -154,6 +156,8 @@ export const eventKeys = {
 
 export const threeDsKeys = {
   verification: (verificationId: string): ItemKey => ({ PK: `THREEDS#${verificationId}`, SK: 'THREEDS' }),
+  /** The card's wrong codes counted for the 24 h up to an hour (`wrongCodeHourLabel`, e.g. `2026-12-01T07`). */
+  cardWrongCodes: (cardId: string, hourLabel: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `WRONG_OTP#${hourLabel}` }),
 };
 
 export const topupKeys = {

@@ -1,61 +1,102 @@
 /**
- * 3DS verifications, `THREEDS#<id>` / `THREEDS`.
+ * 3DS verifications, `THREEDS#<id>` / `THREEDS`, and each card's hourly counters of wrong codes,
+ * `CARD#<id>` / `WRONG_OTP#<hour>` (API.md "3DS budget per card"; the window is explained in
+ * domain/three-ds.ts).
  *
- * A challenge is ONE transaction: the verification (holding only the code's keyed hash), a check
- * that the card is still Active, and the outbox event that carries the sealed code to the partner
- * (plus the idempotency completion when the caller sent a key). A locked or terminated card can
- * therefore never get a challenge, even if it changes while the challenge is being made.
+ * A challenge is ONE transaction: the verification (holding only the code's keyed hash), checks
+ * that the card is still Active, that a B2C card's user is still Active and that the card's budget
+ * of wrong codes is not spent, and the outbox event that carries the sealed code to the partner
+ * (plus the idempotency completion when the caller sent a key). So no card that must not be
+ * challenged ever gets one, even if it changes while the challenge is being made.
  *
- * Every verification step is a conditional update on the state that was read (status and wrong
- * attempts), so concurrent attempts serialize: one code can verify only once, and no more than
- * five wrong codes are ever counted. The hash is removed the moment the verification stops being
- * Pending, so a used, expired or locked code is not even comparable any more.
+ * Every verification step is ONE transaction too: a conditional update on the state that was read
+ * (status and wrong attempts), so concurrent attempts serialize (one code verifies once, no more
+ * than five wrong codes per verification), together with the card's counters: a wrong code adds
+ * itself to them only while they have room, a right code is accepted only while the budget holds.
+ * So no more than ten wrong codes per card are ever counted in any 24 hours, however attempts race.
+ * The hash is removed the moment the verification stops being Pending, so a used, expired or
+ * locked code is not even comparable any more.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Verification, VerificationStatus } from '../domain/three-ds.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  CARD_WRONG_CODE_LIMIT,
+  wrongCodeCounterHours,
+  wrongCodeCounterRetiredAtMs,
+  wrongCodeGuardHours,
+  wrongCodeHour,
+  wrongCodeHourLabel,
+  type Verification,
+  type VerificationStatus,
+} from '../domain/three-ds.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, threeDsKeys } from './keys.ts';
+import { cardKeys, threeDsKeys, userKeys } from './keys.ts';
 import { activeCheck } from './active-check.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { transactWrite, type TransactItem } from './transact.ts';
 
 /** Verifications stay readable (as Expired, Verified, ...) this long after the code expired. */
 const RETENTION_AFTER_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
+/** A counter is read only during its own hour; kept an hour longer for attempts that straddle it. */
+const COUNTER_RETENTION_AFTER_HOUR_SECONDS = 60 * 60;
 
 export interface StoredVerification extends Verification {
   /** Keyed hash of the code and what it authorizes; absent once the verification is no longer Pending. */
   otpHash?: string;
 }
 
-/** Commits a challenge. Returns `'card_not_active'` (nothing written) if the card is no longer Active. */
+export interface ChallengeChecks {
+  /** The B2C card's user, who must still be Active; absent for a B2B card. */
+  userId?: string;
+  /** When the challenge is made: its hour's counter of wrong codes must have room. */
+  nowMs: number;
+}
+
+/**
+ * Commits a challenge; `'refused'` (nothing written) when one of its checks failed because the
+ * card, its user or its budget changed since the caller read them: the caller reads them again.
+ */
 export async function insertChallenge(
   verification: StoredVerification,
   event: OutboxEvent,
+  checks: ChallengeChecks,
   idempotencyCompletion?: TransactItem,
-): Promise<'inserted' | 'card_not_active'> {
+): Promise<'inserted' | 'refused'> {
   const table = tableName();
-  const items: TransactItem[] = [
-    { Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } },
-    activeCheck(cardKeys.card(verification.cardId)),
-    outboxItem(event),
-    ...(idempotencyCompletion ? [idempotencyCompletion] : []),
+  const tagged: [TransactItem, 'insert' | 'check' | 'idempotency'][] = [
+    [{ Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } }, 'insert'],
+    [activeCheck(cardKeys.card(verification.cardId)), 'check'],
+    ...(checks.userId ? [[activeCheck(userKeys.profile(checks.userId)), 'check'] as [TransactItem, 'check']] : []),
+    [budgetCheck(verification.cardId, wrongCodeHour(checks.nowMs)), 'check'],
+    [outboxItem(event), 'insert'],
+    ...(idempotencyCompletion ? [[idempotencyCompletion, 'idempotency'] as [TransactItem, 'idempotency']] : []),
   ];
-  const cardNotActive = new Error('card not active');
+  const refused = new Error('challenge check failed');
   try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons) => {
-        if (reasons[1]?.Code === 'ConditionalCheckFailed') return cardNotActive;
-        if (reasons[3]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
-        return new Error('Challenge insert failed its condition: the verification or event id already exists');
+    await transactWrite(
+      tagged.map(([item]) => item),
+      {
+        onConditionFailed: (reasons) => {
+          const failed = new Set(tagged.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed').map(([, tag]) => tag));
+          if (failed.has('idempotency')) return idempotencyInProgress();
+          if (failed.has('insert')) return new Error('Challenge insert failed its condition: the verification or event id already exists');
+          return refused;
+        },
       },
-    });
+    );
   } catch (error) {
-    if (error === cardNotActive) return 'card_not_active';
+    if (error === refused) return 'refused';
     throw error;
   }
   return 'inserted';
+}
+
+/** Wrong codes counted against the card in the 24 hours up to the hour of `nowMs`. */
+export async function cardWrongCodes(cardId: string, nowMs: number): Promise<number> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: threeDsKeys.cardWrongCodes(cardId, wrongCodeHourLabel(wrongCodeHour(nowMs))), ConsistentRead: true }),
+  );
+  return result.Item ? intAttr(result.Item.wrongCodes) : 0;
 }
 
 export async function getVerification(verificationId: string): Promise<StoredVerification | undefined> {
@@ -64,13 +105,23 @@ export async function getVerification(verificationId: string): Promise<StoredVer
 }
 
 /**
- * Moves a Pending verification that still has `wrongAttempts` wrong codes to its next state.
- * Returns false if it changed meanwhile (the caller reads it again and decides again).
+ * What a verification step does to the card's budget: `count_wrong_code` adds a wrong code to the
+ * card's counters, only while they have room; `within_budget` needs only that room (a right code
+ * is accepted only while the card's budget holds); `none` leaves the card alone (expiry, or a lock
+ * because the budget is spent).
+ */
+export type CardBudgetEffect = 'count_wrong_code' | 'within_budget' | 'none';
+
+/**
+ * Moves a Pending verification that still has `wrongAttempts` wrong codes to its next state, with
+ * `effect` on the card's budget, in one transaction. Returns false if the verification changed
+ * meanwhile or the card's budget ran out (the caller reads both again and decides again).
  */
 export async function advanceVerification(
   verification: StoredVerification,
   next: { status: VerificationStatus; wrongAttempts: number },
   nowMs: number,
+  effect: CardBudgetEffect,
 ): Promise<boolean> {
   const values: Record<string, unknown> = {
     ':pending': 'Pending',
@@ -84,22 +135,65 @@ export async function advanceVerification(
     condition += ' AND otpExpiresAtMs > :now';
     values[':now'] = nowMs;
   }
-  try {
-    await db().send(
-      new UpdateCommand({
+  const items: TransactItem[] = [
+    {
+      Update: {
         TableName: tableName(),
         Key: threeDsKeys.verification(verification.verificationId),
         UpdateExpression: `SET #status = :status, wrongAttempts = :wrong${next.status === 'Pending' ? '' : ' REMOVE otpHash'}`,
         ConditionExpression: condition,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: values,
-      }),
-    );
+      },
+    },
+  ];
+  if (effect === 'count_wrong_code') items.push(...countWrongCode(verification.cardId, nowMs));
+  if (effect === 'within_budget') items.push(budgetCheck(verification.cardId, wrongCodeHour(nowMs)));
+
+  const changed = new Error('verification or card budget changed');
+  try {
+    await transactWrite(items, { onConditionFailed: () => changed });
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (error === changed) return false;
     throw error;
   }
+}
+
+/** Holds only while the card's counter for `hour` has room for another wrong code. */
+function budgetCheck(cardId: string, hour: number): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: threeDsKeys.cardWrongCodes(cardId, wrongCodeHourLabel(hour)),
+      ConditionExpression: 'attribute_not_exists(wrongCodes) OR wrongCodes < :limit',
+      ExpressionAttributeValues: { ':limit': CARD_WRONG_CODE_LIMIT },
+    },
+  };
+}
+
+/**
+ * Adds one wrong code to every counter whose window holds the hour of `nowMs` (that hour's and the
+ * next 24), each an atomic ADD; the guard hours' (that hour's and the next) only while they have
+ * room, so the whole transaction is cancelled once the budget is spent.
+ */
+function countWrongCode(cardId: string, nowMs: number): TransactItem[] {
+  const guarded = new Set(wrongCodeGuardHours(nowMs));
+  return wrongCodeCounterHours(nowMs).map((hour) => ({
+    Update: {
+      TableName: tableName(),
+      Key: threeDsKeys.cardWrongCodes(cardId, wrongCodeHourLabel(hour)),
+      UpdateExpression: 'ADD wrongCodes :one SET #entity = :entity, expiresAt = :expiresAt',
+      ...(guarded.has(hour) ? { ConditionExpression: 'attribute_not_exists(wrongCodes) OR wrongCodes < :limit' } : {}),
+      ExpressionAttributeNames: { '#entity': 'entity' },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':entity': 'three_ds_card_budget',
+        ':expiresAt': Math.floor(wrongCodeCounterRetiredAtMs(hour) / 1000) + COUNTER_RETENTION_AFTER_HOUR_SECONDS,
+        ...(guarded.has(hour) ? { ':limit': CARD_WRONG_CODE_LIMIT } : {}),
+      },
+    },
+  }));
 }
 
 function toItem(v: StoredVerification): Record<string, unknown> {

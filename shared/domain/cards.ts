@@ -313,7 +313,8 @@ export type UpdateCardLimitsBody = z.output<typeof UpdateCardLimitsBody>;
 /** `GET /v1/cards` */
 export const ListCardsQuery = z.object({
   status: z.enum(CARD_STATUSES).optional(),
-  p_user_id: z.string().min(1).max(64).optional(),
+  /** Any text: a filter names a user, and one that is not the caller's is a 404 (the service decides). */
+  p_user_id: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).optional(),
 });
@@ -325,10 +326,3 @@ export const ListCardAuditEventsQuery = z.object({
   cursor: z.string().min(1).optional(),
 });
 export type ListCardAuditEventsQuery = z.output<typeof ListCardAuditEventsQuery>;
-
-/**
- * `{id}` in a path. Deliberately any string: a malformed id is a 404 `card_not_found`
- * (indistinguishable from a missing card), decided by the service, not a 400.
- */
-export const CardPathParams = z.object({ id: z.string() });
-export type CardPathParams = z.output<typeof CardPathParams>;

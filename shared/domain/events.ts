@@ -6,5 +6,3 @@ export const ListEventsQuery = z.object({
   cursor: z.string().max(2048).optional(),
 });
 export type ListEventsQuery = z.output<typeof ListEventsQuery>;
-
-export const EventPathParams = z.object({ id: z.string().min(1).max(64) });

@@ -1,13 +1,18 @@
 /**
  * 3-D Secure one-time codes: a challenge for one card, amount and merchant; a 6-digit code sent to
  * the partner by webhook; a verification that accepts it once, within 5 minutes, with at most 5
- * wrong attempts. Pure: the CSPRNG and the clock are passed in.
+ * wrong attempts, and at most 10 wrong codes per card in any 24 hours across all its challenges.
+ * Pure: the CSPRNG and the clock are passed in.
  *
  * The code is stored only as a keyed hash over the code AND what it authorizes (verification,
  * card, amount, currency, merchant), so a hash copied onto another verification, or a
  * verification edited to another amount, no longer matches any code.
  */
 import { z } from 'zod';
+import { isExpired } from './authorization.ts';
+import type { CardExpiry } from './card-number.ts';
+import type { CardStatus } from './cards.ts';
+import type { UserStatus } from './users.ts';
 import { formatAmount, isCurrency, parseAmount, exponentOf } from './money.ts';
 import { NetworkAuthorizationBody, SimulateAuthorizationBody, normalizeDecimal, type Merchant } from './transactions.ts';
 import { OTP_TTL_SECONDS } from './webhook-delivery.ts';
@@ -55,17 +60,26 @@ export interface Verification extends ChallengeSubject {
 
 export type VerifyOutcome =
   | { kind: 'verified' }
+  /** A wrong code, counted against the verification and the card. */
   | { kind: 'failed'; wrongAttempts: number }
-  | { kind: 'locked'; wrongAttempts: number; justLocked: boolean }
+  | { kind: 'locked'; wrongAttempts: number; justLocked: false }
+  /**
+   * Locked by this attempt: by its own wrong code, the last the verification allows (`challenge`:
+   * counted like any wrong code), or because the card's budget is spent (`card`: the code is not
+   * even considered, so it counts nowhere).
+   */
+  | { kind: 'locked'; wrongAttempts: number; justLocked: true; cause: 'challenge' | 'card' }
   | { kind: 'expired'; justExpired: boolean }
   | { kind: 'already_verified' };
 
 /**
  * Decides a verification attempt. Order matters: a used code stays used, a locked verification
- * stays locked (even for the right code), an expired one stays expired, and only then is the
- * candidate code's match (computed in constant time by the caller) considered.
+ * stays locked (even for the right code), an expired one stays expired; a card whose budget of
+ * wrong codes is spent (`cardWrongCodes`, read for the attempt's hour) locks every pending
+ * verification of it, even for the right code (a right code after many wrong ones may be a guess);
+ * only then is the candidate code's match (computed in constant time by the caller) considered.
  */
-export function decideVerification(verification: Verification, nowMs: number, codeMatches: boolean): VerifyOutcome {
+export function decideVerification(verification: Verification, nowMs: number, codeMatches: boolean, cardWrongCodes: number): VerifyOutcome {
   switch (verification.status) {
     case 'Verified':
       return { kind: 'already_verified' };
@@ -77,10 +91,102 @@ export function decideVerification(verification: Verification, nowMs: number, co
       break;
   }
   if (nowMs >= verification.otpExpiresAtMs) return { kind: 'expired', justExpired: true };
+  if (cardBudgetSpent(cardWrongCodes)) return { kind: 'locked', wrongAttempts: verification.wrongAttempts, justLocked: true, cause: 'card' };
   if (codeMatches) return { kind: 'verified' };
   const wrongAttempts = verification.wrongAttempts + 1;
-  if (wrongAttempts >= MAX_WRONG_ATTEMPTS) return { kind: 'locked', wrongAttempts, justLocked: true };
+  if (wrongAttempts >= MAX_WRONG_ATTEMPTS) return { kind: 'locked', wrongAttempts, justLocked: true, cause: 'challenge' };
   return { kind: 'failed', wrongAttempts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The card's budget of wrong codes (API.md "3DS budget per card")
+
+/** Wrong codes a card accepts across all its challenges in any 24 hours. */
+export const CARD_WRONG_CODE_LIMIT = 10;
+export const CARD_WRONG_CODE_WINDOW_HOURS = 24;
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * The sliding 24 hours are kept as hourly counters that each already hold their own window: the
+ * counter of hour `h` counts the wrong codes decided in hours `h-24` to `h`, because a wrong code
+ * decided in hour `d` is added to the counters of hours `d` to `d+24` (one transaction, with the
+ * verification). So the one counter of the current hour answers "how many in the last 24 hours"
+ * with no sum over items, which DynamoDB could not make atomic; and a conditional increment on it
+ * (`< 10`) holds the limit under any concurrency.
+ *
+ * Why hourly buckets and not two fixed 24-hour windows: both are strict (the counter spans 25
+ * hours, not 24, so a card is never allowed an 11th code within any 24 hours), but two daily
+ * windows would keep a card locked for up to 48 hours after its 10th wrong code, hourly buckets for
+ * at most 25. The price is 25 counter updates in a wrong code's transaction (26 items of the 100
+ * allowed); a wrong code is rare and at most 10 a day per card are ever written.
+ */
+export function wrongCodeHour(nowMs: number): number {
+  return Math.floor(nowMs / HOUR_MS);
+}
+
+/** The hourly counters a wrong code decided at `nowMs` is added to: its own hour's and the next 24. */
+export function wrongCodeCounterHours(nowMs: number): number[] {
+  const hour = wrongCodeHour(nowMs);
+  return Array.from({ length: CARD_WRONG_CODE_WINDOW_HOURS + 1 }, (_, i) => hour + i);
+}
+
+/**
+ * The counters whose room a wrong code must find at commit: its own hour's, and the next hour's.
+ * The second makes the limit exact when an attempt decided just before the hour turns commits just
+ * after it, behind attempts of the new hour: their counter then still has the last word.
+ */
+export function wrongCodeGuardHours(nowMs: number): number[] {
+  const hour = wrongCodeHour(nowMs);
+  return [hour, hour + 1];
+}
+
+/** The UTC hour `hour` (hours since the epoch) as its counter is keyed: `2026-12-01T07`. */
+export function wrongCodeHourLabel(hour: number): string {
+  return new Date(hour * HOUR_MS).toISOString().slice(0, 13);
+}
+
+/** Epoch ms from which the counter of `hour` is never read again (it is read only during its hour). */
+export function wrongCodeCounterRetiredAtMs(hour: number): number {
+  return (hour + 1) * HOUR_MS;
+}
+
+export function cardBudgetSpent(wrongCodesInWindow: number): boolean {
+  return wrongCodesInWindow >= CARD_WRONG_CODE_LIMIT;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which cards may be challenged
+
+export type ChallengeRefusal = 'card_terminated' | 'card_locked' | 'card_expired' | 'user_suspended' | 'otp_attempts_exhausted';
+
+/** The refusals in the order they are checked (as the authorization's declines): the first that applies answers. */
+export const CHALLENGE_REFUSALS: readonly ChallengeRefusal[] = ['card_terminated', 'card_locked', 'card_expired', 'user_suspended', 'otp_attempts_exhausted'];
+
+export interface ChallengeCheckInput {
+  cardStatus: CardStatus;
+  /** The card's expiry, as the authorization path derives it from the issue date (`expiryFor`). */
+  expiry: CardExpiry;
+  at: Date;
+  /** The cardholder's status for a B2C card; null for a B2B card (no user). */
+  userStatus: UserStatus | null;
+  /** Wrong codes counted against the card for the current hour's window. */
+  cardWrongCodes: number;
+}
+
+/** Why a card may not be challenged now, or undefined when it may (API.md "3DS budget per card"). */
+export function challengeRefusal(input: ChallengeCheckInput): ChallengeRefusal | undefined {
+  if (input.cardStatus === 'Terminated') return 'card_terminated';
+  if (input.cardStatus === 'Locked') return 'card_locked';
+  if (isExpired(input.expiry, input.at)) return 'card_expired';
+  if (input.userStatus !== null && input.userStatus !== 'Active') return 'user_suspended';
+  if (cardBudgetSpent(input.cardWrongCodes)) return 'otp_attempts_exhausted';
+  return undefined;
+}
+
+/** The first of `refusals` in the checking order (several conditions of one transaction can fail at once). */
+export function firstChallengeRefusal(refusals: Iterable<ChallengeRefusal>): ChallengeRefusal | undefined {
+  const present = new Set(refusals);
+  return CHALLENGE_REFUSALS.find((refusal) => present.has(refusal));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,8 +200,10 @@ export interface VerifyView {
   attempts_remaining: number;
 }
 
+/** `attempts_remaining` is the verification's own count; none remain once it is Locked, whatever locked it. */
 export function verifyView(verificationId: string, status: VerifyStatus, wrongAttempts: number): VerifyView {
-  return { verification_id: verificationId, status, attempts_remaining: Math.max(0, MAX_WRONG_ATTEMPTS - wrongAttempts) };
+  const remaining = status === 'Locked' ? 0 : Math.max(0, MAX_WRONG_ATTEMPTS - wrongAttempts);
+  return { verification_id: verificationId, status, attempts_remaining: remaining };
 }
 
 export interface ChallengeView {
@@ -163,8 +271,6 @@ export type NetworkThreeDsBody = z.output<typeof NetworkThreeDsBody>;
 
 export const VerifyOtpBody = z.object({ otp_code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') });
 export type VerifyOtpBody = z.output<typeof VerifyOtpBody>;
-
-export const VerificationPathParams = z.object({ verification_id: z.string().min(1).max(64) });
 
 /**
  * The amount as a normalized positive decimal; for a known currency, no more decimals than it has.

@@ -163,8 +163,6 @@ export type NetworkAuthorizationBody = z.output<typeof NetworkAuthorizationBody>
 export const AdjustAuthorizationBody = z.object({ amount: PositiveDecimal.optional() });
 export type AdjustAuthorizationBody = z.output<typeof AdjustAuthorizationBody>;
 
-export const TransactionPathParams = z.object({ id: z.string() });
-
 const IsoTime = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' });
 
 export const ListCardTransactionsQuery = z.object({

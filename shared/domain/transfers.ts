@@ -28,10 +28,9 @@ export const CreateTransferBody = z.object({
 });
 export type CreateTransferBody = z.output<typeof CreateTransferBody>;
 
-export const TransferPathParams = z.object({ id: z.string() });
-
 export const ListTransfersQuery = z.object({
-  p_user_id: z.string().min(1).max(64).optional(),
+  /** Any text: a filter names a user, and one that is not the caller's is a 404 (the service decides). */
+  p_user_id: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(2048).optional(),
 });

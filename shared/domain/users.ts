@@ -88,13 +88,6 @@ export const ListUsersQuery = z.object({
 });
 export type ListUsersQuery = z.output<typeof ListUsersQuery>;
 
-/**
- * `{p_user_id}` in a path. Deliberately any string: a malformed id is a 404 `user_not_found`
- * (indistinguishable from a missing user), which the service decides, not a 400.
- */
-export const UserPathParams = z.object({ p_user_id: z.string() });
-export type UserPathParams = z.output<typeof UserPathParams>;
-
 /** A user as stored, without its (encrypted) eKYC. */
 export interface UserRecord {
   userId: string;

@@ -5,19 +5,22 @@
  *     ({ body, auth, idempotency }) => users.create(auth.businessId, body, idempotency));
  *
  * The wrapper (a middy chain) owns everything around that call: the request id, the caller's
- * identity from the authorizer, JSON parsing, zod validation into `400 validation_error`,
- * `Idempotency-Key` handling, rendering typed errors once, and one structured log line per request.
+ * identity from the authorizer, ids in the path (`pathIds`: a malformed one is `404
+ * <resource>_not_found`), JSON parsing, zod validation into `400 validation_error` (queries
+ * strict: an unknown parameter is refused), `Idempotency-Key` handling (a `2xx` or a refusal is
+ * kept and replayed), rendering typed errors once, and one structured log line per request.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
-import { BadRequestError, UnauthorizedError } from '../errors.ts';
+import { ApiError, BadRequestError, UnauthorizedError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { claimIdempotencyKey, type IdempotencyScope } from '../db/idempotency-repository.ts';
+import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { credentialRequiredError } from './credential-refusal.ts';
 import { requestHash } from './request-hash.ts';
-import { errorResponse, HttpResult, jsonResponse } from './responses.ts';
+import { errorResponse, HttpResult, jsonResponse, renderError } from './responses.ts';
+import { parsePathIds, type PathIds } from './path-ids.ts';
 import { validate } from './validation.ts';
 
 export interface BusinessAuth {
@@ -51,56 +54,71 @@ export interface HttpRequest<B, Q, P, A> {
   idempotency?: IdempotencyScope;
 }
 
-export interface HandlerSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+export interface HandlerSpec<B extends z.ZodType, Q extends QuerySchema, N extends string> {
   body?: B;
+  /**
+   * The query parameters the route takes. Strict, whatever the schema says: an unknown parameter
+   * is a `400 validation_error` naming it, and a route without a query schema takes none.
+   */
   query?: Q;
-  params?: P;
+  /** Which resource each `{param}` of the route's path names (`pathIds`); each must be a UUID. */
+  params?: PathIds<N>;
   /** Status of a plain (non-`HttpResult`) return value; default 200. */
   status?: number;
 }
+
+/** Query parameters are flat name/value pairs: an object schema (made strict by the wrapper). */
+type QuerySchema = z.ZodObject;
 
 type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const IdempotencyKeyHeader = z.string().min(1).max(255);
+/** The query of a route that takes none: any parameter is unknown. */
+const NoQuery = z.strictObject({});
 
 /** A handler for the partner API (`/v1`), called with a business API key. */
-export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
-  spec: HandlerSpec<B, Q, P>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, BusinessAuth>) => Promise<R | HttpResult<R>>,
+export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
+  spec: HandlerSpec<B, Q, N>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, BusinessAuth>) => Promise<R | HttpResult<R>>,
 ): ApiHandler {
   return buildHandler(spec, 'business', fn as never);
 }
 
 /** A handler for the card network (`/network/authorizations...`, `/network/3ds/...`), called with its credential. */
-export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
-  spec: HandlerSpec<B, Q, P>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, NetworkAuth>) => Promise<R | HttpResult<R>>,
+export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
+  spec: HandlerSpec<B, Q, N>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, NetworkAuth>) => Promise<R | HttpResult<R>>,
 ): ApiHandler {
   return buildHandler(spec, 'network', fn as never);
 }
 
 /** A handler for the chain watcher (`/network/deposits`), called with its credential. */
-export function chainHandler<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, R = unknown>(
-  spec: HandlerSpec<B, Q, P>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Inferred<P>, ChainAuth>) => Promise<R | HttpResult<R>>,
+export function chainHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
+  spec: HandlerSpec<B, Q, N>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, ChainAuth>) => Promise<R | HttpResult<R>>,
 ): ApiHandler {
   return buildHandler(spec, 'chain', fn as never);
 }
 
 function buildHandler(
-  spec: HandlerSpec<z.ZodType, z.ZodType, z.ZodType>,
+  spec: HandlerSpec<z.ZodType, QuerySchema, string>,
   credential: CredentialKind,
-  fn: (request: HttpRequest<unknown, unknown, unknown, Auth>) => Promise<unknown>,
+  fn: (request: HttpRequest<unknown, unknown, Record<string, string>, Auth>) => Promise<unknown>,
 ): ApiHandler {
+  // Strict once, here, so every route refuses parameters it does not know (a typo such as
+  // `?p_userid=` would otherwise silently list everything).
+  const querySchema = spec.query ? spec.query.strict() : NoQuery;
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);
     const auth = authOf(event, credential);
+    // Which resource comes first: a malformed id is a 404 whatever else is wrong with the request.
+    const params = spec.params ? parsePathIds(spec.params, event.pathParameters) : {};
+    const parsedQuery = validate(querySchema, event.queryStringParameters ?? {});
+    const query = spec.query ? parsedQuery : undefined;
     const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
-    const query = spec.query ? validate(spec.query, event.queryStringParameters ?? {}) : undefined;
-    const params = spec.params ? validate(spec.params, event.pathParameters ?? {}) : undefined;
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];
@@ -125,15 +143,39 @@ function buildHandler(
       }
       return jsonResponse(response.statusCode, JSON.stringify(response.body), requestId, response.headers);
     } catch (error) {
-      // Conditional on the marker still being in flight, so a committed effect keeps its record.
-      if (idempotency) await idempotency.release();
-      throw error;
+      if (!idempotency) throw error;
+      // Whatever transaction carried a completion item was cancelled (all or nothing), so the item
+      // was never written: the answer is recorded on its own, or not at all.
+      idempotency.discardCompletion();
+      if (!keptForReplay(error)) {
+        // Conditional on the marker still being in flight, so a committed effect keeps its record.
+        await idempotency.release();
+        throw error;
+      }
+      const refusal = renderError(error, requestId);
+      await idempotency.complete(refusal);
+      return jsonResponse(refusal.statusCode, refusal.body, requestId);
     }
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(requestLogging())
     .handler(core) as unknown as ApiHandler;
+}
+
+/**
+ * Whether a refusal is the key's answer (API.md "Idempotency replays refusals too"): a request that
+ * passed validation and authentication and was refused by a rule (`404`, `409`, `422`) is
+ * answered the same way when replayed, even if the state changed since (a retried transfer refused
+ * for its balance never executes later). Not kept: a validation error the effect found (`400`: the
+ * request never passed validation), a lost or still-running claim (`409
+ * idempotency_request_in_progress`: the key is someone else's), and anything unexpected (`5xx`),
+ * whose retry must run again.
+ */
+function keptForReplay(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  if (error.code === IDEMPOTENCY_IN_PROGRESS) return false;
+  return error.statusCode === 404 || error.statusCode === 409 || error.statusCode === 422;
 }
 
 /** Renders errors once and writes one log line per request (ids and outcome only, never bodies). */

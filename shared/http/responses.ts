@@ -31,19 +31,31 @@ export function jsonResponse(
   };
 }
 
-export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
+/** An error rendered into its API.md body: the exact text sent, and kept for an idempotent replay. */
+export interface RenderedError {
+  statusCode: number;
+  body: string;
+}
+
+/**
+ * Renders any error into the one error body of API.md. The only place an error becomes text: the
+ * wrapper answers with it and, for a refusal it keeps for the `Idempotency-Key`, stores it.
+ */
+export function renderError(error: unknown, requestId: string): RenderedError {
   // A dependency still throttling after the SDK's retries: the caller may retry, so say so.
-  if (isThrottlingError(error)) return errorResponse(new ServiceUnavailableError(), requestId);
+  if (isThrottlingError(error)) return renderError(new ServiceUnavailableError(), requestId);
   if (error instanceof ApiError) {
     const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
     if (error.fields) body.fields = error.fields;
-    return jsonResponse(error.statusCode, JSON.stringify({ error: body }), requestId);
+    return { statusCode: error.statusCode, body: JSON.stringify({ error: body }) };
   }
-  return jsonResponse(
-    500,
-    JSON.stringify({
-      error: { code: 'internal_error', message: 'An unexpected error occurred.', request_id: requestId },
-    }),
-    requestId,
-  );
+  return {
+    statusCode: 500,
+    body: JSON.stringify({ error: { code: 'internal_error', message: 'An unexpected error occurred.', request_id: requestId } }),
+  };
+}
+
+export function errorResponse(error: unknown, requestId: string): APIGatewayProxyResult {
+  const rendered = renderError(error, requestId);
+  return jsonResponse(rendered.statusCode, rendered.body, requestId);
 }

@@ -29,7 +29,7 @@ import {
   type NetworkAuthorizationClaim,
   type SimulateAuthorizationBody,
 } from '../domain/transactions.ts';
-import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { BusinessRuleError, ConflictError, notFound, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { logger } from '../logger.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
@@ -60,7 +60,7 @@ export async function simulateAuthorization(
   idempotency?: IdempotencyScope,
 ): Promise<HttpResult<CardTransactionView>> {
   const card = await getCard(body.card_id);
-  if (!card || card.businessId !== businessId) throw cardNotFound();
+  if (!card || card.businessId !== businessId) throw notFound('card');
   return authorize({
     card,
     amount: body.amount,
@@ -80,7 +80,7 @@ export async function simulateAuthorization(
 export async function networkAuthorization(body: NetworkAuthorizationBody): Promise<HttpResult<CardTransactionView>> {
   const cardId = await cardIdForNumber(body.card_number);
   const card = cardId ? await getCard(cardId) : undefined;
-  if (!card) throw cardNotFound();
+  if (!card) throw notFound('card');
   const merchant = merchantFrom(body);
   const transactionId = newId();
   return authorize({
@@ -104,7 +104,7 @@ async function authorize(request: AuthorizationRequest): Promise<HttpResult<Card
     const outcome = await decide(card, request);
     if (outcome !== 'stale') return outcome;
     const fresh = await getCard(card.cardId);
-    if (!fresh) throw cardNotFound();
+    if (!fresh) throw notFound('card');
     card = fresh;
   }
   throw new ServiceUnavailableError();
@@ -291,7 +291,7 @@ async function adjust(
   for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
     const txn = await getTransaction(transactionId, true);
     if (!txn || ('businessId' in caller && txn.businessId !== caller.businessId)) {
-      throw new NotFoundError('transaction_not_found', 'No such transaction.');
+      throw notFound('transaction');
     }
     assertAdjustable(txn);
     const now = nowIso();
@@ -399,6 +399,3 @@ async function cardIdForNumber(number: string): Promise<string | undefined> {
   return cardId;
 }
 
-function cardNotFound(): NotFoundError {
-  return new NotFoundError('card_not_found', 'No such card.');
-}

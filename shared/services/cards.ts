@@ -39,7 +39,7 @@ import {
 } from '../domain/cards.ts';
 import { isUuid, newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.ts';
+import { ConflictError, notFound, ServiceUnavailableError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import type { BusinessAuth } from '../http/handler.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
@@ -55,6 +55,7 @@ import {
   type StoredCard,
 } from '../db/cards-repository.ts';
 import { findUser } from '../db/users-repository.ts';
+import { requireUser } from './users.ts';
 
 /** The platform's CSPRNG; the pure generators take it as a parameter. */
 const csprng: RandomInt = (maxExclusive) => randomInt(maxExclusive);
@@ -85,7 +86,7 @@ export async function createCard(auth: BusinessAuth, body: CreateCardBody, idemp
   let userId: string | null = null;
   if (body.mode === 'B2C') {
     const user = body.p_user_id && isUuid(body.p_user_id) ? await findUser(businessId, body.p_user_id) : undefined;
-    if (!user) throw userNotFound();
+    if (!user) throw notFound('user');
     if (user.status !== 'Active') throw new ConflictError('user_not_active', 'The user is not Active; cards can only be issued to Active users.');
     userId = user.userId;
   }
@@ -139,8 +140,12 @@ export async function getCard(auth: BusinessAuth, cardId: string): Promise<CardV
   return cardView(await requireCard(auth.businessId, cardId));
 }
 
-/** `GET /v1/cards?status=&p_user_id=`, newest first. */
+/**
+ * `GET /v1/cards?status=&p_user_id=`, newest first. A `p_user_id` names a user like a path does:
+ * one that is not the caller's (or not an id at all) is `404 user_not_found`, not an empty page.
+ */
 export async function listCards(auth: BusinessAuth, query: ListCardsQuery): Promise<ListResult<CardView>> {
+  if (query.p_user_id !== undefined) await requireUser(auth.businessId, query.p_user_id);
   const scope = { businessId: auth.businessId, list: `cards?status=${query.status ?? ''}&p_user_id=${query.p_user_id ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
   const filter = query.status ? { status: query.status } : {};
@@ -255,13 +260,9 @@ async function changeCard(
 }
 
 async function requireCard(businessId: string, cardId: string): Promise<StoredCard> {
-  const card = isUuid(cardId) ? await findCard(businessId, cardId) : undefined;
-  if (!card) throw new NotFoundError('card_not_found', 'No such card.');
+  const card = await findCard(businessId, cardId);
+  if (!card) throw notFound('card');
   return card;
-}
-
-function userNotFound(): NotFoundError {
-  return new NotFoundError('user_not_found', 'No such user.');
 }
 
 function cardTerminated(): ConflictError {

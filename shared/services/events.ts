@@ -6,7 +6,7 @@ import type { ListEventsQuery } from '../domain/events.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { eventView, type EventView } from '../domain/webhook-delivery.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, notFound } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { getEvent, listEventsOfBusiness, requestRedelivery } from '../db/events-repository.ts';
@@ -33,7 +33,7 @@ export async function listEvents(businessId: string, query: ListEventsQuery): Pr
  */
 export async function redeliverEvent(businessId: string, eventId: string): Promise<HttpResult<EventView>> {
   const event = await getEvent(eventId);
-  if (!event || event.businessId !== businessId) throw new NotFoundError('event_not_found', 'No such event.');
+  if (!event || event.businessId !== businessId) throw notFound('event');
   if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
     throw new ConflictError('event_expired', 'This event expired (a 3DS code is only valid for 5 minutes); it cannot be redelivered.');
   }

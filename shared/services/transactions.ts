@@ -4,12 +4,12 @@
 import { findCard } from '../db/cards-repository.ts';
 import { getTransaction, listCardTransactions } from '../db/transactions-repository.ts';
 import { transactionView, type CardTransactionView, type ListCardTransactionsQuery } from '../domain/transactions.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { notFound, ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 
 export async function getCardTransaction(businessId: string, transactionId: string): Promise<CardTransactionView> {
   const txn = await getTransaction(transactionId);
-  if (!txn || txn.businessId !== businessId) throw new NotFoundError('transaction_not_found', 'No such transaction.');
+  if (!txn || txn.businessId !== businessId) throw notFound('transaction');
   return transactionView(txn);
 }
 
@@ -19,7 +19,7 @@ export async function listTransactionsOfCard(
   query: ListCardTransactionsQuery,
 ): Promise<{ data: CardTransactionView[]; next_cursor: string | null }> {
   const card = await findCard(businessId, cardId);
-  if (!card) throw new NotFoundError('card_not_found', 'No such card.');
+  if (!card) throw notFound('card');
   const from = query.from ? micros(query.from, '000') : undefined;
   const to = query.to ? micros(query.to, '999') : undefined;
   if (from && to && from > to) throw new ValidationError([{ path: 'from', message: 'must not be after `to`' }]);

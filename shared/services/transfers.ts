@@ -21,12 +21,11 @@ import {
   type Transfer,
   type TransferView,
 } from '../domain/transfers.ts';
-import { BusinessRuleError, NotFoundError, ValidationError } from '../errors.ts';
+import { BusinessRuleError, notFound, NotFoundError, ValidationError } from '../errors.ts';
 import { decodeCursor, encodeCursor, type CursorScope } from '../http/cursor.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitTransfer, getTransfer, listBusinessTransfers, listUserTransfers, userNotActive } from '../db/transfers-repository.ts';
 import { ekycMatches, requireUser } from './users.ts';
-import { isUuid } from '../domain/ids.ts';
 
 /** `POST /v1/transfers` → 201, status `Completed`. `requestedBy` is the caller's API key id. */
 export async function createTransfer(
@@ -92,17 +91,20 @@ export async function createTransfer(
 
 /** `GET /v1/transfers/{id}`; another business's transfer is a 404 like a missing one. */
 export async function getTransferView(businessId: string, transferId: string): Promise<TransferView> {
-  const transfer = isUuid(transferId) ? await getTransfer(transferId) : undefined;
-  if (!transfer || transfer.businessId !== businessId) throw new NotFoundError('transfer_not_found', 'No transfer with this id.');
+  const transfer = await getTransfer(transferId);
+  if (!transfer || transfer.businessId !== businessId) throw notFound('transfer');
   return transferView(transfer);
 }
 
-/** `GET /v1/transfers?p_user_id=`: a user's transfers (sent and received), or without it the business's; newest first. */
+/**
+ * `GET /v1/transfers?p_user_id=`: a user's transfers (sent and received), or without it the
+ * business's; newest first. A `p_user_id` that is not the caller's user is `404 user_not_found`.
+ */
 export async function listTransfers(businessId: string, query: ListTransfersQuery): Promise<{ data: TransferView[]; next_cursor: string | null }> {
   const userId = query.p_user_id;
+  if (userId !== undefined) await requireUser(businessId, userId);
   const scope: CursorScope = { businessId, list: `transfers?p_user_id=${userId ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
-  if (userId !== undefined) await requireUser(businessId, userId);
   const page = userId === undefined ? await listBusinessTransfers(businessId, query.limit, startKey) : await listUserTransfers(userId, query.limit, startKey);
   return { data: page.transfers.map(transferView), next_cursor: await encodeCursor(scope, page.lastKey) };
 }

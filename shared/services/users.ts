@@ -10,7 +10,7 @@ import { normalizedIdentity, type Ekyc, type EkycIdentity } from '../domain/ekyc
 import { isUuid, newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { userView, type CreateUserBody, type ListUsersQuery, type UserRecord, type UserStatus, type UserView } from '../domain/users.ts';
-import { NotFoundError } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import {
   findUser,
@@ -70,21 +70,21 @@ export async function listUsers(businessId: string, query: ListUsersQuery): Prom
 
 /** `PATCH /v1/users/{p_user_id}`: suspends or reactivates; `changedBy` is the caller's API key id. */
 export async function updateUserStatus(businessId: string, userId: string, status: UserStatus, changedBy: string): Promise<UserView> {
-  if (!isUuid(userId)) throw userNotFound();
   const user = await setUserStatus(businessId, userId, status, changedBy, nowIso());
-  if (!user) throw userNotFound();
+  if (!user) throw notFound('user');
   return toView(user);
 }
 
 /**
  * The stored user (without decrypting its eKYC) if it belongs to `businessId`, else 404
- * `user_not_found`, the same for a missing user, another business's user and a malformed id.
- * For features that act on a user (cards, wallets, transfers).
+ * `user_not_found`, the same for a missing user, another business's user and a malformed id
+ * (a body or a filter can carry any text; a path's id is already checked by the HTTP wrapper).
+ * For features that act on a user (cards, wallets, transfers, list filters).
  */
 export async function requireUser(businessId: string, userId: string): Promise<StoredUser> {
-  if (!isUuid(userId)) throw userNotFound();
+  if (!isUuid(userId)) throw notFound('user');
   const user = await findUser(businessId, userId);
-  if (!user) throw userNotFound();
+  if (!user) throw notFound('user');
   return user;
 }
 
@@ -128,8 +128,4 @@ export async function toView(user: StoredUser): Promise<UserView> {
 /** Binds an eKYC ciphertext to its business and user: copied onto another user, it does not decrypt. */
 function ekycEncryptionContext(businessId: string, userId: string): EncryptionContext {
   return { business_id: businessId, user_id: userId, purpose: 'ekyc' };
-}
-
-export function userNotFound(): NotFoundError {
-  return new NotFoundError('user_not_found', 'No user with this id.');
 }

@@ -350,17 +350,25 @@ describe('cards API', () => {
       expect((await pages(`p_user_id=${userId}&status=Locked`)).seen).toEqual([]);
     });
 
-    it('never shows another business\'s cards, even by its user id', async () => {
-      const page = await client.get(`/v1/cards?p_user_id=${userId}`);
-      expect(page.body).toEqual({ data: [], next_cursor: null });
+    it('never shows another business\'s cards: its user id is 404 user_not_found, as is a filter that is no id', async () => {
+      for (const filter of [userId, 'not-a-user', 'a'.repeat(2100)]) {
+        const page = await client.get(`/v1/cards?p_user_id=${filter}`);
+        expect(page.status).toBe(404);
+        expect(page.body.error.code).toBe('user_not_found');
+        expect(page.body).not.toHaveProperty('next_cursor');
+      }
       const mine = await client.get('/v1/cards?limit=100');
       expect(mine.body.data.some((c: { id: string }) => ids.includes(c.id))).toBe(false);
     });
 
-    it('answers 400 for a bad limit, status or cursor', async () => {
+    it('answers 400 for a bad limit, status or cursor, and for a parameter it does not know', async () => {
       const bad = await lister.get('/v1/cards?limit=0&status=Frozen');
       expect(bad.status).toBe(400);
       expect(fieldPaths(bad.body)).toEqual(['limit', 'status']);
+      const typo = await lister.get(`/v1/cards?p_userid=${userId}`);
+      expect(typo.status).toBe(400);
+      expect(typo.body.error.code).toBe('validation_error');
+      expect(fieldPaths(typo.body)).toEqual(['p_userid']);
       const { body } = await lister.get('/v1/cards?limit=1');
       const foreign = await lister.get(`/v1/cards?status=Active&cursor=${encodeURIComponent(body.next_cursor)}`);
       expect(foreign.status).toBe(400);

@@ -1,8 +1,9 @@
 /**
  * 3-D Secure through HTTP: the card network (or a sandbox partner) asks for a challenge, the
  * partner's webhook receiver gets the one-time code, and the network verifies what the cardholder
- * typed. One spec per rule: single use, five wrong codes lock, expiry, the code bound to its own
- * verification, no challenge for a locked or terminated card, and the code never at rest in clear.
+ * typed. One spec per rule: single use, five wrong codes lock, ten wrong codes per card in 24 hours
+ * (however they race), expiry, the code bound to its own verification, no challenge for a locked,
+ * terminated or expired card or a suspended user, and the code never at rest in clear.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +182,108 @@ describe('a 3DS challenge', () => {
     // The partner's listing shows the event without the code.
     const listed = (await partner.get('/v1/events?limit=100')).body.data.find((e: any) => e.payload.verification_id === verificationId);
     expect(listed.payload).not.toHaveProperty('otp_code');
+  });
+});
+
+describe("a card's budget of wrong codes", () => {
+  /** The wrong codes each verification counted, as stored (a Locked one keeps its count). */
+  async function counted(verificationIds: string[]): Promise<number[]> {
+    useStackEnvironment();
+    const { db, tableName } = await import('../../shared/db/client.ts');
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    return Promise.all(
+      verificationIds.map(async (id) => {
+        const item = (await db().send(new GetCommand({ TableName: tableName(), Key: { PK: `THREEDS#${id}`, SK: 'THREEDS' }, ConsistentRead: true }))).Item!;
+        return Number(item.wrongAttempts);
+      }),
+    );
+  }
+
+  it('takes at most 10 wrong codes in 24 hours across all its challenges: then pending ones lock and new ones are refused', async () => {
+    const c = await card();
+    const [a, b, c3] = [await challenge(c.id), await challenge(c.id), await challenge(c.id)];
+    const statuses = async (v: { verificationId: string; code: string }, times: number) => {
+      const answers = [];
+      for (let i = 0; i < times; i++) answers.push((await verify(v.verificationId, wrong(v.code))).body);
+      return answers.map((answer) => `${answer.status} ${answer.attempts_remaining}`);
+    };
+    expect(await statuses(a, 4)).toEqual(['Failed 4', 'Failed 3', 'Failed 2', 'Failed 1']);
+    expect(await statuses(b, 4)).toEqual(['Failed 4', 'Failed 3', 'Failed 2', 'Failed 1']);
+    expect(await statuses(c3, 2)).toEqual(['Failed 4', 'Failed 3']);
+
+    // The 11th wrong code, whichever challenge it is for, is not checked: the verification locks.
+    expect(await statuses(a, 1)).toEqual(['Locked 0']);
+    expect(await statuses(b, 1)).toEqual(['Locked 0']);
+    // So does the right code of a pending challenge of the card.
+    expect((await verify(c3.verificationId, c3.code)).body).toEqual({ verification_id: c3.verificationId, status: 'Locked', attempts_remaining: 0 });
+    expect(await counted([a.verificationId, b.verificationId, c3.verificationId])).toEqual([4, 4, 2]);
+
+    const refused = await partner.post('/v1/simulate/3ds', { card_id: c.id, amount: '10', currency: 'HKD' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('otp_attempts_exhausted');
+    const full = await partner.get(`/v1/cards/${c.id}/full`);
+    const byNetwork = await network.post('/network/3ds/challenges', { card_number: full.body.card_number, amount: '10', currency: 'HKD' });
+    expect(byNetwork.status).toBe(409);
+    expect(byNetwork.body.error.code).toBe('otp_attempts_exhausted');
+
+    // Another card of the same business keeps its own budget.
+    const other = await challenge((await card()).id);
+    expect((await verify(other.verificationId, other.code)).body.status).toBe('Verified');
+  });
+
+  it('checks at most 10 of 20 wrong codes racing across 4 challenges of one card', async () => {
+    const c = await card();
+    const challenges = [];
+    for (let i = 0; i < 4; i++) challenges.push(await challenge(c.id));
+    const answers = await Promise.all(challenges.flatMap((v) => Array.from({ length: 5 }, () => verify(v.verificationId, wrong(v.code)))));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((answer) => answer.body.status))).toEqual(new Set(['Failed', 'Locked']));
+    expect(answers.filter((answer) => answer.body.status === 'Failed').length).toBeLessThanOrEqual(10);
+
+    const perChallenge = await counted(challenges.map((v) => v.verificationId));
+    expect(perChallenge.reduce((sum, n) => sum + n, 0)).toBe(10);
+    for (const v of challenges) expect((await verify(v.verificationId, v.code)).body.status).toBe('Locked');
+    expect((await partner.post('/v1/simulate/3ds', { card_id: c.id, amount: '10', currency: 'HKD' })).body.error.code).toBe('otp_attempts_exhausted');
+  });
+});
+
+describe('which cards may be challenged', () => {
+  it('refuses a card past its expiry month (409 card_expired), and issues no code', async () => {
+    const c = await card();
+    // Five years and more pass: the card's expiry follows from its issue date.
+    useStackEnvironment();
+    const { db, tableName } = await import('../../shared/db/client.ts');
+    const issued = new Date();
+    issued.setUTCFullYear(issued.getUTCFullYear() - 6);
+    await db().send(
+      new UpdateCommand({ TableName: tableName(), Key: { PK: `CARD#${c.id}`, SK: 'CARD' }, UpdateExpression: 'SET createdAt = :issued', ExpressionAttributeValues: { ':issued': issued.toISOString() } }),
+    );
+    const response = await partner.post('/v1/simulate/3ds', { card_id: c.id, amount: '10', currency: 'HKD' });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('card_expired');
+    const listed = (await partner.get('/v1/events?limit=100')).body.data;
+    expect(listed.filter((e: any) => e.payload.card_reference_id === c.id)).toEqual([]);
+  });
+
+  it("refuses a B2C card whose user is suspended (409 user_suspended), and challenges it again once the user is reactivated", async () => {
+    const user = await partner.post('/v1/users', {
+      ekyc: {
+        first_name: 'Siu Ming', last_name: 'Wong', date_of_birth: '1992-11-03', nationality: 'HK', id_type: 'passport', id_number: 'K1234567',
+        email: `siuming.${Date.now()}@example.com`, phone: '+85298765432', address: { line1: '3 Des Voeux Road', city: 'Hong Kong', country: 'HK' },
+      },
+    });
+    expect(user.status).toBe(201);
+    const userId = user.body.p_user_id;
+    const issued = await partner.post('/v1/cards', { mode: 'B2C', p_user_id: userId, currency: 'HKD' });
+    expect(issued.status).toBe(201);
+    expect((await partner.patch(`/v1/users/${userId}`, { status: 'Suspended' })).status).toBe(200);
+    const refused = await partner.post('/v1/simulate/3ds', { card_id: issued.body.id, amount: '10', currency: 'HKD' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('user_suspended');
+
+    expect((await partner.patch(`/v1/users/${userId}`, { status: 'Active' })).status).toBe(200);
+    const { verificationId, code } = await challenge(issued.body.id);
+    expect((await verify(verificationId, code)).body.status).toBe('Verified');
   });
 });
 

@@ -130,6 +130,26 @@ describe('POST /v1/transfers', () => {
     expect(reused.body.error.code).toBe('idempotency_key_reused');
   });
 
+  it('replays a refusal for a repeated Idempotency-Key: refused for the balance, it stays refused after the sender is funded', async () => {
+    const [alice, bob] = [await register(), await register()];
+    const key = randomUUID();
+    const refused = await partner.post('/v1/transfers', transfer(alice, bob, '8'), { 'Idempotency-Key': key });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('insufficient_balance');
+
+    await fund(alice, '20');
+    const replay = await partner.post('/v1/transfers', transfer(alice, bob, '8'), { 'Idempotency-Key': key });
+    expect(replay.status).toBe(422);
+    // The first response, byte for byte (its request_id included), and no transfer.
+    expect(replay.text).toBe(refused.text);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect([await usd(alice), await usd(bob)]).toEqual(['20', '0']);
+
+    // A new key is a new request, judged on today's balance.
+    const fresh = await partner.post('/v1/transfers', transfer(alice, bob, '8'), { 'Idempotency-Key': randomUUID() });
+    expect(fresh.status).toBe(201);
+  });
+
   it('succeeds exactly 10 times out of 30 concurrent transfers from a sender who can afford 10', async () => {
     const [alice, bob] = [await register(), await register()];
     await fund(alice, '100');
@@ -242,7 +262,12 @@ describe('rejections: each says why and moves nothing', () => {
     expect((await other.get(`/v1/transfers/${done.body.id}`)).status).toBe(404);
     expect((await partner.get(`/v1/transfers/${randomUUID()}`)).body.error.code).toBe('transfer_not_found');
     expect((await partner.get('/v1/transfers/not-a-uuid')).status).toBe(404);
-    expect((await other.get(`/v1/transfers?p_user_id=${alice.p_user_id}`)).status).toBe(404);
+    // A filter names a user like a path does: another business's, or no id at all, is 404 user_not_found.
+    for (const [client, filter] of [[other, alice.p_user_id], [partner, 'not-a-uuid'], [partner, 'a'.repeat(2100)]] as const) {
+      const listed = await client.get(`/v1/transfers?p_user_id=${filter}`);
+      expect(listed.status).toBe(404);
+      expect(listed.body.error.code).toBe('user_not_found');
+    }
     const back = await partner.post('/v1/transfers', transfer(bob, alice, '1'));
     expect(back.status).toBe(201);
   });

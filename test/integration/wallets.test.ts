@@ -219,13 +219,13 @@ describe('deposits', () => {
     const evm = await address(userId, 'ETH');
     const transfer = { chain: 'ETH', address: evm, asset: 'USDT', amount: '25', tx_hash: evmTx() };
 
-    const without = await network.post('/network/deposits', transfer);
+    const without = await chainWatcher.post('/network/deposits', transfer);
     expect(without.status).toBe(400);
     expect(without.body.error.fields).toEqual([{ path: 'log_index', message: expect.stringContaining('is required for a USDT transfer on ETH') }]);
-    const withIndex = await network.post('/network/deposits', { ...transfer, log_index: 0 });
+    const withIndex = await chainWatcher.post('/network/deposits', { ...transfer, log_index: 0 });
     expect(withIndex.status).toBe(201);
     // The same transfer with its hash in capitals (0xABC… and 0xabc… are one hash) is a repeat.
-    const shouted = await network.post('/network/deposits', { ...transfer, log_index: 0, tx_hash: `0x${transfer.tx_hash.slice(2).toUpperCase()}` });
+    const shouted = await chainWatcher.post('/network/deposits', { ...transfer, log_index: 0, tx_hash: `0x${transfer.tx_hash.slice(2).toUpperCase()}` });
     expect(shouted.status).toBe(200);
     expect(shouted.body).toEqual(withIndex.body);
 

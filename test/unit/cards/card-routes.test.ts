@@ -97,17 +97,21 @@ describe('GET /v1/cards', () => {
     expect(active.data).toHaveLength(4);
   });
 
-  it('filters by user, and a user of another business yields nothing', async () => {
+  it('filters by user; a user of another business, or no user id at all, is 404 user_not_found', async () => {
     table.put(userItem('Active'));
     const mine = await issue({ mode: 'B2C', p_user_id: USER_ID });
     await issue();
     const page = parseBody(await listCards(listCardsEvent({ p_user_id: USER_ID }), lambdaContext));
     expect(page.data.map((c: { id: string }) => c.id)).toEqual([mine.id]);
-    const theirs = parseBody(await listCards(listCardsEvent({ p_user_id: USER_ID }, other), lambdaContext));
-    expect(theirs).toEqual({ data: [], next_cursor: null });
+    for (const [userId, authorizer] of [[USER_ID, other], ['not-a-user-id', undefined]] as const) {
+      const refused = await listCards(listCardsEvent({ p_user_id: userId }, authorizer), lambdaContext);
+      expect(refused.statusCode).toBe(404);
+      expect(parseBody(refused).error.code).toBe('user_not_found');
+    }
   });
 
   it('refuses a cursor from another list, another filter or another business', async () => {
+    table.put(userItem('Active'));
     for (let i = 0; i < 3; i++) await issue();
     const { next_cursor: cursor } = parseBody(await listCards(listCardsEvent({ limit: '1' }), lambdaContext));
     for (const [query, authorizer] of [

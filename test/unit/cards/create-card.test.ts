@@ -283,12 +283,16 @@ describe('POST /v1/cards', () => {
       expect(parseBody(result).error.code).toBe('idempotency_key_reused');
     });
 
-    it('lets a retry run again after a failure (the key is released)', async () => {
+    it('keeps a refusal as the key\'s answer: replayed after the user is reactivated; a new key issues the card', async () => {
       table.put(userItem('Suspended'));
-      const event = () => createCardEvent({ mode: 'B2C', p_user_id: USER_ID }, { headers: { 'Idempotency-Key': 'card-4' } });
-      expect((await createCard(event(), lambdaContext)).statusCode).toBe(409);
+      const event = (key: string) => createCardEvent({ mode: 'B2C', p_user_id: USER_ID }, { headers: { 'Idempotency-Key': key } });
+      const refused = await createCard(event('card-4'), lambdaContext);
+      expect(refused.statusCode).toBe(409);
       table.put(userItem('Active'));
-      expect((await createCard(event(), lambdaContext)).statusCode).toBe(201);
+      const replay = await createCard(event('card-4'), lambdaContext);
+      expect(replay.statusCode).toBe(409);
+      expect(replay.body).toBe(refused.body);
+      expect((await createCard(event('card-4b'), lambdaContext)).statusCode).toBe(201);
     });
 
     it('uses the caller\'s own business scope', async () => {

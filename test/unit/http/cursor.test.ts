@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../../shared/http/cursor.ts';
 
 const scope = { businessId: 'b-1', list: 'users' };
-const key = { PK: 'USER#1', SK: 'PROFILE', GSI1PK: 'BUSINESS#b-1#USERS', GSI1SK: '1' };
+// Values long enough that random ciphertext cannot contain one by chance (a one-character value
+// turns up in ~100 random bytes a third of the time).
+const key = {
+  PK: 'USER#0190a3c4-0000-7000-8000-000000000001',
+  SK: 'PROFILE',
+  GSI1PK: 'BUSINESS#b-1#USERS',
+  GSI1SK: '0190a3c4-0000-7000-8000-000000000001',
+};
 
 describe('list cursors', () => {
   it('round-trip for the same business and list', async () => {

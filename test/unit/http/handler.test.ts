@@ -3,8 +3,10 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
+import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
+import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../shared/errors.ts';
 import { chainHandler, httpHandler, networkHandler } from '../../../shared/http/handler.ts';
+import { pathIds } from '../../../shared/http/path-ids.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logger } from '../../../shared/logger.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -127,6 +129,89 @@ describe('httpHandler', () => {
   });
 });
 
+describe('ids in paths', () => {
+  beforeEach(() => ddb.reset());
+
+  const CARD_ID = '0190a3c4-0000-7000-8000-00000000c0de';
+  const cardRoute = (id: string | undefined, extra: { body?: unknown; query?: Record<string, string> } = {}) =>
+    apiEvent({
+      method: 'POST',
+      path: `/v1/cards/${id}/limits`,
+      resource: '/v1/cards/{id}/limits',
+      ...(id === undefined ? {} : { pathParameters: { id } }),
+      ...extra,
+    });
+
+  it.each([
+    ['not of the id format', 'not-an-id'],
+    ['2,100 characters long', 'a'.repeat(2100)],
+    ['65 characters long', `${CARD_ID}${'0'.repeat(29)}`],
+    ['a UUID with a # suffix (a key separator)', `${CARD_ID}#SPEND`],
+    ['a UUID with a NUL', `${CARD_ID}\u0000`],
+    ['a UUID with a trailing newline', `${CARD_ID}\n`],
+    ['unicode', 'ü'.repeat(36)],
+    ['empty', ''],
+    ['missing', undefined],
+  ])('answers 404 <resource>_not_found for an id %s, before reading anything', async (_, id) => {
+    const effect = vi.fn(async () => 'never');
+    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, effect);
+    const result = await handler(cardRoute(id), lambdaContext);
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error).toEqual({ code: 'card_not_found', message: 'No such card.', request_id: result.headers!['x-request-id'] });
+    expect(effect).not.toHaveBeenCalled();
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('names the resource of the param in the 404', async () => {
+    const handler = networkHandler({ params: pathIds({ verification_id: 'verification' }) }, async () => 'never');
+    const result = await handler(
+      apiEvent({ method: 'POST', pathParameters: { verification_id: 'x' }, authorizer: { credential: 'network', principal: 'network-unit' } }),
+      lambdaContext,
+    );
+    expect(result.statusCode).toBe(404);
+    expect(parseBody(result).error.code).toBe('verification_not_found');
+  });
+
+  it('passes a UUID through to the domain call', async () => {
+    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, async ({ params }) => params);
+    expect(parseBody(await handler(cardRoute(CARD_ID), lambdaContext))).toEqual({ id: CARD_ID });
+  });
+
+  it('judges the id before the query and the body: a malformed id is a 404 whatever else is wrong', async () => {
+    const handler = httpHandler({ params: pathIds({ id: 'card' }), body: Body }, async () => 'never');
+    const result = await handler(cardRoute('x', { body: { name: '' }, query: { nope: '1' } }), lambdaContext);
+    expect(result.statusCode).toBe(404);
+  });
+});
+
+describe('query parameters', () => {
+  const ListQuery = z.object({ status: z.enum(['Active', 'Locked']).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+  it('refuses an unknown parameter with 400 validation_error naming it in fields', async () => {
+    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    const result = await handler(apiEvent({ query: { status: 'Active', p_userid: 'x', sort: 'asc' } }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error).toMatchObject({ code: 'validation_error' });
+    expect(parseBody(result).error.fields).toEqual([
+      { path: 'p_userid', message: 'is not a known parameter' },
+      { path: 'sort', message: 'is not a known parameter' },
+    ]);
+  });
+
+  it('refuses any parameter on a route that takes none', async () => {
+    const handler = httpHandler({}, async () => ({ ok: true }));
+    const result = await handler(apiEvent({ query: { limit: '5' } }), lambdaContext);
+    expect(result.statusCode).toBe(400);
+    expect(parseBody(result).error.fields).toEqual([{ path: 'limit', message: 'is not a known parameter' }]);
+    expect((await handler(apiEvent(), lambdaContext)).statusCode).toBe(200);
+  });
+
+  it('still takes every parameter its schema knows', async () => {
+    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    expect(parseBody(await handler(apiEvent({ query: { status: 'Locked', limit: '5' } }), lambdaContext))).toEqual({ status: 'Locked', limit: 5 });
+  });
+});
+
 describe('Idempotency-Key', () => {
   beforeEach(() => ddb.reset());
 
@@ -180,16 +265,83 @@ describe('Idempotency-Key', () => {
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
   });
 
-  it('releases the key when the effect fails, so a retry runs again', async () => {
+  /** The first answer for `key`, then its replay from the record the first one stored. */
+  async function firstAndReplay(handler: ReturnType<typeof httpHandler>, body: unknown) {
+    ddb.on(PutCommand).resolves({});
+    const first = await handler(post(body), lambdaContext);
+    const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+    ddb.reset();
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: stored });
+    const replay = await handler(post(body), lambdaContext);
+    return { first, stored, replay };
+  }
+
+  it.each([
+    new NotFoundError('user_not_found', 'No such user.'),
+    new ConflictError('card_terminated', 'The card is terminated.'),
+    new BusinessRuleError('insufficient_balance', 'The sender lacks balance.'),
+  ])('keeps a refusal ($statusCode $code) as the key\'s answer and replays it: same status, same body, no second effect', async (refusal) => {
+    const effect = vi.fn(async () => {
+      throw refusal;
+    });
+    const { first, stored, replay } = await firstAndReplay(httpHandler({ body: Body }, effect), { name: 'a' });
+    expect(first.statusCode).toBe(refusal.statusCode);
+    expect(parseBody(first).error).toEqual({ code: refusal.code, message: refusal.message, request_id: first.headers!['x-request-id'] });
+    expect(stored).toMatchObject({ state: 'completed', statusCode: refusal.statusCode });
+    expect(String(stored.responseBody)).not.toContain(refusal.code); // sealed like any stored answer
+
+    expect(effect).toHaveBeenCalledTimes(1);
+    expect(replay.statusCode).toBe(refusal.statusCode);
+    // The first request's id stays in the body: a replay is the first response, byte for byte.
+    expect(replay.body).toBe(first.body);
+    expect(replay.headers!['idempotent-replayed']).toBe('true');
+    expect(replay.headers!['x-request-id']).not.toBe(first.headers!['x-request-id']);
+  });
+
+  it('records a refusal whose transaction carried a completion item on its own: that item was never written', async () => {
+    ddb.on(PutCommand).resolves({});
+    const handler = httpHandler({ body: Body, status: 201 }, async ({ idempotency }) => {
+      // The effect's transaction (with this completion item) is cancelled by a business rule.
+      idempotency!.completionItem(201, { id: 'never-committed' });
+      throw new BusinessRuleError('insufficient_balance', 'The sender lacks balance.');
+    });
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(422);
+    const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(puts[1]).toMatchObject({
+      Item: { state: 'completed', statusCode: 422 },
+      ConditionExpression: '#owner = :owner AND #state = :inProgress',
+    });
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['an unexpected failure (500)', new Error('boom'), 500],
+    ['a throttled dependency (503)', new ServiceUnavailableError(), 503],
+    ['a validation error the effect found (400)', new ValidationError([{ path: 'amount', message: 'too many decimals' }]), 400],
+    ['a lost claim (409 idempotency_request_in_progress)', idempotencyInProgress(), 409],
+  ])('releases the key after %s, so a retry runs again', async (_, failure, status) => {
     ddb.on(PutCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
+    const handler = httpHandler({ body: Body }, async () => {
+      throw failure;
+    });
+    const result = await handler(post({ name: 'a' }), lambdaContext);
+    expect(result.statusCode).toBe(status);
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(1); // the claim only
+  });
+
+  it('answers 409 idempotency_request_in_progress when the claim was lost before the refusal could be recorded', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'not the owner', $metadata: {} }));
     const handler = httpHandler({ body: Body }, async () => {
       throw new NotFoundError('user_not_found', 'No such user.');
     });
     const result = await handler(post({ name: 'a' }), lambdaContext);
-    expect(result.statusCode).toBe(404);
-    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(1);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
   });
 
   it('rejects an over-long key with 400', async () => {

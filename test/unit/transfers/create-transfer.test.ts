@@ -3,7 +3,7 @@
  * before anything is written, the one transaction that moves the money, and what each
  * cancellation reason of that transaction means.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,29 @@ describe('POST /v1/transfers', () => {
     const result = await createTransfer(transferEvent(transferBody(), { 'Idempotency-Key': 'transfer-1' }), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
+  });
+
+  it('keeps 422 insufficient_balance as the key\'s answer: the same key and body, once the sender is funded, replays it and moves nothing', async () => {
+    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelledAt(2, TRANSFER_ITEMS + 1));
+    const request = () => transferEvent(transferBody(), { 'Idempotency-Key': 'transfer-refused' });
+    const refused = await createTransfer(request(), lambdaContext);
+    expect(refused.statusCode).toBe(422);
+    expect(parseBody(refused).error.code).toBe('insufficient_balance');
+    // The transaction carried a completion item, but it was cancelled: the refusal is recorded on its own.
+    const record = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+    expect(record).toMatchObject({ state: 'completed', statusCode: 422 });
+
+    // The sender is funded meanwhile: the transaction would now commit, but the key is answered.
+    ddb.reset();
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).callsFake((input: { Key: { PK: string } }) => ({ Item: input.Key.PK === record.PK ? record : undefined }));
+    ddb.on(TransactWriteCommand).resolves({});
+    const replay = await createTransfer(request(), lambdaContext);
+    expect(replay.statusCode).toBe(422);
+    expect(replay.body).toBe(refused.body);
+    expect(replay.headers!['idempotent-replayed']).toBe('true');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('retries a transaction conflict and transfers once', async () => {

@@ -238,7 +238,7 @@ describe('POST /v1/users', () => {
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
     });
 
-    it('commits the external_id claim in the same transaction, and releases the key when it is taken', async () => {
+    it('commits the external_id claim in the same transaction, and keeps 409 external_id_taken as the key\'s answer', async () => {
       const table = new FakeTable(ddb);
       await handler(createEvent(withExternalId('crm-42')), lambdaContext);
       const result = await handler(idempotent(withExternalId('crm-42')), lambdaContext);
@@ -246,9 +246,13 @@ describe('POST /v1/users', () => {
       expect(parseBody(result).error.code).toBe('external_id_taken');
       const [, failed] = ddb.commandCalls(TransactWriteCommand);
       expect(failed!.args[0].input.TransactItems!.map((item) => item.Put!.Item!.SK)).toEqual(['PROFILE', 'EXTERNAL_USER', 'IDEMPOTENCY']);
-      // Released: a retry with the same key runs again instead of replaying a failure.
-      expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
-      expect([...table.items.keys()].some((key) => key.startsWith('IDEMPOTENCY#'))).toBe(false);
+      // Kept: the completion item of the cancelled transaction was never written, so the refusal
+      // is recorded on its own, and a retry with the same key replays it.
+      expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
+      expect([...table.items.values()].find((item) => String(item.PK).startsWith('IDEMPOTENCY#'))).toMatchObject({ state: 'completed', statusCode: 409 });
+      const replay = await handler(idempotent(withExternalId('crm-42')), lambdaContext);
+      expect(replay.body).toBe(result.body);
+      expect(replay.headers!['idempotent-replayed']).toBe('true');
     });
   });
 
