@@ -7,14 +7,15 @@
  *   create-network-key
  *   fund-business --business-id ID --currency C --amount A
  *   audit                       (exit code 1 if any balance disagrees with its ledger)
+ *   dead-letters [--queue otp|events|stream]   (ids and counts of dead letters, never payloads)
+ *   redrive [--queue otp|events|stream]
  *
  * Without `--stage` it works on the running local stack; `--stage sandbox|production` targets a
  * deployed stage with the caller's AWS credentials.
  */
 import { parseArgs } from 'node:util';
-import type { QueueName } from '../../functions/routes.ts';
 import { createBusiness, createNetworkKey, rotateApiKey, rotateWebhookSecret, setWebhookUrl } from '../../shared/services/businesses.ts';
-import { redriveDeadLetters } from '../../shared/services/dead-letters.ts';
+import { DEAD_LETTER_SOURCES, listDeadLetters, redriveDeadLetters, type DeadLetterSource } from '../../shared/services/dead-letters.ts';
 import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
 import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { useTarget } from './target.ts';
@@ -24,7 +25,8 @@ const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [o
   rotate-key --business-id ID
   set-webhook --business-id ID (--url U | --clear)
   rotate-webhook-secret --business-id ID   (the old secret keeps signing for 24 h)
-  redrive [--queue otp|events]             (dead-lettered webhooks back to their queue; default both)
+  dead-letters [--queue otp|events|stream] (what each DLQ holds: ids and counts; default all)
+  redrive [--queue otp|events|stream]      (dead letters' events back to their queue; default all)
   create-network-key
   fund-business --business-id ID --currency C --amount A
   audit`;
@@ -42,12 +44,14 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     return { business_id: businessId, webhook_url: url };
   },
   'rotate-webhook-secret': (o) => rotateWebhookSecret(required(o, 'business-id')),
+  'dead-letters': async (o) => {
+    const listings = [];
+    for (const source of deadLetterSources(o)) listings.push(await listDeadLetters(source));
+    return { dead_letters: listings };
+  },
   redrive: async (o) => {
-    const queue = optional(o, 'queue');
-    if (queue !== undefined && queue !== 'otp' && queue !== 'events') throw new UsageError('--queue must be otp or events');
-    const queues: QueueName[] = queue ? [queue] : ['otp', 'events'];
     const reports = [];
-    for (const name of queues) reports.push(await redriveDeadLetters(name));
+    for (const source of deadLetterSources(o)) reports.push(await redriveDeadLetters(source));
     return { redriven: reports };
   },
   'create-network-key': () => createNetworkKey(),
@@ -62,6 +66,14 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     return report;
   },
 };
+
+function deadLetterSources(options: Options): readonly DeadLetterSource[] {
+  const queue = optional(options, 'queue');
+  if (queue === undefined) return DEAD_LETTER_SOURCES;
+  const source = DEAD_LETTER_SOURCES.find((candidate) => candidate === queue);
+  if (!source) throw new UsageError(`--queue must be one of ${DEAD_LETTER_SOURCES.join(', ')}`);
+  return [source];
+}
 
 function required(options: Options, name: string): string {
   const value = options[name];
