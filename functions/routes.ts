@@ -197,7 +197,8 @@ export const queues: QueueRow[] = [
 
 /**
  * The outbox dispatcher reads new `EVENT#` items from the stream (events and redelivery requests)
- * and is the only function that sends to the webhook queues; each queue has one delivery function.
+ * and sends them to the webhook queues (the sweeper, a scheduled function, is the only other
+ * sender); each queue has one delivery function.
  * Deliveries record attempts on the event (readWrite) and open the webhook secret and sealed OTPs
  * (decrypt).
  */
@@ -210,6 +211,28 @@ export const consumers: ConsumerRow[] = [
   },
   { handler: 'webhooks/deliver-otp', source: { kind: 'queue', queue: 'otp' }, batchSize: 5, access: { table: 'readWrite', decrypt: ['webhook-secret', 'otp'] } },
   { handler: 'webhooks/deliver-transaction-event', source: { kind: 'queue', queue: 'events' }, batchSize: 10, access: { table: 'readWrite', decrypt: ['webhook-secret'] } },
+];
+
+/**
+ * Functions run on a schedule: an EventBridge rule per row in AWS, a timer per row in the local
+ * stack. A run must be safe to repeat or overlap (a missed run is simply the next run's work).
+ */
+export interface ScheduleRow {
+  handler: string;
+  /** How often it runs: an EventBridge `rate(n minutes)` (1 is the finest rate). */
+  everyMinutes: number;
+  /** Its Lambda timeout; at most one period, so a run ends before the next one is due. */
+  timeoutSeconds: number;
+  access: Access;
+}
+
+/**
+ * The webhook sweeper re-queues events whose delivery stalled (shared/services/webhook-sweeper.ts):
+ * it reads the undelivered-events index and records new generations on events (readWrite), and
+ * sends straight to both webhook queues, so a stalled stream cannot stall it too.
+ */
+export const schedules: ScheduleRow[] = [
+  { handler: 'webhooks/sweep-undelivered-events', everyMinutes: 1, timeoutSeconds: 60, access: { table: 'readWrite', sendTo: ['otp', 'events'] } },
 ];
 
 /** The rows deployed on a stage. */

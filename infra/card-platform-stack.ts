@@ -6,12 +6,12 @@
  * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
  */
 import { join } from 'node:path';
-import { CfnOutput, CfnParameter, Stack, Stage, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Stack, Stage, Tags, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import * as routeTable from '../functions/routes.ts';
-import type { ConsumerRow, QueueRow, RouteRow } from '../functions/routes.ts';
+import type { ConsumerRow, QueueRow, RouteRow, ScheduleRow } from '../functions/routes.ts';
 import type { OperatorSetting } from '../shared/services/operator-settings.ts';
 import { grantAccess, type OperatorSettingSource, type PlatformResources } from './constructs/access.ts';
 import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
@@ -23,6 +23,7 @@ import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
 import { PlatformTable } from './constructs/platform-table.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
+import { attachSchedule, scheduleDescription } from './constructs/schedules.ts';
 import { ApiWebAcl } from './constructs/web-acl.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
 import { parameterNames, type StageConfig } from './stage-config.ts';
@@ -33,6 +34,7 @@ export interface PlatformTables {
   authorizers: typeof routeTable.authorizers;
   queues: readonly QueueRow[];
   consumers: readonly ConsumerRow[];
+  schedules: readonly ScheduleRow[];
 }
 
 export interface CardPlatformStackProps extends StackProps {
@@ -50,6 +52,7 @@ export class CardPlatformStack extends Stack {
   readonly queues: PlatformQueues;
   readonly http: PlatformApi;
   readonly consumerFunctions = new Map<ConsumerRow, PlatformFunction>();
+  readonly scheduledFunctions = new Map<ScheduleRow, PlatformFunction>();
   /** Failures of the table-stream consumers; only exists when a consumer reads the stream. */
   readonly streamDeadLetterQueue?: sqs.Queue;
 
@@ -61,6 +64,7 @@ export class CardPlatformStack extends Stack {
       authorizers: routeTable.authorizers,
       queues: routeTable.queues,
       consumers: routeTable.consumers,
+      schedules: routeTable.schedules,
       ...props.tables,
     };
     Tags.of(this).add('service', 'card-platform');
@@ -135,6 +139,18 @@ export class CardPlatformStack extends Stack {
       this.consumerFunctions.set(row, fn);
     }
 
+    const scheduled = new Construct(this, 'Schedules');
+    for (const row of tables.schedules) {
+      const fn = makeFunction(scheduled, {
+        handlerModule: row.handler,
+        description: scheduleDescription(row),
+        timeout: Duration.seconds(row.timeoutSeconds),
+        access: row.access,
+      });
+      attachSchedule(scheduled, fn, row);
+      this.scheduledFunctions.set(row, fn);
+    }
+
     // Where the admin CLI finds this stage (names documented in stage-config.ts).
     const names = parameterNames(config.stage);
     const parameters: [string, string, string][] = [
@@ -197,6 +213,7 @@ export class CardPlatformStack extends Stack {
       ...tables.routes.map((row) => row.handler),
       ...[...credentials].map((credential) => tables.authorizers[credential].handler),
       ...tables.consumers.map((row) => row.handler),
+      ...tables.schedules.map((row) => row.handler),
     ];
     const outdir = join(Stage.of(this)?.outdir ?? '.', 'prebundled');
     prebundle(modules, outdir);

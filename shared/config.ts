@@ -7,6 +7,7 @@
  * code path differs between the two.
  */
 import { z } from 'zod';
+import { SWEEP_GRACE_SECONDS } from './domain/webhook-delivery.ts';
 
 const Stage = z.enum(['sandbox', 'production']);
 const ParameterName = z.string().regex(/^\/[\w./-]+$/, 'must be an SSM parameter name such as /card-platform/production/fx/rates');
@@ -51,6 +52,15 @@ const ConfigSchema = z.object({
    * queues' maxReceiveCount is fixed by the nominal schedule, so anything but 1 shortens the window.
    */
   WEBHOOK_RETRY_DELAY_SCALE: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * The webhook sweeper (shared/services/webhook-sweeper.ts): how long past its due time an
+   * undelivered event waits before it is presumed lost and queued again, and how many events one
+   * run takes at most (oldest due first; the next run takes the rest).
+   */
+  WEBHOOK_SWEEP_GRACE_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).default(SWEEP_GRACE_SECONDS),
+  WEBHOOK_SWEEP_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
+  /** The table-stream consumers' on-failure queue (operators only: `npm run admin -- dead-letters`). */
+  STREAM_DLQ_URL: z.string().optional(),
   /**
    * `allow` lets webhooks reach loopback and private addresses; set only by the local stack (and
    * unit tests), for receivers on a developer's machine. In AWS these ranges hold the Lambda

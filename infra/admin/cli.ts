@@ -9,10 +9,9 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { QueueName } from '../../functions/routes.ts';
 import { createBusiness, rotateApiKey, rotateWebhookSecret, setWebhookUrl } from '../../shared/services/businesses.ts';
 import { issueCredential, listCredentials, revokeCredential } from '../../shared/services/credentials.ts';
-import { redriveDeadLetters } from '../../shared/services/dead-letters.ts';
+import { DEAD_LETTER_SOURCES, listDeadLetters, redriveDeadLetters, type DeadLetterSource } from '../../shared/services/dead-letters.ts';
 import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
 import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { updateSandboxCredentials } from '../local/sandbox-credentials.ts';
@@ -23,7 +22,8 @@ const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [o
   rotate-key --business-id ID              (new API key; the old one is revoked at once)
   set-webhook --business-id ID (--url U | --clear)
   rotate-webhook-secret --business-id ID   (the old secret keeps signing for 24 h)
-  redrive [--queue otp|events]             (dead-lettered webhooks back to their queue; default both)
+  dead-letters [--queue otp|events|stream] (what each DLQ holds: ids and counts; default all)
+  redrive [--queue otp|events|stream]      (dead letters' events back to their queue; default all)
   create-network-key                       (the card network's key for /network/authorizations and /network/3ds; shown once)
   create-chain-key                         (the chain watcher's key for /network/deposits; shown once)
   list-credentials                         (every key's id, kind, business, creation and revocation; never a key)
@@ -58,12 +58,14 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     await updateLocalCredentials(rotated.business_id, { webhook_secret: rotated.webhook_secret });
     return rotated;
   },
+  'dead-letters': async (o) => {
+    const listings = [];
+    for (const source of deadLetterSources(o)) listings.push(await listDeadLetters(source));
+    return { dead_letters: listings };
+  },
   redrive: async (o) => {
-    const queue = optional(o, 'queue');
-    if (queue !== undefined && queue !== 'otp' && queue !== 'events') throw new UsageError('--queue must be otp or events');
-    const queues: QueueName[] = queue ? [queue] : ['otp', 'events'];
     const reports = [];
-    for (const name of queues) reports.push(await redriveDeadLetters(name));
+    for (const source of deadLetterSources(o)) reports.push(await redriveDeadLetters(source));
     return { redriven: reports };
   },
   'create-network-key': () => issueCredential('network'),
@@ -81,6 +83,14 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     return report;
   },
 };
+
+function deadLetterSources(options: Options): readonly DeadLetterSource[] {
+  const queue = optional(options, 'queue');
+  if (queue === undefined) return DEAD_LETTER_SOURCES;
+  const source = DEAD_LETTER_SOURCES.find((candidate) => candidate === queue);
+  if (!source) throw new UsageError(`--queue must be one of ${DEAD_LETTER_SOURCES.join(', ')}`);
+  return [source];
+}
 
 function required(options: Options, name: string): string {
   const value = options[name];

@@ -30,9 +30,10 @@ function useLocalStack(): string {
 
 async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string> {
   const published = parameterNames(stage);
-  // The webhook queues' URLs (published by the stack, see stage-config.ts) are for `redrive`. The
-  // operator works with every MAC key (credentials, eKYC, ...), as an administrator may.
-  const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events')];
+  // The webhook queues' and the stream DLQ's URLs (published by the stack, see stage-config.ts) are
+  // for `dead-letters` and `redrive`. The operator works with every MAC key (credentials, eKYC, ...),
+  // as an administrator may.
+  const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events'), published.streamDlqUrl];
   const macNames = MAC_PURPOSES.map((purpose) => published.macKeyArn(purpose));
   const ssm = new SSMClient({});
   // GetParameters takes at most 10 names a call.
@@ -50,6 +51,7 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     KMS_KEY_ARN: value(names[1]!),
     OTP_QUEUE_URL: value(names[2]!),
     EVENTS_QUEUE_URL: value(names[3]!),
+    STREAM_DLQ_URL: value(names[4]!),
     ...Object.fromEntries(MAC_PURPOSES.map((purpose, i) => [macKeyVariable(purpose), value(macNames[i]!)])),
     // As the deployed functions: a variable left in the operator's shell must not open private
     // addresses when setting a webhook URL.

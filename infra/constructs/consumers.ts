@@ -1,8 +1,20 @@
 /**
  * Event-source wiring of the `consumers` table (functions/routes.ts): the table stream (the outbox)
- * and the SQS queues. Every path ends somewhere visible: a stream batch that keeps failing is
- * bisected down to the poison record, which goes to the stream DLQ; a queue message that keeps
- * failing is moved to its queue's DLQ by SQS redrive.
+ * and the SQS queues.
+ *
+ * The stream source never gives up on a record: a failing batch is retried without end (bisected
+ * on an error, resumed from the first reported item failure otherwise) and never skipped or
+ * aged out, so a committed event waits in the stream until the dispatcher queues it. A source with
+ * finite retries would drop the batch after them, with only its shard and sequence numbers for
+ * the on-failure destination: the event would be gone from the pipeline. The price is that one
+ * record that can never be dispatched holds back its shard; the dispatcher reports only records
+ * SQS refused, which succeed once SQS is back. The stream keeps records 24 h; for a dispatcher
+ * down longer than that, the sweeper finds the events in the undelivered index instead.
+ *
+ * The stream DLQ stays the on-failure destination: with these settings Lambda never writes to it,
+ * but it is where a batch would land if the settings were ever changed, it keeps (14 days) any
+ * record written before this change, and `npm run admin -- dead-letters --queue stream` shows it.
+ * A queue message that keeps failing is moved to its queue's DLQ by SQS redrive.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,8 +26,10 @@ import type { ConsumerRow, QueueName, QueueRow } from '../../functions/routes.ts
 
 /** Timeout of a stream consumer (queue consumers take theirs from the queue row). */
 export const STREAM_CONSUMER_TIMEOUT = Duration.seconds(30);
-/** Retries of a failing stream batch (bisected each time) before its records go to the DLQ. */
-export const STREAM_RETRY_ATTEMPTS = 10;
+/** Retries of a failing stream batch: -1 is without end (the Lambda API's "infinite"). */
+export const STREAM_RETRY_ATTEMPTS = -1;
+/** How old a stream record may get before Lambda skips it: -1 is never (up to the stream's retention). */
+export const STREAM_MAX_RECORD_AGE_SECONDS = -1;
 
 export function consumerTimeout(row: ConsumerRow, queueRows: readonly QueueRow[]): Duration {
   if (row.source.kind === 'stream') return STREAM_CONSUMER_TIMEOUT;
@@ -41,8 +55,7 @@ export function attachEventSource(scope: Construct, fn: lambda.Function, row: Co
   }
   if (!sources.streamDeadLetterQueue) throw new Error('A stream consumer needs the stream dead-letter queue');
   const filter = row.source.filter;
-  fn.addEventSource(
-    new DynamoEventSource(streamView(scope, fn, sources.table), {
+  const source = new DynamoEventSource(streamView(scope, fn, sources.table), {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: row.batchSize,
       retryAttempts: STREAM_RETRY_ATTEMPTS,
@@ -57,8 +70,12 @@ export function attachEventSource(scope: Construct, fn: lambda.Function, row: Co
             }),
           ]
         : undefined,
-    }),
-  );
+  });
+  fn.addEventSource(source);
+  // CDK's `maxRecordAge` takes a Duration of 60 s to 7 days; "never" is only spelt -1 in the API.
+  const mappings = fn.node.children.filter((child): child is lambda.EventSourceMapping => child instanceof lambda.EventSourceMapping);
+  if (mappings.length !== 1) throw new Error(`Stream consumer ${row.handler} should have one event source mapping, not ${mappings.length}`);
+  (mappings[0]!.node.defaultChild as lambda.CfnEventSourceMapping).addPropertyOverride('MaximumRecordAgeInSeconds', STREAM_MAX_RECORD_AGE_SECONDS);
 }
 
 /**

@@ -134,6 +134,11 @@ export async function ensureQueues(client: SQSClient, rows: readonly QueueDefini
   return result;
 }
 
+/** A queue without a source or DLQ of its own (the stream consumers' dead-letter queue). */
+export async function ensureStandaloneQueue(client: SQSClient, name: string): Promise<{ url: string; arn: string }> {
+  return createQueue(client, name, { MessageRetentionPeriod: String(14 * 24 * 3600) });
+}
+
 async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
   const created = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const url = created.QueueUrl;

@@ -1,8 +1,8 @@
 /**
  * The local stack: real emulators of the AWS services (DynamoDB Local, an SQS server), the table
  * and queues the CDK stack would create, the sandbox business, and the glue the Lambda service and
- * API Gateway provide in AWS (the HTTP adapter, stream and queue pollers), all driven by the same
- * route table. `npm start` and the integration tests' global setup both call `startLocalStack`.
+ * API Gateway and EventBridge provide in AWS (the HTTP adapter, stream and queue pollers, schedule
+ * timers), all driven by the same route table. `npm start` and the integration tests' global setup both call `startLocalStack`.
  *
  * The handlers run in this process, so the stack sets this process's environment (the same
  * variables the CDK stack sets on each function) before any handler is loaded: one stack per
@@ -17,17 +17,18 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { authorizers, consumers, queues, routesForStage, type ConsumerRow } from '../../functions/routes.ts';
+import { authorizers, consumers, queues, routesForStage, schedules, type ConsumerRow, type ScheduleRow } from '../../functions/routes.ts';
 import { resetConfigForTests } from '../../shared/config.ts';
 import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
 import { resetDbForTests } from '../../shared/db/client.ts';
-import { ensureQueues, ensureTable, type QueueDefinition, type QueueResources } from './create-resources.ts';
+import { ensureQueues, ensureStandaloneQueue, ensureTable, type QueueDefinition, type QueueResources } from './create-resources.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { HandlerLoader, type HandlerRef } from './handler-loader.ts';
 import { createHttpAdapter } from './http-adapter.ts';
 import { ensureKeyFile } from './key-file.ts';
 import type { Poller } from './poller.ts';
 import { createQueuePoller } from './queue-poller.ts';
+import { createSchedulePoller } from './schedule-poller.ts';
 import { sandboxCredentials, type SandboxCredentials } from './sandbox-credentials.ts';
 import { startSqsServer, type SqsServer } from './sqs-server.ts';
 import { createStreamPoller, fileCheckpoints, memoryCheckpoints } from './stream-poller.ts';
@@ -40,6 +41,8 @@ export interface ExtraConsumer {
   source: ConsumerRow['source'] | { kind: 'queue'; queue: string };
   batchSize: number;
   access?: ConsumerRow['access'];
+  /** Stream consumers: the longest pause between tries of a failing batch (default 5 s). */
+  maxRetryDelayMs?: number;
 }
 
 export interface LocalStackOptions {
@@ -58,6 +61,8 @@ export interface LocalStackOptions {
   /** Tests: consumers beyond the route table's, and queues for them. */
   extraConsumers?: ExtraConsumer[];
   extraQueues?: QueueDefinition[];
+  /** Tests: run every scheduled function this often instead of its row's `everyMinutes`. */
+  scheduleIntervalMs?: number;
   /** Where the stack's own warnings go (failed batches, crashed handlers); default stderr unless quiet. */
   onError?: (message: string, error: unknown) => void;
 }
@@ -79,10 +84,21 @@ export interface LocalStack {
   keyFile: string;
   dataDir: string;
   queues: Record<string, QueueResources>;
+  /**
+   * The stream consumers' dead-letter queue, as the CDK stack has it. The local stream poller
+   * never gives up on a record, so nothing lands here; it exists so the operator's commands work
+   * alike on both stacks.
+   */
+  streamDeadLetterQueue: { url: string; arn: string };
+  /** The SQS emulator's outage switch (fault-injection tests): its queues and messages survive it. */
+  sqsServer: Pick<SqsServer, 'pause' | 'resume'>;
   /** The environment handlers run with; another process can set it to act on this stack's data. */
   env: Record<string, string>;
-  /** The emulated event source mappings, each stoppable on its own (e.g. "stop the dispatcher"). */
-  pollers: { stream: PollerGroup; queue: PollerGroup; byName: Record<string, Poller> };
+  /**
+   * The emulated event source mappings and schedules, each stoppable on its own (e.g. "stop the
+   * dispatcher"), by handler module (or a test consumer's name).
+   */
+  pollers: { stream: PollerGroup; queue: PollerGroup; schedule: PollerGroup; byName: Record<string, Poller> };
   /** Forget cached authorizer results (as after an API key rotation plus the cache TTL). */
   flushAuthorizerCache(): void;
   stop(): Promise<void>;
@@ -91,6 +107,7 @@ export interface LocalStack {
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
 const TABLE_NAME = 'card-platform-local';
+const STREAM_DLQ_NAME = 'stream-dlq';
 const FAKE_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -144,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const table = await ensureTable(dynamoClient, TABLE_NAME);
     const queueResources = await ensureQueues(sqsClient, [...queues, ...(options.extraQueues ?? [])]);
+    const streamDeadLetterQueue = await ensureStandaloneQueue(sqsClient, STREAM_DLQ_NAME);
 
     const env: Record<string, string> = {
       STAGE: 'sandbox',
@@ -160,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     };
     for (const [name, resources] of Object.entries(queueResources)) env[queueUrlVariable(name)] = resources.url;
+    env.STREAM_DLQ_URL = streamDeadLetterQueue.url;
     applyEnvironment(env, options.quiet === true);
 
     const loader = new HandlerLoader(join(REPO_ROOT, 'functions'));
@@ -178,6 +197,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const pollers = createPollers({
       rows: [...consumers.map((row) => ({ ...row, name: row.handler })), ...(options.extraConsumers ?? [])],
+      schedules,
+      scheduleIntervalMs: options.scheduleIntervalMs,
       loader,
       streamsClient,
       sqsClient,
@@ -217,8 +238,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       keyFile,
       dataDir,
       queues: queueResources,
+      streamDeadLetterQueue,
+      sqsServer: { pause: () => sqs.pause(), resume: () => sqs.resume() },
       env,
-      pollers: { stream: pollers.stream, queue: pollers.queue, byName: pollers.byName },
+      pollers: { stream: pollers.stream, queue: pollers.queue, schedule: pollers.schedule, byName: pollers.byName },
       flushAuthorizerCache: () => adapter.flushAuthorizerCache(),
       stop() {
         stopping ??= runCleanup();
@@ -250,6 +273,8 @@ function applyEnvironment(env: Record<string, string>, quiet: boolean): void {
 
 interface PollerSetup {
   rows: ExtraConsumer[];
+  schedules: readonly ScheduleRow[];
+  scheduleIntervalMs: number | undefined;
   loader: HandlerLoader;
   streamsClient: DynamoDBStreamsClient;
   sqsClient: SQSClient;
@@ -289,6 +314,7 @@ function createPollers(setup: PollerSetup) {
         region: REGION,
         accountId: ACCOUNT_ID,
         checkpoints: setup.positionsDir ? fileCheckpoints(join(setup.positionsDir, `${row.name.replace(/[^A-Za-z0-9-]+/g, '_')}.json`)) : memoryCheckpoints(),
+        maxRetryDelayMs: row.maxRetryDelayMs,
         onError: setup.onError,
       });
       stream.push(poller);
@@ -314,8 +340,24 @@ function createPollers(setup: PollerSetup) {
     byName[row.name] = poller;
   }
 
-  const all = group([...stream, ...queue]);
-  return { stream: group(stream), queue: group(queue), byName, ready, start: all.start, stop: all.stop };
+  const schedule: Poller[] = [];
+  for (const row of setup.schedules) {
+    if (byName[row.handler]) throw new Error(`Two pollers named ${row.handler}`);
+    const poller = createSchedulePoller({
+      name: row.handler,
+      handler: () => setup.loader.load(row.handler, row.access),
+      everyMs: setup.scheduleIntervalMs ?? row.everyMinutes * 60_000,
+      timeoutSeconds: row.timeoutSeconds,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      onError: setup.onError,
+    });
+    schedule.push(poller);
+    byName[row.handler] = poller;
+  }
+
+  const all = group([...stream, ...queue, ...schedule]);
+  return { stream: group(stream), queue: group(queue), schedule: group(schedule), byName, ready, start: all.start, stop: all.stop };
 }
 
 function group(members: Poller[]): PollerGroup {

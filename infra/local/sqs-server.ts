@@ -24,6 +24,12 @@ export interface SqsServer {
   port: number;
   /** Files a received message in `dlqName` as SQS's redrive does; the caller deletes it from its queue. */
   moveToDeadLetterQueue(sourceQueueArn: string, dlqName: string, message: Message): void;
+  /**
+   * An outage, for fault-injection tests: the server stops accepting connections (and drops the
+   * open ones) until `resume`, keeping its queues and messages, as SQS keeps them through one.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +44,14 @@ export async function startSqsServer(region: string, accountId: string): Promise
   // The library builds queue URLs from this.
   service.PORT = port;
 
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Long polls in flight would otherwise hold `close` open for their whole wait.
+      server.closeAllConnections();
+    });
   let stopping: Promise<void> | undefined;
+  let paused: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -56,12 +69,24 @@ export async function startSqsServer(region: string, accountId: string): Promise
         message.MessageId,
       );
     },
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Long polls in flight would otherwise hold `close` open for their whole wait.
-        server.closeAllConnections();
+    pause() {
+      paused ??= close();
+      return paused;
+    },
+    async resume() {
+      if (!paused || stopping) return;
+      await paused;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
+      paused = undefined;
+    },
+    stop() {
+      stopping ??= (paused ?? close());
       return stopping;
     },
   };

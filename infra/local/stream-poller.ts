@@ -1,9 +1,11 @@
 /**
  * The local DynamoDB-stream event source mapping: reads the table's stream through the DynamoDB
  * Streams API and invokes a consumer with Lambda-shaped `DynamoDBStreamEvent`s, shard by shard, in
- * order. Like Lambda it never skips a failed batch: the position only advances past records the
- * consumer accepted (a thrown error retries the whole batch; `batchItemFailures` retries from the
- * first reported record), so the outbox's "every committed event is delivered" holds locally too.
+ * order. Like the CDK stack's stream sources (infra/constructs/consumers.ts: retries without end,
+ * no maximum record age) it never skips a failed record and never gives up on one: the position
+ * only advances past records the consumer accepted (a thrown error retries the whole batch;
+ * `batchItemFailures` retries from the first reported record), with a capped backoff between
+ * tries, so the outbox's "every committed event is delivered" holds locally too.
  *
  * Positions are checkpointed (in memory, or in a file for a persistent stack), so a poller that is
  * stopped and started again (or a stack that is restarted) resumes where it left off.
@@ -76,11 +78,14 @@ export interface StreamPollerOptions {
   checkpoints: CheckpointStore;
   /** Pause between empty reads of a shard (Lambda polls each shard about four times a second). */
   idleDelayMs?: number;
+  /** The longest pause between tries of a failing batch (the backoff doubles up to it); default 5 s. */
+  maxRetryDelayMs?: number;
   onError: (message: string, error: unknown) => void;
 }
 
 export function createStreamPoller(options: StreamPollerOptions): Poller {
   const idleDelayMs = options.idleDelayMs ?? 250;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
   let positions: StreamPositions | undefined;
   // Iterators are only a cache: any failure drops them and the next read starts from `positions`.
   const iterators = new Map<string, string>();
@@ -108,7 +113,7 @@ export function createStreamPoller(options: StreamPollerOptions): Poller {
         shardClosed ||= outcome === 'closed';
         if (outcome === 'failed') {
           failures++;
-          await control.sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+          await control.sleep(Math.min(maxRetryDelayMs, 100 * 2 ** Math.min(failures, 6)));
         }
       }
       if (shardClosed) return;

@@ -33,6 +33,9 @@
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
  * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
+ * | undelivered events due before a time,   | Query     | GSI3PK=UNDELIVERED#<shard> GSI3SK=<due at>#<event id>       |
+ * |   oldest first (the sweeper; sparse:    |           |   (one query per shard; the keys exist only while the event |
+ * |   removed on delivery or dead-letter)   |           |   is pending or retrying)                                   |
  * | 3DS verification by id                  | GetItem   | PK=THREEDS#<id>           SK=THREEDS                        |
  * | a card's wrong 3DS codes in the 24 h    | GetItem,  | PK=CARD#<id>              SK=WRONG_OTP#<hour, UTC>          |
  * |   up to an hour (one counter per hour)  | Update tx |   (ADD, conditional: domain/three-ds.ts)                    |
@@ -152,7 +155,26 @@ export const eventKeys = {
   businessListPartition: (businessId: string) => `BUSINESS#${businessId}#EVENTS`,
   /** A partner's redelivery request: an insert under the event's key, so the stream dispatches it like an event. */
   redelivery: (eventId: string, requestId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: `REDELIVERY#${requestId}` }),
+  /**
+   * The sparse index of undelivered events: set while an event is pending or retrying, sorted by
+   * when it is next due (RFC 3339 times of one width sort as strings), removed once it is
+   * delivered, dead-lettered or has no URL. Every insert and attempt writes it, so it is spread
+   * over `UNDELIVERED_SHARDS` partitions (by the event id's last, random, hex digit) to stay under
+   * one index partition's write rate; the sweeper queries each.
+   */
+  undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(undeliveredShardOf(eventId)), GSI3SK: `${dueAt}#${eventId}` }),
 };
+
+export const UNDELIVERED_SHARDS = 4;
+
+export function undeliveredPartition(shard: number): string {
+  return `UNDELIVERED#${shard}`;
+}
+
+function undeliveredShardOf(eventId: string): number {
+  const digit = Number.parseInt(eventId.slice(-1), 16);
+  return Number.isNaN(digit) ? 0 : digit % UNDELIVERED_SHARDS;
+}
 
 export const threeDsKeys = {
   verification: (verificationId: string): ItemKey => ({ PK: `THREEDS#${verificationId}`, SK: 'THREEDS' }),

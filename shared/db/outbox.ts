@@ -6,6 +6,7 @@
  *
  * The event id is the Standard Webhooks `webhook-id`: stable across every retry and redelivery.
  */
+import { generationOf } from '../domain/webhook-delivery.ts';
 import { intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
 import type { TransactItem } from './transact.ts';
@@ -30,6 +31,18 @@ export interface OutboxEvent {
   otpSealed?: string;
 }
 
+/**
+ * A webhook message: the event, and the delivery generation it was queued for (see
+ * shared/domain/webhook-delivery.ts): a consumer whose message is of an older generation than the
+ * event's acks it without a POST.
+ */
+export interface QueuedEvent extends OutboxEvent {
+  generation: number;
+}
+
+/** The first generation: what the commit itself asks for. */
+export const FIRST_GENERATION = 1;
+
 /** Encryption context of a sealed OTP: it opens only as the code of this event of this business. */
 export function otpSealContext(event: { businessId: string; eventId: string }): Record<string, string> {
   return { business_id: event.businessId, event_id: event.eventId, purpose: 'otp' };
@@ -42,10 +55,14 @@ export function outboxItem(event: OutboxEvent): TransactItem {
       Item: {
         ...eventKeys.event(event.eventId),
         ...eventKeys.businessListIndex(event.businessId, event.eventId),
+        // Undelivered from the start, due at once: if the stream never brings it to a queue, the
+        // sweeper finds it here.
+        ...eventKeys.undeliveredIndex(event.eventId, event.createdAt),
         entity: 'event',
         ...eventFields(event),
         deliveryStatus: 'pending',
         attemptCount: 0,
+        generation: FIRST_GENERATION,
       },
       ConditionExpression: 'attribute_not_exists(PK)',
     },
@@ -59,9 +76,10 @@ const REDELIVERY_TTL_SECONDS = 2 * 24 * 60 * 60;
  * A partner's redelivery request, committed instead of sending to SQS from the API handler: an
  * insert under the event's partition (so the dispatcher's `EVENT#` stream filter selects it) that
  * carries the event as first committed, so the queued message is the same event with the same
- * `webhook-id`. It has no list-index keys: it is not an event of its own.
+ * `webhook-id`, for the delivery generation the request starts. It has no list-index keys: it is
+ * not an event of its own.
  */
-export function redeliveryItem(event: OutboxEvent, requestId: string, requestedAt: string): TransactItem {
+export function redeliveryItem(event: OutboxEvent, generation: number, requestId: string, requestedAt: string): TransactItem {
   return {
     Put: {
       TableName: tableName(),
@@ -69,6 +87,7 @@ export function redeliveryItem(event: OutboxEvent, requestId: string, requestedA
         ...eventKeys.redelivery(event.eventId, requestId),
         entity: 'event_redelivery',
         ...eventFields(event),
+        generation,
         requestedAt,
         expiresAt: Math.floor(Date.now() / 1000) + REDELIVERY_TTL_SECONDS,
       },
@@ -88,6 +107,28 @@ function eventFields(event: OutboxEvent) {
     deliverUntil: event.deliverUntil,
     otpSealed: event.otpSealed,
   };
+}
+
+/** The message that queues `event` for delivery `generation`: the event as committed, nothing of its record. */
+export function queuedEvent(event: OutboxEvent, generation: number): QueuedEvent {
+  const { eventId, businessId, type, queue, payload, createdAt, deliverUntil, otpSealed } = event;
+  return {
+    eventId,
+    businessId,
+    type,
+    queue,
+    payload,
+    createdAt,
+    ...(deliverUntil !== undefined ? { deliverUntil } : {}),
+    ...(otpSealed !== undefined ? { otpSealed } : {}),
+    generation,
+  };
+}
+
+/** The message an outbox item (an event, or a redelivery request) asks the dispatcher to queue. */
+export function queuedEventOf(item: Record<string, unknown>): QueuedEvent | undefined {
+  const event = outboxEventOf(item);
+  return event && { ...event, generation: generationOf(item.generation) };
 }
 
 /**

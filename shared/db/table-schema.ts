@@ -9,6 +9,8 @@ export const TABLE_SCHEMA = {
   globalIndexes: [
     { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
     { indexName: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+    // Sparse: only undelivered events carry its keys (the webhook sweeper's index, keys.ts).
+    { indexName: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   ],
   /** Epoch seconds; DynamoDB deletes expired items (idempotency records, OTP verifications). */
   timeToLiveAttribute: 'expiresAt',

@@ -72,14 +72,118 @@ export function retryDelaySeconds(policy: RetryPolicy, failedAttempts: number, r
 // Delivery status and attempts, as recorded on the event and shown in `GET /v1/events`
 
 /**
- * - `pending`: queued, no attempt yet (or queued again by a redelivery or a redrive);
- * - `delivered`: the last attempt got a 2xx;
- * - `failed`: the last attempt failed and another is scheduled (`next_attempt_at`);
- * - `dead_lettered`: retries are over (or the OTP expired); the message is in the DLQ;
+ * - `pending`: committed (or queued again by a partner's redelivery), no attempt of it yet;
+ * - `retrying`: an attempt failed and retries remain (`next_attempt_at` says when the next is due);
+ * - `delivered`: an attempt got a 2xx;
+ * - `failed`: retries are over (or the OTP expired): the message is in the DLQ, where an operator's
+ *   redrive can take it back to its queue;
  * - `no_webhook_url`: the business has no webhook URL; the event can be redelivered once it has one.
  */
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'dead_lettered', 'no_webhook_url'] as const;
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'failed', 'no_webhook_url'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** Statuses after which nothing more happens to an event unless someone asks (redeliver, redrive). */
+export function isSettled(status: DeliveryStatus): boolean {
+  return status === 'delivered' || status === 'failed' || status === 'no_webhook_url';
+}
+
+/**
+ * The status of a stored event. Events recorded before `retrying` existed say `failed` for a
+ * scheduled retry (they carry a next attempt time) and `dead_lettered` for what is now `failed`.
+ */
+export function deliveryStatusOf(stored: unknown, hasNextAttempt: boolean): DeliveryStatus {
+  if (stored === 'dead_lettered') return 'failed';
+  if (stored === 'failed' && hasNextAttempt) return 'retrying';
+  return (DELIVERY_STATUSES as readonly unknown[]).includes(stored) ? (stored as DeliveryStatus) : 'pending';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery generations and attempt claims: why an event is POSTed once per request for it
+//
+// Messages of one event can outnumber the deliveries anyone asked for: the stream hands the
+// dispatcher a record again after a crash between its send and its checkpoint (a duplicate
+// message), a partner's redelivery or an operator's redrive queues a new message while an older
+// one may still wait for its retry, and the sweeper re-queues events whose message it presumes
+// lost. So the event item, not the message, decides what is delivered:
+//
+// - Its `generation` counts the deliveries asked for: 1 at commit, +1 for each redelivery, sweep
+//   and redrive, each of which queues one message carrying the new generation. A message whose
+//   generation is no longer the event's is stale: the consumer acks it without a POST.
+// - The first message of the current generation to claim the event owns that generation
+//   (`claimedBy`, its SQS message id); a duplicate of it (another message, same generation) is
+//   acked without a POST, so a failing event follows one retry schedule, not one per copy.
+// - Each attempt is a conditional claim (`claimUntil`, a lease) taken before the POST and released
+//   when the outcome is recorded; no second attempt starts while one is in flight.
+// - A settled event (delivered, failed, no webhook URL) is never claimed: only a redelivery or a
+//   redrive (a new generation) sends it again, and a sweep never takes a settled event.
+//
+// Delivery stays at least once (a crash after the POST and before the record sends again, with
+// the same `webhook-id`), but no path sends an event twice because two messages exist for it.
+
+/**
+ * How long an attempt's claim holds: longer than any delivery function's timeout (so a claim
+ * outlives the invocation that took it, and a live attempt is never doubled), shorter than any
+ * queue's visibility timeout (six times the function's), so a message whose invocation crashed
+ * comes back to an expired claim and is attempted again.
+ */
+export const ATTEMPT_CLAIM_SECONDS = 60;
+
+/** The generation of a stored event or a message: both start at 1, also when written before generations existed. */
+export function generationOf(value: unknown): number {
+  const parsed = Number(typeof value === 'object' && value !== null && 'value' in value ? (value as { value: unknown }).value : value);
+  return Number.isInteger(parsed) && parsed >= 1 ? parsed : 1;
+}
+
+/** What the event item says about one message's claim, as read back when a claim is refused. */
+export interface ClaimState {
+  generation: number;
+  status: DeliveryStatus;
+  claimedBy?: string;
+  claimToken?: string;
+  claimUntilMs?: number;
+}
+
+/**
+ * Why a message may not attempt its event (or, `claimed`, that the refused write was in fact its
+ * own, retried by the SDK after a lost response):
+ * - `superseded`: a newer generation was asked for, or another message owns this one: ack, no POST;
+ * - `settled`: this generation is delivered (or has no URL): ack, no POST;
+ * - `given_up`: this message's retries are over: let it go on to the DLQ;
+ * - `in_flight`: an attempt holds the claim: come back when its lease ends;
+ * - `missing`: no such event.
+ */
+export type ClaimVerdict = 'claimed' | 'superseded' | 'settled' | 'given_up' | 'in_flight' | 'missing';
+
+export function claimVerdict(state: ClaimState | undefined, message: { generation: number; messageId: string; token: string }, nowMs: number): ClaimVerdict {
+  if (!state) return 'missing';
+  if (state.claimToken === message.token) return 'claimed';
+  if (state.generation !== message.generation) return 'superseded';
+  if (state.claimedBy !== undefined && state.claimedBy !== message.messageId) return 'superseded';
+  if (state.status === 'failed') return 'given_up';
+  if (isSettled(state.status)) return 'settled';
+  if (state.claimUntilMs !== undefined && state.claimUntilMs >= nowMs) return 'in_flight';
+  // The condition failed for a reason the state read back no longer shows (it changed in between).
+  return 'in_flight';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweeper: re-queues events whose delivery stalled
+
+/** How long past its due time an event waits before the sweeper presumes its message lost. */
+export const SWEEP_GRACE_SECONDS = 120;
+
+/** Consecutive sweeps of one event double the wait before the next, up to 2^5 grace periods. */
+const MAX_SWEEP_DOUBLINGS = 5;
+
+/**
+ * When a swept event is due again: one grace period after a first sweep, doubling with each further
+ * sweep of it that no attempt followed (a queue backed up for an hour is not sent an extra copy
+ * of every event each minute). An attempt resets the count.
+ */
+export function nextSweepDueMs(nowMs: number, graceSeconds: number, previousSweeps: number): number {
+  const doublings = Math.min(Math.max(0, previousSweeps), MAX_SWEEP_DOUBLINGS);
+  return nowMs + Math.max(1, graceSeconds) * 1000 * 2 ** doublings;
+}
 
 export interface DeliveryAttempt {
   attemptedAt: string;

@@ -1,16 +1,18 @@
 /**
- * Wrappers of the event-source consumers, the counterpart of shared/http/handler.ts: a consumer
- * declares the one service call that handles a batch, and the wrapper logs the outcome (counts and
- * ids, never bodies: an OTP message carries a sealed code, an event carries card data).
+ * Wrappers of the event-source consumers and scheduled functions, the counterpart of
+ * shared/http/handler.ts: a consumer declares the one service call that handles a batch (a
+ * scheduled function, the one call of a run), and the wrapper logs the outcome (counts and ids,
+ * never bodies: an OTP message carries a sealed code, an event carries card data).
  *
  * Both consumers report partial batch failures (`ReportBatchItemFailures`), so one bad record
  * never makes Lambda retry the records that succeeded.
  */
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../logger.ts';
 
 export type StreamConsumer = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 export type QueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type ScheduledFunction<T> = (event: ScheduledEvent) => Promise<T>;
 
 export function streamHandler(name: string, fn: (records: DynamoDBRecord[]) => Promise<DynamoDBBatchResponse>): StreamConsumer {
   return async (event) => {
@@ -26,5 +28,23 @@ export function queueHandler(name: string, fn: (records: SQSRecord[]) => Promise
     const result = await fn(event.Records ?? []);
     logger.debug(`${name}: batch done`, { records: event.Records.length, retrying: result.batchItemFailures.length });
     return result;
+  };
+}
+
+/**
+ * A scheduled run (EventBridge in AWS, a timer in the local stack). Its event carries only the
+ * time; a run that throws is simply the next one's to redo, so the error is logged and rethrown
+ * for the platform's own error metrics.
+ */
+export function scheduledHandler<T extends object>(name: string, fn: () => Promise<T>): ScheduledFunction<T> {
+  return async () => {
+    try {
+      const result = await fn();
+      logger.debug(`${name}: run done`, { result: result as Record<string, unknown> });
+      return result;
+    } catch (error) {
+      logger.error(`${name}: run failed; the next run does its work`, { errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+      throw error;
+    }
   };
 }

@@ -13,6 +13,8 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
+import type { QueueName } from '../../functions/routes.ts';
+import { config } from '../config.ts';
 
 let client: SQSClient | undefined;
 
@@ -47,6 +49,14 @@ export async function sendMessages(queueUrl: string, messages: readonly Outgoing
     }
   }
   return failed;
+}
+
+/** A webhook queue's URL, from the variable the stack sets on every function whose row sends to it. */
+export function webhookQueueUrl(queue: QueueName): string {
+  const cfg = config();
+  const url = queue === 'otp' ? cfg.OTP_QUEUE_URL : cfg.EVENTS_QUEUE_URL;
+  if (!url) throw new Error(`No URL configured for the ${queue} queue`);
+  return url;
 }
 
 /** Hides a received message for `seconds` more: how a consumer schedules its next retry. */
@@ -93,6 +103,18 @@ export async function receiveMessages(queueUrl: string, visibilitySeconds: numbe
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: visibilitySeconds, WaitTimeSeconds: waitSeconds }),
   );
   return result.Messages ?? [];
+}
+
+/** Messages in a queue, visible or not (SQS's approximate counts). */
+export async function approximateMessageCount(queueUrl: string): Promise<number> {
+  const attributes = await sqs().send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  const count = (name: string) => Number(attributes.Attributes?.[name as keyof typeof attributes.Attributes] ?? 0);
+  return count('ApproximateNumberOfMessages') + count('ApproximateNumberOfMessagesNotVisible') + count('ApproximateNumberOfMessagesDelayed');
 }
 
 export async function deleteMessages(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {

@@ -6,7 +6,7 @@ import type { ListEventsQuery } from '../domain/events.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { eventView, type EventView } from '../domain/webhook-delivery.ts';
-import { ConflictError, notFound } from '../errors.ts';
+import { ConflictError, notFound, ServiceUnavailableError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { getEvent, listEventsOfBusiness, requestRedelivery } from '../db/events-repository.ts';
@@ -27,16 +27,25 @@ export async function listEvents(businessId: string, query: ListEventsQuery): Pr
  * `POST /v1/events/{id}/redeliver`: queues the event again, with the same `webhook-id`.
  *
  * The handler commits a redelivery request (an outbox insert the dispatcher routes, see
- * shared/db/outbox.ts) instead of sending to SQS itself: marking the event pending and queueing it
- * are then one commit, and the dispatcher stays the only producer of webhook messages. An OTP past
- * its expiry is not sent again: the code could no longer be used.
+ * shared/db/outbox.ts) instead of sending to SQS itself: starting the event's next delivery
+ * generation and queueing it are then one commit. The new generation supersedes any message still
+ * waiting for a retry, so a redelivery during a retry schedule is one delivery, not two. An OTP
+ * past its expiry is not sent again: the code could no longer be used.
  */
 export async function redeliverEvent(businessId: string, eventId: string): Promise<HttpResult<EventView>> {
-  const event = await getEvent(eventId);
-  if (!event || event.businessId !== businessId) throw notFound('event');
-  if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
-    throw new ConflictError('event_expired', 'This event expired (a 3DS code is only valid for 5 minutes); it cannot be redelivered.');
+  // The commit is conditional on the generation read; a sweep or another redelivery in between
+  // moves it on, and the request is made again on what they left.
+  for (let round = 0; round < MAX_REDELIVERY_ROUNDS; round++) {
+    const event = await getEvent(eventId);
+    if (!event || event.businessId !== businessId) throw notFound('event');
+    if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
+      throw new ConflictError('event_expired', 'This event expired (a 3DS code is only valid for 5 minutes); it cannot be redelivered.');
+    }
+    if (await requestRedelivery(event, businessId, newId(), nowIso())) {
+      return respond(202, eventView({ ...event, deliveryStatus: 'pending', nextAttemptAt: null }));
+    }
   }
-  await requestRedelivery(event, businessId, newId(), nowIso());
-  return respond(202, eventView({ ...event, deliveryStatus: 'pending', nextAttemptAt: null }));
+  throw new ServiceUnavailableError();
 }
+
+const MAX_REDELIVERY_ROUNDS = 5;

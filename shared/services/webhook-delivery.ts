@@ -1,20 +1,26 @@
 /**
- * Webhook delivery: the consumer of the `otp` and `events` queues. For each message it POSTs the
- * event to the business's webhook URL, signed per Standard Webhooks, and records the attempt (time,
- * status code or error, duration) on the event.
+ * Webhook delivery: the consumer of the `otp` and `events` queues. For each message it claims the
+ * event for one attempt, POSTs it to the business's webhook URL, signed per Standard Webhooks, and
+ * records the attempt (time, status code or error, duration) on the event.
  *
+ * - A message of an older delivery generation than the event's, a duplicate of the message that
+ *   owns the current one, or one whose event is already delivered is acked without a POST
+ *   (shared/domain/webhook-delivery.ts explains the generations and claims).
  * - A 2xx within the timeout (10 s) is delivered; the message is deleted.
  * - Anything else is retried: the message is hidden for the next backoff delay (exponential, with
  *   jitter, shared/domain/webhook-delivery.ts) and reported as a batch item failure, so SQS hands
- *   it back when the delay is over. After the attempt that used the queue's last receive, the event
- *   is marked `dead_lettered` and the message made visible at once: its next receive exceeds the
- *   queue's `maxReceiveCount` and SQS moves it to the DLQ, where `npm run admin -- redrive` finds it.
+ *   it back when the delay is over; the event says `retrying` and when the next attempt is due.
+ *   After the attempt that used the queue's last receive, the event is marked `failed` and the
+ *   message made visible at once: its next receive exceeds the queue's `maxReceiveCount` and SQS
+ *   moves it to the DLQ, where `npm run admin -- redrive` finds it.
  * - An OTP is never sent past its expiry: once expired (or when the next retry would be), it is
- *   marked `dead_lettered` and its remaining receives pass without a POST, taking it to the DLQ.
+ *   marked `failed` and its remaining receives pass without a POST, taking it to the DLQ.
  * - A business without a webhook URL: the event is marked `no_webhook_url` (visible in
  *   `GET /v1/events`, redeliverable once a URL is set), and the message is done.
  *
- * Errors of one message never fail the batch: each is caught and the message retried.
+ * Errors of one message never fail the batch: each is caught and the message retried after its
+ * backoff delay. If the event's record is what failed, the event stays undelivered in the
+ * sweeper's index, which queues it again once it is overdue.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -35,8 +41,8 @@ import {
 } from '../domain/webhook-delivery.ts';
 import { logger } from '../logger.ts';
 import { getBusiness, type StoredBusiness } from '../db/businesses-repository.ts';
-import { recordAttempt, setDeliveryStatus } from '../db/events-repository.ts';
-import { otpSealContext, type OutboxEvent } from '../db/outbox.ts';
+import { claimAttempt, recordAttempt, settleEvent, type AttemptResult } from '../db/events-repository.ts';
+import { FIRST_GENERATION, otpSealContext, type QueuedEvent } from '../db/outbox.ts';
 import { delayMessage } from '../queues/sqs.ts';
 import { postWebhook } from '../webhooks/http-post.ts';
 import { signWebhook } from '../webhooks/signing.ts';
@@ -51,7 +57,7 @@ export function maxReceiveCountOf(queue: QueueName): number {
 
 const USER_AGENT = 'card-platform-webhooks/1';
 
-const QueuedEvent = z.object({
+const QueuedEventMessage = z.object({
   eventId: z.string().min(1),
   businessId: z.string().min(1),
   type: z.string(),
@@ -60,6 +66,8 @@ const QueuedEvent = z.object({
   createdAt: z.string(),
   deliverUntil: z.number().int().optional(),
   otpSealed: z.string().optional(),
+  // Messages queued before generations existed carry none: they are of the first.
+  generation: z.number().int().min(1).default(FIRST_GENERATION),
 });
 
 type Outcome = 'done' | 'retry';
@@ -77,12 +85,15 @@ export async function deliverQueuedEvents(queue: QueueName, records: readonly SQ
   };
   const outcomes = await Promise.all(
     records.map((record) =>
-      deliver(queue, record, businessOf).catch((error: unknown): Outcome => {
+      deliver(queue, record, businessOf).catch(async (error: unknown): Promise<Outcome> => {
         logger.error('webhook delivery failed unexpectedly; the message will be retried', {
           messageId: record.messageId,
           errorName: (error as Error)?.name,
           errorMessage: (error as Error)?.message,
         });
+        // After its backoff delay, not the queue's whole visibility timeout: a throttled table
+        // is a passing fault.
+        await scheduleReturn(record, retryDelaySeconds(RETRY_POLICIES[queue], receiveCountOf(record), Math.random, config().WEBHOOK_RETRY_DELAY_SCALE));
         return 'retry';
       }),
     ),
@@ -91,52 +102,75 @@ export async function deliverQueuedEvents(queue: QueueName, records: readonly SQ
 }
 
 async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: string) => Promise<StoredBusiness | undefined>): Promise<Outcome> {
-  const parsed = QueuedEvent.safeParse(safeJson(record.body));
+  const parsed = QueuedEventMessage.safeParse(safeJson(record.body));
   if (!parsed.success) {
     // It can never succeed: let its receives run out so it parks in the DLQ, visible.
     logger.error('malformed webhook message', { messageId: record.messageId });
     return 'retry';
   }
-  const event = parsed.data as OutboxEvent;
-  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  const event = parsed.data as QueuedEvent;
+  const receiveCount = receiveCountOf(record);
+  const ids = { eventId: event.eventId, generation: event.generation, messageId: record.messageId };
+
+  const claim = await claimAttempt(event.eventId, { generation: event.generation, messageId: record.messageId }, Date.now());
+  switch (claim.verdict) {
+    case 'claimed':
+      break;
+    case 'superseded':
+    case 'settled':
+      logger.info(`webhook message not sent: ${claim.verdict === 'settled' ? 'its event is settled' : 'a newer message delivers its event'}`, ids);
+      return 'done';
+    case 'given_up':
+      // Retries are over: on to the DLQ, where it stays visible.
+      await scheduleReturn(record, 0);
+      return 'retry';
+    case 'in_flight':
+      await scheduleReturn(record, Math.max(1, Math.ceil(((claim.claimUntilMs ?? Date.now()) - Date.now()) / 1000)));
+      return 'retry';
+    case 'missing':
+      logger.error('webhook message for an unknown event', ids);
+      return 'retry';
+  }
 
   if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
-    await setDeliveryStatus(event.eventId, 'dead_lettered');
+    await settleEvent(event.eventId, event.generation, 'failed');
     await scheduleReturn(record, 0);
     return 'retry';
   }
 
   const business = await businessOf(event.businessId);
-  if (!business) {
-    logger.error('webhook for an unknown business', { eventId: event.eventId, businessId: event.businessId });
-    return 'retry';
-  }
-  if (!business.webhookUrl) {
-    await setDeliveryStatus(event.eventId, 'no_webhook_url');
+  if (business && !business.webhookUrl) {
+    await settleEvent(event.eventId, event.generation, 'no_webhook_url');
     return 'done';
   }
 
   const cfg = config();
-  const body = event.otpSealed ? otpWebhookBody(event.payload, await openSecret<string>(event.otpSealed, otpSealContext(event))) : event.payload;
   const attemptedAt = nowIso();
-  const at = new Date(Date.parse(attemptedAt));
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': USER_AGENT,
-    ...signWebhook(await webhookSigningSecrets(business, at), event.eventId, at, body),
-  };
-  const outcome = await postWebhook(business.webhookUrl, headers, body, { ...webhookTargetRules(cfg), timeoutMs: cfg.WEBHOOK_TIMEOUT_MS });
-  const attempt: DeliveryAttempt = {
-    attemptedAt,
-    statusCode: 'statusCode' in outcome ? outcome.statusCode : null,
-    error: 'error' in outcome ? outcome.error : null,
-    durationMs: outcome.durationMs,
-  };
-  const log = { eventId: event.eventId, businessId: event.businessId, type: event.type, attempt: receiveCount, statusCode: attempt.statusCode, error: attempt.error, durationMs: attempt.durationMs };
+  let attempt: DeliveryAttempt;
+  if (!business) {
+    logger.error('webhook for an unknown business', { eventId: event.eventId, businessId: event.businessId });
+    attempt = { attemptedAt, statusCode: null, error: 'unknown_business', durationMs: 0 };
+  } else {
+    const body = event.otpSealed ? otpWebhookBody(event.payload, await openSecret<string>(event.otpSealed, otpSealContext(event))) : event.payload;
+    const at = new Date(Date.parse(attemptedAt));
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      ...signWebhook(await webhookSigningSecrets(business, at), event.eventId, at, body),
+    };
+    const outcome = await postWebhook(business.webhookUrl as string, headers, body, { ...webhookTargetRules(cfg), timeoutMs: cfg.WEBHOOK_TIMEOUT_MS });
+    attempt = {
+      attemptedAt,
+      statusCode: 'statusCode' in outcome ? outcome.statusCode : null,
+      error: 'error' in outcome ? outcome.error : null,
+      durationMs: outcome.durationMs,
+    };
+  }
+  const log = { ...ids, businessId: event.businessId, type: event.type, attempt: receiveCount, statusCode: attempt.statusCode, error: attempt.error, durationMs: attempt.durationMs };
 
   if (attempt.statusCode !== null && isSuccessStatus(attempt.statusCode)) {
     logger.info('webhook delivered', log);
-    await recordSafely(event.eventId, attempt, { status: 'delivered', deliveredAt: nowIso() });
+    await recordSafely(event, attempt, { status: 'delivered', deliveredAt: nowIso() });
     return 'done';
   }
 
@@ -147,16 +181,20 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
   const pastExpiry = expiresMs !== undefined && Date.now() + delaySeconds * 1000 >= expiresMs;
   if (!retriesLeft || pastExpiry) {
     logger.warn('webhook failed; no retries left, it goes to the dead-letter queue', log);
-    await recordSafely(event.eventId, attempt, { status: 'dead_lettered' });
+    await recordSafely(event, attempt, { status: 'failed' });
     // Back at once: the next receive exceeds maxReceiveCount and SQS moves it. An OTP with receives
     // left comes back once expired instead, and its remaining receives pass without a POST.
     delaySeconds = !retriesLeft || expiresMs === undefined ? 0 : Math.max(0, Math.ceil((expiresMs - Date.now()) / 1000));
   } else {
     logger.info('webhook failed; retrying', { ...log, retryInSeconds: delaySeconds });
-    await recordSafely(event.eventId, attempt, { status: 'failed', nextAttemptAt: isoFromMicros(BigInt(Date.now() + delaySeconds * 1000) * 1000n) });
+    await recordSafely(event, attempt, { status: 'retrying', nextAttemptAt: isoFromMicros(BigInt(Date.now() + delaySeconds * 1000) * 1000n) });
   }
   await scheduleReturn(record, delaySeconds);
   return 'retry';
+}
+
+function receiveCountOf(record: SQSRecord): number {
+  return Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
 }
 
 /** Hides the message until its next attempt. If that fails, it returns after the queue's own visibility timeout. */
@@ -168,12 +206,16 @@ async function scheduleReturn(record: SQSRecord, seconds: number): Promise<void>
   }
 }
 
-/** The attempt happened whether or not it can be recorded; a recording failure must not resend a delivered event. */
-async function recordSafely(eventId: string, attempt: DeliveryAttempt, result: Parameters<typeof recordAttempt>[2]): Promise<void> {
+/**
+ * The attempt happened whether or not it can be recorded, so the message goes on as its outcome
+ * says. An unrecorded success leaves the event undelivered in the sweeper's index: it is sent once
+ * more (same `webhook-id`) rather than never.
+ */
+async function recordSafely(event: QueuedEvent, attempt: DeliveryAttempt, result: AttemptResult): Promise<void> {
   try {
-    await recordAttempt(eventId, attempt, result);
+    await recordAttempt(event.eventId, event.generation, attempt, result);
   } catch (error) {
-    logger.error('could not record a webhook attempt', { eventId, errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+    logger.error('could not record a webhook attempt', { eventId: event.eventId, errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
   }
 }
 

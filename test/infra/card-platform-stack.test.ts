@@ -4,8 +4,9 @@
  * roles, and no unacknowledged cdk-nag finding.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizers, consumers, queues, routes, routesForStage, type RouteRow } from '../../functions/routes.ts';
+import { authorizers, consumers, queues, routes, routesForStage, schedules, type RouteRow } from '../../functions/routes.ts';
 import { consumerTimeout } from '../../infra/constructs/consumers.ts';
+import { scheduleDescription } from '../../infra/constructs/schedules.ts';
 import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';
 import { ERROR_RESPONSES } from '../../infra/constructs/gateway-responses.ts';
 import { NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
@@ -124,8 +125,11 @@ describe.each(STAGES)('the %s stack', (stage) => {
   describe('functions', () => {
     it('run nodejs22.x on arm64 with active tracing, 1024 MB and an explicit timeout', () => {
       const functions = ofType(stageOf(stage).template, 'AWS::Lambda::Function');
-      expect(functions.length).toBe(routesForStage(stage).length + new Set(routesForStage(stage).map((r) => r.credential)).size + consumers.length);
-      const consumerTimeouts = new Map(consumers.map((row) => [`Consumer of ${row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`}`, consumerTimeout(row, queues).toSeconds()]));
+      expect(functions.length).toBe(routesForStage(stage).length + new Set(routesForStage(stage).map((r) => r.credential)).size + consumers.length + schedules.length);
+      const consumerTimeouts = new Map([
+        ...consumers.map((row): [string, number] => [`Consumer of ${row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`}`, consumerTimeout(row, queues).toSeconds()]),
+        ...schedules.map((row): [string, number] => [scheduleDescription(row), row.timeoutSeconds]),
+      ]);
       for (const [id, props] of functions) {
         expect(props, id).toMatchObject({
           Runtime: 'nodejs22.x',
@@ -283,7 +287,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const writers = [...statementsByRole(stageOf(stage).template)].filter(([, statements]) =>
         statements.some((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => TABLE_WRITES.includes(a))),
       );
-      const writeRows = [...routesForStage(stage), ...consumers].filter((row) => row.access.table === 'readWrite');
+      const writeRows = [...routesForStage(stage), ...consumers, ...schedules].filter((row) => row.access.table === 'readWrite');
       expect(writers.length).toBe(writeRows.length);
       for (const [roleId, statements] of writers) {
         const deny = statements.find(
@@ -333,7 +337,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
           Projection: { ProjectionType: 'ALL' },
         })),
       );
-      for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK']) {
+      for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK']) {
         expect(table.AttributeDefinitions).toContainEqual({ AttributeName: name, AttributeType: 'S' });
       }
       // Point-in-time recovery is also the repair for an append-only record overwritten by a raw
@@ -344,6 +348,18 @@ describe.each(STAGES)('the %s stack', (stage) => {
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
         TimeToLiveSpecification: { AttributeName: TABLE_SCHEMA.timeToLiveAttribute, Enabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      });
+    });
+
+    it("has the sweeper's sparse index of undelivered events, whole items projected so a sweep needs no second read", () => {
+      const [[, table]] = ofType(stageOf(stage).template, 'AWS::DynamoDB::Table') as [[string, any]];
+      expect(table.GlobalSecondaryIndexes).toContainEqual({
+        IndexName: 'GSI3',
+        KeySchema: [
+          { AttributeName: 'GSI3PK', KeyType: 'HASH' },
+          { AttributeName: 'GSI3SK', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
       });
     });
 
@@ -462,19 +478,50 @@ describe.each(STAGES)('the %s stack', (stage) => {
       }
     });
 
-    it('feeds the outbox (new EVENT# items) to the dispatcher, the only function that may send to the webhook queues', () => {
+    it('feeds the outbox (new EVENT# items) to the dispatcher; only it and the sweeper may send to the webhook queues', () => {
       const template = stageOf(stage).template;
       const [dispatcherId] = consumerOf('the table stream');
+      const [sweeperId] = functionByDescription(template, 'Scheduled every 1 minute: webhooks/sweep-undelivered-events');
       const webhookQueues = new Set(queues.map((row) => queueId(row.name)));
       const senders = ofType(template, 'AWS::Lambda::Function')
         .filter(([id]) =>
           statementsOfFunction(template, id).some((s) => actionsOf(s).includes('sqs:SendMessage') && [...referencedIds(s.Resource)].some((ref) => webhookQueues.has(ref))),
         )
         .map(([id]) => id);
-      expect(senders).toEqual([dispatcherId]);
+      expect(senders.sort()).toEqual([dispatcherId, sweeperId].sort());
       const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === dispatcherId);
       expect(JSON.parse(mapping![1].FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { PK: { S: [{ prefix: 'EVENT#' }] } } } });
       expect(unconditioned(statementsOfFunction(template, dispatcherId), 'kms:Decrypt')).toBe(false);
+    });
+
+    it('reads the stream without ever giving up on a record: unlimited retries and record age, bisected batches, item failures reported', () => {
+      const template = stageOf(stage).template;
+      const [dispatcherId] = consumerOf('the table stream');
+      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === dispatcherId);
+      expect(mapping![1]).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        MaximumRetryAttempts: -1,
+        MaximumRecordAgeInSeconds: -1,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('runs the webhook sweeper every minute, able to read the index, record generations and send to both webhook queues', () => {
+      const template = stageOf(stage).template;
+      expect(schedules.map((row) => [row.handler, row.everyMinutes])).toEqual([['webhooks/sweep-undelivered-events', 1]]);
+      const [sweeperId, fn] = functionByDescription(template, 'Scheduled every 1 minute: webhooks/sweep-undelivered-events');
+      const rules = ofType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Targets.some((target: any) => referencedId(target.Arn) === sweeperId));
+      expect(rules.map(([, rule]) => rule.ScheduleExpression)).toEqual(['rate(1 minute)']);
+      expect(fn.Timeout).toBe(60);
+      const statements = statementsOfFunction(template, sweeperId);
+      expect(allowed(statements, 'dynamodb:Query')).toBe(true);
+      expect(allowed(statements, 'dynamodb:UpdateItem')).toBe(true);
+      const sends = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+      expect(new Set(sends.flatMap((s) => [...referencedIds(s.Resource)]))).toEqual(new Set(queues.map((row) => queueId(row.name))));
+      // The index it queries is among the table resources its role names.
+      const indexGrants = statements.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap((s) => [s.Resource].flat());
+      expect(JSON.stringify(indexGrants)).toContain('/index/GSI3');
     });
 
     it('consumes each webhook queue with one delivery function that reports partial failures and may open secrets and sealed codes', () => {

@@ -1,11 +1,10 @@
 /**
- * The generic wiring of the `queues` and `consumers` tables, on representative rows (the real
- * tables fill up with the webhook issue): each queue with its DLQ, a filtered stream consumer that
- * sends to queues, and a queue consumer.
+ * The generic wiring of the `queues`, `consumers` and `schedules` tables, on representative rows:
+ * each queue with its DLQ, a filtered stream consumer that sends to queues and never gives up on
+ * a record, a queue consumer, and a scheduled function.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes, type ConsumerRow, type QueueRow } from '../../functions/routes.ts';
-import { STREAM_RETRY_ATTEMPTS } from '../../infra/constructs/consumers.ts';
+import { routes, type ConsumerRow, type QueueRow, type ScheduleRow } from '../../functions/routes.ts';
 import { parameterNames } from '../../infra/stage-config.ts';
 import {
   actionsOf,
@@ -38,6 +37,13 @@ const OTP_DELIVERY: ConsumerRow = {
   access: { table: 'readWrite', macs: ['otp'], decrypt: ['webhook-secret'] },
 };
 
+const SCHEDULED: ScheduleRow = {
+  handler: '../test/infra/fixtures/scheduled-run',
+  everyMinutes: 5,
+  timeoutSeconds: 45,
+  access: { table: 'readWrite', sendTo: ['events'] },
+};
+
 let synthesis: Synthesis;
 let platform: Synthesized;
 
@@ -46,7 +52,7 @@ beforeAll(() => {
     queues: {
       stage: 'production',
       // One route keeps the API valid while bundling stays small.
-      tables: { routes: routes.slice(0, 1), queues: QUEUES, consumers: [DISPATCHER, OTP_DELIVERY] },
+      tables: { routes: routes.slice(0, 1), queues: QUEUES, consumers: [DISPATCHER, OTP_DELIVERY], schedules: [SCHEDULED] },
     },
   });
   platform = synthesis.stacks.queues!;
@@ -109,12 +115,16 @@ describe('a stream consumer', () => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: DISPATCHER.batchSize,
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: STREAM_RETRY_ATTEMPTS,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
-  it('sends records that keep failing to the stream DLQ', () => {
+  it('never gives up on a record: retries without end, and no record is too old to retry', () => {
+    const [functionId] = functionByDescription(platform.template, 'Consumer of the table stream');
+    expect(eventSourceOf(functionId)).toMatchObject({ MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1 });
+  });
+
+  it('keeps the stream DLQ as its on-failure destination (never written with these settings; where old records stay visible)', () => {
     const [functionId] = functionByDescription(platform.template, 'Consumer of the table stream');
     const destination = eventSourceOf(functionId).DestinationConfig.OnFailure.Destination;
     const streamDlqId = platform.stack.getLogicalId(platform.stack.streamDeadLetterQueue!.node.defaultChild as never);
@@ -155,6 +165,33 @@ describe('a queue consumer', () => {
   });
 });
 
-it('has no unacknowledged cdk-nag error or warning with queues and consumers', () => {
+describe('a scheduled function', () => {
+  const describedAs = 'Scheduled every 5 minutes: ../test/infra/fixtures/scheduled-run';
+
+  it("is invoked by an EventBridge rule at the row's rate, with the row's timeout", () => {
+    const [functionId, fn] = functionByDescription(platform.template, describedAs);
+    expect(fn.Timeout).toBe(SCHEDULED.timeoutSeconds);
+    const rules = ofType(platform.template, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+    expect(rule.Targets).toHaveLength(1);
+    expect(referencedId(rule.Targets[0].Arn)).toBe(functionId);
+    // A missed run is not worth more than its period: the next run does its work.
+    expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 });
+    const permissions = ofType(platform.template, 'AWS::Lambda::Permission').filter(([, props]) => referencedId(props.FunctionName) === functionId);
+    expect(permissions.map(([, props]) => [props.Principal, referencedId(props.SourceArn)])).toEqual([['events.amazonaws.com', rules[0]![0]]]);
+  });
+
+  it("may send to exactly the queues its row names, and knows their URLs", () => {
+    const [functionId, fn] = functionByDescription(platform.template, describedAs);
+    const sends = statementsOfFunction(platform.template, functionId).filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    expect(new Set(sends.flatMap((s) => [...referencedIds(s.Resource)]))).toEqual(new Set([queueNamed('events')[0]]));
+    expect(referencedId(fn.Environment.Variables.EVENTS_QUEUE_URL)).toBe(queueNamed('events')[0]);
+    expect(fn.Environment.Variables.OTP_QUEUE_URL).toBeUndefined();
+  });
+});
+
+it('has no unacknowledged cdk-nag error or warning with queues, consumers and schedules', () => {
   expect(nagFindings(platform.stack)).toEqual([]);
 });

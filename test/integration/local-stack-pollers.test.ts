@@ -1,7 +1,8 @@
 /**
- * The local stack's event source mappings behave like Lambda's: the stream poller delivers table
- * writes as DynamoDBStreamEvents and never skips a failed batch; the queue pollers delete only what
- * the consumer accepted and leave the rest to visibility and the DLQ.
+ * The local stack's event source mappings and schedules behave like Lambda's and EventBridge's:
+ * the stream poller delivers table writes as DynamoDBStreamEvents and never skips a failed record
+ * nor gives up on one; the queue pollers delete only what the consumer accepted and leave the rest
+ * to visibility and the DLQ; each scheduled function of the route table runs on its timer.
  *
  * This suite starts its own in-memory stack, with test consumers that are not in the route table.
  */
@@ -28,6 +29,9 @@ const streamed: DynamoDBRecord[] = [];
 /** Stream records seen by the consumer that fails each `FLAKY#` record the first time. */
 const flakyAttempts: DynamoDBRecord[] = [];
 const failedOnce = new Set<string>();
+/** Stream records seen by the consumer that fails the `STUBBORN#` record many times before accepting it. */
+const stubbornAttempts: DynamoDBRecord[] = [];
+const STUBBORN_FAILURES = 15;
 /** Queue deliveries by message body. */
 const deliveries = new Map<string, SQSRecord[]>();
 
@@ -46,6 +50,15 @@ async function failFlakyOnce(event: DynamoDBStreamEvent) {
     failedOnce.add(first.dynamodb?.SequenceNumber ?? '');
     throw new Error('consumer failure (intended by the test)');
   }
+}
+
+/** Reports the `STUBBORN#` record of sort key `1` failed until it has seen it STUBBORN_FAILURES times. */
+async function failStubbornly(event: DynamoDBStreamEvent): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  stubbornAttempts.push(...event.Records);
+  const first = event.Records.find((record) => record.dynamodb?.Keys?.SK?.S === '1');
+  const seen = stubbornAttempts.filter((record) => record.dynamodb?.Keys?.SK?.S === '1').length;
+  if (first && seen <= STUBBORN_FAILURES) return { batchItemFailures: [{ itemIdentifier: first.dynamodb?.SequenceNumber ?? '' }] };
+  return { batchItemFailures: [] };
 }
 
 /**
@@ -80,8 +93,16 @@ beforeAll(async () => {
     extraConsumers: [
       { name: 'test-stream', handler: acceptStream, source: { kind: 'stream', filter: { attribute: 'PK', beginsWith: `TEST#${run}#` } }, batchSize: 10 },
       { name: 'test-flaky-stream', handler: failFlakyOnce, source: { kind: 'stream', filter: { attribute: 'PK', beginsWith: `FLAKY#${run}#` } }, batchSize: 10 },
+      {
+        name: 'test-stubborn-stream',
+        handler: failStubbornly,
+        source: { kind: 'stream', filter: { attribute: 'PK', beginsWith: `STUBBORN#${run}#` } },
+        batchSize: 10,
+        maxRetryDelayMs: 20,
+      },
       { name: 'test-queue', handler: consumeQueue, source: { kind: 'queue', queue: 'local-stack-test' }, batchSize: 10 },
     ],
+    scheduleIntervalMs: 300,
   });
   const config = { region: stack.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   dynamodb = new DynamoDBClient({ ...config, endpoint: stack.endpoints.dynamodb });
@@ -145,6 +166,24 @@ describe('stream poller', () => {
     expect([...lastSeen].sort((a, b) => a - b)).toEqual(lastSeen);
   });
 
+  it('never gives up on a record the consumer keeps failing (past the 10 retries Lambda used to allow), nor delivers what follows it first', async () => {
+    // One item collection, so one shard: the stream orders its records.
+    const pk = `STUBBORN#${run}#item`;
+    await put(pk, { SK: { S: '1' } });
+    await put(pk, { SK: { S: '2' } });
+    const sortKeys = () => stubbornAttempts.map((record) => record.dynamodb?.Keys?.SK?.S);
+    await vi.waitFor(() => {
+      expect(sortKeys().filter((key) => key === '1').length).toBe(STUBBORN_FAILURES + 1);
+      expect(sortKeys()).toContain('2');
+    }, WAIT);
+    const seen = sortKeys();
+    // The second record only ever came right behind the first: never on its own, never first.
+    seen.forEach((key, i) => {
+      if (key === '2') expect(seen[i - 1]).toBe('1');
+    });
+    expect(seen.slice(seen.lastIndexOf('1'))).toEqual(['1', '2']);
+  });
+
   it('delivers what was written while it was stopped once it is started again', async () => {
     await stack.pollers.stream.stop();
     expect(stack.pollers.byName['test-stream']?.running).toBe(false);
@@ -155,6 +194,42 @@ describe('stream poller', () => {
     stack.pollers.stream.start();
     await vi.waitFor(() => expect(keysOf(streamed)).toContain(pk), WAIT);
     expect(keysOf(streamed).filter((key) => key === pk)).toHaveLength(1);
+  });
+});
+
+describe('schedules', () => {
+  it("runs each scheduled function of the route table on its timer, with its row's grants: the sweeper queues an overdue event", async () => {
+    const { eventKeys } = await import('../../shared/db/keys.ts');
+    // Neither the stream (which would queue the new item itself) nor a delivery gets in the way.
+    const dispatcher = stack.pollers.byName['webhooks/dispatch-outbox-events']!;
+    const delivery = stack.pollers.byName['webhooks/deliver-transaction-event']!;
+    expect(stack.pollers.byName['webhooks/sweep-undelivered-events']?.running).toBe(true);
+    await Promise.all([dispatcher.stop(), delivery.stop()]);
+    try {
+      const eventId = randomUUID();
+      const longAgo = '2020-01-01T00:00:00.000000Z';
+      const index = eventKeys.undeliveredIndex(eventId, longAgo);
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: stack.tableName,
+          Item: {
+            PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' }, entity: { S: 'event' }, eventId: { S: eventId }, businessId: { S: randomUUID() },
+            type: { S: 'transaction.authorization' }, queue: { S: 'events' }, payload: { S: '{}' }, createdAt: { S: longAgo },
+            deliveryStatus: { S: 'pending' }, attemptCount: { N: '0' }, generation: { N: '1' }, GSI3PK: { S: index.GSI3PK }, GSI3SK: { S: index.GSI3SK },
+          },
+        }),
+      );
+      let queued: any;
+      await vi.waitFor(async () => {
+        const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.events!.url, WaitTimeSeconds: 0, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+        queued = received.Messages?.map((message) => JSON.parse(message.Body ?? '{}')).find((message) => message.eventId === eventId);
+        expect(queued).toBeDefined();
+      }, WAIT);
+      expect(queued).toMatchObject({ eventId, queue: 'events', generation: 2 });
+    } finally {
+      dispatcher.start();
+      delivery.start();
+    }
   });
 });
 

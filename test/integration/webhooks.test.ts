@@ -3,13 +3,16 @@
  * HTTP receiver, signed per Standard Webhooks (checked here with the `standardwebhooks` package),
  * exactly as API.md specifies; failures are retried and visible in `GET /v1/events`; what never
  * succeeds parks in the DLQ until an operator redrives it; nothing is lost while the dispatcher is
- * down.
+ * down, and the sweeper delivers what no message carries any more; a redelivery, a sweep or a
+ * duplicate message never makes a second delivery nobody asked for.
  *
- * This suite runs its own local stack (in this process), so it can stop the dispatcher's poller,
- * and so retries come at once (WEBHOOK_RETRY_DELAY_SCALE=0: the schedule itself is unit-tested)
- * and a slow receiver times out after 1 s instead of 10.
+ * This suite runs its own local stack (in this process), so it can stop the dispatcher's and the
+ * delivery function's pollers, and so retries come at once (WEBHOOK_RETRY_DELAY_SCALE=0: the
+ * schedule itself is unit-tested) and a slow receiver times out after 1 s instead of 10. The
+ * sweeper's own timer runs every minute with its 2-minute grace, too late for this suite: its
+ * tests run a sweep at a time past the grace period instead.
  */
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { startWebhookReceiver, verifyWith, webhookId, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -28,6 +31,7 @@ let sqs: SQSClient;
 let services: {
   businesses: typeof import('../../shared/services/businesses.ts');
   deadLetters: typeof import('../../shared/services/dead-letters.ts');
+  sweeper: typeof import('../../shared/services/webhook-sweeper.ts');
 };
 
 beforeAll(async () => {
@@ -39,6 +43,7 @@ beforeAll(async () => {
   services = {
     businesses: await import('../../shared/services/businesses.ts'),
     deadLetters: await import('../../shared/services/dead-letters.ts'),
+    sweeper: await import('../../shared/services/webhook-sweeper.ts'),
   };
 });
 
@@ -200,7 +205,20 @@ describe('retries', () => {
     expect(receiver.received('/elsewhere')).toEqual([]);
   });
 
-  it('parks an event whose receiver never succeeds in the DLQ after the last retry, and a redrive delivers it', async () => {
+  it('says retrying while retries remain, with when the next is due', async () => {
+    const p = await partner();
+    let accepting = false;
+    receiver.script(p.path, () => (accepting ? 200 : 500));
+    const cardId = await fundedCard(p);
+    await authorize(p, cardId, '6');
+    const retrying = await eventWhere(p, (e) => e.delivery_status === 'retrying' && e.attempt_count >= 1);
+    expect(retrying.next_attempt_at).toEqual(expect.any(String));
+    expect(retrying.attempts[0].status_code).toBe(500);
+    accepting = true;
+    await eventWhere(p, (e) => e.id === retrying.id && e.delivery_status === 'delivered');
+  });
+
+  it('parks an event whose receiver never succeeds in the DLQ after the last retry (failed), lists it for the operator, and a redrive delivers it', async () => {
     const { maxReceiveCountOf } = await import('../../shared/services/webhook-delivery.ts');
     const p = await partner();
     let accepting = false;
@@ -208,15 +226,21 @@ describe('retries', () => {
     const cardId = await fundedCard(p);
     const txn = await authorize(p, cardId, '7');
 
-    const parked = await eventWhere(p, (e) => e.delivery_status === 'dead_lettered');
+    const parked = await eventWhere(p, (e) => e.delivery_status === 'failed');
     expect(parked.payload.card_transaction.id).toBe(txn.id);
+    expect(parked.next_attempt_at).toBeNull();
     expect(parked.attempt_count).toBe(maxReceiveCountOf('events'));
     expect(parked.attempts.every((a: any) => a.status_code === 503)).toBe(true);
     await vi.waitFor(async () => expect(await deadLettered('events')).toBe(1), WAIT);
 
+    // The operator sees which event is parked, never what it carries.
+    const listing = await services.deadLetters.listDeadLetters('events');
+    expect(listing).toMatchObject({ queue: 'events', count: 1, messages: [{ event_id: parked.id, business_id: p.businessId, type: 'transaction.authorization', generation: 1 }] });
+    expect(JSON.stringify(listing)).not.toContain(txn.id);
+
     accepting = true;
     const report = await services.deadLetters.redriveDeadLetters('events');
-    expect(report).toEqual({ queue: 'events', moved: 1 });
+    expect(report).toEqual({ queue: 'events', moved: 1, requeued: 1, already_delivered: 0, expired: 0, kept: 0 });
     const delivered = await eventWhere(p, (e) => e.id === parked.id && e.delivery_status === 'delivered');
     expect(delivered.attempt_count).toBe(maxReceiveCountOf('events') + 1);
     expect(delivered.attempts.at(-1).status_code).toBe(204);
@@ -289,6 +313,137 @@ describe('the outbox', () => {
   });
 });
 
+describe('one delivery per request for it', () => {
+  it('delivers once when the partner asks for a redelivery while a retry is scheduled: the old message is superseded', async () => {
+    const p = await partner();
+    const delivery = stack.pollers.byName['webhooks/deliver-transaction-event']!;
+    let accepting = false;
+    receiver.script(p.path, (n) => {
+      // Its retry then waits in the queue: nobody takes it while the delivery function is stopped.
+      if (n === 1) void delivery.stop();
+      return accepting ? 200 : 500;
+    });
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '4');
+    let failing: any;
+    try {
+      failing = await eventWhere(p, (e) => e.delivery_status === 'retrying' && e.payload.card_transaction.id === txn.id);
+      await delivery.stop();
+      expect(failing.attempt_count).toBe(1);
+      accepting = true;
+      const asked = await p.call('POST', `/v1/events/${failing.id}/redeliver`);
+      expect(asked.status).toBe(202);
+      expect(asked.body).toMatchObject({ id: failing.id, delivery_status: 'pending' });
+      // The scheduled retry and the redelivery both wait in the queue.
+      await vi.waitFor(async () => expect(await queued('events')).toBeGreaterThanOrEqual(2), WAIT);
+    } finally {
+      delivery.start();
+    }
+    await eventWhere(p, (e) => e.id === failing.id && e.delivery_status === 'delivered');
+    // Both messages, the scheduled retry and the redelivery, have come and gone: one POST between them.
+    await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
+    expect(receiver.received(p.path).map((request) => webhookId(request))).toEqual([failing.id, failing.id]);
+    const after = await eventWhere(p, (e) => e.id === failing.id);
+    expect(after.attempts.map((a: any) => a.status_code)).toEqual([500, 200]);
+  });
+
+  it('acks a duplicate message of a delivered event without a POST', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '2');
+    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    const event = await eventWhere(p, (e) => e.delivery_status === 'delivered');
+    // What a dispatcher that crashed after its send and before its checkpoint sends again.
+    const { queuedEvent } = await import('../../shared/db/outbox.ts');
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.events!.url, MessageBody: JSON.stringify(queuedEvent({ ...event, eventId: event.id, businessId: p.businessId, queue: 'events', payload: JSON.stringify(event.payload), createdAt: event.p_created_at }, 1)) }));
+    await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
+    expect(receiver.received(p.path)).toHaveLength(1);
+    expect((await eventWhere(p, (e) => e.id === event.id)).attempt_count).toBe(1);
+  });
+
+  it('sweeps an event the stream never queued to its queue once overdue, and the late dispatcher then sends nothing more', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const dispatcher = stack.pollers.byName['webhooks/dispatch-outbox-events']!;
+    await dispatcher.stop();
+    let txn: any;
+    try {
+      txn = await authorize(p, cardId, '9');
+      const pending = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id);
+      expect(pending.delivery_status).toBe('pending');
+      // Not yet overdue: a sweep now leaves it to the stream.
+      await services.sweeper.sweepUndeliveredEvents();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(receiver.received(p.path)).toEqual([]);
+      // Past the grace period, the sweep queues it; delivered with the dispatcher still stopped.
+      const report = await services.sweeper.sweepUndeliveredEvents(Date.now() + 3 * 60_000);
+      expect(report.requeued).toBeGreaterThanOrEqual(1);
+      const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+      expect(webhookId(delivery)).toBe(pending.id);
+      verifyWith([p.secret], delivery);
+    } finally {
+      dispatcher.start();
+    }
+    // The dispatcher now queues the commit's own message, of a generation the sweep superseded.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
+    expect(receiver.received(p.path).filter(ofTransaction(txn.id, 'Authorization'))).toHaveLength(1);
+    expect((await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id)).delivery_status).toBe('delivered');
+  });
+
+  it('never sweeps a delivered event', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '1');
+    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    await eventWhere(p, (e) => e.delivery_status === 'delivered');
+    await services.sweeper.sweepUndeliveredEvents(Date.now() + 60 * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
+    expect(receiver.received(p.path)).toHaveLength(1);
+  });
+
+  it("redrives the stream DLQ by queueing the undelivered events committed in its record's time window", async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const dispatcher = stack.pollers.byName['webhooks/dispatch-outbox-events']!;
+    await dispatcher.stop();
+    try {
+      const txn = await authorize(p, cardId, '8');
+      const event = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id);
+      // What Lambda writes to a stream source's on-failure destination: where the batch was, not what it held.
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const onFailure = {
+        requestContext: { requestId: 'r', functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:dispatch', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: at,
+        DDBStreamBatchInfo: {
+          shardId: 'shardId-00000001',
+          startSequenceNumber: '100',
+          endSequenceNumber: '100',
+          approximateArrivalOfFirstRecord: at,
+          approximateArrivalOfLastRecord: at,
+          batchSize: 1,
+          streamArn: stack.streamArn,
+        },
+      };
+      await sqs.send(new SendMessageCommand({ QueueUrl: stack.streamDeadLetterQueue.url, MessageBody: JSON.stringify(onFailure) }));
+      const listing = await services.deadLetters.listDeadLetters('stream');
+      expect(listing).toMatchObject({ queue: 'stream', count: 1, messages: [{ shard_id: 'shardId-00000001', start_sequence_number: '100', batch_size: 1, first_record_at: at }] });
+
+      const report = await services.deadLetters.redriveDeadLetters('stream');
+      expect(report).toMatchObject({ queue: 'stream', moved: 1, kept: 0 });
+      expect(report.requeued).toBeGreaterThanOrEqual(1);
+      const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+      expect(webhookId(delivery)).toBe(event.id);
+      expect((await services.deadLetters.listDeadLetters('stream')).count).toBe(0);
+    } finally {
+      dispatcher.start();
+    }
+  });
+});
+
 describe('webhook secret rotation', () => {
   it('signs with both the new and the old secret after a rotation, so receivers on either verify', async () => {
     const p = await partner();
@@ -309,6 +464,14 @@ describe('webhook secret rotation', () => {
 async function deadLettered(queue: string): Promise<number> {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: stack.queues[queue]!.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** Messages still in a queue, visible or not. */
+async function queued(queue: string): Promise<number> {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: stack.queues[queue]!.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

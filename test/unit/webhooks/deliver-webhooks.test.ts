@@ -1,10 +1,13 @@
 /**
  * The delivery functions' decisions, through the exported handlers with DynamoDB and SQS mocked
- * and a real HTTP receiver: what is recorded, when a message comes back, when it is left for the
- * DLQ, and that an OTP is neither sent past its expiry nor ever logged.
+ * and a real HTTP receiver: which messages may attempt their event at all (the claim), what is
+ * recorded, when a message comes back, when it is left for the DLQ, and that an OTP is neither
+ * sent past its expiry nor ever logged.
  */
 import { createServer, type Server } from 'node:http';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,6 +18,7 @@ import { generateWebhookSecret } from '../../../shared/crypto/credentials.ts';
 import { sealSecret } from '../../../shared/crypto/envelope.ts';
 import { resetConfigForTests } from '../../../shared/config.ts';
 import { otpSealContext, type OutboxEvent } from '../../../shared/db/outbox.ts';
+import { ATTEMPT_CLAIM_SECONDS } from '../../../shared/domain/webhook-delivery.ts';
 import { maxReceiveCountOf } from '../../../shared/services/webhook-delivery.ts';
 import { captureLogs } from '../../support/capture-logs.ts';
 import { TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -91,11 +95,11 @@ async function otpEvent(code: string, expiresInSeconds: number): Promise<OutboxE
   };
 }
 
-function sqsEvent(event: OutboxEvent, receiveCount = 1): SQSEvent {
+function sqsEvent(event: OutboxEvent, receiveCount = 1, generation = 1): SQSEvent {
   const record = {
-    messageId: `m-${receiveCount}`,
+    messageId: 'm-1',
     receiptHandle: `r-${receiveCount}`,
-    body: JSON.stringify(event),
+    body: JSON.stringify({ ...event, generation }),
     attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
     messageAttributes: {},
     md5OfBody: '',
@@ -106,36 +110,56 @@ function sqsEvent(event: OutboxEvent, receiveCount = 1): SQSEvent {
   return { Records: [record] };
 }
 
-const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const CLAIM = 'SET claimedBy = :message, claimToken = :token, claimUntil = :until';
+const allUpdates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+/** The claims taken before attempts. */
+const claims = () => allUpdates().filter((input) => input.UpdateExpression === CLAIM);
+/** What was recorded on the event: attempts and statuses. */
+const updates = () => allUpdates().filter((input) => input.UpdateExpression !== CLAIM);
+
+/** The event item as a refused claim reads it back. */
+function refuseClaim(item: Record<string, unknown>) {
+  ddb.on(UpdateCommand, { UpdateExpression: CLAIM }).rejects(
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ PK: 'EVENT#e', SK: 'EVENT', ...item }) }),
+  );
+}
 const visibility = () => sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
 
 describe('delivering a transaction event', () => {
-  it('records a 2xx as delivered and lets the message go', async () => {
-    const result = await deliverEvent(sqsEvent(transactionEvent()));
+  it('claims the event for its generation before it POSTs, then records a 2xx as delivered, out of the undelivered index', async () => {
+    const result = await deliverEvent(sqsEvent(transactionEvent(), 1, 3));
     expect(result).toEqual({ batchItemFailures: [] });
     expect(received).toHaveLength(1);
+    const [claim] = claims();
+    expect(claim?.ExpressionAttributeValues).toMatchObject({ ':generation': 3, ':message': 'm-1', ':until': expect.any(Number) });
+    expect(claim?.ConditionExpression).toContain('generation = :generation');
     const [update] = updates();
-    expect(update?.ExpressionAttributeValues).toMatchObject({ ':status': 'delivered', ':attempt': [{ statusCode: 200, durationMs: expect.any(Number) }] });
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':status': 'delivered', ':generation': 3, ':attempt': [{ statusCode: 200, durationMs: expect.any(Number) }] });
+    expect(update?.UpdateExpression).toMatch(/REMOVE .*GSI3PK, GSI3SK/);
+    expect(update?.UpdateExpression).toMatch(/REMOVE .*claimToken, claimUntil/);
     expect(visibility()).toEqual([]);
   });
 
-  it('hides a failed message for the next backoff delay and reports it for retry', async () => {
+  it('hides a failed message for the next backoff delay, reports it for retry, and says retrying, due again at the next attempt', async () => {
     replyStatus = 500;
     const result = await deliverEvent(sqsEvent(transactionEvent(), 3));
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-3' }] });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     const [delay] = visibility();
     // The third failure: 40 s nominal, jitter up to +20 %.
     expect(delay).toBeGreaterThanOrEqual(40);
     expect(delay).toBeLessThanOrEqual(48);
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed', ':next': expect.any(String), ':attempt': [{ statusCode: 500 }] });
+    const values = updates()[0]?.ExpressionAttributeValues;
+    expect(values).toMatchObject({ ':status': 'retrying', ':next': expect.any(String), ':attempt': [{ statusCode: 500 }] });
+    expect(values?.[':undeliveredKey']).toBe(`${values?.[':next']}#${transactionEvent().eventId}`);
   });
 
-  it('marks the event dead-lettered after the attempt that used the last receive, and returns the message at once for SQS to move', async () => {
+  it('marks the event failed after the attempt that used the last receive, out of the undelivered index, and returns the message at once for SQS to move', async () => {
     replyStatus = 503;
     const last = maxReceiveCountOf('events');
     const result = await deliverEvent(sqsEvent(transactionEvent(), last));
     expect(result.batchItemFailures).toHaveLength(1);
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'dead_lettered' });
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed' });
+    expect(updates()[0]?.UpdateExpression).toMatch(/REMOVE .*nextAttemptAt, GSI3PK, GSI3SK/);
     expect(visibility()).toEqual([0]);
   });
 
@@ -144,7 +168,7 @@ describe('delivering a transaction event', () => {
     const result = await deliverEvent(sqsEvent(transactionEvent()));
     expect(result).toEqual({ batchItemFailures: [] });
     expect(received).toEqual([]);
-    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'no_webhook_url' });
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'no_webhook_url', ':generation': 1 });
   });
 
   it('reports a malformed message for retry (so it ends in the DLQ) without failing the rest of the batch', async () => {
@@ -153,6 +177,64 @@ describe('delivering a transaction event', () => {
     const result = await deliverEvent({ Records: [good, broken] });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
     expect(received).toHaveLength(1);
+  });
+
+  it('takes a message queued before generations existed as one of the first', async () => {
+    const record = sqsEvent(transactionEvent()).Records[0]!;
+    await deliverEvent({ Records: [{ ...record, body: JSON.stringify(transactionEvent()) }] });
+    expect(claims()[0]?.ExpressionAttributeValues).toMatchObject({ ':generation': 1 });
+    expect(received).toHaveLength(1);
+  });
+});
+
+describe('messages that may not attempt their event', () => {
+  it('acks a message of an older generation (a redelivery or sweep superseded it) without a POST', async () => {
+    refuseClaim({ generation: 2, deliveryStatus: 'retrying', nextAttemptAt: '2025-03-04T03:32:11.051702Z' });
+    const result = await deliverEvent(sqsEvent(transactionEvent(), 4, 1));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(received).toEqual([]);
+    expect(updates()).toEqual([]);
+  });
+
+  it("acks a duplicate of the message that owns the generation (the dispatcher sent twice) without a POST", async () => {
+    refuseClaim({ generation: 1, deliveryStatus: 'retrying', claimedBy: 'the-first-message' });
+    const result = await deliverEvent(sqsEvent(transactionEvent()));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(received).toEqual([]);
+  });
+
+  it('acks a message whose event is already delivered without a POST', async () => {
+    refuseClaim({ generation: 1, deliveryStatus: 'delivered', claimedBy: 'm-1' });
+    expect(await deliverEvent(sqsEvent(transactionEvent(), 2))).toEqual({ batchItemFailures: [] });
+    expect(received).toEqual([]);
+  });
+
+  it('brings a message back when the attempt in flight will have ended, without a second POST meanwhile', async () => {
+    refuseClaim({ generation: 1, deliveryStatus: 'pending', claimedBy: 'm-1', claimToken: 'another-attempt', claimUntil: Date.now() + 20_000 });
+    const result = await deliverEvent(sqsEvent(transactionEvent()));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(received).toEqual([]);
+    const [delay] = visibility();
+    expect(delay).toBeGreaterThanOrEqual(19);
+    expect(delay).toBeLessThanOrEqual(ATTEMPT_CLAIM_SECONDS);
+  });
+
+  it('lets a message whose retries are over go on to the DLQ without a POST', async () => {
+    refuseClaim({ generation: 1, deliveryStatus: 'failed', claimedBy: 'm-1' });
+    const result = await deliverEvent(sqsEvent(transactionEvent(), 9));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(received).toEqual([]);
+    expect(visibility()).toEqual([0]);
+  });
+
+  it('retries after the backoff delay, not the visibility timeout, when the claim itself fails (a throttled table)', async () => {
+    ddb.on(UpdateCommand, { UpdateExpression: CLAIM }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const result = await deliverEvent(sqsEvent(transactionEvent(), 1));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(received).toEqual([]);
+    const [delay] = visibility();
+    expect(delay).toBeGreaterThanOrEqual(10);
+    expect(delay).toBeLessThanOrEqual(12);
   });
 });
 
@@ -171,7 +253,7 @@ describe('where a delivery may connect', () => {
       business({ webhookUrl: `http://${host}:${port}/hooks` });
       const result = await deliverEvent(sqsEvent(transactionEvent()));
       expect(result, host).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
-      expect(updates()[0]?.ExpressionAttributeValues, host).toMatchObject({ ':status': 'failed', ':attempt': [{ error: 'address_not_allowed' }] });
+      expect(updates()[0]?.ExpressionAttributeValues, host).toMatchObject({ ':status': 'retrying', ':attempt': [{ error: 'address_not_allowed' }] });
     }
     expect(received).toEqual([]);
   });
@@ -198,12 +280,12 @@ describe('delivering a 3DS code', () => {
     expect(logs).not.toContain('073519');
   });
 
-  it('is not sent once the code has expired: the event is dead-lettered and the message left for the DLQ', async () => {
+  it('is not sent once the code has expired: the event is failed and the message left for the DLQ', async () => {
     const event = await otpEvent('111222', -1);
     const result = await deliverOtp(sqsEvent(event));
     expect(received).toEqual([]);
     expect(result.batchItemFailures).toHaveLength(1);
-    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'dead_lettered' });
+    expect(updates()[0]?.ExpressionAttributeValues).toEqual({ ':status': 'failed', ':generation': 1 });
     expect(visibility()).toEqual([0]);
   });
 
@@ -213,7 +295,7 @@ describe('delivering a 3DS code', () => {
     const event = await otpEvent('333444', 1);
     await deliverOtp(sqsEvent(event, 7));
     expect(received).toHaveLength(1);
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'dead_lettered' });
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed' });
     // It comes back only once expired, and then passes to the DLQ without a POST.
     expect(visibility()[0]).toBeLessThanOrEqual(1);
   });

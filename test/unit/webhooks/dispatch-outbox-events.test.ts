@@ -45,6 +45,7 @@ const event = (id: string, queue: 'otp' | 'events', extra: Record<string, unknow
   createdAt: '2025-03-04T03:32:11.051702Z',
   deliveryStatus: 'pending',
   attemptCount: 0,
+  generation: 1,
   ...extra,
 });
 
@@ -65,13 +66,13 @@ describe('the outbox dispatcher', () => {
     const byQueue = Object.fromEntries(sent().map((input) => [input.QueueUrl, input.Entries!.map((entry) => JSON.parse(entry.MessageBody!))]));
     expect(byQueue[EVENTS_URL]!.map((m: { eventId: string }) => m.eventId)).toEqual(['e-1', 'e-3']);
     expect(byQueue[OTP_URL]).toEqual([
-      { eventId: 'e-2', businessId: 'b-1', type: 'three_ds.otp', queue: 'otp', payload: '{"action":"Authorization"}', createdAt: '2025-03-04T03:32:11.051702Z', deliverUntil: 1_900_000_000, otpSealed: 'sealed' },
+      { eventId: 'e-2', businessId: 'b-1', type: 'three_ds.otp', queue: 'otp', payload: '{"action":"Authorization"}', createdAt: '2025-03-04T03:32:11.051702Z', deliverUntil: 1_900_000_000, otpSealed: 'sealed', generation: 1 },
     ]);
   });
 
-  it('queues a redelivery request as the event it names (same id, so the same webhook-id)', async () => {
-    await handler({ Records: [inserted('9', { ...event('e-4', 'events'), SK: 'REDELIVERY#r-1', entity: 'event_redelivery', deliveryStatus: undefined })] });
-    expect(JSON.parse(sent()[0]!.Entries![0]!.MessageBody!)).toMatchObject({ eventId: 'e-4', queue: 'events' });
+  it('queues a redelivery request as the event it names (same id, so the same webhook-id), for the generation it starts', async () => {
+    await handler({ Records: [inserted('9', { ...event('e-4', 'events'), SK: 'REDELIVERY#r-1', entity: 'event_redelivery', deliveryStatus: undefined, generation: 3 })] });
+    expect(JSON.parse(sent()[0]!.Entries![0]!.MessageBody!)).toMatchObject({ eventId: 'e-4', queue: 'events', generation: 3 });
   });
 
   it('ignores updates and items that are not outbox items', async () => {

@@ -1,0 +1,129 @@
+/**
+ * The webhook sweeper, through its exported scheduled handler with DynamoDB and SQS mocked: what
+ * it reads (the undelivered index, overdue by the grace period, oldest first, bounded), what it
+ * re-queues (a new generation, to the event's own queue, only if nothing happened to the event
+ * since the read), and what it leaves alone.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ScheduledEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/webhooks/sweep-undelivered-events.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
+import { UNDELIVERED_SHARDS } from '../../../shared/db/keys.ts';
+import { SWEEP_GRACE_SECONDS } from '../../../shared/domain/webhook-delivery.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+const OTP_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/otp';
+const EVENTS_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/events';
+const run = () => handler({ 'detail-type': 'Scheduled Event' } as ScheduledEvent);
+
+beforeAll(() => {
+  process.env.OTP_QUEUE_URL = OTP_URL;
+  process.env.EVENTS_QUEUE_URL = EVENTS_URL;
+  resetConfigForTests();
+});
+afterAll(() => {
+  delete process.env.OTP_QUEUE_URL;
+  delete process.env.EVENTS_QUEUE_URL;
+  resetConfigForTests();
+});
+beforeEach(() => {
+  ddb.reset();
+  sqs.reset();
+  ddb.on(QueryCommand).resolves({ Items: [] });
+  ddb.on(UpdateCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+const DUE = '2025-03-04T03:32:11.051702Z';
+function overdue(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    PK: `EVENT#${id}`,
+    SK: 'EVENT',
+    entity: 'event',
+    eventId: id,
+    businessId: 'b-1',
+    type: 'transaction.authorization',
+    queue: 'events',
+    payload: '{"action":"Authorization"}',
+    createdAt: DUE,
+    deliveryStatus: 'pending',
+    attemptCount: 0,
+    generation: 1,
+    GSI3PK: 'UNDELIVERED#1',
+    GSI3SK: `${DUE}#${id}`,
+    ...extra,
+  };
+}
+
+const queries = () => ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const sent = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((entry) => ({ url: call.args[0].input.QueueUrl, ...JSON.parse(entry.MessageBody!) })));
+
+describe('the webhook sweeper', () => {
+  it('reads every shard of the undelivered index for events overdue by the grace period, oldest first, a bounded number', async () => {
+    const before = Date.now();
+    await run();
+    expect(queries()).toHaveLength(UNDELIVERED_SHARDS);
+    for (const query of queries()) {
+      expect(query).toMatchObject({ IndexName: 'GSI3', KeyConditionExpression: 'GSI3PK = :partition AND GSI3SK < :before', ScanIndexForward: true, Limit: 50 });
+      const cutoff = Date.parse(String(query.ExpressionAttributeValues?.[':before']));
+      expect(cutoff).toBeLessThanOrEqual(Date.now() - SWEEP_GRACE_SECONDS * 1000);
+      expect(cutoff).toBeGreaterThanOrEqual(before - SWEEP_GRACE_SECONDS * 1000 - 1);
+    }
+    expect(new Set(queries().map((query) => query.ExpressionAttributeValues?.[':partition']))).toEqual(
+      new Set(Array.from({ length: UNDELIVERED_SHARDS }, (_, shard) => `UNDELIVERED#${shard}`)),
+    );
+    expect(sent()).toEqual([]);
+  });
+
+  it("queues an overdue event again on its own queue, as its next generation, only if nothing happened to it since the read", async () => {
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
+      Items: [overdue('e-1'), overdue('e-2', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) + 60, generation: 4 })],
+    });
+    const report = await run();
+    expect(report).toMatchObject({ overdue: 2, requeued: 2, moved: 0 });
+    expect(sent()).toEqual([
+      expect.objectContaining({ url: EVENTS_URL, eventId: 'e-1', generation: 2 }),
+      expect.objectContaining({ url: OTP_URL, eventId: 'e-2', generation: 5 }),
+    ]);
+    const [first] = updates();
+    expect(first?.ConditionExpression).toContain('GSI3SK = :seen');
+    expect(first?.ExpressionAttributeValues).toMatchObject({ ':generation': 1, ':next': 2, ':seen': `${DUE}#e-1`, ':sweeps': 1, ':status': 'pending' });
+    // Due again a grace period from now, not at once.
+    const due = Date.parse(String(first?.ExpressionAttributeValues?.[':undeliveredKey']).split('#')[0]!);
+    expect(due).toBeGreaterThanOrEqual(Date.now() + (SWEEP_GRACE_SECONDS - 5) * 1000);
+  });
+
+  it('sends nothing for an event that moved on since the read (an attempt, a redelivery, another run)', async () => {
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({ Items: [overdue('e-3')] });
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    expect(await run()).toMatchObject({ overdue: 1, requeued: 0, moved: 1 });
+    expect(sent()).toEqual([]);
+  });
+
+  it('marks an OTP past its expiry failed instead of queueing it', async () => {
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
+      Items: [overdue('e-4', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) - 1 })],
+    });
+    expect(await run()).toMatchObject({ expired: 1, requeued: 0 });
+    expect(sent()).toEqual([]);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed' });
+    expect(updates()[0]?.UpdateExpression).toMatch(/REMOVE .*GSI3PK, GSI3SK/);
+  });
+
+  it('keeps a retrying event retrying, its next attempt now, and spaces repeated sweeps further apart', async () => {
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
+      Items: [overdue('e-5', { deliveryStatus: 'retrying', nextAttemptAt: DUE, attemptCount: 3, sweepCount: 2 })],
+    });
+    await run();
+    const values = updates()[0]?.ExpressionAttributeValues;
+    expect(values).toMatchObject({ ':status': 'retrying', ':sweeps': 3, ':nextAttempt': expect.any(String) });
+    const due = Date.parse(String(values?.[':undeliveredKey']).split('#')[0]!);
+    expect(due).toBeGreaterThanOrEqual(Date.now() + (4 * SWEEP_GRACE_SECONDS - 5) * 1000);
+  });
+});
