@@ -97,6 +97,7 @@ export class CardPlatformStack extends Stack {
         handlerModule: spec.handlerModule,
         description: spec.description,
         timeout: spec.timeout,
+        reservedConcurrency: spec.reservedConcurrency,
         config,
         logsKey: this.keys.logsKey,
         environment,
@@ -129,7 +130,12 @@ export class CardPlatformStack extends Stack {
         timeout: consumerTimeout(row, tables.queues),
         access: row.access,
       });
-      attachEventSource(consumers, fn, row, { table: this.data.table, streamDeadLetterQueue, queues: resources.queues });
+      attachEventSource(consumers, fn, row, {
+        table: this.data.table,
+        streamDeadLetterQueue,
+        queues: resources.queues,
+        queueConcurrency: config.deliveryConcurrency,
+      });
       this.consumerFunctions.set(row, fn);
     }
 

@@ -4,6 +4,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { routesForStage, type QueueName } from '../functions/routes.ts';
 
 export const STAGES = ['sandbox', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -33,7 +34,38 @@ export interface StageConfig {
    * labelled test keys of a public mnemonic (shared/services/wallet-keys.ts).
    */
   walletKeys: 'ssm' | 'sandbox-test-keys';
+  /**
+   * Reserved concurrency of route functions, by route (`"POST /network/authorizations"`). A
+   * reservation is capacity no other function can take, and also a ceiling: calls beyond it are
+   * throttled. It costs nothing by itself, but it comes out of the account's concurrency quota,
+   * and Lambda refuses any reservation that leaves less than {@link UNRESERVED_CONCURRENCY_MINIMUM}
+   * unreserved. Only routes of the stage may be named.
+   */
+  reservedConcurrency: Readonly<Record<string, number>>;
+  /**
+   * At most this many concurrent invocations of each webhook queue's delivery function (SQS
+   * event-source maximum concurrency, 2-1000), so partners whose endpoints hang occupy at most this
+   * much of the account's concurrency; the rest of their messages wait in the queue.
+   */
+  deliveryConcurrency: Readonly<Record<QueueName, number>>;
+  /**
+   * WAF rate limit per source IP over 5 minutes, on every path but the card network's
+   * (`/network/...`): a flood guard in front of the partner API, not a quota.
+   */
+  wafRateLimitPer5Minutes: number;
 }
+
+/**
+ * Lambda keeps at least this much of an account's concurrency unreserved, and refuses a
+ * reservation that would leave less.
+ */
+export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+/**
+ * Lambda's default concurrency quota per account and region. A stage's reservations must leave
+ * the unreserved minimum of it; an account whose quota was raised could reserve more, one still
+ * on a new account's lower quota less (check Service Quotas before deploying production).
+ */
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 
 const STAGE_CONFIGS: Record<Stage, StageConfig> = {
   sandbox: {
@@ -43,6 +75,11 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     logRetention: RetentionDays.ONE_MONTH,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     walletKeys: 'sandbox-test-keys',
+    // None: a sandbox account may be on a new account's low concurrency quota, where any
+    // reservation fails the deploy; partners' tests do not need guaranteed capacity.
+    reservedConcurrency: {},
+    deliveryConcurrency: { otp: 2, events: 5 },
+    wafRateLimitPer5Minutes: 2000,
   },
   production: {
     stage: 'production',
@@ -51,6 +88,22 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     apiThrottle: { rateLimit: 500, burstLimit: 1000 },
     walletKeys: 'ssm',
+    // 190 of the default 1000 leaves 810 for the partner API, the authorizers and the webhook
+    // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
+    reservedConcurrency: {
+      'POST /network/authorizations': 100,
+      'POST /network/authorizations/{id}/reverse': 20,
+      'POST /network/authorizations/{id}/settle': 20,
+      'POST /network/3ds/challenges': 20,
+      'POST /network/3ds/challenges/{verification_id}/verify': 20,
+      'POST /network/deposits': 10,
+    },
+    // A delivery waits at most 10 s per message: 50 concurrent batches of 10 still deliver
+    // ~50 events a second while every partner endpoint hangs.
+    deliveryConcurrency: { otp: 10, events: 50 },
+    // ~33 requests a second from one address, above a partner backend's expected peak (usage
+    // plans do the per-business limiting).
+    wafRateLimitPer5Minutes: 10_000,
   },
 };
 
@@ -69,12 +122,37 @@ export function parseStage(value: unknown): Stage {
 
 /** The settings of a stage, with an optional card BIN override (`-c cardBin=...`). */
 export function stageConfig(stage: Stage, overrides: { cardBin?: unknown } = {}): StageConfig {
-  const config = STAGE_CONFIGS[stage];
-  if (overrides.cardBin === undefined) return config;
-  if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
-    throw new Error(`cardBin ${JSON.stringify(overrides.cardBin)} is not a 6-digit JCB BIN (3528-3589).`);
+  let config = STAGE_CONFIGS[stage];
+  if (overrides.cardBin !== undefined) {
+    if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
+      throw new Error(`cardBin ${JSON.stringify(overrides.cardBin)} is not a 6-digit JCB BIN (3528-3589).`);
+    }
+    config = { ...config, cardBin: overrides.cardBin };
   }
-  return { ...config, cardBin: overrides.cardBin };
+  checkConcurrency(config);
+  return config;
+}
+
+/** Refuses settings Lambda or SQS would refuse at deploy time, so the synth fails first. */
+function checkConcurrency(config: StageConfig): void {
+  const reservations = Object.entries(config.reservedConcurrency);
+  const routes = new Set(routesForStage(config.stage).map((row) => `${row.method} ${row.path}`));
+  for (const [route, reserved] of reservations) {
+    if (!routes.has(route)) throw new Error(`Reserved concurrency names ${route}, which is not a route of the ${config.stage} stage.`);
+    if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`Reserved concurrency of ${route} must be a positive integer, not ${reserved}.`);
+  }
+  const reserved = reservations.reduce((sum, [, value]) => sum + value, 0);
+  if (reserved > DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY_MINIMUM) {
+    throw new Error(
+      `The ${config.stage} stage reserves ${reserved} concurrent executions; Lambda keeps ${UNRESERVED_CONCURRENCY_MINIMUM} of an ` +
+        `account's ${DEFAULT_ACCOUNT_CONCURRENCY} unreserved.`,
+    );
+  }
+  for (const [queue, maximum] of Object.entries(config.deliveryConcurrency)) {
+    if (!Number.isInteger(maximum) || maximum < 2 || maximum > 1000) {
+      throw new Error(`Delivery concurrency of the ${queue} queue must be an integer from 2 to 1000 (SQS event-source maximum concurrency), not ${maximum}.`);
+    }
+  }
 }
 
 export function removalPolicyOf(config: StageConfig): RemovalPolicy {

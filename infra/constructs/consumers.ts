@@ -30,13 +30,20 @@ export interface ConsumerSources {
   /** Where the stream's poison records go (their shard and sequence numbers, for inspection). */
   streamDeadLetterQueue?: sqs.IQueue;
   queues: ReadonlyMap<QueueName, sqs.IQueue>;
+  /** Most concurrent invocations per queue's consumer (stage config `deliveryConcurrency`). */
+  queueConcurrency: Readonly<Record<QueueName, number>>;
 }
 
 export function attachEventSource(scope: Construct, fn: lambda.Function, row: ConsumerRow, sources: ConsumerSources): void {
   if (row.source.kind === 'queue') {
     const queue = sources.queues.get(row.source.queue);
     if (!queue) throw new Error(`Consumer ${row.handler} reads queue "${row.source.queue}", which is not in the queues table`);
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: row.batchSize, reportBatchItemFailures: true }));
+    // Maximum concurrency, not reserved concurrency: messages beyond it wait in the queue instead
+    // of being throttled back into it (and towards the DLQ), and the other functions keep the
+    // rest of the account's concurrency when partners' endpoints hang.
+    fn.addEventSource(
+      new SqsEventSource(queue, { batchSize: row.batchSize, reportBatchItemFailures: true, maxConcurrency: sources.queueConcurrency[row.source.queue] }),
+    );
     return;
   }
   if (!sources.streamDeadLetterQueue) throw new Error('A stream consumer needs the stream dead-letter queue');

@@ -106,11 +106,14 @@ export class PlatformApi extends Construct {
     });
 
     for (const row of props.routes) {
+      const route = `${row.method} ${row.path}`;
       const fn = props.makeFunction(this, {
         handlerModule: row.handler,
-        description: `${row.method} ${row.path}`,
+        description: route,
         timeout: API_TIMEOUT,
         access: row.access,
+        // The card network's calls keep capacity of their own, whatever partners do to the rest.
+        reservedConcurrency: config.reservedConcurrency[route],
       });
       const requestParameters = Object.fromEntries(
         [...row.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),

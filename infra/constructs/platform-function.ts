@@ -26,6 +26,8 @@ export interface PlatformFunctionProps {
   environment: Record<string, string>;
   /** `release` bundles here; otherwise the directory `prebundle()` wrote every handler to. */
   bundling: 'release' | { prebundledIn: string };
+  /** Concurrency set aside for (and capping) this function (stage config `reservedConcurrency`). */
+  reservedConcurrency?: number;
 }
 
 const RELEASE_BUNDLING = {
@@ -72,6 +74,7 @@ export class PlatformFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,

@@ -416,7 +416,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const [[apiStageId]] = ofType(template, 'AWS::ApiGateway::Stage') as [[string, any]];
       const [[webAclId, webAcl]] = ofType(template, 'AWS::WAFv2::WebACL') as [[string, any]];
       expect(webAcl.Scope).toBe('REGIONAL');
-      expect(webAcl.Rules.map((rule: any) => rule.Statement.ManagedRuleGroupStatement.Name)).toContain('AWSManagedRulesCommonRuleSet');
+      expect(webAcl.Rules.map((rule: any) => rule.Statement.ManagedRuleGroupStatement?.Name)).toContain('AWSManagedRulesCommonRuleSet');
       const [[, association]] = ofType(template, 'AWS::WAFv2::WebACLAssociation') as [[string, any]];
       expect(referencedIds(association.ResourceArn)).toContain(apiStageId);
       expect(referencedId(association.WebACLArn)).toBe(webAclId);
