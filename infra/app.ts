@@ -6,8 +6,9 @@
  *   npx cdk synth -c stage=production
  *   npx cdk deploy -c stage=production
  *
- * Optional context: `-c cardBin=35xxxx` (issuing BIN), `-c bundling=fast` (no minify/source maps,
- * quicker local synths), `-c nag=false` (skip the cdk-nag rule packs).
+ * Optional context: `-c cardBin=35xxxx` (issuing BIN), `-c alarmEmail=ops@example.com` (subscribes
+ * to the alarm topic), `-c bundling=fast` (no minify/source maps, quicker local synths),
+ * `-c nag=false` (skip the cdk-nag rule packs).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
@@ -16,7 +17,7 @@ import { parseStage, stackName, stageConfig } from './stage-config.ts';
 
 const app = new App();
 const stage = parseStage(app.node.tryGetContext('stage'));
-const config = stageConfig(stage, { cardBin: app.node.tryGetContext('cardBin') });
+const config = stageConfig(stage, { cardBin: app.node.tryGetContext('cardBin'), alarmEmail: app.node.tryGetContext('alarmEmail') });
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 
 new CardPlatformStack(app, stackName(stage), { stackName: stackName(stage), config, bundling });

@@ -21,6 +21,9 @@ import { type BundlingMode, prebundle } from './constructs/bundling.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
 import { PlatformTable } from './constructs/platform-table.ts';
+import { AlarmTopic } from './constructs/alarm-topic.ts';
+import { PlatformAlarms, type WatchedFunction } from './constructs/platform-alarms.ts';
+import { PlatformDashboard } from './constructs/platform-dashboard.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
 import { ApiWebAcl } from './constructs/web-acl.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
@@ -51,6 +54,9 @@ export class CardPlatformStack extends Stack {
   readonly consumerFunctions = new Map<ConsumerRow, PlatformFunction>();
   /** Failures of the table-stream consumers; only exists when a consumer reads the stream. */
   readonly streamDeadLetterQueue?: sqs.Queue;
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: PlatformAlarms;
+  readonly dashboard: PlatformDashboard;
 
   constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
     super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
@@ -139,6 +145,29 @@ export class CardPlatformStack extends Stack {
       this.consumerFunctions.set(row, fn);
     }
 
+    // Operating the stage: alarms on every flow, all notifying one topic, and a dashboard of the same.
+    const watched: WatchedFunction[] = [
+      ...[...this.http.routeFunctions].map(([row, fn]): WatchedFunction => ({
+        flow: row.credential === 'network' ? 'network' : 'partner-api',
+        label: `${row.method} ${row.path}`,
+        fn,
+      })),
+      ...[...this.http.authorizerFunctions].map(([credential, fn]): WatchedFunction => ({ flow: 'authorizers', label: `authorizer of ${credential} credentials`, fn })),
+      ...[...this.consumerFunctions].map(([row, fn]): WatchedFunction => ({ flow: 'webhooks', label: row.handler, fn })),
+    ];
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { config });
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      config,
+      topic: this.alarmTopic.topic,
+      api: this.http.api,
+      table: this.data.table,
+      queues: this.queues.byName,
+      streamDeadLetterQueue,
+      functions: watched,
+      streamConsumers: [...this.consumerFunctions].filter(([row]) => row.source.kind === 'stream').map(([, fn]) => fn),
+    });
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', { config, api: this.http.api, alarms: this.alarms, functions: watched });
+
     // Where the admin CLI finds this stage (names documented in stage-config.ts).
     const names = parameterNames(config.stage);
     const parameters: [string, string, string][] = [
@@ -159,6 +188,8 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.http.url });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'Stage', { value: config.stage });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
 
     applyNagSuppressions(this);
   }

@@ -33,6 +33,11 @@ describe('stageConfig', () => {
     expect(() => stageConfig('sandbox', { cardBin })).toThrow(/JCB BIN/);
   });
 
+  it('takes an alarm e-mail override and refuses what is not an address', () => {
+    expect(stageConfig('sandbox', { alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(() => stageConfig('sandbox', { alarmEmail: 'ops' })).toThrow(/not an e-mail address/);
+  });
+
   it.each(['sandbox', 'production'] as const)('reserves concurrency on %s only for its routes, leaving the unreserved minimum', (stage) => {
     const { reservedConcurrency } = stageConfig(stage);
     const routes = routesForStage(stage).map((row) => `${row.method} ${row.path}`);
