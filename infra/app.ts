@@ -7,7 +7,8 @@
  *   npx cdk deploy -c stage=production
  *
  * Optional context: `-c cardBin=35xxxx` (issuing BIN), `-c alarmEmail=ops@example.com` (subscribes
- * to the alarm topic), `-c bundling=fast` (no minify/source maps, quicker local synths),
+ * to the alarm topic), `-c rollbackAlarms=ignore` (production: this deploy's canaries do not roll
+ * back on alarms), `-c bundling=fast` (no minify/source maps, quicker local synths),
  * `-c nag=false` (skip the cdk-nag rule packs).
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -17,7 +18,11 @@ import { parseStage, stackName, stageConfig } from './stage-config.ts';
 
 const app = new App();
 const stage = parseStage(app.node.tryGetContext('stage'));
-const config = stageConfig(stage, { cardBin: app.node.tryGetContext('cardBin'), alarmEmail: app.node.tryGetContext('alarmEmail') });
+const config = stageConfig(stage, {
+  cardBin: app.node.tryGetContext('cardBin'),
+  alarmEmail: app.node.tryGetContext('alarmEmail'),
+  rollbackAlarms: app.node.tryGetContext('rollbackAlarms'),
+});
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 
 new CardPlatformStack(app, stackName(stage), { stackName: stackName(stage), config, bundling });

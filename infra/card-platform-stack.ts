@@ -22,6 +22,7 @@ import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
 import { PlatformTable } from './constructs/platform-table.ts';
 import { AlarmTopic } from './constructs/alarm-topic.ts';
+import { CanaryDeployments } from './constructs/canary-deployments.ts';
 import { PlatformAlarms, type WatchedFunction } from './constructs/platform-alarms.ts';
 import { PlatformDashboard } from './constructs/platform-dashboard.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
@@ -57,6 +58,8 @@ export class CardPlatformStack extends Stack {
   readonly alarmTopic: AlarmTopic;
   readonly alarms: PlatformAlarms;
   readonly dashboard: PlatformDashboard;
+  /** CodeDeploy traffic shifts, on a stage that deploys by canary. */
+  readonly deployments?: CanaryDeployments;
 
   constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
     super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
@@ -146,14 +149,14 @@ export class CardPlatformStack extends Stack {
     }
 
     // Operating the stage: alarms on every flow, all notifying one topic, and a dashboard of the same.
-    const watched: WatchedFunction[] = [
-      ...[...this.http.routeFunctions].map(([row, fn]): WatchedFunction => ({
-        flow: row.credential === 'network' ? 'network' : 'partner-api',
+    const watched: (WatchedFunction & { fn: PlatformFunction })[] = [
+      ...[...this.http.routeFunctions].map(([row, fn]) => ({
+        flow: row.credential === 'network' ? ('network' as const) : ('partner-api' as const),
         label: `${row.method} ${row.path}`,
         fn,
       })),
-      ...[...this.http.authorizerFunctions].map(([credential, fn]): WatchedFunction => ({ flow: 'authorizers', label: `authorizer of ${credential} credentials`, fn })),
-      ...[...this.consumerFunctions].map(([row, fn]): WatchedFunction => ({ flow: 'webhooks', label: row.handler, fn })),
+      ...[...this.http.authorizerFunctions].map(([credential, fn]) => ({ flow: 'authorizers' as const, label: `authorizer of ${credential} credentials`, fn })),
+      ...[...this.consumerFunctions].map(([row, fn]) => ({ flow: 'webhooks' as const, label: row.handler, fn })),
     ];
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { config });
     this.alarms = new PlatformAlarms(this, 'Alarms', {
@@ -167,6 +170,17 @@ export class CardPlatformStack extends Stack {
       streamConsumers: [...this.consumerFunctions].filter(([row]) => row.source.kind === 'stream').map(([, fn]) => fn),
     });
     this.dashboard = new PlatformDashboard(this, 'Dashboard', { config, api: this.http.api, alarms: this.alarms, functions: watched });
+
+    if (config.deployment.kind === 'canary') {
+      this.deployments = new CanaryDeployments(this, 'Deployments', {
+        trafficShift: config.deployment.trafficShift,
+        rollbackAlarms: config.deployment.rollbackAlarms,
+        deployments: watched.map((member) => {
+          if (!member.fn.liveAlias) throw new Error(`${member.label} has no live alias`);
+          return { id: member.fn.node.id, alias: member.fn.liveAlias, rollbackAlarms: this.alarms.rollbackAlarmsOf(member) };
+        }),
+      });
+    }
 
     // Where the admin CLI finds this stage (names documented in stage-config.ts).
     const names = parameterNames(config.stage);

@@ -60,7 +60,18 @@ export interface StageConfig {
    * (`/network/...`): a flood guard in front of the partner API, not a quota.
    */
   wafRateLimitPer5Minutes: number;
+  /**
+   * How a new function version takes traffic. `canary`: each function has a `live` alias, which API
+   * Gateway and the event sources invoke, and CodeDeploy shifts it to the new version by
+   * `trafficShift`, rolling back if an alarm of that function's flow fires meanwhile (unless
+   * `rollbackAlarms` is `ignore`: `-c rollbackAlarms=ignore`, for a fix that must go out while one
+   * fires). `all-at-once`: invokers call the function itself, which serves new code once updated.
+   */
+  deployment: { kind: 'canary'; trafficShift: TrafficShift; rollbackAlarms: 'watch' | 'ignore' } | { kind: 'all-at-once' };
 }
+
+/** CodeDeploy's predefined Lambda traffic shifts the stages may use. */
+export type TrafficShift = 'CANARY_10PERCENT_5MINUTES' | 'CANARY_10PERCENT_10MINUTES' | 'LINEAR_10PERCENT_EVERY_1MINUTE';
 
 /**
  * Lambda keeps at least this much of an account's concurrency unreserved, and refuses a
@@ -89,6 +100,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     reservedConcurrency: {},
     deliveryConcurrency: { otp: 2, events: 5 },
     wafRateLimitPer5Minutes: 2000,
+    // Cheaper and simpler: no versions, aliases or CodeDeploy; a broken deploy is fixed forward.
+    deployment: { kind: 'all-at-once' },
   },
   production: {
     stage: 'production',
@@ -114,6 +127,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // ~33 requests a second from one address, above a partner backend's expected peak (usage
     // plans do the per-business limiting).
     wafRateLimitPer5Minutes: 10_000,
+    deployment: { kind: 'canary', trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'watch' },
   },
 };
 
@@ -134,10 +148,11 @@ export function parseStage(value: unknown): Stage {
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
- * The settings of a stage, with optional overrides from context: the card BIN (`-c cardBin=...`)
- * and the alarm e-mail (`-c alarmEmail=...`).
+ * The settings of a stage, with optional overrides from context: the card BIN (`-c cardBin=...`),
+ * the alarm e-mail (`-c alarmEmail=...`) and, for one deploy, whether the canary watches its
+ * rollback alarms (`-c rollbackAlarms=ignore`).
  */
-export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; alarmEmail?: unknown } = {}): StageConfig {
+export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; alarmEmail?: unknown; rollbackAlarms?: unknown } = {}): StageConfig {
   let config = STAGE_CONFIGS[stage];
   if (overrides.cardBin !== undefined) {
     if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
@@ -150,6 +165,13 @@ export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; alarmE
       throw new Error(`alarmEmail ${JSON.stringify(overrides.alarmEmail)} is not an e-mail address.`);
     }
     config = { ...config, alarmEmail: overrides.alarmEmail };
+  }
+  if (overrides.rollbackAlarms !== undefined) {
+    if (overrides.rollbackAlarms !== 'watch' && overrides.rollbackAlarms !== 'ignore') {
+      throw new Error(`rollbackAlarms ${JSON.stringify(overrides.rollbackAlarms)} must be watch or ignore.`);
+    }
+    if (config.deployment.kind !== 'canary') throw new Error(`The ${stage} stage deploys all at once: it has no rollback alarms to ignore.`);
+    config = { ...config, deployment: { ...config.deployment, rollbackAlarms: overrides.rollbackAlarms } };
   }
   checkConcurrency(config);
   return config;

@@ -11,6 +11,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConsumerRow, QueueName, QueueRow } from '../../functions/routes.ts';
+import type { PlatformFunction } from './platform-function.ts';
 
 /** Timeout of a stream consumer (queue consumers take theirs from the queue row). */
 export const STREAM_CONSUMER_TIMEOUT = Duration.seconds(30);
@@ -34,21 +35,23 @@ export interface ConsumerSources {
   queueConcurrency: Readonly<Record<QueueName, number>>;
 }
 
-export function attachEventSource(scope: Construct, fn: lambda.Function, row: ConsumerRow, sources: ConsumerSources): void {
+/** Feeds `fn` from its row's source; the event source invokes `fn.invocationTarget` (its `live` alias on a canary stage). */
+export function attachEventSource(scope: Construct, fn: PlatformFunction, row: ConsumerRow, sources: ConsumerSources): void {
+  const target = fn.invocationTarget;
   if (row.source.kind === 'queue') {
     const queue = sources.queues.get(row.source.queue);
     if (!queue) throw new Error(`Consumer ${row.handler} reads queue "${row.source.queue}", which is not in the queues table`);
     // Maximum concurrency, not reserved concurrency: messages beyond it wait in the queue instead
     // of being throttled back into it (and towards the DLQ), and the other functions keep the
     // rest of the account's concurrency when partners' endpoints hang.
-    fn.addEventSource(
+    target.addEventSource(
       new SqsEventSource(queue, { batchSize: row.batchSize, reportBatchItemFailures: true, maxConcurrency: sources.queueConcurrency[row.source.queue] }),
     );
     return;
   }
   if (!sources.streamDeadLetterQueue) throw new Error('A stream consumer needs the stream dead-letter queue');
   const filter = row.source.filter;
-  fn.addEventSource(
+  target.addEventSource(
     new DynamoEventSource(streamView(scope, fn, sources.table), {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: row.batchSize,

@@ -253,15 +253,15 @@ export class PlatformAlarms extends Construct {
   }
 
   /**
-   * What should roll a new version of `fn` back: its flow's errors, the API's 5xx rate for
+   * What should roll a new version of a function back: its flow's errors, the API's 5xx rate for
    * functions behind the API, the outbox lag for stream consumers, and the p99 latency for the
-   * network authorization route.
+   * network authorization route. Not throttles: they say capacity ran out, not that the code is bad.
    */
-  rollbackAlarmsOf(watched: WatchedFunction, options: { streamConsumer?: boolean } = {}): cw.Alarm[] {
+  rollbackAlarmsOf(watched: WatchedFunction): cw.Alarm[] {
     const alarms = [this.errorsByFunction.get(watched.fn)];
     if (watched.flow !== 'webhooks') alarms.push(this.apiServerErrors);
     if (watched.label === `${NETWORK_AUTHORIZATION_ROUTE.method} ${NETWORK_AUTHORIZATION_ROUTE.path}`) alarms.push(this.networkAuthorizationLatency);
-    if (options.streamConsumer) alarms.push(this.streamLag);
+    if (this.props.streamConsumers.includes(watched.fn)) alarms.push(this.streamLag);
     return alarms.filter((alarm): alarm is cw.Alarm => alarm !== undefined);
   }
 

@@ -123,7 +123,7 @@ export class PlatformApi extends Construct {
       const requestParameters = Object.fromEntries(
         [...row.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),
       );
-      this.api.root.resourceForPath(row.path).addMethod(row.method, new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
+      this.api.root.resourceForPath(row.path).addMethod(row.method, new apigw.LambdaIntegration(fn.invocationTarget, { allowTestInvoke: false }), {
         authorizationType: apigw.AuthorizationType.CUSTOM,
         authorizer: this.authorizerFor(row.credential, props),
         requestParameters,
@@ -149,7 +149,7 @@ export class PlatformApi extends Construct {
     });
     this.authorizerFunctions.set(credential, handler);
     const authorizer = new apigw.RequestAuthorizer(this, `${pascal(credential)}Authorizer`, {
-      handler,
+      handler: handler.invocationTarget,
       identitySources: [apigw.IdentitySource.header('Authorization')],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });

@@ -13,6 +13,7 @@ import {
   actionsOf,
   allStatements,
   functionByDescription,
+  invokedFunctionIds,
   methodsByRoute,
   nagFindings,
   ofType,
@@ -70,7 +71,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         const [functionId] = functionByDescription(template, routeKey(row));
         const integration = methods.get(routeKey(row)).Integration;
         expect(integration.Type, routeKey(row)).toBe('AWS_PROXY');
-        expect(referencedIds(integration.Uri), routeKey(row)).toContain(functionId);
+        expect(invokedFunctionIds(template, integration.Uri), routeKey(row)).toEqual(new Set([functionId]));
       }
     });
 
@@ -81,7 +82,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       for (const credential of Object.keys(authorizers)) {
         const fn = functionByDescriptionOrUndefined(template, `Authorizer of ${credential} credentials`);
         if (!fn) continue;
-        const invoking = ofType(template, 'AWS::ApiGateway::Authorizer').filter(([, props]) => referencedIds(props.AuthorizerUri).has(fn[0]));
+        const invoking = ofType(template, 'AWS::ApiGateway::Authorizer').filter(([, props]) => invokedFunctionIds(template, props.AuthorizerUri).has(fn[0]));
         expect(invoking.length, credential).toBe(1);
         authorizerOf.set(credential, invoking[0]![0]);
       }
@@ -179,8 +180,10 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const onEverything = allStatements(stageOf(stage).template)
         .filter(({ type, statement }) => type !== 'AWS::KMS::Key' && statement.Effect === 'Allow' && statement.Resource === '*')
         .flatMap(({ statement }) => actionsOf(statement));
-      // dynamodb:ListStreams (the stream event source of the outbox dispatcher) has no resource-level form.
-      expect(new Set(onEverything)).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']));
+      // dynamodb:ListStreams (the stream event source of the outbox dispatcher) and
+      // cloudwatch:DescribeAlarms (CodeDeploy's rollback alarms, production only) have no resource-level form.
+      const expected = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams'];
+      expect(new Set(onEverything)).toEqual(new Set(stage === 'production' ? [...expected, 'cloudwatch:DescribeAlarms'] : expected));
     });
 
     it('uses no inline policies and no AWS managed policies', () => {
@@ -455,7 +458,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         )
         .map(([id]) => id);
       expect(senders).toEqual([dispatcherId]);
-      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === dispatcherId);
+      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => invokedFunctionIds(template, props.FunctionName).has(dispatcherId));
       expect(JSON.parse(mapping![1].FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { PK: { S: [{ prefix: 'EVENT#' }] } } } });
       expect(unconditioned(statementsOfFunction(template, dispatcherId), 'kms:Decrypt')).toBe(false);
     });
@@ -464,7 +467,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const template = stageOf(stage).template;
       for (const row of queues) {
         const [functionId, fn] = consumerOf(`the ${row.name} queue`);
-        const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === functionId);
+        const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => invokedFunctionIds(template, props.FunctionName).has(functionId));
         expect(mappings.map(([, props]) => referencedId(props.EventSourceArn))).toEqual([queueId(row.name)]);
         expect(mappings[0]![1].FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
         expect(fn.Timeout).toBe(row.consumerTimeoutSeconds);

@@ -1,18 +1,34 @@
 /**
  * Operating a stage, as CloudFormation sees it: flows kept apart (reserved concurrency for the card
  * network, bounded webhook delivery, a per-IP rate limit that spares the network), an alarm on
- * every flow notifying one encrypted topic, and a dashboard of the same.
+ * every flow notifying one encrypted topic, a dashboard of the same, and production releases that
+ * reach 10% of traffic first and undo themselves when those alarms fire.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumers, queues, routesForStage } from '../../functions/routes.ts';
 import { AlarmTopic } from '../../infra/constructs/alarm-topic.ts';
+import { CanaryDeployments } from '../../infra/constructs/canary-deployments.ts';
 import { KMS_OPERATIONS, TABLE_OPERATIONS, UNDELIVERED_AGE_LIMIT } from '../../infra/constructs/platform-alarms.ts';
 import { BUSINESS_METRICS, BUSINESS_NAMESPACE } from '../../infra/constructs/platform-dashboard.ts';
 import { RATE_LIMIT_RULE_NAME } from '../../infra/constructs/web-acl.ts';
 import { stageConfig, type Stage } from '../../infra/stage-config.ts';
-import { functionByDescription, ofType, referencedId, referencedIds, resources, synthesize, type Synthesis, type Synthesized } from './support/synth.ts';
+import {
+  functionByDescription,
+  invokedFunctionIds,
+  methodsByRoute,
+  ofType,
+  referencedId,
+  referencedIds,
+  resources,
+  statementsByRole,
+  synthesize,
+  type Synthesis,
+  type Synthesized,
+} from './support/synth.ts';
 
 const STAGES: Stage[] = ['sandbox', 'production'];
 let synthesis: Synthesis;
@@ -288,6 +304,119 @@ describe.each(STAGES)('the %s stack', (stage) => {
         expect(text, metric).toContain(`SEARCH('Namespace=\\"${BUSINESS_NAMESPACE}\\" MetricName=\\"${metric}\\"'`);
       }
     });
+  });
+});
+
+describe.each(STAGES)('releasing new code on the %s stack', (stage) => {
+  const config = stageConfig(stage);
+  const canary = config.deployment.kind === 'canary';
+  const aliases = () => ofType(stageOf(stage).template, 'AWS::Lambda::Alias');
+  /** Every reference to a function that something invokes: integrations, authorizers, event sources. */
+  const invocations = (): [string, unknown][] => {
+    const { template } = stageOf(stage);
+    return [
+      ...[...methodsByRoute(template)].map(([route, method]): [string, unknown] => [route, method.Integration.Uri]),
+      ...ofType(template, 'AWS::ApiGateway::Authorizer').map(([id, props]): [string, unknown] => [id, props.AuthorizerUri]),
+      ...ofType(template, 'AWS::Lambda::EventSourceMapping').map(([id, props]): [string, unknown] => [id, props.FunctionName]),
+      ...ofType(template, 'AWS::Lambda::Permission').map(([id, props]): [string, unknown] => [id, props.FunctionName]),
+    ];
+  };
+
+  it(canary ? 'gives every function a live alias on its current version' : 'publishes no versions or aliases', () => {
+    const { template } = stageOf(stage);
+    const functions = ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
+    if (!canary) {
+      expect(aliases()).toEqual([]);
+      expect(ofType(template, 'AWS::Lambda::Version')).toEqual([]);
+      return;
+    }
+    expect(aliases().map(([, props]) => referencedId(props.FunctionName)).sort()).toEqual(functions.sort());
+    for (const [id, props] of aliases()) {
+      expect(props.Name, id).toBe('live');
+      const version = resources(template)[referencedId(props.FunctionVersion)!]!;
+      expect(version.Type, id).toBe('AWS::Lambda::Version');
+      expect(referencedId(version.Properties.FunctionName), id).toBe(referencedId(props.FunctionName));
+    }
+  });
+
+  it(`makes API Gateway, the authorizers and the event sources invoke ${canary ? 'the live alias' : 'the function itself'}`, () => {
+    const aliasIds = new Set(aliases().map(([id]) => id));
+    const found = invocations();
+    expect(found.length).toBeGreaterThan(60);
+    for (const [name, reference] of found) {
+      const referenced = [...referencedIds(reference)].filter((id) => resources(stageOf(stage).template)[id]?.Type.startsWith('AWS::Lambda::'));
+      expect(referenced.length, name).toBe(1);
+      expect(aliasIds.has(referenced[0]!), name).toBe(canary);
+    }
+  });
+
+  it(canary ? 'shifts each alias by CodeDeploy canary, rolling back on its rollback alarms' : 'has no CodeDeploy deployment groups', () => {
+    const { template, stack } = stageOf(stage);
+    const groups = new Map(ofType(template, 'AWS::CodeDeploy::DeploymentGroup'));
+    if (!canary) {
+      expect(groups.size).toBe(0);
+      return;
+    }
+    expect(groups.size).toBe(aliases().length);
+    const alarmNames = new Map(ofType(template, 'AWS::CloudWatch::Alarm').map(([id, props]) => [id, props.AlarmName.replace(`CardPlatform-${stage}-`, '')]));
+    const errorsAlarmWatching = (functionId: string) =>
+      [...alarmNames].find(([id, name]) => name.startsWith('errors-') && metricsOf(resources(template)[id]!.Properties).some((m) => referencedId(m.dimensions.FunctionName) === functionId))![1];
+    const seen = new Set<string>();
+    for (const [aliasId] of aliases()) {
+      const alias = resources(template)[aliasId]!;
+      const update = (alias as any).UpdatePolicy.CodeDeployLambdaAliasUpdate;
+      const groupId = referencedId(update.DeploymentGroupName)!;
+      expect(seen.has(groupId), aliasId).toBe(false);
+      seen.add(groupId);
+      const group = groups.get(groupId);
+      expect(group, aliasId).toMatchObject({
+        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+        DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+        AutoRollbackConfiguration: { Enabled: true, Events: expect.arrayContaining(['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM', 'DEPLOYMENT_STOP_ON_REQUEST']) },
+      });
+      expect(referencedId(update.ApplicationName)).toBe(referencedId(group.ApplicationName));
+      expect(group.AlarmConfiguration.Enabled, aliasId).toBe(true);
+
+      const functionId = referencedId(alias.Properties.FunctionName)!;
+      const description = resources(template)[functionId]!.Properties.Description as string;
+      const expected = [errorsAlarmWatching(functionId)];
+      if (!description.startsWith('Consumer of')) expected.push('api-5xx-rate');
+      if (description === 'POST /network/authorizations') expected.push('network-authorization-p99');
+      if (description === 'Consumer of the table stream') expected.push('stream-iterator-age');
+      const watched = group.AlarmConfiguration.Alarms.map((alarm: any) => alarmNames.get(referencedId(alarm.Name)!));
+      expect(watched.sort(), description).toEqual(expected.sort());
+    }
+    expect(stack.deployments!.groups.size).toBe(groups.size);
+  });
+
+  it.runIf(canary)('lets CodeDeploy move only these aliases, with no AWS managed policy', () => {
+    const { template, stack } = stageOf(stage);
+    const roleId = logicalIdOf(stage, stack.deployments!.role);
+    expect(resources(template)[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = statementsByRole(template).get(roleId)!;
+    const aliasMoves = statements.find((s) => [s.Action].flat().includes('lambda:UpdateAlias'))!;
+    expect([aliasMoves.Action].flat().sort()).toEqual(['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+    expect([aliasMoves.Resource].flat().map(referencedId).sort()).toEqual(aliases().map(([id]) => id).sort());
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['cloudwatch:DescribeAlarms', 'lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+  });
+});
+
+describe('a deploy with rollbackAlarms=ignore', () => {
+  it('still shifts traffic gradually, without watching the alarms', () => {
+    const config = stageConfig('production', { rollbackAlarms: 'ignore' });
+    expect(config.deployment).toMatchObject({ kind: 'canary', rollbackAlarms: 'ignore' });
+    const stack = new Stack(new App(), 'IgnoreAlarms');
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=()=>{}'), timeout: Duration.seconds(3) });
+    const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+    const alarm = new cw.Alarm(stack, 'Errors', { metric: fn.metricErrors(), threshold: 1, evaluationPeriods: 1 });
+    new CanaryDeployments(stack, 'Deployments', { trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'ignore', deployments: [{ id: 'Fn', alias, rollbackAlarms: [alarm] }] });
+    const [[, group]] = ofType(Template.fromStack(stack), 'AWS::CodeDeploy::DeploymentGroup') as [[string, any]];
+    expect(group.DeploymentConfigName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
+    expect(group.AlarmConfiguration.Enabled).toBe(false);
+  });
+
+  it('is refused on a stage that deploys all at once', () => {
+    expect(() => stageConfig('sandbox', { rollbackAlarms: 'ignore' })).toThrow(/deploys all at once/);
   });
 });
 
