@@ -26,6 +26,7 @@ import { CanaryDeployments } from './constructs/canary-deployments.ts';
 import { PlatformAlarms, type WatchedFunction } from './constructs/platform-alarms.ts';
 import { PlatformDashboard } from './constructs/platform-dashboard.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
+import { TableBackups } from './constructs/table-backups.ts';
 import { ApiWebAcl } from './constructs/web-acl.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
 import { parameterNames, type StageConfig } from './stage-config.ts';
@@ -60,6 +61,8 @@ export class CardPlatformStack extends Stack {
   readonly dashboard: PlatformDashboard;
   /** CodeDeploy traffic shifts, on a stage that deploys by canary. */
   readonly deployments?: CanaryDeployments;
+  /** AWS Backup of the table, on a stage that keeps backups. */
+  readonly backups?: TableBackups;
 
   constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
     super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
@@ -77,6 +80,7 @@ export class CardPlatformStack extends Stack {
     this.keys = new PlatformKeys(this, 'Keys', { config });
     this.data = new PlatformTable(this, 'Data', { config, encryptionKey: this.keys.dataKey });
     this.queues = new PlatformQueues(this, 'Queues', { config, rows: tables.queues });
+    if (config.tableBackups) this.backups = new TableBackups(this, 'Backups', { config, table: this.data.table, tableKey: this.keys.dataKey });
 
     const resources: PlatformResources = {
       table: this.data.table,
@@ -204,6 +208,7 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'Stage', { value: config.stage });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+    if (this.backups) new CfnOutput(this, 'BackupVaultName', { value: this.backups.vault.backupVaultName });
 
     applyNagSuppressions(this);
   }

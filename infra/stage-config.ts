@@ -68,6 +68,11 @@ export interface StageConfig {
    * fires). `all-at-once`: invokers call the function itself, which serves new code once updated.
    */
   deployment: { kind: 'canary'; trafficShift: TrafficShift; rollbackAlarms: 'watch' | 'ignore' } | { kind: 'all-at-once' };
+  /**
+   * An AWS Backup plan for the table (daily, kept 35 days; monthly, kept a year) into a
+   * KMS-encrypted vault, on top of point-in-time recovery.
+   */
+  tableBackups: boolean;
 }
 
 /** CodeDeploy's predefined Lambda traffic shifts the stages may use. */
@@ -102,6 +107,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     wafRateLimitPer5Minutes: 2000,
     // Cheaper and simpler: no versions, aliases or CodeDeploy; a broken deploy is fixed forward.
     deployment: { kind: 'all-at-once' },
+    // Disposable data; point-in-time recovery covers mistakes.
+    tableBackups: false,
   },
   production: {
     stage: 'production',
@@ -128,6 +135,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // plans do the per-business limiting).
     wafRateLimitPer5Minutes: 10_000,
     deployment: { kind: 'canary', trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'watch' },
+    tableBackups: true,
   },
 };
 

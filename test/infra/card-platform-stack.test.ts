@@ -354,11 +354,12 @@ describe.each(STAGES)('the %s stack', (stage) => {
     it('rotates every symmetric KMS key (KMS cannot rotate HMAC keys: those are versioned by alias)', () => {
       const keys = ofType(stageOf(stage).template, 'AWS::KMS::Key');
       const symmetric = keys.filter(([, props]) => props.KeySpec === undefined || props.KeySpec === 'SYMMETRIC_DEFAULT');
-      // The data key, the logs key and the alarm topic's key.
+      // The data key, the logs key, the alarm topic's key and, where the table is backed up, the vault's.
       expect(symmetric.map(([, props]) => props.Description.replace(/^Card platform \(\w+\): /, '')).sort()).toEqual([
         'CloudWatch Logs encryption',
         'alarm notifications',
         'envelope encryption of card and eKYC data, and the table',
+        ...(stage === 'production' ? ['table backups'] : []),
       ]);
       for (const [id, props] of symmetric) expect(props.EnableKeyRotation, id).toBe(true);
       const aliases = ofType(stageOf(stage).template, 'AWS::KMS::Alias').map(([, props]) => props.AliasName as string);

@@ -1,8 +1,9 @@
 /**
  * Operating a stage, as CloudFormation sees it: flows kept apart (reserved concurrency for the card
  * network, bounded webhook delivery, a per-IP rate limit that spares the network), an alarm on
- * every flow notifying one encrypted topic, a dashboard of the same, and production releases that
- * reach 10% of traffic first and undo themselves when those alarms fire.
+ * every flow notifying one encrypted topic, a dashboard of the same, production releases that
+ * reach 10% of traffic first and undo themselves when those alarms fire, and backups of the
+ * production table.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
@@ -398,6 +399,76 @@ describe.each(STAGES)('releasing new code on the %s stack', (stage) => {
     expect([aliasMoves.Action].flat().sort()).toEqual(['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
     expect([aliasMoves.Resource].flat().map(referencedId).sort()).toEqual(aliases().map(([id]) => id).sort());
     expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['cloudwatch:DescribeAlarms', 'lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+  });
+});
+
+describe.each(STAGES)('backups of the %s table', (stage) => {
+  const config = stageConfig(stage);
+  const backupResources = () => Object.entries(resources(stageOf(stage).template)).filter(([, resource]) => resource.Type.startsWith('AWS::Backup::'));
+
+  it.runIf(!config.tableBackups)('are left to point-in-time recovery on a disposable stage', () => {
+    expect(backupResources()).toEqual([]);
+    expect(stageOf(stage).template.toJSON().Outputs.BackupVaultName).toBeUndefined();
+  });
+
+  it.runIf(config.tableBackups)('go to a retained vault under a rotating key of its own, whose recovery points nobody may delete', () => {
+    const { template } = stageOf(stage);
+    const [[vaultId, vault]] = ofType(template, 'AWS::Backup::BackupVault') as [[string, any]];
+    expect(resources(template)[vaultId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(vault.BackupVaultName).toBe(`card-platform-${stage}-table`);
+    const key = resources(template)[referencedId(vault.EncryptionKeyArn)!]!;
+    expect(key).toMatchObject({ Type: 'AWS::KMS::Key', DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true, Description: expect.stringMatching(/table backups/) } });
+    expect(vault.AccessPolicy.Statement).toEqual([
+      { Effect: 'Deny', Principal: { AWS: '*' }, Action: ['backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle'], Resource: '*' },
+    ]);
+    expect(referencedId(stageOf(stage).template.toJSON().Outputs.BackupVaultName.Value)).toBe(vaultId);
+  });
+
+  it.runIf(config.tableBackups)('back the table up daily, kept 35 days, and monthly, kept a year', () => {
+    const { template } = stageOf(stage);
+    const [[vaultId]] = ofType(template, 'AWS::Backup::BackupVault') as [[string, any]];
+    const [[planId, plan]] = ofType(template, 'AWS::Backup::BackupPlan') as [[string, any]];
+    expect(plan.BackupPlan.BackupPlanRule.map((rule: any) => ({ ...rule, TargetBackupVault: referencedId(rule.TargetBackupVault) }))).toEqual([
+      { RuleName: 'Daily', ScheduleExpression: 'cron(0 3 * * ? *)', Lifecycle: { DeleteAfterDays: 35 }, TargetBackupVault: vaultId },
+      { RuleName: 'Monthly', ScheduleExpression: 'cron(0 3 1 * ? *)', Lifecycle: { DeleteAfterDays: 365 }, TargetBackupVault: vaultId },
+    ]);
+    const [[, selection]] = ofType(template, 'AWS::Backup::BackupSelection') as [[string, any]];
+    expect(referencedId(selection.BackupPlanId)).toBe(planId);
+    const [[tableId]] = ofType(template, 'AWS::DynamoDB::Table') as [[string, any]];
+    expect(selection.BackupSelection.Resources).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+  });
+
+  it.runIf(config.tableBackups)('let AWS Backup back up and expire this table’s backups only, with no AWS managed policy and no restore rights', () => {
+    const { template, stack } = stageOf(stage);
+    const [[, selection]] = ofType(template, 'AWS::Backup::BackupSelection') as [[string, any]];
+    const roleId = referencedId(selection.BackupSelection.IamRoleArn)!;
+    expect(roleId).toBe(logicalIdOf(stage, stack.backups!.role));
+    const role = resources(template)[roleId]!.Properties;
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    const statements = statementsByRole(template).get(roleId)!;
+    const actions = statements.flatMap((s) => [s.Action].flat()).sort();
+    expect(actions).toEqual([
+      'dynamodb:CreateBackup',
+      'dynamodb:DeleteBackup',
+      'dynamodb:DescribeBackup',
+      'dynamodb:DescribeTable',
+      'dynamodb:ListTagsOfResource',
+      'dynamodb:StartAwsBackupJob',
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:GenerateDataKey',
+    ]);
+    expect(actions.some((action) => action.includes('Restore'))).toBe(false);
+    const [[tableId]] = ofType(template, 'AWS::DynamoDB::Table') as [[string, any]];
+    for (const statement of statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')))) {
+      expect(referencedIds(statement.Resource)).toEqual(new Set([tableId]));
+    }
+    const grant = statements.find((s) => [s.Action].flat().includes('kms:CreateGrant'))!;
+    expect(grant.Condition).toEqual({ Bool: { 'kms:GrantIsForAWSResource': 'true' } });
+    const tableKeyUse = statements.find((s) => [s.Action].flat().includes('kms:Decrypt'))!;
+    expect(tableKeyUse.Condition).toEqual({ StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } });
   });
 });
 

@@ -58,6 +58,14 @@ describe('stageConfig', () => {
     }
   });
 
+  it('ships production by canary with alarm rollback and backs its table up; a sandbox deploys all at once, without backups', () => {
+    expect(stageConfig('production')).toMatchObject({
+      deployment: { kind: 'canary', trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'watch' },
+      tableBackups: true,
+    });
+    expect(stageConfig('sandbox')).toMatchObject({ deployment: { kind: 'all-at-once' }, tableBackups: false });
+  });
+
   it('keeps production data and year-long logs, and lets a sandbox go', () => {
     expect(stageConfig('production')).toMatchObject({ retainData: true, logRetention: 365 });
     expect(stageConfig('sandbox')).toMatchObject({ retainData: false, logRetention: 30 });
