@@ -5,6 +5,7 @@
  * reach 10% of traffic first and undo themselves when those alarms fire, and backups of the
  * production table.
  */
+import { readFileSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumers, queues, routesForStage } from '../../functions/routes.ts';
 import { AlarmTopic } from '../../infra/constructs/alarm-topic.ts';
 import { CanaryDeployments } from '../../infra/constructs/canary-deployments.ts';
-import { KMS_OPERATIONS, TABLE_OPERATIONS, UNDELIVERED_AGE_LIMIT } from '../../infra/constructs/platform-alarms.ts';
+import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
+import { KMS_OPERATIONS, RUNBOOK, TABLE_OPERATIONS, UNDELIVERED_AGE_LIMIT } from '../../infra/constructs/platform-alarms.ts';
 import { BUSINESS_METRICS, BUSINESS_NAMESPACE } from '../../infra/constructs/platform-dashboard.ts';
 import { RATE_LIMIT_RULE_NAME } from '../../infra/constructs/web-acl.ts';
 import { stageConfig, type Stage } from '../../infra/stage-config.ts';
@@ -498,5 +500,32 @@ describe('an alarm e-mail in the stage config', () => {
     const subscriptions = ofType(Template.fromStack(stack), 'AWS::SNS::Subscription');
     expect(subscriptions.map(([, props]) => ({ Protocol: props.Protocol, Endpoint: props.Endpoint }))).toEqual([{ Protocol: 'email', Endpoint: 'ops@example.com' }]);
     expect(referencedId(subscriptions[0]![1].TopicArn)).toBe(ofType(Template.fromStack(stack), 'AWS::SNS::Topic')[0]![0]);
+  });
+});
+
+describe('the README', () => {
+  const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
+  const operating = readme.slice(readme.indexOf('## Operating the stack'));
+  const runbook = new Set([...operating.matchAll(/^#### (.+)$/gm)].map((match) => match[1]));
+
+  it('has a runbook entry for every kind of alarm', () => {
+    expect(readme).toContain('## Operating the stack');
+    for (const entry of Object.values(RUNBOOK)) expect(runbook.has(entry), entry).toBe(true);
+  });
+
+  it.each(STAGES)("lists every alarm of the %s stack and names an existing runbook entry in each alarm's description", (stage) => {
+    for (const [name, alarm] of alarmsOf(stage)) {
+      expect(operating, name).toContain(`\`${name.replace(/-\d+$/, '-1…n')}\``);
+      const entry = /"Operating the stack", (.+)\.$/.exec(alarm.AlarmDescription)?.[1];
+      expect(runbook.has(entry!), `${name}: ${entry}`).toBe(true);
+    }
+  });
+
+  it('shows every npm run admin command', () => {
+    const cli = readFileSync(`${REPO_ROOT}/infra/admin/cli.ts`, 'utf8');
+    const usage = cli.slice(cli.indexOf('const USAGE'), cli.indexOf('`;', cli.indexOf('const USAGE')));
+    const commands = [...usage.matchAll(/^ {2}([a-z-]+)/gm)].map((match) => match[1]);
+    expect(commands).toEqual(expect.arrayContaining(['redrive', 'audit']));
+    for (const command of commands) expect(readme, command).toContain(`npm run admin -- ${command}`);
   });
 });
