@@ -7,8 +7,10 @@
  *   npx cdk deploy -c stage=production
  *
  * Optional context: `-c cardBin=35xxxx` (issuing BIN), `-c networkAllowedCidrs=cidr,cidr` (where
- * `/network/...` may be called from; see stage-config.ts), `-c bundling=fast` (no minify/source
- * maps, quicker local synths), `-c nag=false` (skip the cdk-nag rule packs).
+ * `/network/...` may be called from; see stage-config.ts), `-c alarmEmail=ops@example.com` (subscribes
+ * to the alarm topic), `-c rollbackAlarms=ignore` (production: this deploy's canaries do not roll
+ * back on alarms), `-c bundling=fast` (no minify/source maps, quicker local synths),
+ * `-c nag=false` (skip the cdk-nag rule packs).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
@@ -20,6 +22,8 @@ const stage = parseStage(app.node.tryGetContext('stage'));
 const config = stageConfig(stage, {
   cardBin: app.node.tryGetContext('cardBin'),
   networkAllowedCidrs: app.node.tryGetContext('networkAllowedCidrs'),
+  alarmEmail: app.node.tryGetContext('alarmEmail'),
+  rollbackAlarms: app.node.tryGetContext('rollbackAlarms'),
 });
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 

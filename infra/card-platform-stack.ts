@@ -22,8 +22,13 @@ import { type BundlingMode, prebundle } from './constructs/bundling.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
 import { PlatformTable } from './constructs/platform-table.ts';
+import { AlarmTopic } from './constructs/alarm-topic.ts';
+import { CanaryDeployments } from './constructs/canary-deployments.ts';
+import { PlatformAlarms, type WatchedFunction } from './constructs/platform-alarms.ts';
+import { PlatformDashboard } from './constructs/platform-dashboard.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
 import { attachSchedule, scheduleDescription } from './constructs/schedules.ts';
+import { TableBackups } from './constructs/table-backups.ts';
 import { ApiWebAcl } from './constructs/web-acl.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
 import { parameterNames, type StageConfig } from './stage-config.ts';
@@ -55,6 +60,13 @@ export class CardPlatformStack extends Stack {
   readonly scheduledFunctions = new Map<ScheduleRow, PlatformFunction>();
   /** Failures of the table-stream consumers; only exists when a consumer reads the stream. */
   readonly streamDeadLetterQueue?: sqs.Queue;
+  readonly alarmTopic: AlarmTopic;
+  readonly alarms: PlatformAlarms;
+  readonly dashboard: PlatformDashboard;
+  /** CodeDeploy traffic shifts, on a stage that deploys by canary. */
+  readonly deployments?: CanaryDeployments;
+  /** AWS Backup of the table, on a stage that keeps backups. */
+  readonly backups?: TableBackups;
 
   constructor(scope: Construct, id: string, props: CardPlatformStackProps) {
     super(scope, id, { description: `Card-issuing platform (${props.config.stage})`, ...props });
@@ -73,6 +85,7 @@ export class CardPlatformStack extends Stack {
     this.keys = new PlatformKeys(this, 'Keys', { config });
     this.data = new PlatformTable(this, 'Data', { config, encryptionKey: this.keys.dataKey });
     this.queues = new PlatformQueues(this, 'Queues', { config, rows: tables.queues });
+    if (config.tableBackups) this.backups = new TableBackups(this, 'Backups', { config, table: this.data.table, tableKey: this.keys.dataKey });
 
     const resources: PlatformResources = {
       table: this.data.table,
@@ -103,6 +116,7 @@ export class CardPlatformStack extends Stack {
         handlerModule: spec.handlerModule,
         description: spec.description,
         timeout: spec.timeout,
+        reservedConcurrency: spec.reservedConcurrency,
         config,
         logsKey: this.keys.logsKey,
         environment,
@@ -135,7 +149,12 @@ export class CardPlatformStack extends Stack {
         timeout: consumerTimeout(row, tables.queues),
         access: row.access,
       });
-      attachEventSource(consumers, fn, row, { table: this.data.table, streamDeadLetterQueue, queues: resources.queues });
+      attachEventSource(consumers, fn, row, {
+        table: this.data.table,
+        streamDeadLetterQueue,
+        queues: resources.queues,
+        queueConcurrency: config.deliveryConcurrency,
+      });
       this.consumerFunctions.set(row, fn);
     }
 
@@ -149,6 +168,41 @@ export class CardPlatformStack extends Stack {
       });
       attachSchedule(scheduled, fn, row);
       this.scheduledFunctions.set(row, fn);
+    }
+
+    // Operating the stage: alarms on every flow, all notifying one topic, and a dashboard of the same.
+    const watched: (WatchedFunction & { fn: PlatformFunction })[] = [
+      ...[...this.http.routeFunctions].map(([row, fn]) => ({
+        flow: row.credential === 'business' ? ('partner-api' as const) : ('network' as const),
+        label: `${row.method} ${row.path}`,
+        fn,
+      })),
+      ...[...this.http.authorizerFunctions].map(([credential, fn]) => ({ flow: 'authorizers' as const, label: `authorizer of ${credential} credentials`, fn })),
+      ...[...this.consumerFunctions].map(([row, fn]) => ({ flow: 'webhooks' as const, label: row.handler, fn })),
+      ...[...this.scheduledFunctions].map(([row, fn]) => ({ flow: 'webhooks' as const, label: row.handler, fn })),
+    ];
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { config });
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      config,
+      topic: this.alarmTopic.topic,
+      api: this.http.api,
+      table: this.data.table,
+      queues: this.queues.byName,
+      streamDeadLetterQueue,
+      functions: watched,
+      streamConsumers: [...this.consumerFunctions].filter(([row]) => row.source.kind === 'stream').map(([, fn]) => fn),
+    });
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', { config, api: this.http.api, alarms: this.alarms, functions: watched });
+
+    if (config.deployment.kind === 'canary') {
+      this.deployments = new CanaryDeployments(this, 'Deployments', {
+        trafficShift: config.deployment.trafficShift,
+        rollbackAlarms: config.deployment.rollbackAlarms,
+        deployments: watched.map((member) => {
+          if (!member.fn.liveAlias) throw new Error(`${member.label} has no live alias`);
+          return { id: member.fn.node.id, alias: member.fn.liveAlias, rollbackAlarms: this.alarms.rollbackAlarmsOf(member) };
+        }),
+      });
     }
 
     // Where the admin CLI finds this stage (names documented in stage-config.ts).
@@ -171,6 +225,9 @@ export class CardPlatformStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.http.url });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'Stage', { value: config.stage });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
+    if (this.backups) new CfnOutput(this, 'BackupVaultName', { value: this.backups.vault.backupVaultName });
 
     applyNagSuppressions(this);
   }

@@ -69,6 +69,20 @@ export const ACKNOWLEDGMENTS: Acknowledgment[] = [
     on: (stack) => [stack.http.account.role],
   },
   {
+    ids: ['AwsSolutions-IAM5[Resource::*]'],
+    reason:
+      "CodeDeploy reads the rollback alarms' states with cloudwatch:DescribeAlarms, which has no resource-level " +
+      'permissions; every other action of the role names the stack\'s live aliases one by one.',
+    on: (stack) => (stack.deployments ? [stack.deployments.role] : []),
+  },
+  {
+    ids: ['AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/backup/*]'],
+    reason:
+      'DynamoDB names each backup when it is made (table/<name>/backup/<id>); AWS Backup may describe and expire only ' +
+      "this table's backups, which is what the wildcard spells.",
+    on: (stack) => (stack.backups ? [stack.backups.role] : []),
+  },
+  {
     ids: ['AwsSolutions-COG4'],
     reason:
       'Partners authenticate with API keys and the card network with its own credential (API.md), checked by the ' +

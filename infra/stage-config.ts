@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { routesForStage, type QueueName } from '../functions/routes.ts';
 
 export const STAGES = ['sandbox', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -53,7 +54,61 @@ export interface StageConfig {
   operatorSettings: 'ssm' | 'sandbox-defaults';
   /** How old a rate table (its `as_of`) may be before a conversion declines `fx_rate_unavailable`. */
   fxRateMaxAge: Duration;
+  /**
+   * An e-mail address subscribed to the alarm topic (the recipient confirms the subscription once).
+   * Also `-c alarmEmail=...`; without one, the topic has no subscriber until an operator adds one.
+   */
+  alarmEmail?: string;
+  /** p99 latency of `POST /network/authorizations` (ms, as API Gateway measures it) that raises an alarm. */
+  networkAuthorizationP99Ms: number;
+  /**
+   * Reserved concurrency of route functions, by route (`"POST /network/authorizations"`). A
+   * reservation is capacity no other function can take, and also a ceiling: calls beyond it are
+   * throttled. It costs nothing by itself, but it comes out of the account's concurrency quota,
+   * and Lambda refuses any reservation that leaves less than {@link UNRESERVED_CONCURRENCY_MINIMUM}
+   * unreserved. Only routes of the stage may be named.
+   */
+  reservedConcurrency: Readonly<Record<string, number>>;
+  /**
+   * At most this many concurrent invocations of each webhook queue's delivery function (SQS
+   * event-source maximum concurrency, 2-1000), so partners whose endpoints hang occupy at most this
+   * much of the account's concurrency; the rest of their messages wait in the queue.
+   */
+  deliveryConcurrency: Readonly<Record<QueueName, number>>;
+  /**
+   * WAF rate limit per source IP over 5 minutes, on every path but the card network's
+   * (`/network/...`): a flood guard in front of the partner API, not a quota.
+   */
+  wafRateLimitPer5Minutes: number;
+  /**
+   * How a new function version takes traffic. `canary`: each function has a `live` alias, which API
+   * Gateway and the event sources invoke, and CodeDeploy shifts it to the new version by
+   * `trafficShift`, rolling back if an alarm of that function's flow fires meanwhile (unless
+   * `rollbackAlarms` is `ignore`: `-c rollbackAlarms=ignore`, for a fix that must go out while one
+   * fires). `all-at-once`: invokers call the function itself, which serves new code once updated.
+   */
+  deployment: { kind: 'canary'; trafficShift: TrafficShift; rollbackAlarms: 'watch' | 'ignore' } | { kind: 'all-at-once' };
+  /**
+   * An AWS Backup plan for the table (daily, kept 35 days; monthly, kept a year) into a
+   * KMS-encrypted vault, on top of point-in-time recovery.
+   */
+  tableBackups: boolean;
 }
+
+/** CodeDeploy's predefined Lambda traffic shifts the stages may use. */
+export type TrafficShift = 'CANARY_10PERCENT_5MINUTES' | 'CANARY_10PERCENT_10MINUTES' | 'LINEAR_10PERCENT_EVERY_1MINUTE';
+
+/**
+ * Lambda keeps at least this much of an account's concurrency unreserved, and refuses a
+ * reservation that would leave less.
+ */
+export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+/**
+ * Lambda's default concurrency quota per account and region. A stage's reservations must leave
+ * the unreserved minimum of it; an account whose quota was raised could reserve more, one still
+ * on a new account's lower quota less (check Service Quotas before deploying production).
+ */
+export const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
 
 const STAGE_CONFIGS: Record<Stage, StageConfig> = {
   sandbox: {
@@ -65,6 +120,17 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     walletKeys: 'sandbox-test-keys',
     operatorSettings: 'sandbox-defaults',
     fxRateMaxAge: Duration.hours(24),
+    // Cold starts dominate a sandbox's few requests.
+    networkAuthorizationP99Ms: 3000,
+    // None: a sandbox account may be on a new account's low concurrency quota, where any
+    // reservation fails the deploy; partners' tests do not need guaranteed capacity.
+    reservedConcurrency: {},
+    deliveryConcurrency: { otp: 2, events: 5 },
+    wafRateLimitPer5Minutes: 2000,
+    // Cheaper and simpler: no versions, aliases or CodeDeploy; a broken deploy is fixed forward.
+    deployment: { kind: 'all-at-once' },
+    // Disposable data; point-in-time recovery covers mistakes.
+    tableBackups: false,
   },
   production: {
     stage: 'production',
@@ -76,6 +142,25 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     operatorSettings: 'ssm',
     // Rates are fixed once a day; a table that missed a day's update declines conversions.
     fxRateMaxAge: Duration.hours(24),
+    networkAuthorizationP99Ms: 1000,
+    // 190 of the default 1000 leaves 810 for the partner API, the authorizers and the webhook
+    // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
+    reservedConcurrency: {
+      'POST /network/authorizations': 100,
+      'POST /network/authorizations/{id}/reverse': 20,
+      'POST /network/authorizations/{id}/settle': 20,
+      'POST /network/3ds/challenges': 20,
+      'POST /network/3ds/challenges/{verification_id}/verify': 20,
+      'POST /network/deposits': 10,
+    },
+    // A delivery waits at most 10 s per message: 50 concurrent batches of 10 still deliver
+    // ~50 events a second while every partner endpoint hangs.
+    deliveryConcurrency: { otp: 10, events: 50 },
+    // ~33 requests a second from one address, above a partner backend's expected peak (usage
+    // plans do the per-business limiting).
+    wafRateLimitPer5Minutes: 10_000,
+    deployment: { kind: 'canary', trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'watch' },
+    tableBackups: true,
   },
 };
 
@@ -92,12 +177,20 @@ export function parseStage(value: unknown): Stage {
   );
 }
 
+/** Deliberately loose: SNS sends the confirmation, this only catches a wrong context value. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 /**
  * The settings of a stage, with optional overrides from CDK context: the card BIN
- * (`-c cardBin=...`) and the `/network/...` allow list (`-c networkAllowedCidrs=a/n,b/m`, or a list under
- * `context` in cdk.json). Every value is checked here, so a typo fails the synth instead of deploying.
+ * (`-c cardBin=...`), the `/network/...` allow list (`-c networkAllowedCidrs=a/n,b/m`, or a list
+ * under `context` in cdk.json), the alarm e-mail (`-c alarmEmail=...`) and, for one deploy,
+ * whether the canary watches its rollback alarms (`-c rollbackAlarms=ignore`). Every value is
+ * checked here, so a typo fails the synth instead of deploying.
  */
-export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown } = {}): StageConfig {
+export function stageConfig(
+  stage: Stage,
+  overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown; alarmEmail?: unknown; rollbackAlarms?: unknown } = {},
+): StageConfig {
   let config = STAGE_CONFIGS[stage];
   if (overrides.cardBin !== undefined) {
     if (typeof overrides.cardBin !== 'string' || !JCB_BIN.test(overrides.cardBin)) {
@@ -107,7 +200,43 @@ export function stageConfig(stage: Stage, overrides: { cardBin?: unknown; networ
   }
   if (overrides.networkAllowedCidrs !== undefined) config = { ...config, networkAllowedCidrs: parseCidrList(overrides.networkAllowedCidrs) };
   else if (config.networkAllowedCidrs !== undefined) parseCidrList(config.networkAllowedCidrs);
+  if (overrides.alarmEmail !== undefined) {
+    if (typeof overrides.alarmEmail !== 'string' || !EMAIL.test(overrides.alarmEmail)) {
+      throw new Error(`alarmEmail ${JSON.stringify(overrides.alarmEmail)} is not an e-mail address.`);
+    }
+    config = { ...config, alarmEmail: overrides.alarmEmail };
+  }
+  if (overrides.rollbackAlarms !== undefined) {
+    if (overrides.rollbackAlarms !== 'watch' && overrides.rollbackAlarms !== 'ignore') {
+      throw new Error(`rollbackAlarms ${JSON.stringify(overrides.rollbackAlarms)} must be watch or ignore.`);
+    }
+    if (config.deployment.kind !== 'canary') throw new Error(`The ${stage} stage deploys all at once: it has no rollback alarms to ignore.`);
+    config = { ...config, deployment: { ...config.deployment, rollbackAlarms: overrides.rollbackAlarms } };
+  }
+  checkConcurrency(config);
   return config;
+}
+
+/** Refuses settings Lambda or SQS would refuse at deploy time, so the synth fails first. */
+function checkConcurrency(config: StageConfig): void {
+  const reservations = Object.entries(config.reservedConcurrency);
+  const routes = new Set(routesForStage(config.stage).map((row) => `${row.method} ${row.path}`));
+  for (const [route, reserved] of reservations) {
+    if (!routes.has(route)) throw new Error(`Reserved concurrency names ${route}, which is not a route of the ${config.stage} stage.`);
+    if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`Reserved concurrency of ${route} must be a positive integer, not ${reserved}.`);
+  }
+  const reserved = reservations.reduce((sum, [, value]) => sum + value, 0);
+  if (reserved > DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY_MINIMUM) {
+    throw new Error(
+      `The ${config.stage} stage reserves ${reserved} concurrent executions; Lambda keeps ${UNRESERVED_CONCURRENCY_MINIMUM} of an ` +
+        `account's ${DEFAULT_ACCOUNT_CONCURRENCY} unreserved.`,
+    );
+  }
+  for (const [queue, maximum] of Object.entries(config.deliveryConcurrency)) {
+    if (!Number.isInteger(maximum) || maximum < 2 || maximum > 1000) {
+      throw new Error(`Delivery concurrency of the ${queue} queue must be an integer from 2 to 1000 (SQS event-source maximum concurrency), not ${maximum}.`);
+    }
+  }
 }
 
 /**

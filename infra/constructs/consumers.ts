@@ -23,6 +23,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ConsumerRow, QueueName, QueueRow } from '../../functions/routes.ts';
+import type { PlatformFunction } from './platform-function.ts';
 
 /** Timeout of a stream consumer (queue consumers take theirs from the queue row). */
 export const STREAM_CONSUMER_TIMEOUT = Duration.seconds(30);
@@ -44,13 +45,22 @@ export interface ConsumerSources {
   /** Where the stream's poison records go (their shard and sequence numbers, for inspection). */
   streamDeadLetterQueue?: sqs.IQueue;
   queues: ReadonlyMap<QueueName, sqs.IQueue>;
+  /** Most concurrent invocations per queue's consumer (stage config `deliveryConcurrency`). */
+  queueConcurrency: Readonly<Record<QueueName, number>>;
 }
 
-export function attachEventSource(scope: Construct, fn: lambda.Function, row: ConsumerRow, sources: ConsumerSources): void {
+/** Feeds `fn` from its row's source; the event source invokes `fn.invocationTarget` (its `live` alias on a canary stage). */
+export function attachEventSource(scope: Construct, fn: PlatformFunction, row: ConsumerRow, sources: ConsumerSources): void {
+  const target = fn.invocationTarget;
   if (row.source.kind === 'queue') {
     const queue = sources.queues.get(row.source.queue);
     if (!queue) throw new Error(`Consumer ${row.handler} reads queue "${row.source.queue}", which is not in the queues table`);
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: row.batchSize, reportBatchItemFailures: true }));
+    // Maximum concurrency, not reserved concurrency: messages beyond it wait in the queue instead
+    // of being throttled back into it (and towards the DLQ), and the other functions keep the
+    // rest of the account's concurrency when partners' endpoints hang.
+    target.addEventSource(
+      new SqsEventSource(queue, { batchSize: row.batchSize, reportBatchItemFailures: true, maxConcurrency: sources.queueConcurrency[row.source.queue] }),
+    );
     return;
   }
   if (!sources.streamDeadLetterQueue) throw new Error('A stream consumer needs the stream dead-letter queue');
@@ -71,7 +81,7 @@ export function attachEventSource(scope: Construct, fn: lambda.Function, row: Co
           ]
         : undefined,
   });
-  fn.addEventSource(source);
+  target.addEventSource(source);
   // CDK's `maxRecordAge` takes a Duration of 60 s to 7 days; "never" is only spelt -1 in the API.
   const mappings = fn.node.children.filter((child): child is lambda.EventSourceMapping => child instanceof lambda.EventSourceMapping);
   if (mappings.length !== 1) throw new Error(`Stream consumer ${row.handler} should have one event source mapping, not ${mappings.length}`);

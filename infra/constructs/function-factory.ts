@@ -10,6 +10,8 @@ export interface FunctionSpec {
   description: string;
   timeout: Duration;
   access: Access;
+  /** Concurrency set aside for (and capping) this function; none by default. */
+  reservedConcurrency?: number;
 }
 
 /**

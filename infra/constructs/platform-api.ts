@@ -17,6 +17,7 @@ import { ApiGatewayAccount } from './api-gateway-account.ts';
 import type { FunctionFactory } from './function-factory.ts';
 import { addErrorResponses } from './gateway-responses.ts';
 import { pascal } from './naming.ts';
+import type { PlatformFunction } from './platform-function.ts';
 
 /** How long API Gateway caches an authorizer's policy per `Authorization` header value. */
 export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
@@ -58,6 +59,9 @@ export class PlatformApi extends Construct {
   readonly account: ApiGatewayAccount;
   /** The authorizer of each credential kind that at least one route of this stage uses. */
   readonly authorizers = new Map<Credential, apigw.RequestAuthorizer>();
+  /** The function of each route row, and of each authorizer. */
+  readonly routeFunctions = new Map<RouteRow, PlatformFunction>();
+  readonly authorizerFunctions = new Map<Credential, PlatformFunction>();
 
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
@@ -106,16 +110,20 @@ export class PlatformApi extends Construct {
     });
 
     for (const row of props.routes) {
+      const route = `${row.method} ${row.path}`;
       const fn = props.makeFunction(this, {
         handlerModule: row.handler,
-        description: `${row.method} ${row.path}`,
+        description: route,
         timeout: API_TIMEOUT,
         access: row.access,
+        // The card network's calls keep capacity of their own, whatever partners do to the rest.
+        reservedConcurrency: config.reservedConcurrency[route],
       });
+      this.routeFunctions.set(row, fn);
       const requestParameters = Object.fromEntries(
         [...row.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),
       );
-      this.api.root.resourceForPath(row.path).addMethod(row.method, new apigw.LambdaIntegration(fn, { allowTestInvoke: false }), {
+      this.api.root.resourceForPath(row.path).addMethod(row.method, new apigw.LambdaIntegration(fn.invocationTarget, { allowTestInvoke: false }), {
         authorizationType: apigw.AuthorizationType.CUSTOM,
         authorizer: this.authorizerFor(row.credential, props),
         requestParameters,
@@ -139,8 +147,9 @@ export class PlatformApi extends Construct {
       timeout: API_TIMEOUT,
       access: row.access,
     });
+    this.authorizerFunctions.set(credential, handler);
     const authorizer = new apigw.RequestAuthorizer(this, `${pascal(credential)}Authorizer`, {
-      handler,
+      handler: handler.invocationTarget,
       identitySources: [apigw.IdentitySource.header('Authorization')],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });

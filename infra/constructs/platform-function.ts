@@ -1,6 +1,10 @@
 /**
  * The one Lambda function shape of the platform: every default (runtime, ARM, memory, tracing,
  * logging, bundling) lives here, so a route row only says which handler module and what access.
+ *
+ * On a stage that deploys by canary, each function also has a `live` alias on its current
+ * version, and everything that invokes it (API Gateway, authorizers, event sources) invokes the
+ * alias, so CodeDeploy can shift traffic between versions (canary-deployments.ts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +30,8 @@ export interface PlatformFunctionProps {
   environment: Record<string, string>;
   /** `release` bundles here; otherwise the directory `prebundle()` wrote every handler to. */
   bundling: 'release' | { prebundledIn: string };
+  /** Concurrency set aside for (and capping) this function (stage config `reservedConcurrency`). */
+  reservedConcurrency?: number;
 }
 
 const RELEASE_BUNDLING = {
@@ -41,9 +47,16 @@ const RELEASE_BUNDLING = {
   forceDockerBundling: false,
 };
 
+/** The alias API Gateway and the event sources invoke on a stage that deploys by canary. */
+export const LIVE_ALIAS = 'live';
+
 export class PlatformFunction extends NodejsFunction {
   declare readonly role: ManagedPolicyRole;
   readonly logGroupOfFunction: logs.LogGroup;
+  /** The `live` alias, on a stage that deploys by canary. */
+  readonly liveAlias?: lambda.Alias;
+  /** What invokers call: the `live` alias when there is one, the function itself otherwise. */
+  readonly invocationTarget: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const entry = entryOf(props.handlerModule);
@@ -72,6 +85,7 @@ export class PlatformFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,
@@ -86,5 +100,24 @@ export class PlatformFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
     this.logGroupOfFunction = logGroup;
+    if (props.config.deployment.kind === 'canary') {
+      // Published versions are kept (CDK's default): rolling back by hand points the alias at the
+      // previous one.
+      this.liveAlias = new LiveAlias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.currentVersion });
+    }
+    this.invocationTarget = this.liveAlias ?? this;
+  }
+}
+
+/**
+ * The `live` alias, whose event-source mappings stay where the function's were in the construct
+ * tree. A mapping created under the alias would get a new logical id, so switching a stage to
+ * canary deploys would replace the table stream's mapping, and the new one would start again from
+ * the oldest record (TRIM_HORIZON): a day of outbox events dispatched twice. With the same logical
+ * id CloudFormation updates the mapping's function in place, and it keeps its position.
+ */
+class LiveAlias extends lambda.Alias {
+  override addEventSourceMapping(id: string, options: lambda.EventSourceMappingOptions): lambda.EventSourceMapping {
+    return new lambda.EventSourceMapping(this.lambda, id, { target: this, ...options });
   }
 }

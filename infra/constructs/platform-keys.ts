@@ -61,7 +61,11 @@ const KEY_USE_ACTIONS = [
 /** An HMAC key's only cryptographic use. */
 const MAC_KEY_USE_ACTIONS = ['kms:GenerateMac', 'kms:VerifyMac'];
 
-function accountKeyPolicy(useActions: string[] = KEY_USE_ACTIONS): iam.PolicyDocument {
+/**
+ * A key policy that administers the key from this account and delegates its use to IAM: a
+ * principal of the account may use the key only if its own policy also allows it.
+ */
+export function accountKeyPolicy(useActions: string[] = KEY_USE_ACTIONS): iam.PolicyDocument {
   const account = new iam.AccountRootPrincipal();
   return new iam.PolicyDocument({
     statements: [

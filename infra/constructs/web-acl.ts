@@ -1,9 +1,9 @@
 /**
  * AWS WAF in front of the API stage (PCI DSS 6.6): AWS managed rule groups for common exploits,
- * known bad inputs and IP reputation, and, when the stage lists `networkAllowedCidrs`, a rule that
- * blocks `/network/...` from any other address. Logs keep only blocked and counted requests, with
- * the `Authorization` header redacted; sampled requests are off because they show headers (API
- * keys) in the console.
+ * known bad inputs and IP reputation, a per-IP rate limit on everything but the card network, and,
+ * when the stage lists `networkAllowedCidrs`, a rule that blocks `/network/...` from any other
+ * address. Logs keep only blocked and counted requests, with the `Authorization` header redacted;
+ * sampled requests are off because they show headers (API keys) in the console.
  */
 import { isIPv4 } from 'node:net';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
@@ -29,6 +29,49 @@ export const MANAGED_RULE_GROUPS: ManagedRuleGroup[] = [
   { name: 'AWSManagedRulesKnownBadInputsRuleSet' },
   { name: 'AWSManagedRulesAmazonIpReputationList' },
 ];
+
+/** After the managed groups (0-2), apart from any other rule's priority. */
+export const RATE_LIMIT_RULE_PRIORITY = 20;
+export const RATE_LIMIT_RULE_NAME = 'PerIpRateLimit';
+
+/**
+ * A flood guard: one source address may make `wafRateLimitPer5Minutes` requests in any 5 minutes;
+ * beyond that WAF blocks it (API Gateway's `WAF_FILTERED` response, a 403) until its rate falls.
+ *
+ * The card network's paths (`/network/...`) are exempt: its processor sends every cardholder's
+ * authorizations from a few addresses, and a declined-by-timeout payment is worse than load. Every
+ * other path counts, unknown ones included, so a scanner gets no free requests. WAF sees the path
+ * with the stage prefix on the default execute-api endpoint (`/production/network/...`) and without
+ * it behind a custom domain, hence both prefixes; a path that only looks like the network's after
+ * decoding (`/%6Eetwork/`) is not exempt, because the match is on the raw path. Per-business limits
+ * are usage plans' job, not this rule's.
+ */
+export function perIpRateLimitRule(stage: string, limit: number, visibilityConfig: wafv2.CfnWebACL.VisibilityConfigProperty): wafv2.CfnWebACL.RuleProperty {
+  const pathStartsWith = (prefix: string): wafv2.CfnWebACL.StatementProperty => ({
+    byteMatchStatement: {
+      fieldToMatch: { uriPath: {} },
+      positionalConstraint: 'STARTS_WITH',
+      searchString: prefix,
+      textTransformations: [{ priority: 0, type: 'NONE' }],
+    },
+  });
+  return {
+    name: RATE_LIMIT_RULE_NAME,
+    priority: RATE_LIMIT_RULE_PRIORITY,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit,
+        aggregateKeyType: 'IP',
+        evaluationWindowSec: 300,
+        scopeDownStatement: {
+          notStatement: { statement: { orStatement: { statements: [pathStartsWith('/network/'), pathStartsWith(`/${stage}/network/`)] } } },
+        },
+      },
+    },
+    visibilityConfig,
+  };
+}
 
 export interface ApiWebAclProps {
   config: StageConfig;

@@ -9,6 +9,7 @@ import { parameterNames } from '../../infra/stage-config.ts';
 import {
   actionsOf,
   functionByDescription,
+  invokedFunctionIds,
   nagFindings,
   ofType,
   referencedId,
@@ -66,7 +67,7 @@ function queueNamed(name: string): [string, any] {
 }
 
 function eventSourceOf(functionId: string): any {
-  const found = ofType(platform.template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === functionId);
+  const found = ofType(platform.template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => invokedFunctionIds(platform.template, props.FunctionName).has(functionId));
   expect(found.length).toBe(1);
   return found[0]![1];
 }

@@ -1,6 +1,15 @@
 /** Choosing a stage: only the two known stages synthesize, each under its own stack name. */
 import { describe, expect, it } from 'vitest';
-import { parameterNames, parseCidrList, parseStage, stackName, stageConfig } from '../../infra/stage-config.ts';
+import { routesForStage } from '../../functions/routes.ts';
+import {
+  DEFAULT_ACCOUNT_CONCURRENCY,
+  parameterNames,
+  parseCidrList,
+  parseStage,
+  stackName,
+  stageConfig,
+  UNRESERVED_CONCURRENCY_MINIMUM,
+} from '../../infra/stage-config.ts';
 
 describe('parseStage', () => {
   it.each(['sandbox', 'production'])('accepts %s', (stage) => {
@@ -23,6 +32,39 @@ describe('stageConfig', () => {
 
   it.each(['411111', '3527000', '35890'])('refuses %s as a card BIN', (cardBin) => {
     expect(() => stageConfig('sandbox', { cardBin })).toThrow(/JCB BIN/);
+  });
+
+  it('takes an alarm e-mail override and refuses what is not an address', () => {
+    expect(stageConfig('sandbox', { alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(() => stageConfig('sandbox', { alarmEmail: 'ops' })).toThrow(/not an e-mail address/);
+  });
+
+  it.each(['sandbox', 'production'] as const)('reserves concurrency on %s only for its routes, leaving the unreserved minimum', (stage) => {
+    const { reservedConcurrency } = stageConfig(stage);
+    const routes = routesForStage(stage).map((row) => `${row.method} ${row.path}`);
+    for (const route of Object.keys(reservedConcurrency)) expect(routes).toContain(route);
+    const total = Object.values(reservedConcurrency).reduce((sum, value) => sum + value, 0);
+    expect(total).toBeLessThanOrEqual(DEFAULT_ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY_MINIMUM);
+  });
+
+  it('reserves capacity for the card network in production, and none in a sandbox', () => {
+    expect(stageConfig('production').reservedConcurrency['POST /network/authorizations']).toBe(100);
+    expect(stageConfig('sandbox').reservedConcurrency).toEqual({});
+  });
+
+  it.each(['sandbox', 'production'] as const)('bounds webhook delivery on %s within what SQS allows (2-1000)', (stage) => {
+    for (const maximum of Object.values(stageConfig(stage).deliveryConcurrency)) {
+      expect(maximum).toBeGreaterThanOrEqual(2);
+      expect(maximum).toBeLessThanOrEqual(1000);
+    }
+  });
+
+  it('ships production by canary with alarm rollback and backs its table up; a sandbox deploys all at once, without backups', () => {
+    expect(stageConfig('production')).toMatchObject({
+      deployment: { kind: 'canary', trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'watch' },
+      tableBackups: true,
+    });
+    expect(stageConfig('sandbox')).toMatchObject({ deployment: { kind: 'all-at-once' }, tableBackups: false });
   });
 
   it('keeps production data and year-long logs, and lets a sandbox go', () => {

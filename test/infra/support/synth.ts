@@ -104,6 +104,21 @@ export function referencedIds(value: unknown): Set<string> {
   return ids;
 }
 
+/**
+ * The functions `value` makes something invoke: those it references directly, and those of the
+ * aliases and versions it references (a `live` alias on a stage that deploys by canary).
+ */
+export function invokedFunctionIds(template: Template, value: unknown): Set<string> {
+  const all = resources(template);
+  const functionOf = (id: string): string | undefined => {
+    const resource = all[id];
+    if (resource?.Type === 'AWS::Lambda::Function') return id;
+    if (resource?.Type === 'AWS::Lambda::Alias' || resource?.Type === 'AWS::Lambda::Version') return referencedId(resource.Properties.FunctionName);
+    return undefined;
+  };
+  return new Set([...referencedIds(value)].map(functionOf).filter((id): id is string => id !== undefined));
+}
+
 /** The Lambda function whose description is `description` (route functions: "GET /v1/cards"). */
 export function functionByDescription(template: Template, description: string): [string, any] {
   const found = ofType(template, 'AWS::Lambda::Function').filter(([, props]) => props.Description === description);
