@@ -125,6 +125,7 @@ export class ApiWebAcl extends Construct {
               },
             ]
           : []),
+        perIpRateLimitRule(stage, props.config.wafRateLimitPer5Minutes, visibility(`card-platform-${stage}-${RATE_LIMIT_RULE_NAME}`)),
       ],
     });
     new wafv2.CfnWebACLAssociation(this, 'Association', {

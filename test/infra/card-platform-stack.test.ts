@@ -506,7 +506,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
     it('reads the stream without ever giving up on a record: unlimited retries and record age, bisected batches, item failures reported', () => {
       const template = stageOf(stage).template;
       const [dispatcherId] = consumerOf('the table stream');
-      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => referencedId(props.FunctionName) === dispatcherId);
+      const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => invokedFunctionIds(template, props.FunctionName).has(dispatcherId));
       expect(mapping![1]).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
         MaximumRetryAttempts: -1,
@@ -520,7 +520,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const template = stageOf(stage).template;
       expect(schedules.map((row) => [row.handler, row.everyMinutes])).toEqual([['webhooks/sweep-undelivered-events', 1]]);
       const [sweeperId, fn] = functionByDescription(template, 'Scheduled every 1 minute: webhooks/sweep-undelivered-events');
-      const rules = ofType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Targets.some((target: any) => referencedId(target.Arn) === sweeperId));
+      const rules = ofType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Targets.some((target: any) => invokedFunctionIds(template, target.Arn).has(sweeperId)));
       expect(rules.map(([, rule]) => rule.ScheduleExpression)).toEqual(['rate(1 minute)']);
       expect(fn.Timeout).toBe(60);
       const statements = statementsOfFunction(template, sweeperId);

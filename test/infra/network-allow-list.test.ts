@@ -9,7 +9,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { ApiWebAcl, MANAGED_RULE_GROUPS, NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
+import { ApiWebAcl, MANAGED_RULE_GROUPS,
+  RATE_LIMIT_RULE_NAME, NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
 import { stageConfig, type StageConfig } from '../../infra/stage-config.ts';
 import { ofType, referencedId } from './support/synth.ts';
 
@@ -41,7 +42,7 @@ const startsWith = (prefix: string) => ({
 describe('the /network/... allow list', () => {
   it('adds no rule and no IP set when the stage lists no addresses', () => {
     const template = synthesizeWebAcl(stageConfig('production'));
-    expect(rulesOf(template).map((rule) => rule.Name)).toEqual(MANAGED_RULE_GROUPS.map((group) => group.name));
+    expect(rulesOf(template).map((rule) => rule.Name)).toEqual([...MANAGED_RULE_GROUPS.map((group) => group.name), RATE_LIMIT_RULE_NAME]);
     expect(ofType(template, 'AWS::WAFv2::IPSet')).toEqual([]);
   });
 

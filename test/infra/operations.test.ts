@@ -11,7 +11,7 @@ import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumers, queues, routesForStage } from '../../functions/routes.ts';
+import { consumers, queues, routesForStage, schedules } from '../../functions/routes.ts';
 import { AlarmTopic } from '../../infra/constructs/alarm-topic.ts';
 import { CanaryDeployments } from '../../infra/constructs/canary-deployments.ts';
 import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
@@ -225,10 +225,10 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const functions = ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
       expect(watched.sort()).toEqual(functions.sort());
       const routes = routesForStage(stage);
-      expect(flows.get('network')!.sort()).toEqual(routes.filter((r) => r.credential === 'network').map((r) => `${r.method} ${r.path}`).sort());
+      expect(flows.get('network')!.sort()).toEqual(routes.filter((r) => r.credential !== 'business').map((r) => `${r.method} ${r.path}`).sort());
       expect(flows.get('partner-api')!.sort()).toEqual(routes.filter((r) => r.credential === 'business').map((r) => `${r.method} ${r.path}`).sort());
-      expect(flows.get('authorizers')!.sort()).toEqual(['Authorizer of business credentials', 'Authorizer of network credentials']);
-      expect(flows.get('webhooks')!.length).toBe(consumers.length);
+      expect(flows.get('authorizers')!.sort()).toEqual(['Authorizer of business credentials', 'Authorizer of chain credentials', 'Authorizer of network credentials']);
+      expect(flows.get('webhooks')!.length).toBe(consumers.length + schedules.length);
     });
 
     it('call the authorizers’ errors by their name', () => {
@@ -383,7 +383,7 @@ describe.each(STAGES)('releasing new code on the %s stack', (stage) => {
       const functionId = referencedId(alias.Properties.FunctionName)!;
       const description = resources(template)[functionId]!.Properties.Description as string;
       const expected = [errorsAlarmWatching(functionId)];
-      if (!description.startsWith('Consumer of')) expected.push('api-5xx-rate');
+      if (!description.startsWith('Consumer of') && !description.startsWith('Scheduled')) expected.push('api-5xx-rate');
       if (description === 'POST /network/authorizations') expected.push('network-authorization-p99');
       if (description === 'Consumer of the table stream') expected.push('stream-iterator-age');
       const watched = group.AlarmConfiguration.Alarms.map((alarm: any) => alarmNames.get(referencedId(alarm.Name)!));
