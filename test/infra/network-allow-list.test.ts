@@ -9,8 +9,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { ApiWebAcl, MANAGED_RULE_GROUPS,
-  RATE_LIMIT_RULE_NAME, NETWORK_ALLOW_LIST_RULE } from '../../infra/constructs/web-acl.ts';
+import { ApiWebAcl, MANAGED_RULE_GROUPS, NETWORK_ALLOW_LIST_RULE, RATE_LIMIT_RULE_NAME } from '../../infra/constructs/web-acl.ts';
 import { stageConfig, type StageConfig } from '../../infra/stage-config.ts';
 import { ofType, referencedId } from './support/synth.ts';
 
