@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, createBusiness, localStack, scanAllItems } from '../support/stack.ts';
+import { stringsIn } from '../support/table-exfiltration.ts';
 
 type Client = ReturnType<typeof api>;
 
@@ -17,18 +18,6 @@ interface Revealed {
   cvv: string;
 }
 
-/** Every string in an item, whether it was unmarshalled or is raw AttributeValue JSON. */
-function stringsIn(value: unknown, into: string[] = []): string[] {
-  if (typeof value === 'string') into.push(value);
-  else if (typeof value === 'number' || typeof value === 'bigint') into.push(String(value));
-  else if (value instanceof Uint8Array) into.push(Buffer.from(value).toString('latin1'));
-  else if (Array.isArray(value) || value instanceof Set) for (const v of value) stringsIn(v, into);
-  else if (value && typeof value === 'object') {
-    if ('value' in value && Object.keys(value).length === 1) into.push(String((value as { value: unknown }).value));
-    else for (const v of Object.values(value)) stringsIn(v, into);
-  }
-  return into;
-}
 
 /** A string attribute of an item, unmarshalled or raw (`{ S: '...' }`). */
 function attribute(item: Record<string, unknown>, name: string): string | undefined {

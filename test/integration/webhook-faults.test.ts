@@ -33,6 +33,7 @@ import { consumers } from '../../functions/routes.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { injectDynamoDbFaults, type FaultInjector } from '../support/dynamodb-faults.ts';
 import { startWebhookReceiver, verifyWith, webhookId, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const SEED = process.env.WEBHOOK_FAULT_SEED === undefined ? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0 : Number(process.env.WEBHOOK_FAULT_SEED);
 const HOOK_PATH = '/faults';
@@ -41,17 +42,6 @@ const FAULT_WINDOW_MS = 9_000;
 const CARDS = 3;
 const OPERATIONS_PER_CARD = 5;
 
-/** mulberry32, seeded: the same seed, the same plan and the same decisions. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type ReceiverMode = 'ok' | 'error' | 'hang';
 
@@ -90,7 +80,7 @@ function planOf(random: () => number): FaultPlan {
   };
 }
 
-const random = seeded(SEED);
+const random = seededRandom(SEED);
 const plan = planOf(random);
 
 let stack: LocalStack;

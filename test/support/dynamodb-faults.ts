@@ -14,6 +14,7 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { seededRandom } from './seeded-random.ts';
 
 export interface FaultRates {
   conflict: number;
@@ -35,17 +36,6 @@ export interface FaultInjector {
 
 const NAME = 'testFaultInjection';
 
-/** mulberry32: small, fast and good enough to decide faults reproducibly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function injectDynamoDbFaults(client: DynamoDBDocumentClient, seed: number, initial: FaultRates): FaultInjector {
   const random = seededRandom(seed);
