@@ -8,14 +8,15 @@
  * identity from the authorizer, ids in the path (`pathIds`: a malformed one is `404
  * <resource>_not_found`), JSON parsing, zod validation into `400 validation_error` (queries
  * strict: an unknown parameter is refused), `Idempotency-Key` handling (a `2xx` or a refusal is
- * kept and replayed), rendering typed errors once, and one structured log line per request.
+ * kept and replayed), rendering typed errors once, and one structured log line per request (carrying the Lambda
+ * context: function, cold start, `awsRequestId`).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
 import { ApiError, BadRequestError, UnauthorizedError } from '../errors.ts';
-import { logger } from '../logger.ts';
+import { lambdaContextLogging, logger } from '../logger.ts';
 import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { credentialRequiredError } from './credential-refusal.ts';
 import { requestHash } from './request-hash.ts';
@@ -159,6 +160,7 @@ function buildHandler(
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(lambdaContextLogging())
     .use(requestLogging())
     .handler(core) as unknown as ApiHandler;
 }

@@ -8,7 +8,7 @@ import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableErro
 import { chainHandler, httpHandler, networkHandler } from '../../../shared/http/handler.ts';
 import { pathIds } from '../../../shared/http/path-ids.ts';
 import { respond } from '../../../shared/http/responses.ts';
-import { logger } from '../../../shared/logger.ts';
+import { logsWhile } from '../../support/capture-logs.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -107,23 +107,12 @@ describe('httpHandler', () => {
   });
 
   it('never logs the request body', async () => {
-    const writes: string[] = [];
-    const capture = (chunk: unknown) => {
-      writes.push(String(chunk));
-      return true;
-    };
-    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-    logger.setLogLevel('DEBUG');
-    try {
+    const logged = await logsWhile(async () => {
       const handler = httpHandler({ body: Body }, async () => {
         throw new Error('boom');
       });
       await handler(apiEvent({ method: 'POST', body: { name: 'SECRET-NAME-4111' } }), lambdaContext);
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-      logger.setLogLevel('SILENT');
-    }
-    const logged = writes.join('');
+    });
     expect(logged).toContain('unhandled error');
     expect(logged).not.toContain('SECRET-NAME-4111');
   });

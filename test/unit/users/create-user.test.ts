@@ -1,12 +1,12 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/users/create-user.ts';
 import { openSecret } from '../../../shared/crypto/envelope.ts';
 import { isUuid } from '../../../shared/domain/ids.ts';
-import { logger } from '../../../shared/logger.ts';
 import { ekycFingerprints, ekycMatches } from '../../../shared/services/users.ts';
+import { logsWhile } from '../../support/capture-logs.ts';
 import { lambdaContext, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { createEvent, EKYC_SECRETS, FakeTable, parseBody, validCreateBody } from './support.ts';
 
@@ -268,27 +268,10 @@ describe('POST /v1/users', () => {
   });
 
   describe('logging', () => {
-    async function capturedLogs(run: () => Promise<unknown>): Promise<string> {
-      const writes: string[] = [];
-      const capture = (chunk: unknown) => {
-        writes.push(String(chunk));
-        return true;
-      };
-      const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-      logger.setLogLevel('DEBUG');
-      try {
-        await run();
-      } finally {
-        for (const spy of spies) spy.mockRestore();
-        logger.setLogLevel('SILENT');
-      }
-      return writes.join('');
-    }
-
     it('never logs a created user\'s eKYC, on success or on failure', async () => {
       ddb.on(PutCommand).resolvesOnce({}).rejects(new Error('boom'));
       let userId = '';
-      const logs = await capturedLogs(async () => {
+      const logs = await logsWhile(async () => {
         userId = parseBody(await handler(createEvent(validCreateBody()), lambdaContext)).p_user_id;
         const failed = await handler(createEvent(validCreateBody()), lambdaContext);
         expect(failed.statusCode).toBe(500);
