@@ -119,7 +119,8 @@ function buildHandler(
     const params = spec.params ? parsePathIds(spec.params, event.pathParameters) : {};
     const parsedQuery = validate(querySchema, event.queryStringParameters ?? {});
     const query = spec.query ? parsedQuery : undefined;
-    const body = spec.body ? validate(spec.body, parseJsonBody(event)) : undefined;
+    const sentBody = parseJsonBody(event);
+    const body = spec.body ? validate(spec.body, sentBody) : undefined;
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];
@@ -127,7 +128,9 @@ function buildHandler(
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
       // Keys are scoped to their caller: a business, or one card-network or chain-watcher credential.
       const keyOwner = auth.kind === 'business' ? auth.businessId : `${auth.kind}:${auth.principal}`;
-      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, body));
+      // The body as sent (not as validated, which drops what the route ignores): "the same key with
+      // a different body" is any difference a partner made, even in fields the route does not read.
+      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, sentBody));
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
       }

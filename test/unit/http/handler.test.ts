@@ -245,6 +245,21 @@ describe('Idempotency-Key', () => {
     expect(parseBody(result).error.code).toBe('idempotency_key_reused');
   });
 
+  it('answers 422 idempotency_key_reused for a body that differs only in what the route ignores (found by the money model)', async () => {
+    const effect = vi.fn(async () => ({ status: 'Locked' }));
+    const lock = httpHandler({}, effect);
+    const first = await lock(post({}), lambdaContext);
+    expect(first.statusCode).toBe(200);
+    const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+    ddb.reset();
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: stored });
+    expect((await lock(post({}), lambdaContext)).statusCode).toBe(200);
+    const other = await lock(post({ amount: '0.03' }), lambdaContext);
+    expect([other.statusCode, parseBody(other).error.code]).toEqual([422, 'idempotency_key_reused']);
+    expect(effect).toHaveBeenCalledTimes(1);
+  });
+
   it('answers 409 while the first request is still running', async () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     const { requestHash } = await import('../../../shared/http/request-hash.ts');
