@@ -114,9 +114,20 @@ const THROTTLING_ERROR_NAMES = new Set([
   'SlowDown',
 ]);
 
-/** Whether `error` is an AWS SDK throttling error (by name, HTTP 429 or the throttling trait). */
-export function isThrottlingError(error: unknown): boolean {
+/** Network faults the SDK retries as transient (a reset or timed-out connection, a 5xx from AWS). */
+const TRANSIENT_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalServerError', 'ServiceUnavailable']);
+const TRANSIENT_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * Whether `error` is a dependency's transient failure that outlasted the SDK's retries: throttling
+ * (by name, HTTP 429 or the throttling trait), a network fault, or a 5xx of an AWS service. The
+ * caller gets a retryable 503, not a 500: a commit whose answer was lost is safe to ask again
+ * (transactions carry a ClientRequestToken, money routes are idempotent by key or network id).
+ */
+export function isRetryableDependencyError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const sdk = error as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-  return THROTTLING_ERROR_NAMES.has(error.name) || sdk.$metadata?.httpStatusCode === 429 || sdk.$retryable?.throttling === true;
+  const sdk = error as Error & { code?: string; $fault?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
+  if (THROTTLING_ERROR_NAMES.has(error.name) || sdk.$metadata?.httpStatusCode === 429 || sdk.$retryable?.throttling === true) return true;
+  if (TRANSIENT_ERROR_NAMES.has(error.name) || (sdk.code !== undefined && TRANSIENT_ERROR_CODES.has(sdk.code))) return true;
+  return sdk.$fault === 'server' && (sdk.$metadata?.httpStatusCode ?? 0) >= 500;
 }

@@ -3,7 +3,7 @@
  * body `{"error": {code, message, request_id, fields?}}`.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ApiError, isThrottlingError, ServiceUnavailableError } from '../errors.ts';
+import { ApiError, isRetryableDependencyError, ServiceUnavailableError } from '../errors.ts';
 
 /** What a handler returns when it needs a status or headers other than the route's default. */
 export class HttpResult<T = unknown> {
@@ -42,8 +42,8 @@ export interface RenderedError {
  * wrapper answers with it and, for a refusal it keeps for the `Idempotency-Key`, stores it.
  */
 export function renderError(error: unknown, requestId: string): RenderedError {
-  // A dependency still throttling after the SDK's retries: the caller may retry, so say so.
-  if (isThrottlingError(error)) return renderError(new ServiceUnavailableError(), requestId);
+  // A dependency still throttling or unreachable after the SDK's retries: the caller may retry.
+  if (isRetryableDependencyError(error)) return renderError(new ServiceUnavailableError(), requestId);
   if (error instanceof ApiError) {
     const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
     if (error.fields) body.fields = error.fields;

@@ -354,3 +354,27 @@ describe('Idempotency-Key', () => {
     expect(parseBody(result).error.fields[0].path).toBe('Idempotency-Key');
   });
 });
+
+describe('a dependency that stays unavailable after the SDK retries', () => {
+  const get = () => apiEvent({ method: 'GET', path: '/v1/things' });
+  it.each([
+    ['throttling', Object.assign(new Error('slow down'), { name: 'ThrottlingException' })],
+    ['a lost response (timeout)', Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' })],
+    ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+    ['a 5xx of the AWS service', Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })],
+  ])('answers a retryable 503 for %s, revealing nothing of it', async (_, error) => {
+    const result = await httpHandler({}, async () => {
+      throw error;
+    })(get(), lambdaContext);
+    expect(result.statusCode).toBe(503);
+    expect(parseBody(result).error.code).toBe('service_unavailable');
+    expect(result.body).not.toMatch(/socket|ECONNRESET|internal|slow/);
+  });
+
+  it('still answers 500 for a bug', async () => {
+    const result = await httpHandler({}, async () => {
+      throw new TypeError('x is undefined');
+    })(get(), lambdaContext);
+    expect(result.statusCode).toBe(500);
+  });
+});
