@@ -212,6 +212,7 @@ export class CardPlatformStack extends Stack {
       ['KmsKeyArnParameter', names.kmsKeyArn, this.keys.dataKey.keyArn],
       ...[...this.keys.macKeys].map(([purpose, key]): [string, string, string] => [`MacKey${pascal(purpose)}ArnParameter`, names.macKeyArn(purpose), key.keyArn]),
       ['ApiUrlParameter', names.apiUrl, this.http.url],
+      ['DefaultUsagePlanIdParameter', names.defaultUsagePlanId, this.http.defaultBusinessUsagePlan.usagePlanId],
     ];
     for (const [name, pair] of this.queues.byName) {
       parameters.push([`${pascal(name)}QueueUrlParameter`, names.queueUrl(name), pair.queue.queueUrl]);

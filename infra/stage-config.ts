@@ -28,6 +28,16 @@ export interface StageConfig {
   /** Default throttling of every API method (requests per second and burst), per stage. */
   apiThrottle: { rateLimit: number; burstLimit: number };
   /**
+   * Per-business throttling of the partner API (`/v1/...`): the stage's default usage plan, which
+   * every business's API Gateway API key is meant to join. The business authorizer names the key
+   * (`usageIdentifierKey`: the business id, the API key's value) and the API takes keys from the
+   * authorizer only, so the value is an identifier, never a secret a client presents.
+   * `enforced` sets `apiKeyRequired` on the `/v1/...` methods, and only then does API Gateway apply
+   * the plan; a request of a business whose key is missing is then refused (403), so it stays off
+   * until every business has its key (README "Per-business throttling").
+   */
+  businessUsagePlan: { rateLimit: number; burstLimit: number; enforced: boolean };
+  /**
    * Where the account-level extended public keys of deposit addresses come from (`WALLET_XPUB_*`).
    * `ssm`: the stage's SSM parameters `parameterNames(stage).walletXpub(family)`, resolved by
    * CloudFormation at deploy time (a missing parameter fails the deploy, and the function itself
@@ -117,6 +127,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     retainData: false,
     logRetention: RetentionDays.ONE_MONTH,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    businessUsagePlan: { rateLimit: 10, burstLimit: 20, enforced: false },
     walletKeys: 'sandbox-test-keys',
     operatorSettings: 'sandbox-defaults',
     fxRateMaxAge: Duration.hours(24),
@@ -138,6 +149,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     retainData: true,
     logRetention: RetentionDays.ONE_YEAR,
     apiThrottle: { rateLimit: 500, burstLimit: 1000 },
+    // A tenth of the stage's limit: one partner's burst cannot take the whole API.
+    businessUsagePlan: { rateLimit: 50, burstLimit: 100, enforced: false },
     walletKeys: 'ssm',
     operatorSettings: 'ssm',
     // Rates are fixed once a day; a table that missed a day's update declines conversions.
@@ -325,6 +338,7 @@ export function parameterNames(stage: Stage) {
     kmsKeyArn: `${prefix}/kms-key-arn`,
     macKeyArn: (purpose: string) => `${prefix}/mac-keys/${purpose}`,
     apiUrl: `${prefix}/api-url`,
+    defaultUsagePlanId: `${prefix}/usage-plans/default-id`,
     streamDlqUrl: `${prefix}/stream-dlq-url`,
     queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,
     queueDlqUrl: (queue: string) => `${prefix}/queues/${queue}/dlq-url`,

@@ -9,6 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ApiError, ValidationError } from '../../shared/errors.ts';
 import { createBusiness, rotateApiKey, rotateWebhookSecret, setWebhookUrl } from '../../shared/services/businesses.ts';
 import { issueCredential, listCredentials, revokeCredential } from '../../shared/services/credentials.ts';
 import { DEAD_LETTER_SOURCES, listDeadLetters, redriveDeadLetters, type DeadLetterSource } from '../../shared/services/dead-letters.ts';
@@ -17,20 +18,32 @@ import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { updateSandboxCredentials } from '../local/sandbox-credentials.ts';
 import { LOCAL_STACK_FILE, useTarget } from './target.ts';
 
-const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [options]
-  create-business --name N [--webhook-url U] [--timezone IANA]
-  rotate-key --business-id ID              (new API key; the old one is revoked at once)
-  set-webhook --business-id ID (--url U | --clear)
-  rotate-webhook-secret --business-id ID   (the old secret keeps signing for 24 h)
-  dead-letters [--queue otp|events|stream] (what each DLQ holds: ids and counts; default all)
-  redrive [--queue otp|events|stream]      (dead letters' events back to their queue; default all)
-  create-network-key                       (the card network's key for /network/authorizations and /network/3ds; shown once)
-  create-chain-key                         (the chain watcher's key for /network/deposits; shown once)
-  list-credentials                         (every key's id, kind, business, creation and revocation; never a key)
-  revoke-credential --id ID                (any kind, business API keys too; revoking twice is an error)
-  fund-business --business-id ID --currency C --amount A
-  audit                                    (exit code 1 if any balance disagrees with its ledger)
+/** Each command's synopsis and what it does; `--help` prints them, `<command> --help` its own. */
+const COMMAND_USAGE: Record<string, { synopsis: string; summary?: string }> = {
+  'create-business': { synopsis: 'create-business --name N [--webhook-url U] [--timezone IANA]' },
+  'rotate-key': { synopsis: 'rotate-key --business-id ID', summary: 'new API key; the old one is revoked at once' },
+  'set-webhook': { synopsis: 'set-webhook --business-id ID (--url U | --clear)' },
+  'rotate-webhook-secret': { synopsis: 'rotate-webhook-secret --business-id ID', summary: 'the old secret keeps signing for 24 h' },
+  'dead-letters': { synopsis: 'dead-letters [--queue otp|events|stream]', summary: 'what each DLQ holds: ids and counts; default all' },
+  redrive: { synopsis: 'redrive [--queue otp|events|stream]', summary: "dead letters' events back to their queue; default all" },
+  'create-network-key': { synopsis: 'create-network-key', summary: "the card network's key for /network/authorizations and /network/3ds; shown once" },
+  'create-chain-key': { synopsis: 'create-chain-key', summary: "the chain watcher's key for /network/deposits; shown once" },
+  'list-credentials': { synopsis: 'list-credentials', summary: "every key's id, kind, business, creation and revocation; never a key" },
+  'revoke-credential': { synopsis: 'revoke-credential --id ID', summary: 'any kind, business API keys too; revoking twice is an error' },
+  'fund-business': { synopsis: 'fund-business --business-id ID --currency C --amount A' },
+  audit: { synopsis: 'audit', summary: 'exit code 1 if any balance disagrees with its ledger' },
+};
 
+function usageLine(command: string): string {
+  const { synopsis, summary } = COMMAND_USAGE[command] as { synopsis: string; summary?: string };
+  return summary ? `  ${synopsis.padEnd(40)} (${summary})` : `  ${synopsis}`;
+}
+
+const USAGE = `usage: npm run admin -- <command> [--stage sandbox|production] [options]
+       npm run admin -- [<command>] --help
+${Object.keys(COMMAND_USAGE).map(usageLine).join('\n')}
+
+Each command prints one JSON object on stdout; errors go to stderr (exit 1; 2 for a usage error).
 A revoked or rotated-out key keeps working until the authorizer's cached verdict expires: up to
 5 minutes in AWS, 60 seconds on the local stack.`;
 
@@ -74,7 +87,7 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
   'revoke-credential': (o) => revokeCredential(required(o, 'id')),
   'fund-business': (o) => {
     const body = TopupBody.safeParse({ currency: required(o, 'currency'), amount: required(o, 'amount') });
-    if (!body.success) throw new UsageError(body.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!body.success) throw new ValidationError(body.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
     return topUpBusiness(required(o, 'business-id'), body.data, 'operator');
   },
   audit: async () => {
@@ -114,28 +127,49 @@ async function updateLocalCredentials(businessId: string, changes: { api_key?: s
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      stage: { type: 'string' },
-      name: { type: 'string' },
-      'webhook-url': { type: 'string' },
-      timezone: { type: 'string' },
-      'business-id': { type: 'string' },
-      url: { type: 'string' },
-      clear: { type: 'boolean' },
-      currency: { type: 'string' },
-      amount: { type: 'string' },
-      queue: { type: 'string' },
-      id: { type: 'string' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        stage: { type: 'string' },
+        name: { type: 'string' },
+        'webhook-url': { type: 'string' },
+        timezone: { type: 'string' },
+        'business-id': { type: 'string' },
+        url: { type: 'string' },
+        clear: { type: 'boolean' },
+        currency: { type: 'string' },
+        amount: { type: 'string' },
+        queue: { type: 'string' },
+        id: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    // node:util's own errors (an unknown option, a missing value) are the caller's mistake.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { positionals, values } = parsed;
   const command = positionals[0];
-  const run = command ? commands[command] : undefined;
-  if (!run) {
+  if (values.help && (command === undefined || command === 'help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === undefined) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
+  }
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    const { synopsis, summary } = COMMAND_USAGE[command] as { synopsis: string; summary?: string };
+    process.stdout.write(`usage: npm run admin -- ${synopsis} [--stage sandbox|production]\n${summary ? `  ${summary}\n` : ''}`);
+    return 0;
   }
   await useTarget(values.stage);
   // The sandbox credentials file sits next to the stack file a local stack publishes.
@@ -145,11 +179,22 @@ async function main(argv: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
+/**
+ * What the operator reads when a command fails: an API error's code and message, and for a
+ * validation error each field at fault (the service's own words, as the API would answer them).
+ */
+function describeFailure(error: unknown): string {
+  if (error instanceof ApiError) {
+    const fields = (error.fields ?? []).map((field) => `\n  ${field.path}: ${field.message}`).join('');
+    return `error: ${error.code}: ${error.message}${fields}`;
+  }
+  return `error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\n`);
+    process.stderr.write(`${describeFailure(error)}\n`);
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -36,6 +36,13 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
   const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events'), published.streamDlqUrl];
   const macNames = MAC_PURPOSES.map((purpose) => published.macKeyArn(purpose));
   const ssm = new SSMClient({});
+  await ssm.config.region().catch(() => {
+    // The SDK's own words are "Region is missing", which does not say where it is looked for.
+    throw new Error(
+      `--stage ${stage} needs an AWS region: set AWS_REGION (e.g. \`AWS_REGION=eu-west-1 npm run admin -- … --stage ${stage}\`), ` +
+        'or a region in the AWS profile you use (`aws configure set region <region> [--profile P]`, with AWS_PROFILE=P).',
+    );
+  });
   // GetParameters takes at most 10 names a call.
   const results = await Promise.all([names, macNames].map((batch) => ssm.send(new GetParametersCommand({ Names: batch }))));
   const parameters = results.flatMap((result) => result.Parameters ?? []);

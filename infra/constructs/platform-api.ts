@@ -62,6 +62,8 @@ export class PlatformApi extends Construct {
   /** The function of each route row, and of each authorizer. */
   readonly routeFunctions = new Map<RouteRow, PlatformFunction>();
   readonly authorizerFunctions = new Map<Credential, PlatformFunction>();
+  /** The usage plan every business's API key joins unless it has one of its own (stage-config.ts). */
+  readonly defaultBusinessUsagePlan: apigw.UsagePlan;
 
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
@@ -73,6 +75,9 @@ export class PlatformApi extends Construct {
       restApiName: `card-platform-${config.stage}`,
       description: `Card platform API (${config.stage})`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Usage plans find a request's API key in the authorizer's `usageIdentifierKey` (the
+      // business), never in a header a client could choose.
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
       // The account-level CloudWatch role is ours (no AWS managed policy): see ApiGatewayAccount.
       cloudWatchRole: false,
       deployOptions: {
@@ -98,6 +103,13 @@ export class PlatformApi extends Construct {
     this.api.deploymentStage.node.addDependency(executionLogs, this.account);
 
     addErrorResponses(this.api);
+
+    this.defaultBusinessUsagePlan = this.api.addUsagePlan('DefaultBusinessPlan', {
+      name: `card-platform-${config.stage}-business-default`,
+      description: "Each business's own throttle on the partner API, unless an operator gave it another plan",
+      throttle: { rateLimit: config.businessUsagePlan.rateLimit, burstLimit: config.businessUsagePlan.burstLimit },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
 
     // API Gateway checks the declared (required) path parameters. It checks a body only against a
     // request model, and no method has one: each handler's zod schema is the one validation of
@@ -128,6 +140,8 @@ export class PlatformApi extends Construct {
         authorizer: this.authorizerFor(row.credential, props),
         requestParameters,
         requestValidator: validator,
+        // Only when every business has its usage plan key: a request without one would be a 403.
+        apiKeyRequired: row.credential === 'business' && config.businessUsagePlan.enforced,
       });
     }
   }

@@ -5,9 +5,10 @@
  * than through that package's wrapper, to control the port, the data directory and the lifetime.
  *
  * Lifetime: Java is started under a tiny `sh` watchdog in its own process group. A normal stop
- * signals the group; if this Node process dies without stopping it (SIGKILL, a crash in a test
- * runner), the watchdog notices the parent is gone within a second and stops Java, so no orphaned
- * JVM keeps a port and half a gigabyte of memory.
+ * signals the group. The watchdog also holds the read end of a pipe whose only writer is this Node
+ * process: when Node exits in any way (SIGKILL and crashes included) the kernel closes the pipe, the
+ * watchdog's `read` returns and it stops Java, so no orphaned JVM keeps a port and half a gigabyte of
+ * memory. (A pipe, not polling the parent's pid: no delay, and no reused pid to be fooled by.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -58,18 +59,22 @@ export function emulatorDir(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
-// Runs "$@" (Java) in the background, forwards TERM/INT/HUP to it, and stops it when the parent
-// process ($1) has gone away. `sleep & wait` keeps the shell responsive to signals.
+// Runs "$@" (Java) in the background with stdin from /dev/null, forwards TERM/INT/HUP to it, and
+// stops it when its own stdin (the pipe from Node) reaches end of file. The reader is a background
+// subshell so that the shell itself waits on Java and exits with it; the pipe is passed to it as fd
+// 3 because an asynchronous list's stdin is /dev/null when job control is off (POSIX).
 const WATCHDOG = `
-parent=$1; shift
-"$@" &
+exec 3<&0 </dev/null
+"$@" 3<&- &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
-while kill -0 "$child" 2>/dev/null; do
-  kill -0 "$parent" 2>/dev/null || kill -TERM "$child" 2>/dev/null
-  sleep 1 & wait $!
-done
-wait "$child"
+{ read _ <&3; kill -TERM "$child" 2>/dev/null; } &
+reader=$!
+exec 3<&-
+status=0
+while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+kill "$reader" 2>/dev/null
+exit "$status"
 `;
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
@@ -102,11 +107,13 @@ async function launch(port: number, options: DynamoDbLocalOptions): Promise<Dyna
     '-disableTelemetry',
     ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
   ];
-  const child = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local-watchdog', String(process.pid), 'java', ...javaArgs], {
+  const child = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local-watchdog', 'java', ...javaArgs], {
     cwd: options.workDir,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin: the watchdog's lifeline, never written to; closed by the kernel when this process ends.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.on('error', () => {});
   const output: string[] = [];
   const remember = (chunk: Buffer) => {
     output.push(chunk.toString('utf8'));
@@ -176,7 +183,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** The JVM is the watchdog shell's only child other than `sleep`; found via /proc on Linux. */
+/** The JVM is the watchdog shell's only `java` child. */
 function javaPidOf(shellPid: number | undefined): number | undefined {
   if (shellPid === undefined) return undefined;
   const result = spawnSync('pgrep', ['-P', String(shellPid), '-x', 'java'], { encoding: 'utf8' });

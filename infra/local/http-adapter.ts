@@ -42,7 +42,7 @@ export interface HttpAdapterOptions {
   api: ApiIdentity;
   /** API Gateway's authorizer result TTL; 60 s unless a test needs otherwise. */
   authorizerCacheTtlMs?: number;
-  /** Larger request bodies get `413`. */
+  /** Larger request bodies get `413`; API Gateway's REST API limit (10 MB) unless a test needs less. */
   maxBodyBytes?: number;
   /** The handler's Lambda timeout as reported by `context.getRemainingTimeInMillis()`. */
   handlerTimeoutMs?: number;
@@ -56,12 +56,13 @@ export interface HttpAdapter {
   flushAuthorizerCache(): void;
 }
 
-const ONE_MIB = 1024 * 1024;
+/** API Gateway's payload limit for a REST API: 10 MB. */
+const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
   const matcher = compileRoutes(options.routes);
   const cache = new AuthorizerCache({ ttlMs: options.authorizerCacheTtlMs ?? 60_000 });
-  const maxBodyBytes = options.maxBodyBytes ?? ONE_MIB;
+  const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const handlerTimeoutMs = options.handlerTimeoutMs ?? 29_000;
   const onError = options.onError ?? (() => {});
   const { api, loader } = options;
@@ -90,6 +91,9 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
 
     const body = await readBody(req, maxBodyBytes);
     if (body === tooLarge) {
+      // Answered once the whole body has arrived (and been discarded): a client still uploading
+      // when the answer comes would see EPIPE instead of the 413. `connection: close`, as a
+      // client that sends that much should not reuse this connection for more.
       res.shouldKeepAlive = false;
       return send(res, errorResponse(new ApiError(413, 'payload_too_large', `The request body exceeds ${maxBodyBytes} bytes.`), requestId));
     }
@@ -159,16 +163,13 @@ function nameOf(ref: HandlerRef): string {
 
 const tooLarge = Symbol('tooLarge');
 
+/** The body as text, `null` when empty, or `tooLarge` once a body over `limit` has been read to its end. */
 function readBody(req: IncomingMessage, limit: number): Promise<string | null | typeof tooLarge> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
-    req.resume();
-    return Promise.resolve(tooLarge);
-  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let exceeded = false;
+    // A declared length over the limit is refused without buffering anything of it.
+    let exceeded = Number(req.headers['content-length']) > limit;
     req.on('data', (chunk: Buffer) => {
       if (exceeded) return;
       size += chunk.length;

@@ -8,7 +8,8 @@
  * - a valid key of another kind: a Deny policy whose context names the kind the route needs; API
  *   Gateway answers it with the ACCESS_DENIED gateway response, which renders that code as a `403`
  *   (infra/constructs/gateway-responses.ts; the local stack's adapter does the same);
- * - a valid key of this kind: an Allow policy.
+ * - a valid key of this kind: an Allow policy; for a business key, with the business id as the
+ *   `usageIdentifierKey` that selects its usage plan.
  *
  * API Gateway caches the result per Authorization header and per authorizer, so the policy covers
  * every method of the API, not just the one first called: an authorizer guards only the routes of
@@ -34,7 +35,10 @@ export function credentialAuthorizer(required: CredentialKind) {
       logger.info('authorization denied', { required, reason: 'credential of another kind', kind: credential.kind, credentialId: credential.credentialId });
       return policy(event, 'Deny', principalOf(credential), { credential: credential.kind, ...refusalContext(required) });
     }
-    return policy(event, 'Allow', principalOf(credential), handlerContext(credential));
+    const allowed = policy(event, 'Allow', principalOf(credential), handlerContext(credential));
+    // The business's API Gateway API key (its value is the business id) puts the request in the
+    // business's usage plan: per-business throttling (infra/stage-config.ts `businessUsagePlan`).
+    return credential.kind === 'business' ? { ...allowed, usageIdentifierKey: credential.businessId! } : allowed;
   };
 }
 

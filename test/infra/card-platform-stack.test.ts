@@ -420,6 +420,21 @@ describe.each(STAGES)('the %s stack', (stage) => {
       ]);
     });
 
+    it("takes usage plan keys from the business authorizer, and throttles each business by the stage's default plan", () => {
+      const { template } = stageOf(stage);
+      const [[, restApi]] = ofType(template, 'AWS::ApiGateway::RestApi') as [[string, any]];
+      expect(restApi.ApiKeySourceType).toBe('AUTHORIZER');
+      const [[, plan]] = ofType(template, 'AWS::ApiGateway::UsagePlan') as [[string, any]];
+      expect(plan.UsagePlanName).toBe(`card-platform-${stage}-business-default`);
+      expect(plan.Throttle).toEqual({ RateLimit: expect.any(Number), BurstLimit: expect.any(Number) });
+      expect(plan.ApiStages).toEqual([expect.objectContaining({ Stage: expect.anything() })]);
+      // Not enforced until every business has its key (README "Per-business throttling"): a
+      // business without one would be refused.
+      const methods = ofType(template, 'AWS::ApiGateway::Method').map(([, props]) => props);
+      expect(methods.filter((method) => method.ApiKeyRequired === true)).toEqual([]);
+      expect(ofType(template, 'AWS::SSM::Parameter').map(([, props]) => props.Name)).toContain(parameterNames(stage).defaultUsagePlanId);
+    });
+
     it('writes one JSON access-log line per request, without headers or bodies', () => {
       const { template } = stageOf(stage);
       const [[, apiStage]] = ofType(template, 'AWS::ApiGateway::Stage') as [[string, any]];

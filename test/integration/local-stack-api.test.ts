@@ -53,9 +53,16 @@ describe('local stack API', () => {
     expect(response.headers.get('allow')).toBe('GET');
   });
 
-  it('answers 413 to a request body over 1 MiB', async () => {
+  it("accepts a 1 MB request body, as API Gateway does (this one is then invalid: 400, not a broken pipe)", async () => {
     const response = await api(localStack().apiKey).post('/v1/users', { padding: 'x'.repeat(1024 * 1024) });
+    expect(response.status, response.text).toBe(400);
+    expect(response.body.error.code).toBe('validation_error');
+  });
+
+  it("answers 413 payload_too_large to a body over API Gateway's 10 MB, readable once the upload ends", async () => {
+    const response = await api(localStack().apiKey).post('/v1/users', { padding: 'x'.repeat(11 * 1024 * 1024) });
     expectGatewayError(response, 413, 'payload_too_large');
+    expect(response.headers.get('connection')).toBe('close');
   });
 
   it('passes path parameters to the handler (a missing user of this business is a 404 from the handler)', async () => {

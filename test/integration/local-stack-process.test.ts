@@ -4,7 +4,8 @@
  * is a JVM: an orphan would hold its port and memory) and no in-memory credentials behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const credentialsFile = join(repoRoot, '.local', 'credentials.json');
+const stackFile = join(repoRoot, '.local', 'stack.json');
 
 /** The file's content, or undefined when there is none. */
 async function readIfPresent(file: string): Promise<string | undefined> {
@@ -52,6 +54,48 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every process below `pid` (children of all its threads, recursively), read from /proc. */
+function descendants(pid: number): number[] {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** The command line of a live process ('' once it is gone). */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * `npm start -- --in-memory` on a free port, in its own process group (so that nothing but the
+ * signal a spec sends reaches it), resolved once it says it is ready.
+ */
+async function startStack(): Promise<{ child: ChildProcess; stdout: () => string; exited: Promise<void> }> {
+  const port = await freePort();
+  const child = spawn('npm', ['start', '--', '--in-memory'], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: String(port), WEBHOOK_URL: '' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await vi.waitFor(() => expect(stdout, stderr).toMatch(/Ctrl-C to stop/), { timeout: 90_000, interval: 200 });
+  return { child, stdout: () => stdout, exited };
 }
 
 afterAll(() => {
@@ -111,6 +155,38 @@ describe('npm start', () => {
     expect(await readIfPresent(credentialsFile)).toBe(before);
   }, 120_000);
 
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops the server and DynamoDB Local when %s is sent to the npm process alone (not its group)', async (signal) => {
+    const before = await readIfPresent(credentialsFile);
+    const { child, exited } = await startStack();
+    const tree = descendants(child.pid as number);
+    expect(tree.map(commandOf).filter((command) => command.includes('DynamoDBLocal.jar'))).not.toEqual([]);
+    expect(tree.map(commandOf).filter((command) => command.includes('infra/local/start.ts'))).not.toEqual([]);
+
+    process.kill(child.pid as number, signal);
+    await exited;
+    await vi.waitFor(() => expect(tree.filter(isAlive).map((pid) => `${pid} ${commandOf(pid)}`)).toEqual([]), { timeout: 10_000, interval: 100 });
+    expect(await readIfPresent(credentialsFile)).toBe(before);
+  }, 120_000);
+
+  it('stops DynamoDB Local when the Node process is killed outright (SIGKILL: no handler runs)', async () => {
+    const [credentialsBefore, stackBefore] = [await readIfPresent(credentialsFile), await readIfPresent(stackFile)];
+    try {
+      const { child } = await startStack();
+      const tree = descendants(child.pid as number);
+      const node = tree.find((pid) => commandOf(pid).includes('infra/local/start.ts'));
+      const javas = tree.filter((pid) => commandOf(pid).includes('DynamoDBLocal.jar') && /^\S*java /.test(commandOf(pid)));
+      expect(node).toBeDefined();
+      expect(javas).toHaveLength(1);
+
+      process.kill(node as number, 'SIGKILL');
+      await vi.waitFor(() => expect(javas.filter(isAlive)).toEqual([]), { timeout: 10_000, interval: 100 });
+    } finally {
+      // A SIGKILLed stack cannot take back what it published: do it for it.
+      await restore(credentialsFile, credentialsBefore);
+      await restore(stackFile, stackBefore);
+    }
+  }, 120_000);
+
   it('says in one line that Java is needed when java is not on PATH, and exits non-zero', async () => {
     // A PATH with node and nothing else.
     const bin = await mkdtemp(join(tmpdir(), 'no-java-'));
@@ -129,3 +205,8 @@ describe('npm start', () => {
     }
   });
 });
+
+async function restore(file: string, content: string | undefined): Promise<void> {
+  if (content === undefined) await rm(file, { force: true });
+  else await writeFile(file, content, { mode: 0o600 });
+}

@@ -83,6 +83,11 @@ describe.each(CREDENTIAL_KINDS)('the %s authorizer', (route) => {
     },
   );
 
+  it(route === 'business' ? 'names the business as the usage plan key (per-business throttling)' : 'names no usage plan key: only businesses have plans', async () => {
+    const result = await authorize(authorizerEvent(`Bearer ${KEYS[route]}`));
+    expect(result.usageIdentifierKey).toBe(route === 'business' ? ALLOWED_CONTEXT.business.businessId : undefined);
+  });
+
   it('looks keys up by keyed hash, never by the key itself', async () => {
     await authorize(authorizerEvent(`Bearer ${KEYS[route]}`));
     const key = ddb.commandCalls(GetCommand)[0]!.args[0].input.Key as { PK: string };

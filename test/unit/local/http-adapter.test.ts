@@ -147,14 +147,32 @@ describe('local HTTP adapter (API Gateway stand-in)', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST, GET');
   });
 
-  it('answers 413 to a body over 1 MiB without invoking the handler', async () => {
+  it("answers 413 to a body over API Gateway's 10 MiB, readable by the client once its upload ends, without invoking the handler", async () => {
     const { call } = await start();
-    const response = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(1024 * 1024 + 1) });
+    const response = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
     expect(response.status).toBe(413);
     expect(response.json?.error.code).toBe('payload_too_large');
+    expect(response.headers.get('connection')).toBe('close');
     expect(received).toHaveLength(0);
-    const atLimit = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(1024 * 1024) });
+    const atLimit = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(10 * 1024 * 1024) });
     expect(atLimit.status).toBe(201);
+  });
+
+  it('answers 413 to a chunked body (no content-length) once it grows past the limit', async () => {
+    await start({ maxBodyBytes: 16 });
+    const port = (server?.address() as { port: number }).port;
+    const chunks = ['0123456789', '0123456789', '0123456789'];
+    const body = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/things/t-1`, { method: 'POST', body, headers: { Authorization: GOOD_KEY }, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    expect(received).toHaveLength(0);
   });
 
   it('turns a crashed handler into a 500 internal_error that reveals nothing', async () => {
