@@ -95,7 +95,7 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
       // when the answer comes would see EPIPE instead of the 413. `connection: close`, as a
       // client that sends that much should not reuse this connection for more.
       res.shouldKeepAlive = false;
-      return send(res, errorResponse(new ApiError(413, 'payload_too_large', `The request body exceeds ${maxBodyBytes} bytes.`), requestId));
+      return send(res, errorResponse(new ApiError(413, 'request_too_large', 'The request is too large.'), requestId));
     }
 
     const route = match.route;

@@ -59,9 +59,9 @@ describe('local stack API', () => {
     expect(response.body.error.code).toBe('validation_error');
   });
 
-  it("answers 413 payload_too_large to a body over API Gateway's 10 MB, readable once the upload ends", async () => {
+  it("answers 413 request_too_large to a body over API Gateway's 10 MB, readable once the upload ends", async () => {
     const response = await api(localStack().apiKey).post('/v1/users', { padding: 'x'.repeat(11 * 1024 * 1024) });
-    expectGatewayError(response, 413, 'payload_too_large');
+    expectGatewayError(response, 413, 'request_too_large');
     expect(response.headers.get('connection')).toBe('close');
   });
 

@@ -151,7 +151,7 @@ describe('local HTTP adapter (API Gateway stand-in)', () => {
     const { call } = await start();
     const response = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(10 * 1024 * 1024 + 1) });
     expect(response.status).toBe(413);
-    expect(response.json?.error.code).toBe('payload_too_large');
+    expect(response.json?.error.code).toBe('request_too_large');
     expect(response.headers.get('connection')).toBe('close');
     expect(received).toHaveLength(0);
     const atLimit = await call('POST', '/v1/things/t-1', { authorization: GOOD_KEY, body: 'x'.repeat(10 * 1024 * 1024) });
@@ -171,7 +171,7 @@ describe('local HTTP adapter (API Gateway stand-in)', () => {
     });
     const response = await fetch(`http://127.0.0.1:${port}/v1/things/t-1`, { method: 'POST', body, headers: { Authorization: GOOD_KEY }, duplex: 'half' } as RequestInit);
     expect(response.status).toBe(413);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
     expect(received).toHaveLength(0);
   });
 
