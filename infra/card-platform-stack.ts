@@ -213,6 +213,7 @@ export class CardPlatformStack extends Stack {
       ...[...this.keys.macKeys].map(([purpose, key]): [string, string, string] => [`MacKey${pascal(purpose)}ArnParameter`, names.macKeyArn(purpose), key.keyArn]),
       ['ApiUrlParameter', names.apiUrl, this.http.url],
       ['DefaultUsagePlanIdParameter', names.defaultUsagePlanId, this.http.defaultBusinessUsagePlan.usagePlanId],
+      ['ApiIdParameter', names.apiId, this.http.api.restApiId],
     ];
     for (const [name, pair] of this.queues.byName) {
       parameters.push([`${pascal(name)}QueueUrlParameter`, names.queueUrl(name), pair.queue.queueUrl]);

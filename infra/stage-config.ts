@@ -33,8 +33,9 @@ export interface StageConfig {
    * (`usageIdentifierKey`: the business id, the API key's value) and the API takes keys from the
    * authorizer only, so the value is an identifier, never a secret a client presents.
    * `enforced` sets `apiKeyRequired` on the `/v1/...` methods, and only then does API Gateway apply
-   * the plan; a request of a business whose key is missing is then refused (403), so it stays off
-   * until every business has its key (README "Per-business throttling").
+   * the plan; a request of a business whose key is missing is then refused (403). `create-business`
+   * gives each new business its key; on a stage that had businesses before, run
+   * `npm run admin -- enroll-usage-keys --stage <stage>` before deploying with it on.
    */
   businessUsagePlan: { rateLimit: number; burstLimit: number; enforced: boolean };
   /**
@@ -127,7 +128,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     retainData: false,
     logRetention: RetentionDays.ONE_MONTH,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
-    businessUsagePlan: { rateLimit: 10, burstLimit: 20, enforced: false },
+    businessUsagePlan: { rateLimit: 10, burstLimit: 20, enforced: true },
     walletKeys: 'sandbox-test-keys',
     operatorSettings: 'sandbox-defaults',
     fxRateMaxAge: Duration.hours(24),
@@ -150,7 +151,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     logRetention: RetentionDays.ONE_YEAR,
     apiThrottle: { rateLimit: 500, burstLimit: 1000 },
     // A tenth of the stage's limit: one partner's burst cannot take the whole API.
-    businessUsagePlan: { rateLimit: 50, burstLimit: 100, enforced: false },
+    businessUsagePlan: { rateLimit: 50, burstLimit: 100, enforced: true },
     walletKeys: 'ssm',
     operatorSettings: 'ssm',
     // Rates are fixed once a day; a table that missed a day's update declines conversions.
@@ -339,6 +340,7 @@ export function parameterNames(stage: Stage) {
     macKeyArn: (purpose: string) => `${prefix}/mac-keys/${purpose}`,
     apiUrl: `${prefix}/api-url`,
     defaultUsagePlanId: `${prefix}/usage-plans/default-id`,
+    apiId: `${prefix}/api-id`,
     streamDlqUrl: `${prefix}/stream-dlq-url`,
     queueUrl: (queue: string) => `${prefix}/queues/${queue}/url`,
     queueDlqUrl: (queue: string) => `${prefix}/queues/${queue}/dlq-url`,

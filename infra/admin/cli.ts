@@ -17,6 +17,7 @@ import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
 import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
 import { updateSandboxCredentials } from '../local/sandbox-credentials.ts';
 import { LOCAL_STACK_FILE, useTarget } from './target.ts';
+import { enrollBusiness, setRateLimit, usagePlanTarget, type UsagePlanTarget } from './usage-plans.ts';
 
 /** Each command's synopsis and what it does; `--help` prints them, `<command> --help` its own. */
 const COMMAND_USAGE: Record<string, { synopsis: string; summary?: string }> = {
@@ -31,6 +32,8 @@ const COMMAND_USAGE: Record<string, { synopsis: string; summary?: string }> = {
   'list-credentials': { synopsis: 'list-credentials', summary: "every key's id, kind, business, creation and revocation; never a key" },
   'revoke-credential': { synopsis: 'revoke-credential --id ID', summary: 'any kind, business API keys too; revoking twice is an error' },
   'fund-business': { synopsis: 'fund-business --business-id ID --currency C --amount A' },
+  'set-rate-limit': { synopsis: 'set-rate-limit --business-id ID --rate R --burst B', summary: "a deployed stage: the business's own API throttle (its tier plan)" },
+  'enroll-usage-keys': { synopsis: 'enroll-usage-keys [--business-id ID]', summary: 'a deployed stage: give businesses their usage-plan key; default all' },
   audit: { synopsis: 'audit', summary: 'exit code 1 if any balance disagrees with its ledger' },
 };
 
@@ -53,8 +56,26 @@ type Options = Record<string, string | boolean | undefined>;
 let localCredentialsFile: string | undefined;
 
 const commands: Record<string, (options: Options) => Promise<unknown>> = {
-  'create-business': (o) =>
-    createBusiness({ name: required(o, 'name'), webhookUrl: optional(o, 'webhook-url'), timezone: optional(o, 'timezone') }),
+  'create-business': async (o) => {
+    const created = await createBusiness({ name: required(o, 'name'), webhookUrl: optional(o, 'webhook-url'), timezone: optional(o, 'timezone') });
+    // On a deployed stage the business's calls are throttled by its usage plan; it needs its key there.
+    const target = usagePlanTarget();
+    return target ? { ...created, usage_plan_id: (await enrollBusiness(target, created.business_id)).usage_plan_id } : created;
+  },
+  'set-rate-limit': (o) => {
+    const rate = Number(required(o, 'rate'));
+    const burst = Number(required(o, 'burst'));
+    if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) throw new UsageError('--rate must be a number above 0 and --burst a whole number from 1');
+    return setRateLimit(deployedUsagePlans(), required(o, 'business-id'), rate, burst);
+  },
+  'enroll-usage-keys': async (o) => {
+    const target = deployedUsagePlans();
+    const one = optional(o, 'business-id');
+    const businessIds = one ? [one] : [...new Set((await listCredentials()).data.flatMap((c) => (c.kind === 'business' && c.business_id ? [c.business_id] : [])))];
+    const enrolled = [];
+    for (const businessId of businessIds) enrolled.push(await enrollBusiness(target, businessId));
+    return { enrolled };
+  },
   'rotate-key': async (o) => {
     const rotated = await rotateApiKey(required(o, 'business-id'));
     await updateLocalCredentials(rotated.business_id, { api_key: rotated.api_key });
@@ -118,6 +139,13 @@ function optional(options: Options, name: string): string | undefined {
 
 class UsageError extends Error {}
 
+/** Usage plans exist only behind API Gateway: a deployed stage. */
+function deployedUsagePlans(): UsagePlanTarget {
+  const target = usagePlanTarget();
+  if (!target) throw new UsageError('usage plans exist only on a deployed stage (API Gateway): pass --stage sandbox|production');
+  return target;
+}
+
 /** The local stack's sandbox business keeps its current keys in `.local/credentials.json` (API.md). */
 async function updateLocalCredentials(businessId: string, changes: { api_key?: string; webhook_secret?: string }): Promise<void> {
   if (!localCredentialsFile) return;
@@ -145,6 +173,8 @@ async function main(argv: string[]): Promise<number> {
         amount: { type: 'string' },
         queue: { type: 'string' },
         id: { type: 'string' },
+        rate: { type: 'string' },
+        burst: { type: 'string' },
       },
     });
   } catch (error) {

@@ -33,7 +33,7 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
   // The webhook queues' and the stream DLQ's URLs (published by the stack, see stage-config.ts) are
   // for `dead-letters` and `redrive`. The operator works with every MAC key (credentials, eKYC, ...),
   // as an administrator may.
-  const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events'), published.streamDlqUrl];
+  const names = [published.tableName, published.kmsKeyArn, published.queueUrl('otp'), published.queueUrl('events'), published.streamDlqUrl, published.defaultUsagePlanId, published.apiId];
   const macNames = MAC_PURPOSES.map((purpose) => published.macKeyArn(purpose));
   const ssm = new SSMClient({});
   await ssm.config.region().catch(() => {
@@ -59,6 +59,9 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     OTP_QUEUE_URL: value(names[2]!),
     EVENTS_QUEUE_URL: value(names[3]!),
     STREAM_DLQ_URL: value(names[4]!),
+    // Per-business throttling (infra/admin/usage-plans.ts): the API and its default business plan.
+    USAGE_PLAN_ID: value(names[5]!),
+    API_ID: value(names[6]!),
     ...Object.fromEntries(MAC_PURPOSES.map((purpose, i) => [macKeyVariable(purpose), value(macNames[i]!)])),
     // As the deployed functions: a variable left in the operator's shell must not open private
     // addresses when setting a webhook URL.

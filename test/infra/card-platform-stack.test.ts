@@ -428,10 +428,11 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(plan.UsagePlanName).toBe(`card-platform-${stage}-business-default`);
       expect(plan.Throttle).toEqual({ RateLimit: expect.any(Number), BurstLimit: expect.any(Number) });
       expect(plan.ApiStages).toEqual([expect.objectContaining({ Stage: expect.anything() })]);
-      // Not enforced until every business has its key (README "Per-business throttling"): a
-      // business without one would be refused.
-      const methods = ofType(template, 'AWS::ApiGateway::Method').map(([, props]) => props);
-      expect(methods.filter((method) => method.ApiKeyRequired === true)).toEqual([]);
+      // Enforced on the partner API only: the card network and the chain watcher have no usage key.
+      const methods = methodsByRoute(template);
+      for (const row of routesForStage(stage)) {
+        expect(methods.get(routeKey(row))?.[1].ApiKeyRequired === true, routeKey(row)).toBe(row.credential === 'business');
+      }
       expect(ofType(template, 'AWS::SSM::Parameter').map(([, props]) => props.Name)).toContain(parameterNames(stage).defaultUsagePlanId);
     });
 
