@@ -1,13 +1,15 @@
 /**
  * The bare baseline of the authorization benchmark: the database round trips of one approval and
  * nothing else. One strongly consistent GetItem of the card and one TransactWriteItems whose items
- * are built by the same repository code the engine uses (`commitApproval`: spend counters, hold,
- * card version check, transaction, posting, outbox event), through the same document client
- * configuration (`shared/db/client.ts`). No HTTP, no authorizer, no middleware, no validation, no
- * response rendering: what remains is what any implementation of the approve path must pay.
+ * come from the pure function the engine's `commitApproval` commits (`approvalItems`: spend
+ * counters, hold, card version check, transaction, posting, outbox event), committed through the
+ * same tagged transaction helper and document client configuration (`shared/db/transact.ts`,
+ * `shared/db/client.ts`). No HTTP, no authorizer, no middleware, no validation, no response
+ * rendering: what remains is what any implementation of the approve path must pay.
  *
- * It mirrors the approve path of `decide()` in shared/services/authorizations.ts for a B2B card in
- * its own currency with every limit off; keep the two in step if the approve path changes.
+ * The plan is the one `decide()` in shared/services/authorizations.ts builds for a B2B card in its
+ * own currency with every limit off; the transaction built from it is the production one by
+ * construction.
  */
 import { newId } from '../shared/domain/ids.ts';
 import { holdLegs, posting, type BalanceOwner } from '../shared/domain/ledger.ts';
@@ -16,7 +18,8 @@ import { nowIso } from '../shared/domain/time.ts';
 import { transactionWebhookBody, type CardTransaction } from '../shared/domain/transactions.ts';
 import { requireBusiness } from '../shared/db/businesses-repository.ts';
 import { getCard } from '../shared/db/cards-repository.ts';
-import { commitApproval } from '../shared/db/transactions-repository.ts';
+import { approvalItems } from '../shared/db/transactions-repository.ts';
+import { transactWrite } from '../shared/db/transact.ts';
 
 const MERCHANT = { merchantId: '', merchantName: 'Bench', merchantCountry: '', merchantCity: '', mcc: null };
 
@@ -61,14 +64,16 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
     version: 1,
   };
   const owner: BalanceOwner = { kind: 'business', id: card.businessId };
-  const outcome = await commitApproval({
-    transaction: txn,
-    owner,
-    limits: card.limits,
-    periods,
-    cardVersion: card.version,
-    posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, card.currency, amountMinor), createdAt: now }),
-    event: { eventId: newId(), businessId: card.businessId, type: 'transaction.authorization', queue: 'events', payload: transactionWebhookBody('Authorization', txn), createdAt: now },
-  });
-  if (outcome.kind !== 'approved') throw new Error(`bare approval ${outcome.kind}${outcome.kind === 'declined' ? ` (${outcome.reason})` : ''}`);
+  const result = await transactWrite(
+    approvalItems({
+      transaction: txn,
+      owner,
+      limits: card.limits,
+      periods,
+      cardVersion: card.version,
+      posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, card.currency, amountMinor), createdAt: now }),
+      event: { eventId: newId(), businessId: card.businessId, type: 'transaction.authorization', queue: 'events', payload: transactionWebhookBody('Authorization', txn), createdAt: now },
+    }),
+  );
+  if (!result.committed) throw new Error(`bare approval refused: ${[...result.failed].join(', ')}`);
 }

@@ -10,7 +10,7 @@ import type { Business } from '../domain/businesses.ts';
 import { db, tableName } from './client.ts';
 import { credentialPut, credentialRevocation } from './credentials-repository.ts';
 import { businessKeys } from './keys.ts';
-import { transactWrite } from './transact.ts';
+import { transaction } from './transact.ts';
 
 export interface StoredBusiness extends Business {
   /** The current API key's keyed hash and credential id. */
@@ -24,16 +24,17 @@ export interface StoredBusiness extends Business {
 
 /** The business and its first API key, together or not at all. */
 export async function insertBusiness(business: StoredBusiness): Promise<void> {
-  await transactWrite([
-    {
+  // Fresh ids and a fresh key's hash: neither condition can fail but by a broken invariant (untagged).
+  await transaction()
+    .add({
       Put: {
         TableName: tableName(),
         Item: { ...businessKeys.profile(business.businessId), entity: 'business', ...business },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
-    },
-    credentialPut(business.apiKeyHash, { credentialId: business.apiKeyId, kind: 'business', businessId: business.businessId, createdAt: business.createdAt }),
-  ]);
+    })
+    .add(credentialPut(business.apiKeyHash, { credentialId: business.apiKeyId, kind: 'business', businessId: business.businessId, createdAt: business.createdAt }))
+    .commit();
 }
 
 export async function getBusiness(businessId: string, consistent = false): Promise<StoredBusiness | undefined> {
@@ -53,8 +54,8 @@ export async function requireBusiness(businessId: string): Promise<StoredBusines
  * the key that was read, so two concurrent rotations cannot both succeed.
  */
 export async function replaceApiKey(business: StoredBusiness, next: { keyHash: string; keyId: string; createdAt: string }): Promise<void> {
-  await transactWrite(
-    [
+  const result = await transaction<'key_changed'>()
+    .add(
       {
         Update: {
           TableName: tableName(),
@@ -64,11 +65,13 @@ export async function replaceApiKey(business: StoredBusiness, next: { keyHash: s
           ExpressionAttributeValues: { ':hash': next.keyHash, ':id': next.keyId, ':old': business.apiKeyHash },
         },
       },
-      credentialRevocation(business.apiKeyHash, next.createdAt),
-      credentialPut(next.keyHash, { credentialId: next.keyId, kind: 'business', businessId: business.businessId, createdAt: next.createdAt }),
-    ],
-    { onConditionFailed: () => new ConflictError('api_key_changed', 'The API key changed meanwhile (a concurrent rotation); try again.') },
-  );
+      'key_changed',
+    )
+    // The key that was read exists, and the next key is fresh: their conditions are invariants.
+    .add(credentialRevocation(business.apiKeyHash, next.createdAt))
+    .add(credentialPut(next.keyHash, { credentialId: next.keyId, kind: 'business', businessId: business.businessId, createdAt: next.createdAt }))
+    .commit();
+  if (!result.committed) throw new ConflictError('api_key_changed', 'The API key changed meanwhile (a concurrent rotation); try again.');
 }
 
 export async function updateWebhookUrl(businessId: string, url: string | null): Promise<void> {

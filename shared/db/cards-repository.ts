@@ -18,7 +18,7 @@
  *   event is a Put on `attribute_not_exists(PK)`, and no role may update or delete in its
  *   partition (a partition apart from the card's, since IAM sees only partition keys).
  */
-import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.ts';
 import { cardNumberToken } from '../crypto/card-number-token.ts';
@@ -37,9 +37,10 @@ import { CARD_CURRENCIES } from '../domain/money.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, userKeys } from './keys.ts';
+import { cardKeys } from './keys.ts';
 import { GSI1_KEY, GSI2_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
+import { activeUserCheck } from './users-repository.ts';
 
 export interface StoredCard extends CardRecord {
   /** `sealSecret(CardSecrets, { business_id, card_id, purpose: 'card' })` */
@@ -67,52 +68,42 @@ export interface InsertCardOptions {
  */
 export async function insertCard(card: StoredCard, numberHash: string, options: InsertCardOptions = {}): Promise<'inserted' | 'number_taken'> {
   const table = tableName();
-  const items: TransactItem[] = [
-    { Put: { TableName: table, Item: toItem(card), ConditionExpression: 'attribute_not_exists(PK)' } },
-    {
-      Put: {
-        TableName: table,
-        Item: { ...cardKeys.numberIndex(numberHash), entity: 'card_number_index', cardId: card.cardId, businessId: card.businessId },
-        ConditionExpression: 'attribute_not_exists(PK)',
+  const tx = transaction<'number' | 'user' | 'idempotency'>()
+    .add({ Put: { TableName: table, Item: toItem(card), ConditionExpression: 'attribute_not_exists(PK)' } })
+    .add(
+      {
+        Put: {
+          TableName: table,
+          Item: { ...cardKeys.numberIndex(numberHash), entity: 'card_number_index', cardId: card.cardId, businessId: card.businessId },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
-    },
-  ];
-  const numberIndex = 1;
-  let userIndex = -1;
-  if (options.activeUser) {
-    userIndex = items.length;
-    items.push({
-      ConditionCheck: {
-        TableName: table,
-        Key: userKeys.profile(options.activeUser.userId),
-        ConditionExpression: '#status = :active AND businessId = :businessId',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'Active', ':businessId': options.activeUser.businessId },
-      },
-    });
-  }
-  let completionIndex = -1;
-  if (options.idempotencyCompletion) {
-    completionIndex = items.length;
-    items.push(options.idempotencyCompletion);
-  }
+      'number',
+    );
+  if (options.activeUser) tx.add(activeUserCheck(options.activeUser.businessId, options.activeUser.userId), 'user');
+  if (options.idempotencyCompletion) tx.add(options.idempotencyCompletion, 'idempotency');
 
-  const numberTaken = new Error('card number taken');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons: CancellationReason[]) => {
-        const failed = (index: number) => index >= 0 && reasons[index]?.Code === 'ConditionalCheckFailed';
-        if (failed(userIndex)) return userNotActive();
-        if (failed(completionIndex)) return idempotencyInProgress();
-        if (failed(numberIndex)) return numberTaken;
-        return new Error('Card insert failed its condition: the card id already exists');
-      },
-    });
-  } catch (error) {
-    if (error === numberTaken) return 'number_taken';
-    throw error;
-  }
-  return 'inserted';
+  const result = await tx.commit();
+  if (result.committed) return 'inserted';
+  if (result.failed.has('user')) throw userNotActive();
+  if (result.failed.has('idempotency')) throw idempotencyInProgress();
+  return 'number_taken';
+}
+
+/**
+ * A transaction item that holds only while the card is still `Active` (a challenge is made only
+ * for a card that can still be used).
+ */
+export function activeCardCheck(cardId: string): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: cardKeys.card(cardId),
+      ConditionExpression: '#status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': 'Active' },
+    },
+  };
 }
 
 /** The card, whoever it belongs to (callers compare `businessId`). Strongly consistent. */
@@ -177,27 +168,14 @@ export async function saveCardChange(before: StoredCard, after: CardRecord, opti
     }
   }
 
-  const items: TransactItem[] = [{ Update: update }];
-  if (options.auditEvent) items.push({ Put: auditPut(options.auditEvent) });
-  let completionIndex = -1;
-  if (options.idempotencyCompletion) {
-    completionIndex = items.length;
-    items.push(options.idempotencyCompletion);
-  }
-  const stale = new Error('card changed');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons) => {
-        if (completionIndex >= 0 && reasons[completionIndex]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return stale;
-        return new Error('Card audit event insert failed its condition: the event id already exists');
-      },
-    });
-  } catch (error) {
-    if (error === stale) return 'stale';
-    throw error;
-  }
-  return 'saved';
+  const tx = transaction<'stale' | 'idempotency'>().add({ Update: update }, 'stale');
+  // The audit event's id is a fresh UUID v7: its condition only guards against overwriting.
+  if (options.auditEvent) tx.add({ Put: auditPut(options.auditEvent) });
+  if (options.idempotencyCompletion) tx.add(options.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'saved';
+  if (result.failed.has('idempotency')) throw idempotencyInProgress();
+  return 'stale';
 }
 
 /** Records one audit event on its own (a reveal), conditional on not overwriting another. */

@@ -16,7 +16,7 @@ import { depositKeys } from './keys.ts';
 import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
 import { creditItem, postingItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
 
 export interface DepositPlan {
   deposit: Deposit;
@@ -33,27 +33,16 @@ export interface DepositPlan {
 export async function commitDeposit(plan: DepositPlan): Promise<'committed' | 'duplicate'> {
   const { deposit } = plan;
   const owner: BalanceOwner = { kind: 'user', id: deposit.userId };
-  const items: TransactItem[] = [
-    { Put: { TableName: tableName(), Item: depositItem(deposit), ConditionExpression: 'attribute_not_exists(PK)' } },
-    creditItem(owner, deposit.credit.currency, deposit.credit.net),
-    postingItem(plan.posting),
-    outboxItem(plan.event),
-  ];
-  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
-  const duplicate = new Error('duplicate');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons) => {
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return duplicate;
-        if (plan.idempotencyCompletion && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
-        return new Error('Deposit transaction failed an unexpected condition');
-      },
-    });
-  } catch (error) {
-    if (error === duplicate) return 'duplicate';
-    throw error;
-  }
-  return 'committed';
+  const tx = transaction<'duplicate' | 'idempotency'>()
+    .add({ Put: { TableName: tableName(), Item: depositItem(deposit), ConditionExpression: 'attribute_not_exists(PK)' } }, 'duplicate')
+    .add(creditItem(owner, deposit.credit.currency, deposit.credit.net))
+    .add(postingItem(plan.posting))
+    .add(outboxItem(plan.event));
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'committed';
+  if (result.failed.has('duplicate')) return 'duplicate';
+  throw idempotencyInProgress();
 }
 
 /** The deposit recorded under an on-chain identity (read consistently: it decides a replay). */

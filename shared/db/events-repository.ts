@@ -30,7 +30,7 @@ import { db, intAttr, tableName } from './client.ts';
 import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition } from './keys.ts';
 import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
 import { outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
-import { transactWrite } from './transact.ts';
+import { transaction } from './transact.ts';
 
 export const MAX_RECORDED_ATTEMPTS = 100;
 
@@ -242,42 +242,37 @@ export async function settleEvent(eventId: string, generation: number, status: '
 export async function requestRedelivery(event: StoredEvent, businessId: string, requestId: string, requestedAt: string): Promise<boolean> {
   const same = generationIs(event.generation);
   const index = eventKeys.undeliveredIndex(event.eventId, requestedAt);
-  try {
-    await transactWrite(
-      [
-        redeliveryItem(event, event.generation + 1, requestId, requestedAt),
-        {
-          Update: {
-            TableName: tableName(),
-            Key: eventKeys.event(event.eventId),
-            UpdateExpression:
-              'SET #status = :pending, generation = :next, GSI3PK = :undeliveredPartition, GSI3SK = :undeliveredKey ' +
-              'REMOVE nextAttemptAt, claimedBy, claimToken, claimUntil, sweepCount',
-            ConditionExpression: `businessId = :business AND ${same.expression}`,
-            ExpressionAttributeNames: { '#status': 'deliveryStatus' },
-            ExpressionAttributeValues: {
-              ...same.values,
-              ':pending': 'pending',
-              ':next': event.generation + 1,
-              ':business': businessId,
-              ':undeliveredPartition': index.GSI3PK,
-              ':undeliveredKey': index.GSI3SK,
-            },
+  // The request id is fresh, so only the event's own condition can fail: the caller read this
+  // event of this business consistently, so a failed condition means its generation moved on (an
+  // attempt never changes it; a sweep, redrive or redelivery does).
+  const result = await transaction<'moved'>()
+    .add(redeliveryItem(event, event.generation + 1, requestId, requestedAt))
+    .add(
+      {
+        Update: {
+          TableName: tableName(),
+          Key: eventKeys.event(event.eventId),
+          UpdateExpression:
+            'SET #status = :pending, generation = :next, GSI3PK = :undeliveredPartition, GSI3SK = :undeliveredKey ' +
+            'REMOVE nextAttemptAt, claimedBy, claimToken, claimUntil, sweepCount',
+          ConditionExpression: `businessId = :business AND ${same.expression}`,
+          ExpressionAttributeNames: { '#status': 'deliveryStatus' },
+          ExpressionAttributeValues: {
+            ...same.values,
+            ':pending': 'pending',
+            ':next': event.generation + 1,
+            ':business': businessId,
+            ':undeliveredPartition': index.GSI3PK,
+            ':undeliveredKey': index.GSI3SK,
           },
         },
-      ],
-      // The caller read this event of this business consistently, so a failed condition means its
-      // generation moved on (an attempt never changes it; a sweep, redrive or redelivery does).
-      { onConditionFailed: () => new GenerationMoved() },
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof GenerationMoved) return false;
-    throw error;
-  }
+      },
+      'moved',
+    )
+    .commit();
+  return result.committed;
 }
 
-class GenerationMoved extends Error {}
 
 export interface Requeue {
   /** The status it shows while queued again. */

@@ -30,10 +30,11 @@ import {
 } from '../domain/three-ds.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, threeDsKeys, userKeys } from './keys.ts';
-import { activeCheck } from './active-check.ts';
+import { threeDsKeys } from './keys.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
+import { activeCardCheck } from './cards-repository.ts';
+import { activeUserCheck } from './users-repository.ts';
 
 /** Verifications stay readable (as Expired, Verified, ...) this long after the code expired. */
 const RETENTION_AFTER_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
@@ -63,32 +64,17 @@ export async function insertChallenge(
   idempotencyCompletion?: TransactItem,
 ): Promise<'inserted' | 'refused'> {
   const table = tableName();
-  const tagged: [TransactItem, 'insert' | 'check' | 'idempotency'][] = [
-    [{ Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } }, 'insert'],
-    [activeCheck(cardKeys.card(verification.cardId)), 'check'],
-    ...(checks.userId ? [[activeCheck(userKeys.profile(checks.userId)), 'check'] as [TransactItem, 'check']] : []),
-    [budgetCheck(verification.cardId, wrongCodeHour(checks.nowMs)), 'check'],
-    [outboxItem(event), 'insert'],
-    ...(idempotencyCompletion ? [[idempotencyCompletion, 'idempotency'] as [TransactItem, 'idempotency']] : []),
-  ];
-  const refused = new Error('challenge check failed');
-  try {
-    await transactWrite(
-      tagged.map(([item]) => item),
-      {
-        onConditionFailed: (reasons) => {
-          const failed = new Set(tagged.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed').map(([, tag]) => tag));
-          if (failed.has('idempotency')) return idempotencyInProgress();
-          if (failed.has('insert')) return new Error('Challenge insert failed its condition: the verification or event id already exists');
-          return refused;
-        },
-      },
-    );
-  } catch (error) {
-    if (error === refused) return 'refused';
-    throw error;
-  }
-  return 'inserted';
+  // The verification and the event are puts of fresh ids: untagged, their conditions never fail.
+  const tx = transaction<'check' | 'idempotency'>()
+    .add({ Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } })
+    .add(activeCardCheck(verification.cardId), 'check');
+  if (checks.userId) tx.add(activeUserCheck(verification.businessId, checks.userId), 'check');
+  tx.add(budgetCheck(verification.cardId, wrongCodeHour(checks.nowMs)), 'check').add(outboxItem(event));
+  if (idempotencyCompletion) tx.add(idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'inserted';
+  if (result.failed.has('idempotency')) throw idempotencyInProgress();
+  return 'refused';
 }
 
 /** Wrong codes counted against the card in the 24 hours up to the hour of `nowMs`. */
@@ -135,7 +121,8 @@ export async function advanceVerification(
     condition += ' AND otpExpiresAtMs > :now';
     values[':now'] = nowMs;
   }
-  const items: TransactItem[] = [
+  // Every condition here means the same: the verification or the card's budget changed.
+  const tx = transaction<'changed'>().add(
     {
       Update: {
         TableName: tableName(),
@@ -146,18 +133,11 @@ export async function advanceVerification(
         ExpressionAttributeValues: values,
       },
     },
-  ];
-  if (effect === 'count_wrong_code') items.push(...countWrongCode(verification.cardId, nowMs));
-  if (effect === 'within_budget') items.push(budgetCheck(verification.cardId, wrongCodeHour(nowMs)));
-
-  const changed = new Error('verification or card budget changed');
-  try {
-    await transactWrite(items, { onConditionFailed: () => changed });
-    return true;
-  } catch (error) {
-    if (error === changed) return false;
-    throw error;
-  }
+    'changed',
+  );
+  if (effect === 'count_wrong_code') for (const counter of countWrongCode(verification.cardId, nowMs)) tx.add(counter, 'changed');
+  if (effect === 'within_budget') tx.add(budgetCheck(verification.cardId, wrongCodeHour(nowMs)), 'changed');
+  return (await tx.commit()).committed;
 }
 
 /** Holds only while the card's counter for `hour` has room for another wrong code. */

@@ -1,43 +1,119 @@
 /**
- * One `TransactWriteItems` with the retry policy of ARCHITECTURE.md: a `TransactionConflict`
- * (another transaction touched the same item) is retried with full-jitter exponential backoff; a
- * failed condition is not retried but handed to `onConditionFailed`, which turns the cancellation
- * reasons into the typed domain error of whoever called.
+ * One `TransactWriteItems` with the retry policy of ARCHITECTURE.md, and the one way to learn
+ * which of its conditions failed: tagged items in, failed tags out.
+ *
+ * A repository adds each item with the tag of what its failed condition would mean
+ * (`tx.add(holdItem(...), 'insufficient_balance')`), commits, and maps the failed tags to its typed
+ * outcome or error. Nobody counts positions: the tags travel with the items, so adding or
+ * reordering an item cannot make a cancellation mean something else.
+ *
+ * - A `TransactionConflict` (another transaction touched the same item) or a throttled item is
+ *   retried with full-jitter exponential backoff, then answered with a retryable 503.
+ * - A failed condition is not retried: `commit` returns `{ committed: false, failed }`, the set of
+ *   the tags whose items failed their condition.
+ * - An UNTAGGED item states a condition that must never fail (a Put of a fresh id, a balance move
+ *   whose amount the caller already holds): its failure is a broken invariant, never an outcome,
+ *   so `commit` throws an `UntaggedConditionFailed` naming the item's index and key, whatever
+ *   else failed. An item whose failure means something must carry a tag.
+ * - Any other cancellation (a validation error, say) is rethrown untouched.
  *
  * Every attempt carries a `ClientRequestToken`: when a commit succeeds but its response is lost (a
  * timeout, a reset connection), the SDK sends the same request again, and DynamoDB answers the
  * repeat with the first outcome instead of running it again, whose conditions would now fail and
- * turn a success into a bogus refusal. A new attempt after a cancellation gets a new token.
+ * turn a success into a bogus refusal. A new attempt of our own loop after a cancellation gets a
+ * new token (the SDK's internal retries of one attempt reuse that attempt's token).
  */
 import { randomUUID } from 'node:crypto';
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors.ts';
 import { db } from './client.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
-export interface TransactOptions {
-  /** Maps the cancellation reasons (one per item, in order) to a domain error. */
-  onConditionFailed?: (reasons: CancellationReason[]) => Error;
-  /** Conflict retries before giving up with a 503. */
+/** An item of a transaction, and what its failed condition means (none: it must never fail). */
+export interface TaggedItem<Tag extends string> {
+  item: TransactItem;
+  tag?: Tag;
+}
+
+export type TransactionResult<Tag extends string> = { committed: true } | { committed: false; failed: ReadonlySet<Tag> };
+
+export interface CommitOptions {
+  /** Attempts (conflicts and throttling) before giving up with a 503. */
   maxAttempts?: number;
+}
+
+/** An untagged item failed its condition: a broken invariant, not a refusal. */
+export class UntaggedConditionFailed extends Error {
+  constructor(
+    readonly index: number,
+    item: TransactItem,
+  ) {
+    super(`Transaction item ${index} (${describe(item)}) failed its condition, which must never fail; tag it if its failure means something`);
+    this.name = 'UntaggedConditionFailed';
+  }
+}
+
+/** A transaction being built: `add` its items in order, then `commit` once. */
+export class Transaction<Tag extends string> {
+  readonly #entries: TaggedItem<Tag>[] = [];
+
+  /** Appends `item`; `tag` says what its failed condition means (omit it if it must never fail). */
+  add(item: TransactItem, tag?: Tag): this {
+    this.#entries.push(tag === undefined ? { item } : { item, tag });
+    return this;
+  }
+
+  /** Appends each entry in order. */
+  addAll(entries: Iterable<TaggedItem<Tag>>): this {
+    for (const entry of entries) this.add(entry.item, entry.tag);
+    return this;
+  }
+
+  get entries(): readonly TaggedItem<Tag>[] {
+    return this.#entries;
+  }
+
+  commit(options: CommitOptions = {}): Promise<TransactionResult<Tag>> {
+    return transactWrite(this.#entries, options);
+  }
+}
+
+/** A new, empty transaction whose items may carry the tags `Tag`. */
+export function transaction<Tag extends string = never>(): Transaction<Tag> {
+  return new Transaction<Tag>();
 }
 
 const BASE_DELAY_MS = 10;
 const MAX_DELAY_MS = 200;
 
-export async function transactWrite(items: TransactItem[], options: TransactOptions = {}): Promise<void> {
+/**
+ * Commits `entries` as one `TransactWriteItems` (see the module comment for retries, tokens and
+ * untagged items). Resolves `{ committed: false, failed }` when tagged conditions failed.
+ */
+export async function transactWrite<Tag extends string = never>(
+  entries: readonly TaggedItem<Tag>[],
+  options: CommitOptions = {},
+): Promise<TransactionResult<Tag>> {
   const maxAttempts = options.maxAttempts ?? 6;
+  const items = entries.map((entry) => entry.item);
   for (let attempt = 1; ; attempt++) {
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
-      return;
+      return { committed: true };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
-        throw options.onConditionFailed ? options.onConditionFailed(reasons) : error;
+        const failed = new Set<Tag>();
+        reasons.forEach((reason, index) => {
+          if (reason.Code !== 'ConditionalCheckFailed') return;
+          const entry = entries[index];
+          if (entry?.tag === undefined) throw new UntaggedConditionFailed(index, entry?.item ?? {});
+          failed.add(entry.tag);
+        });
+        return { committed: false, failed };
       }
       const retryable = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
       if (!retryable) throw error;
@@ -47,9 +123,12 @@ export async function transactWrite(items: TransactItem[], options: TransactOpti
   }
 }
 
-/** Index of the first item whose condition failed, or -1. */
-export function failedConditionIndex(reasons: CancellationReason[]): number {
-  return reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+/** "Put on a USER# item": which kind of item, never its ids, hashes or attribute values (this ends up in logs). */
+function describe(item: TransactItem): string {
+  const [operation, body] = Object.entries(item).find(([, value]) => value !== undefined) ?? ['unknown', undefined];
+  const fields = (body ?? {}) as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+  const pk = (fields.Key ?? fields.Item)?.PK;
+  return typeof pk === 'string' ? `${operation} on a ${pk.split('#')[0]}# item` : operation;
 }
 
 function sleep(ms: number): Promise<void> {

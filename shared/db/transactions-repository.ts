@@ -1,13 +1,18 @@
 /**
  * Card transactions and the single transactions that decide them.
  *
- * An approval is ONE `TransactWriteItems` (ARCHITECTURE.md), its items in the order of the decline
- * reasons they can raise so a cancellation maps back to the documented first reason:
+ * An approval is ONE `TransactWriteItems` (ARCHITECTURE.md), built by the pure `approvalItems`
+ * (which the benchmark's baseline commits too), each item tagged with what its failed condition
+ * means (a decline reason, `stale`, `claimed`, `idempotency`; the puts of new ids are untagged):
  *
  *   [user check (B2C)] [daily] [monthly] [lifetime] [balance hold] [card check]
  *   [network id claim (network route)] [transaction put] [ledger posting] [outbox event]
  *   [idempotency completion]
  *
+ * When several decline reasons fail together, the answer is the first in the documented order
+ * (`firstDeclineReason`), whatever the order of the items.
+ *
+ * - the user check is the user entity's "Active user of this business" (`activeUserCheck`);
  * - each spend counter is incremented on every approval; when its limit is on, the increment is
  *   conditional on `spent <= limit - total`, so concurrent approvals can never pass a limit;
  * - the balance moves to a hold only if `available >= total`;
@@ -17,7 +22,6 @@
  *   claims it the same way), and the caller reads the claim to tell a repeat from a conflict;
  * - the transaction, posting and event are puts of new ids, conditional so nothing is overwritten.
  */
-import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domain/authorization.ts';
 import type { CardLimits } from '../domain/cards.ts';
@@ -28,12 +32,12 @@ import { CARD_CURRENCIES } from '../domain/money.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, networkAuthorizationKeys, spendWindowKeys, transactionKeys, userKeys } from './keys.ts';
-import { activeCheck } from './active-check.ts';
+import { cardKeys, networkAuthorizationKeys, spendWindowKeys, transactionKeys } from './keys.ts';
 import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
+import { activeUserCheck } from './users-repository.ts';
 
 /** Old day and month counters expire; a reversal that arrives later recreates a harmless one. */
 const WINDOW_TTL_SECONDS: Record<WindowKind, number | undefined> = { daily: 3 * 86_400, monthly: 62 * 86_400, lifetime: undefined };
@@ -59,59 +63,48 @@ export type ApprovalOutcome =
   /** The network's authorization id is claimed already: a repeat, or a conflict (read the claim). */
   | { kind: 'claimed' };
 
-/** What each item's failed condition means, in item order. */
-type ApprovalCondition = DeclineReason | 'stale' | 'claimed' | 'idempotency' | 'unexpected';
+/** What an approval item's failed condition means (puts of new ids are untagged: they never fail). */
+export type ApprovalCondition = DeclineReason | 'stale' | 'claimed' | 'idempotency';
 
-export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
-  const table = tableName();
+/**
+ * The approval's items, each tagged with what its failed condition means. Pure: no I/O, so the
+ * engine (`commitApproval`) and the benchmark's baseline commit exactly the same transaction.
+ */
+export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>[] {
   const { transaction: txn } = plan;
   const total = txn.heldAmount;
-  const items: TransactItem[] = [];
-  const meaning: ApprovalCondition[] = [];
-  const add = (item: TransactItem, condition: ApprovalCondition) => {
-    items.push(item);
-    meaning.push(condition);
-  };
-
-  if (txn.userId) add(activeCheck(userKeys.profile(txn.userId)), 'user_suspended');
-  for (const kind of WINDOW_KINDS) add(spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]), WINDOW_DECLINE[kind]);
-  add(holdItem(plan.owner, txn.localCurrency, total), 'insufficient_balance');
-  add(
-    {
+  const entries: TaggedItem<ApprovalCondition>[] = [];
+  if (txn.userId) entries.push({ item: activeUserCheck(txn.businessId, txn.userId), tag: 'user_suspended' });
+  for (const kind of WINDOW_KINDS) {
+    entries.push({ item: spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]), tag: WINDOW_DECLINE[kind] });
+  }
+  entries.push({ item: holdItem(plan.owner, txn.localCurrency, total), tag: 'insufficient_balance' });
+  entries.push({
+    item: {
       ConditionCheck: {
-        TableName: table,
+        TableName: tableName(),
         Key: cardKeys.card(txn.cardId),
         ConditionExpression: 'version = :version',
         ExpressionAttributeValues: { ':version': plan.cardVersion },
       },
     },
-    'stale',
-  );
-  if (plan.claim) add(claimPut(plan.claim, txn.createdAt), 'claimed');
-  add(transactionPut(txn), 'unexpected');
-  add(postingItem(plan.posting), 'unexpected');
-  add(outboxItem(plan.event), 'unexpected');
-  if (plan.idempotencyCompletion) add(plan.idempotencyCompletion, 'idempotency');
+    tag: 'stale',
+  });
+  if (plan.claim) entries.push({ item: claimPut(plan.claim, txn.createdAt), tag: 'claimed' });
+  entries.push({ item: transactionPut(txn) }, { item: postingItem(plan.posting) }, { item: outboxItem(plan.event) });
+  if (plan.idempotencyCompletion) entries.push({ item: plan.idempotencyCompletion, tag: 'idempotency' });
+  return entries;
+}
 
-  let outcome: ApprovalOutcome = { kind: 'approved' };
-  const decided = new Error('decided');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons: CancellationReason[]) => {
-        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [meaning[i]!] : []));
-        if (failed.includes('idempotency')) return idempotencyInProgress();
-        if (failed.includes('unexpected')) return new Error('Authorization transaction failed the condition of a new item');
-        // A claimed id decides before anything else: whatever else failed, this request is a repeat or a conflict.
-        if (failed.includes('claimed')) outcome = { kind: 'claimed' };
-        else if (failed.includes('stale')) outcome = { kind: 'stale' };
-        else outcome = { kind: 'declined', reason: firstDeclineReason(failed as DeclineReason[]) ?? 'insufficient_balance' };
-        return decided;
-      },
-    });
-  } catch (error) {
-    if (error !== decided) throw error;
-  }
-  return outcome;
+export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
+  const result = await transactWrite(approvalItems(plan));
+  if (result.committed) return { kind: 'approved' };
+  const { failed } = result;
+  if (failed.has('idempotency')) throw idempotencyInProgress();
+  // A claimed id decides before anything else: whatever else failed, this request is a repeat or a conflict.
+  if (failed.has('claimed')) return { kind: 'claimed' };
+  if (failed.has('stale')) return { kind: 'stale' };
+  return { kind: 'declined', reason: firstDeclineReason(failed as ReadonlySet<DeclineReason>) ?? 'insufficient_balance' };
 }
 
 /**
@@ -124,31 +117,14 @@ export async function commitDecline(
   event: OutboxEvent,
   options: { claim?: NetworkAuthorizationClaim; idempotencyCompletion?: TransactItem } = {},
 ): Promise<'recorded' | 'claimed'> {
-  const items: TransactItem[] = [];
-  const meaning: ('claimed' | 'idempotency' | 'unexpected')[] = [];
-  const add = (item: TransactItem, condition: (typeof meaning)[number]) => {
-    items.push(item);
-    meaning.push(condition);
-  };
-  if (options.claim) add(claimPut(options.claim, txn.createdAt), 'claimed');
-  add(transactionPut(txn), 'unexpected');
-  add(outboxItem(event), 'unexpected');
-  if (options.idempotencyCompletion) add(options.idempotencyCompletion, 'idempotency');
-  const claimed = new Error('claimed');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons) => {
-        const failed = reasons.flatMap((r, i) => (r.Code === 'ConditionalCheckFailed' ? [meaning[i]!] : []));
-        if (failed.includes('idempotency')) return idempotencyInProgress();
-        if (failed.includes('unexpected')) return new Error('Decline transaction failed the condition of a new item');
-        return claimed;
-      },
-    });
-  } catch (error) {
-    if (error === claimed) return 'claimed';
-    throw error;
-  }
-  return 'recorded';
+  const tx = transaction<'claimed' | 'idempotency'>();
+  if (options.claim) tx.add(claimPut(options.claim, txn.createdAt), 'claimed');
+  tx.add(transactionPut(txn)).add(outboxItem(event));
+  if (options.idempotencyCompletion) tx.add(options.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'recorded';
+  if (result.failed.has('idempotency')) throw idempotencyInProgress();
+  return 'claimed';
 }
 
 /** The claim of a network authorization id, read consistently: it decides repeat or conflict. */
@@ -203,42 +179,35 @@ export interface AdjustmentPlan {
  */
 export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed' | 'stale'> {
   const { before, after } = plan;
-  const table = tableName();
-  const items: TransactItem[] = [
-    {
-      Put: {
-        TableName: table,
-        Item: transactionItem(after),
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: { ':version': before.version },
+  // Only the transaction's own version check means something; the balance items move what the
+  // transaction read as held, so their failure is a broken invariant (untagged: the commit throws).
+  const tx = transaction<'stale' | 'idempotency'>()
+    .add(
+      {
+        Put: {
+          TableName: tableName(),
+          Item: transactionItem(after),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': before.version },
+        },
       },
-    },
-    plan.settled === undefined
-      ? releaseItem(plan.owner, before.localCurrency, plan.released)
-      : settleItem(plan.owner, before.localCurrency, before.remainingHold, plan.settled),
-    postingItem(plan.posting),
-    outboxItem(plan.event),
-  ];
+      'stale',
+    )
+    .add(
+      plan.settled === undefined
+        ? releaseItem(plan.owner, before.localCurrency, plan.released)
+        : settleItem(plan.owner, before.localCurrency, before.remainingHold, plan.settled),
+    )
+    .add(postingItem(plan.posting))
+    .add(outboxItem(plan.event));
   if (plan.released > 0n && before.windows) {
-    for (const kind of WINDOW_KINDS) {
-      items.push(spendCounterItem(before.cardId, kind, before.windows[kind], -plan.released, 0n));
-    }
+    for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, before.windows[kind], -plan.released, 0n));
   }
-  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
-  const stale = new Error('stale');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons) => {
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return stale;
-        if (plan.idempotencyCompletion && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') return idempotencyInProgress();
-        return new Error('Adjustment failed a balance condition: the hold and the balance disagree');
-      },
-    });
-  } catch (error) {
-    if (error === stale) return 'stale';
-    throw error;
-  }
-  return 'committed';
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'committed';
+  if (result.failed.has('stale')) return 'stale';
+  throw idempotencyInProgress();
 }
 
 export async function getTransaction(transactionId: string, consistent = false): Promise<CardTransaction | undefined> {

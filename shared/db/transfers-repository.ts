@@ -18,11 +18,12 @@ import { BusinessRuleError, ConflictError } from '../errors.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { transferKeys, userKeys } from './keys.ts';
+import { transferKeys } from './keys.ts';
 import { creditItem, debitItem, postingItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
+import { activeUserCheck } from './users-repository.ts';
 
 export interface TransferPlan {
   transfer: Transfer;
@@ -35,15 +36,6 @@ export interface TransferPlan {
 export async function commitTransfer(plan: TransferPlan): Promise<void> {
   const { transfer } = plan;
   const table = tableName();
-  const activeUser = (userId: string): TransactItem => ({
-    ConditionCheck: {
-      TableName: table,
-      Key: userKeys.profile(userId),
-      ConditionExpression: '#status = :active AND businessId = :businessId',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':active': 'Active', ':businessId': transfer.businessId },
-    },
-  });
   const fields = transferFields(transfer);
   const item = { ...transferKeys.transfer(transfer.transferId), ...transferKeys.businessListIndex(transfer.businessId, transfer.transferId), entity: 'transfer', ...fields };
   // A transfer never changes after it commits, so each party's entry is a full copy of it.
@@ -54,31 +46,26 @@ export async function commitTransfer(plan: TransferPlan): Promise<void> {
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   });
-  const items: TransactItem[] = [
-    activeUser(transfer.senderUserId),
-    activeUser(transfer.receiverUserId),
-    debitItem({ kind: 'user', id: transfer.senderUserId }, transfer.currency, transfer.amount),
-    creditItem({ kind: 'user', id: transfer.receiverUserId }, transfer.currency, transfer.amount),
-    { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
-    entry(transfer.senderUserId, 'sender'),
-    entry(transfer.receiverUserId, 'receiver'),
-    postingItem(plan.posting),
-    outboxItem(plan.event),
-  ];
-  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+  const tx = transaction<'sender' | 'receiver' | 'balance' | 'idempotency'>()
+    .add(activeUserCheck(transfer.businessId, transfer.senderUserId), 'sender')
+    .add(activeUserCheck(transfer.businessId, transfer.receiverUserId), 'receiver')
+    .add(debitItem({ kind: 'user', id: transfer.senderUserId }, transfer.currency, transfer.amount), 'balance')
+    .add(creditItem({ kind: 'user', id: transfer.receiverUserId }, transfer.currency, transfer.amount))
+    .add({ Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } })
+    .add(entry(transfer.senderUserId, 'sender'))
+    .add(entry(transfer.receiverUserId, 'receiver'))
+    .add(postingItem(plan.posting))
+    .add(outboxItem(plan.event));
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
 
-  await transactWrite(items, {
-    onConditionFailed: (reasons) => {
-      const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
-      if (failed(0)) return userNotActive('sender');
-      if (failed(1)) return userNotActive('receiver');
-      if (failed(2)) {
-        return new BusinessRuleError('insufficient_balance', `The sender's available ${transfer.currency} balance is less than the amount.`);
-      }
-      if (plan.idempotencyCompletion && failed(items.length - 1)) return idempotencyInProgress();
-      return new Error('Transfer transaction failed an unexpected condition');
-    },
-  });
+  const result = await tx.commit();
+  if (result.committed) return;
+  if (result.failed.has('sender')) throw userNotActive('sender');
+  if (result.failed.has('receiver')) throw userNotActive('receiver');
+  if (result.failed.has('balance')) {
+    throw new BusinessRuleError('insufficient_balance', `The sender's available ${transfer.currency} balance is less than the amount.`);
+  }
+  throw idempotencyInProgress();
 }
 
 export function userNotActive(party: 'sender' | 'receiver'): ConflictError {

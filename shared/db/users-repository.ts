@@ -5,7 +5,7 @@
  * It is listed per business on GSI1; its `external_id`, when given, is claimed by a uniqueness
  * item written in the same transaction.
  */
-import { ConditionalCheckFailedException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ServiceUnavailableError } from '../errors.ts';
 import { isUserStatus, type UserRecord, type UserStatus } from '../domain/users.ts';
@@ -14,7 +14,7 @@ import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { userKeys } from './keys.ts';
 import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
 
 /** Keyed HMACs of the normalized identity fields (see `ekycFingerprints` in shared/services/users.ts). */
 export interface EkycFingerprints {
@@ -63,17 +63,30 @@ export async function insertUser(user: StoredUser, options: InsertUserOptions = 
     return;
   }
 
-  const items = [userPut, externalIdPut, options.idempotencyCompletion].filter((item): item is TransactItem => item !== undefined);
-  const externalIdIndex = externalIdPut ? 1 : -1;
-  const completionIndex = options.idempotencyCompletion ? items.length - 1 : -1;
-  await transactWrite(items, {
-    onConditionFailed: (reasons: CancellationReason[]) => {
-      const failed = (index: number) => index >= 0 && reasons[index]?.Code === 'ConditionalCheckFailed';
-      if (failed(externalIdIndex)) return externalIdTaken();
-      if (failed(completionIndex)) return idempotencyInProgress();
-      return new Error('User insert failed its condition: the user id already exists');
+  const tx = transaction<'external_id' | 'idempotency'>().add(userPut);
+  if (externalIdPut) tx.add(externalIdPut, 'external_id');
+  if (options.idempotencyCompletion) tx.add(options.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return;
+  if (result.failed.has('external_id')) throw externalIdTaken();
+  throw idempotencyInProgress();
+}
+
+/**
+ * The one condition "this user is Active and belongs to this business", as a transaction item:
+ * every transaction that must not commit for a suspended user (or for a user of another
+ * business) carries it, built here, by the user entity, and tagged by its caller.
+ */
+export function activeUserCheck(businessId: string, userId: string): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: userKeys.profile(userId),
+      ConditionExpression: '#status = :active AND businessId = :businessId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':active': 'Active', ':businessId': businessId },
     },
-  });
+  };
 }
 
 /** The user, if it exists and belongs to `businessId`; otherwise undefined (the caller's 404). */

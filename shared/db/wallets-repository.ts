@@ -11,16 +11,16 @@
  * A new address is one transaction: the user is still Active and of its business, and the
  * chain entry, family entry and address index are each put only if absent.
  */
-import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
 import type { WalletAddress } from '../domain/wallets.ts';
 import { ConflictError } from '../errors.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { userKeys, walletAddressKeys } from './keys.ts';
+import { walletAddressKeys } from './keys.ts';
 import { queryAllWithPrefix } from './query-page.ts';
-import { transactWrite, type TransactItem } from './transact.ts';
+import { transaction, type TransactItem } from './transact.ts';
+import { activeUserCheck } from './users-repository.ts';
 
 /** A user's address of a key family: which child index it is and where it came from. */
 export interface FamilyAddress {
@@ -85,21 +85,12 @@ export interface NewWalletAddress {
 export async function commitWalletAddress(plan: NewWalletAddress): Promise<'created' | 'exists'> {
   const { wallet, newFamilyAddress } = plan;
   const table = tableName();
-  const items: TransactItem[] = [
-    {
-      ConditionCheck: {
-        TableName: table,
-        Key: userKeys.profile(wallet.userId),
-        ConditionExpression: '#status = :active AND businessId = :businessId',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':active': 'Active', ':businessId': wallet.businessId },
-      },
-    },
-    { Put: { TableName: table, Item: chainAddressItem(wallet), ConditionExpression: 'attribute_not_exists(PK)' } },
-  ];
+  const tx = transaction<'user' | 'exists' | 'address_taken' | 'idempotency'>()
+    .add(activeUserCheck(wallet.businessId, wallet.userId), 'user')
+    .add({ Put: { TableName: table, Item: chainAddressItem(wallet), ConditionExpression: 'attribute_not_exists(PK)' } }, 'exists');
   if (newFamilyAddress) {
-    items.push(
-      { Put: { TableName: table, Item: familyAddressItem(newFamilyAddress), ConditionExpression: 'attribute_not_exists(PK)' } },
+    tx.add({ Put: { TableName: table, Item: familyAddressItem(newFamilyAddress), ConditionExpression: 'attribute_not_exists(PK)' } }, 'exists');
+    tx.add(
       {
         Put: {
           TableName: table,
@@ -116,31 +107,21 @@ export async function commitWalletAddress(plan: NewWalletAddress): Promise<'crea
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
+      'address_taken',
     );
   }
-  if (plan.idempotencyCompletion) items.push(plan.idempotencyCompletion);
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
 
-  const exists = new Error('exists');
-  try {
-    await transactWrite(items, {
-      onConditionFailed: (reasons: CancellationReason[]) => {
-        const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
-        if (failed(0)) return new ConflictError('user_not_active', 'The user is not Active; addresses can only be created for Active users.');
-        if (failed(1) || (newFamilyAddress && failed(2))) return exists;
-        if (newFamilyAddress && failed(3)) {
-          // Child indexes come from an atomic counter: an address that is already taken means the
-          // counter was reset or two stages share keys. Never hand it out twice.
-          return new Error(`Derived ${newFamilyAddress.family} address at index ${newFamilyAddress.index} is already assigned`);
-        }
-        if (plan.idempotencyCompletion && failed(items.length - 1)) return idempotencyInProgress();
-        return new Error('Wallet address transaction failed an unexpected condition');
-      },
-    });
-  } catch (error) {
-    if (error === exists) return 'exists';
-    throw error;
+  const result = await tx.commit();
+  if (result.committed) return 'created';
+  if (result.failed.has('user')) throw new ConflictError('user_not_active', 'The user is not Active; addresses can only be created for Active users.');
+  if (result.failed.has('exists')) return 'exists';
+  if (result.failed.has('address_taken')) {
+    // Child indexes come from an atomic counter: an address that is already taken means the
+    // counter was reset or two stages share keys. Never hand it out twice.
+    throw new Error(`Derived ${newFamilyAddress!.family} address at index ${newFamilyAddress!.index} is already assigned`);
   }
-  return 'created';
+  throw idempotencyInProgress();
 }
 
 export interface AddressOwner {

@@ -14,7 +14,7 @@ import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { creditItem, postingItem } from '../db/ledger-items.ts';
 import { tableName } from '../db/client.ts';
 import { topupKeys } from '../db/keys.ts';
-import { transactWrite } from '../db/transact.ts';
+import { transaction } from '../db/transact.ts';
 import { idempotencyInProgress } from '../db/idempotency-repository.ts';
 import { PositiveDecimal } from '../domain/transactions.ts';
 
@@ -50,18 +50,17 @@ export async function topUpBusiness(businessId: string, body: TopupBody, source:
     amount: formatMoney(amount, body.currency),
     p_created_at: createdAt,
   };
-  const items = [
-    creditItem(owner, body.currency, amount),
-    postingItem(posting({ postingId: newId(), kind: 'topup', reference: topupId, legs: creditLegs(owner, body.currency, amount, 'funding'), createdAt })),
-    {
+  const tx = transaction<'idempotency'>()
+    .add(creditItem(owner, body.currency, amount))
+    .add(postingItem(posting({ postingId: newId(), kind: 'topup', reference: topupId, legs: creditLegs(owner, body.currency, amount, 'funding'), createdAt })))
+    .add({
       Put: {
         TableName: tableName(),
         Item: { ...topupKeys.topup(topupId), entity: 'topup', topupId, businessId, currency: body.currency, amount, source, createdAt },
         ConditionExpression: 'attribute_not_exists(PK)',
       },
-    },
-    ...(idempotency ? [idempotency.completionItem(201, view)] : []),
-  ];
-  await transactWrite(items, { onConditionFailed: () => idempotencyInProgress() });
+    });
+  if (idempotency) tx.add(idempotency.completionItem(201, view), 'idempotency');
+  if (!(await tx.commit()).committed) throw idempotencyInProgress();
   return view;
 }

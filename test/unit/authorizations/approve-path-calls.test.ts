@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as networkAuthorize } from '../../../functions/network/create-authorization.ts';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
-import { lambdaContext, parseBody } from '../../support/events.ts';
+import { lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { businessItem, CARD_ID, cardItem, networkAuthorizationEvent, panIndexItem, serveItems, simulateAuthorizationEvent } from './support.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -59,7 +59,8 @@ describe('the approve path', () => {
     // the same transaction, not another read.
     const commands = sentCommands();
     expectOneCardReadAndOneTransaction(commands, 9);
-    expect(commands[1]!.input.TransactItems[5].Put).toMatchObject({ Item: { PK: 'NETAUTH#net-approve-2' }, ConditionExpression: 'attribute_not_exists(PK)' });
+    const claim = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.Put?.Item?.PK === 'NETAUTH#net-approve-2');
+    expect(claim?.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(PK)' });
   });
 
   it('adds only the cardholder check to the transaction of a B2C card', async () => {
@@ -72,7 +73,11 @@ describe('the approve path', () => {
     expect(parseBody(second).status).toBe('Authorized');
     const commands = sentCommands();
     expectOneCardReadAndOneTransaction(commands, 9);
-    expect(commands[1]!.input.TransactItems[0].ConditionCheck).toMatchObject({ ConditionExpression: '#status = :active' });
+    const userCheck = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.ConditionCheck?.Key?.PK?.startsWith('USER#'));
+    expect(userCheck?.ConditionCheck).toMatchObject({
+      ConditionExpression: '#status = :active AND businessId = :businessId',
+      ExpressionAttributeValues: { ':active': 'Active', ':businessId': TEST_BUSINESS_ID },
+    });
   });
 
   it('reads the business timezone only on the first call of a container', async () => {

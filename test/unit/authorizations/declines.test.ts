@@ -15,25 +15,38 @@ import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEve
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-/** The conditional items of a B2C approval, in transaction order, and the reason each can raise. */
-const CONDITIONS: { item: number; reason: DeclineReason }[] = [
-  { item: 0, reason: 'user_suspended' },
-  { item: 1, reason: 'exceeds_daily_limit' },
-  { item: 2, reason: 'exceeds_monthly_limit' },
-  { item: 3, reason: 'exceeds_lifetime_limit' },
-  { item: 4, reason: 'insufficient_balance' },
+type Key = { PK: string; SK: string };
+
+/**
+ * The conditional items of a B2C approval, found by their keys (never by position), and the
+ * reason each can raise.
+ */
+const CONDITIONS: { item: string; matches: (key: Key) => boolean; reason: DeclineReason }[] = [
+  { item: 'user check', matches: (key) => key.PK.startsWith('USER#') && key.SK === 'PROFILE', reason: 'user_suspended' },
+  { item: 'daily counter', matches: (key) => key.SK.startsWith('SPEND#daily#'), reason: 'exceeds_daily_limit' },
+  { item: 'monthly counter', matches: (key) => key.SK.startsWith('SPEND#monthly#'), reason: 'exceeds_monthly_limit' },
+  { item: 'lifetime counter', matches: (key) => key.SK.startsWith('SPEND#lifetime#'), reason: 'exceeds_lifetime_limit' },
+  { item: 'balance hold', matches: (key) => key.SK.startsWith('BALANCE#'), reason: 'insufficient_balance' },
 ];
-const B2C_APPROVAL_ITEMS = 9;
+const BALANCE_HOLD = CONDITIONS[4]!.item;
 
 /** Every window limit on (and roomy enough that the amount alone passes the pre-checks). */
 const B2C_CARD: CardItemOptions = { mode: 'B2C', limits: { transaction: 100_000n, daily: 100_000n, monthly: 200_000n, lifetime: 300_000n } };
 
-function cancellation(failedItems: number[]) {
-  return cancelled(Array.from({ length: B2C_APPROVAL_ITEMS }, (_, index) => (failedItems.includes(index) ? 'ConditionalCheckFailed' : 'None')));
+function keyOf(item: Record<string, any>): Key {
+  const body = Object.values(item)[0] as { Key?: Key; Item?: Key };
+  return (body.Key ?? body.Item)!;
 }
 
-async function authorizeWith(failedItems: number[]) {
-  ddb.on(TransactWriteCommand).rejectsOnce(cancellation(failedItems)).resolves({});
+/** Cancels the first transaction, failing the conditions of the items named; the next commits. */
+async function authorizeWith(failedItems: string[]) {
+  const failing = CONDITIONS.filter((condition) => failedItems.includes(condition.item));
+  let first = true;
+  ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: Record<string, any>[] }) => {
+    if (!first) return {};
+    first = false;
+    throw cancelled(input.TransactItems.map((item) => (failing.some((condition) => condition.matches(keyOf(item))) ? 'ConditionalCheckFailed' : 'None')));
+  });
   return simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
 }
 
@@ -47,7 +60,7 @@ describe('a cancelled authorization transaction', () => {
     serveItems(ddb, [cardItem(B2C_CARD), businessItem()]);
   });
 
-  it.each(CONDITIONS)('declines with $reason when only item $item fails its condition', async ({ item, reason }) => {
+  it.each(CONDITIONS)('declines with $reason when only the $item fails its condition', async ({ item, reason }) => {
     const result = await authorizeWith([item]);
 
     expect(result.statusCode).toBe(201);
@@ -55,15 +68,17 @@ describe('a cancelled authorization transaction', () => {
   });
 
   it('records the decline as the transaction and its event only: no hold, no counter, no posting', async () => {
-    await authorizeWith([4]);
+    await authorizeWith([BALANCE_HOLD]);
 
     const [approval, decline] = transactions();
-    expect(approval).toHaveLength(B2C_APPROVAL_ITEMS);
+    // The user check, three counters, hold, card check, transaction, posting, event.
+    expect(approval).toHaveLength(9);
     expect(decline).toHaveLength(2);
-    expect(decline![0]!.Put.Item).toMatchObject({ entity: 'card_transaction', status: 'Declined', declineReason: 'insufficient_balance', remainingHold: 0n });
-    expect(decline![0]!.Put.ConditionExpression).toBe('attribute_not_exists(PK)');
-    expect(decline![1]!.Put.Item).toMatchObject({ entity: 'event', type: 'transaction.authorization' });
-    expect(JSON.parse(decline![1]!.Put.Item.payload)).toMatchObject({ action: 'Authorization', card_transaction: { status: 'Declined', decline_reason: 'insufficient_balance' } });
+    const put = (entity: string) => decline!.find((item) => item.Put?.Item?.entity === entity)!.Put;
+    expect(put('card_transaction').Item).toMatchObject({ status: 'Declined', declineReason: 'insufficient_balance', remainingHold: 0n });
+    expect(put('card_transaction').ConditionExpression).toBe('attribute_not_exists(PK)');
+    expect(put('event').Item).toMatchObject({ type: 'transaction.authorization' });
+    expect(JSON.parse(put('event').Item.payload)).toMatchObject({ action: 'Authorization', card_transaction: { status: 'Declined', decline_reason: 'insufficient_balance' } });
   });
 
   it('declines with the first failed condition in the documented order, whichever others fail with it', async () => {

@@ -2,8 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BusinessRuleError } from '../../../shared/errors.ts';
-import { failedConditionIndex, transactWrite } from '../../../shared/db/transact.ts';
+import { transaction, transactWrite, UntaggedConditionFailed, type TransactItem } from '../../../shared/db/transact.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -14,35 +13,95 @@ const cancelled = (...codes: string[]) =>
     CancellationReasons: codes.map((Code) => ({ Code })),
   });
 
-const items = [{ Put: { TableName: 't', Item: { PK: 'a', SK: 'b' } } }];
+const put = (pk: string): TransactItem => ({ Put: { TableName: 't', Item: { PK: pk, SK: 'S' }, ConditionExpression: 'attribute_not_exists(PK)' } });
 
-describe('transactWrite', () => {
+/** user check, balance, card, a fresh put (untagged). */
+function transfer() {
+  return transaction<'user' | 'balance' | 'card'>()
+    .add(put('USER#u'), 'user')
+    .add(put('BALANCE#b'), 'balance')
+    .add(put('CARD#c'), 'card')
+    .add(put('TXN#t'));
+}
+
+const tokens = () => ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.ClientRequestToken);
+
+describe('transaction', () => {
   beforeEach(() => ddb.reset());
 
-  it('retries a TransactionConflict and then succeeds', async () => {
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None')).resolves({});
-    await transactWrite(items);
-    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  it('commits the items in the order they were added, with a request token', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await expect(transfer().commit()).resolves.toEqual({ committed: true });
+    const [call] = ddb.commandCalls(TransactWriteCommand);
+    expect(call!.args[0].input.TransactItems!.map((item) => item.Put!.Item!.PK)).toEqual(['USER#u', 'BALANCE#b', 'CARD#c', 'TXN#t']);
+    expect(call!.args[0].input.ClientRequestToken).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('maps a cancellation to the tags of the items whose condition failed, without retrying', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'ConditionalCheckFailed', 'None'));
+    const result = await transfer().commit();
+    expect(result).toEqual({ committed: false, failed: new Set(['balance', 'card']) });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('reports a tag once however many of its items failed', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed'));
+    const result = await transaction<'check'>().add(put('A'), 'check').add(put('B'), 'check').commit();
+    expect(result.committed).toBe(false);
+    expect(!result.committed && [...result.failed]).toEqual(['check']);
+  });
+
+  it('retries a TransactionConflict with a new token per attempt, then commits', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None', 'None', 'None')).resolves({});
+    await expect(transfer().commit()).resolves.toEqual({ committed: true });
+    const sent = tokens();
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).not.toEqual(sent[1]);
+  });
+
+  it('retries a throttled item with a new token too', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'ThrottlingError', 'None', 'None'))
+      .rejectsOnce(cancelled('None', 'None', 'ThrottlingError', 'None'))
+      .resolves({});
+    await expect(transfer().commit()).resolves.toEqual({ committed: true });
+    expect(new Set(tokens()).size).toBe(3);
+  });
+
+  it('answers a failed condition over a conflict in the same cancellation (no retry)', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'ConditionalCheckFailed', 'None', 'None'));
+    await expect(transfer().commit()).resolves.toEqual({ committed: false, failed: new Set(['balance']) });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
   it('gives up with a retryable 503 after repeated conflicts', async () => {
     ddb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict'));
-    await expect(transactWrite(items, { maxAttempts: 3 })).rejects.toMatchObject({ statusCode: 503, code: 'service_unavailable' });
+    await expect(transfer().commit({ maxAttempts: 3 })).rejects.toMatchObject({ statusCode: 503, code: 'service_unavailable' });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
   });
 
-  it('does not retry a failed condition and maps it to the caller\'s domain error', async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
-    await expect(
-      transactWrite(items, {
-        onConditionFailed: (reasons) => new BusinessRuleError('insufficient_balance', `item ${failedConditionIndex(reasons)}`),
-      }),
-    ).rejects.toMatchObject({ statusCode: 422, code: 'insufficient_balance', message: 'item 1' });
+  it('throws, naming the index, when an untagged item fails its condition, whatever else failed', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None', 'ConditionalCheckFailed'));
+    const error = await transfer()
+      .commit()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UntaggedConditionFailed);
+    expect(error).toMatchObject({ index: 3, message: expect.stringContaining('item 3 (Put on a TXN# item)') });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
   it('rethrows other cancellations untouched', async () => {
     ddb.on(TransactWriteCommand).rejects(cancelled('ValidationError'));
-    await expect(transactWrite(items)).rejects.toBeInstanceOf(TransactionCanceledException);
+    await expect(transfer().commit()).rejects.toBeInstanceOf(TransactionCanceledException);
+  });
+
+  it('takes the same tagged entries as a list', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
+    const result = await transactWrite<'first' | 'second'>([
+      { item: put('A'), tag: 'first' },
+      { item: put('B'), tag: 'second' },
+    ]);
+    expect(result).toEqual({ committed: false, failed: new Set(['second']) });
   });
 });

@@ -159,7 +159,8 @@ describe('a 3DS challenge', () => {
       ExpressionAttributeValues: { ':limit': 10 },
     });
     expect(transactItems![indexOn(transactItems!, { PK: `USER#${USER_ID}`, SK: 'PROFILE' })]!.ConditionCheck).toMatchObject({
-      ConditionExpression: '#status = :active',
+      ConditionExpression: '#status = :active AND businessId = :businessId',
+      ExpressionAttributeValues: { ':active': 'Active', ':businessId': TEST_BUSINESS_ID },
     });
   });
 

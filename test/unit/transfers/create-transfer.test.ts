@@ -38,11 +38,37 @@ function serveUsers(...users: Record<string, any>[]) {
   ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: byKey.get(`${input.Key.PK}|${input.Key.SK}`) }));
 }
 
-function cancelledAt(index: number, length = TRANSFER_ITEMS) {
-  return new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: Array.from({ length }, (_, i) => ({ Code: i === index ? 'ConditionalCheckFailed' : 'None' })),
+type Key = { PK: string; SK: string };
+/** Which item fails, by its key: the repository must learn it from its tag, wherever it sits. */
+type Failing = 'sender' | 'receiver' | 'balance' | 'idempotency';
+
+function keyOf(item: Record<string, any>): Key {
+  const body = Object.values(item)[0] as { Key?: Key; Item?: Key };
+  return (body.Key ?? body.Item)!;
+}
+
+function isFailing(item: Record<string, any>, failing: Failing): boolean {
+  const { PK, SK } = keyOf(item);
+  switch (failing) {
+    case 'sender':
+      return PK === `USER#${sender.userId}` && SK === 'PROFILE';
+    case 'receiver':
+      return PK === `USER#${receiver.userId}` && SK === 'PROFILE';
+    case 'balance':
+      return PK === `USER#${sender.userId}` && SK.startsWith('BALANCE#');
+    case 'idempotency':
+      return PK.startsWith('IDEMPOTENCY#');
+  }
+}
+
+/** Cancels every transaction, failing the condition of the item `failing` names (one reason per item). */
+function failConditionOf(failing: Failing) {
+  ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: Record<string, any>[] }) => {
+    throw new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: input.TransactItems.map((item) => ({ Code: isFailing(item, failing) ? 'ConditionalCheckFailed' : 'None' })),
+    });
   });
 }
 
@@ -133,11 +159,11 @@ describe('POST /v1/transfers', () => {
   });
 
   it.each([
-    [0, 409, 'user_not_active', /sender/],
-    [1, 409, 'user_not_active', /receiver/],
-    [2, 422, 'insufficient_balance', /USD/],
-  ])('maps a failed condition on item %i to %i %s', async (index, status, code, message) => {
-    ddb.on(TransactWriteCommand).rejects(cancelledAt(index));
+    ['sender' as const, 409, 'user_not_active', /sender/],
+    ['receiver' as const, 409, 'user_not_active', /receiver/],
+    ['balance' as const, 422, 'insufficient_balance', /USD/],
+  ])('maps a failed condition on the %s item to %i %s', async (failing, status, code, message) => {
+    failConditionOf(failing);
     const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
     expect(result.statusCode).toBe(status);
     expect(parseBody(result).error).toMatchObject({ code, message: expect.stringMatching(message) });
@@ -145,7 +171,7 @@ describe('POST /v1/transfers', () => {
 
   it('maps a failed idempotency completion to 409 idempotency_request_in_progress', async () => {
     ddb.on(PutCommand).resolves({});
-    ddb.on(TransactWriteCommand).rejects(cancelledAt(TRANSFER_ITEMS, TRANSFER_ITEMS + 1));
+    failConditionOf('idempotency');
     const result = await createTransfer(transferEvent(transferBody(), { 'Idempotency-Key': 'transfer-1' }), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
@@ -153,7 +179,7 @@ describe('POST /v1/transfers', () => {
 
   it('keeps 422 insufficient_balance as the key\'s answer: the same key and body, once the sender is funded, replays it and moves nothing', async () => {
     ddb.on(PutCommand).resolves({});
-    ddb.on(TransactWriteCommand).rejects(cancelledAt(2, TRANSFER_ITEMS + 1));
+    failConditionOf('balance');
     const request = () => transferEvent(transferBody(), { 'Idempotency-Key': 'transfer-refused' });
     const refused = await createTransfer(request(), lambdaContext);
     expect(refused.statusCode).toBe(422);
