@@ -31,6 +31,7 @@ const RATES = { conflict: 0.05, throttle: 0.02, lostResponse: 0.05 };
 let stack: LocalStack;
 let faults: FaultInjector | undefined;
 let retried503 = 0;
+let retriedInProgress = 0;
 
 beforeAll(async () => {
   stack = await startLocalStack({ inMemory: true, port: 0, quiet: true });
@@ -55,6 +56,7 @@ describe('the money invariants under a random workload', () => {
       faults?.setRates({ conflict: 0, throttle: 0, lostResponse: 0 });
       await expectPlatformEqualsModel(world.model, world.real);
       retried503 += world.real.retried503;
+      retriedInProgress += world.real.retriedInProgress;
     });
     try {
       await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: true, includeErrorInReport: true });
@@ -71,7 +73,7 @@ describe('the money invariants under a random workload', () => {
       expect(faults!.counts.conflict, JSON.stringify(faults!.counts)).toBeGreaterThan(0);
       expect(faults!.counts.lostResponse, JSON.stringify(faults!.counts)).toBeGreaterThan(0);
     }
-    console.info(`money model: seed ${SEED}, ${RUNS} runs, faults ${JSON.stringify(faults?.counts ?? {})}, 503s retried by clients ${retried503}`);
+    console.info(`money model: seed ${SEED}, ${RUNS} runs, faults ${JSON.stringify(faults?.counts ?? {})}, 503s retried by clients ${retried503}, in-progress 409s waited out ${retriedInProgress}`);
   }, 600_000);
 });
 

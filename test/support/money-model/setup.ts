@@ -11,7 +11,7 @@ import { call, post, type Real } from './real.ts';
 export async function setupRun(apiBase: string, networkKey: string): Promise<{ model: Model; real: Real }> {
   const { createBusiness } = await import('../../../shared/services/businesses.ts');
   const [business, other] = await Promise.all([createBusiness({ name: `model-${randomUUID()}` }), createBusiness({ name: `other-${randomUUID()}` })]);
-  const real: Real = { apiBase, keys: { partner: business.api_key, other: other.api_key, network: networkKey }, exchanges: [], retried503: 0 };
+  const real: Real = { apiBase, keys: { partner: business.api_key, other: other.api_key, network: networkKey }, exchanges: [], retried503: 0, retriedInProgress: 0 };
 
   const users: ModelUser[] = [];
   for (let i = 0; i < 2; i++) users.push(await createUser(real, 'partner'));
