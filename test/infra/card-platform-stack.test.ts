@@ -431,7 +431,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       // Enforced on the partner API only: the card network and the chain watcher have no usage key.
       const methods = methodsByRoute(template);
       for (const row of routesForStage(stage)) {
-        expect(methods.get(routeKey(row))?.[1].ApiKeyRequired === true, routeKey(row)).toBe(row.credential === 'business');
+        expect(methods.get(routeKey(row))?.ApiKeyRequired === true, routeKey(row)).toBe(row.credential === 'business');
       }
       expect(ofType(template, 'AWS::SSM::Parameter').map(([, props]) => props.Name)).toContain(parameterNames(stage).defaultUsagePlanId);
     });

@@ -318,9 +318,13 @@ describe('one delivery per request for it', () => {
     const p = await partner();
     const delivery = stack.pollers.byName['webhooks/deliver-transaction-event']!;
     let accepting = false;
+    let acceptedPosts = 0;
     receiver.script(p.path, (n) => {
       // Its retry then waits in the queue: nobody takes it while the delivery function is stopped.
+      // (On a loaded machine the poller may already hold the retry when it is told to stop: that
+      // attempt fails like the first, before the redelivery is asked for.)
       if (n === 1) void delivery.stop();
+      if (accepting) acceptedPosts++;
       return accepting ? 200 : 500;
     });
     const cardId = await fundedCard(p);
@@ -329,7 +333,8 @@ describe('one delivery per request for it', () => {
     try {
       failing = await eventWhere(p, (e) => e.delivery_status === 'retrying' && e.payload.card_transaction.id === txn.id);
       await delivery.stop();
-      expect(failing.attempt_count).toBe(1);
+      failing = await eventWhere(p, (e) => e.id === failing.id);
+      expect(failing.attempt_count).toBeGreaterThanOrEqual(1);
       accepting = true;
       const asked = await p.call('POST', `/v1/events/${failing.id}/redeliver`);
       expect(asked.status).toBe(202);
@@ -342,9 +347,10 @@ describe('one delivery per request for it', () => {
     await eventWhere(p, (e) => e.id === failing.id && e.delivery_status === 'delivered');
     // Both messages, the scheduled retry and the redelivery, have come and gone: one POST between them.
     await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
-    expect(receiver.received(p.path).map((request) => webhookId(request))).toEqual([failing.id, failing.id]);
+    expect(acceptedPosts).toBe(1);
+    expect(new Set(receiver.received(p.path).map((request) => webhookId(request)))).toEqual(new Set([failing.id]));
     const after = await eventWhere(p, (e) => e.id === failing.id);
-    expect(after.attempts.map((a: any) => a.status_code)).toEqual([500, 200]);
+    expect(after.attempts.map((a: any) => a.status_code)).toEqual([...Array<number>(failing.attempt_count).fill(500), 200]);
   });
 
   it('acks a duplicate message of a delivered event without a POST', async () => {
