@@ -22,6 +22,12 @@
  * repeat with the first outcome instead of running it again, whose conditions would now fail and
  * turn a success into a bogus refusal. A new attempt of our own loop after a cancellation gets a
  * new token (the SDK's internal retries of one attempt reuse that attempt's token).
+ *
+ * A second guard for the same case: every money movement puts a ledger posting under a fresh id,
+ * so a posting that already exists can only be this very transaction, committed by an earlier
+ * send whose answer was lost. Its failed condition (and whatever else the first commit changed)
+ * then reads as `committed`, never as a refusal or a broken invariant. (The money model found a
+ * repeat that DynamoDB Local ran again under injected faults instead of answering from its token.)
  */
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -106,6 +112,7 @@ export async function transactWrite<Tag extends string = never>(
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
+        if (reasons.some((reason, index) => reason.Code === 'ConditionalCheckFailed' && isPostingPut(items[index]))) return { committed: true };
         const failed = new Set<Tag>();
         reasons.forEach((reason, index) => {
           if (reason.Code !== 'ConditionalCheckFailed') return;
@@ -121,6 +128,12 @@ export async function transactWrite<Tag extends string = never>(
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
+}
+
+/** A ledger posting's Put (`POSTING#<fresh id>`, conditional on not existing). */
+function isPostingPut(item: TransactItem | undefined): boolean {
+  const pk = item?.Put?.Item?.PK;
+  return typeof pk === 'string' && pk.startsWith('POSTING#');
 }
 
 /** "Put on a USER# item": which kind of item, never its ids, hashes or attribute values (this ends up in logs). */

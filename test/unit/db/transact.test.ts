@@ -51,6 +51,12 @@ describe('transaction', () => {
     expect(!result.committed && [...result.failed]).toEqual(['check']);
   });
 
+  it('reads its own posting already there as its earlier commit, whose answer was lost (not a refusal, not a broken invariant)', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed', 'None'));
+    const move = transaction<'stale'>().add(put('TXN#t'), 'stale').add(put('POSTING#p')).add(put('EVENT#e'));
+    await expect(move.commit()).resolves.toEqual({ committed: true });
+  });
+
   it('retries a TransactionConflict with a new token per attempt, then commits', async () => {
     ddb.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None', 'None', 'None')).resolves({});
     await expect(transfer().commit()).resolves.toEqual({ committed: true });
