@@ -3,10 +3,10 @@
  * behind each, every function's errors and throttles, and what the business watches.
  *
  * Business figures are Powertools Metrics (EMF) in the `CardPlatform` namespace. The widgets find
- * them with SEARCH by metric name, whatever dimensions they carry (Powertools adds `service`;
- * declines carry `reason`, webhook attempts and OTPs `outcome`), so they show data as soon as the
- * functions emit it. While the metrics carry no stage dimension, two stages deployed in one account
- * share these widgets.
+ * them with SEARCH by metric name and this stage's `stage` dimension, whatever other dimensions
+ * they carry (`service`; declines carry `reason`, webhook attempts and OTPs `outcome`), so they show
+ * data as soon as the functions emit it (shared/metrics.ts), and two stages deployed in one account
+ * each see their own.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -50,6 +50,7 @@ export class PlatformDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PlatformDashboardProps) {
     super(scope, id);
     const { alarms, api } = props;
+    const stage = props.config.stage;
     const dashboardName = stackName(props.config.stage);
     this.dashboard = new cw.Dashboard(this, 'Dashboard', { dashboardName, defaultInterval: Duration.hours(3) });
 
@@ -114,22 +115,27 @@ export class PlatformDashboard extends Construct {
 
       heading(`Business (${BUSINESS_NAMESPACE} metrics)`),
       businessGraph('Authorizations', [
-        search('AuthorizationApproved', 'Sum', 'Approved'),
-        sumOf(search('AuthorizationDeclined', 'Sum'), 'Declined'),
+        search(stage, 'AuthorizationApproved', 'Sum', 'Approved'),
+        sumOf(search(stage, 'AuthorizationDeclined', 'Sum'), 'Declined'),
       ]),
-      businessGraph('Declines by reason', [search('AuthorizationDeclined', 'Sum')]),
-      businessGraph('Captures and deposits', [search('Capture', 'Sum', 'Captures'), search('Deposit', 'Sum', 'Deposits')]),
-      businessGraph('Webhook attempts by outcome', [search('WebhookAttempt', 'Sum')]),
-      businessGraph('Webhook latency', [search('WebhookLatency', 'p50', 'p50'), search('WebhookLatency', 'p99', 'p99')]),
-      businessGraph('3DS one-time codes by outcome', [search('OtpOutcome', 'Sum')]),
+      businessGraph('Declines by reason', [search(stage, 'AuthorizationDeclined', 'Sum')]),
+      businessGraph('Captures and deposits', [search(stage, 'Capture', 'Sum', 'Captures'), search(stage, 'Deposit', 'Sum', 'Deposits')]),
+      businessGraph('Webhook attempts by outcome', [search(stage, 'WebhookAttempt', 'Sum')]),
+      businessGraph('Webhook latency', [search(stage, 'WebhookLatency', 'p50', 'p50'), search(stage, 'WebhookLatency', 'p99', 'p99')]),
+      businessGraph('3DS one-time codes by outcome', [search(stage, 'OtpOutcome', 'Sum')]),
     );
   }
 }
 
-/** Every series of a business metric, one per dimension value (a reason, an outcome). */
-function search(metric: BusinessMetric, statistic: string, label?: string): cw.MathExpression {
+/** The SEARCH term of a business metric on one stage (every metric carries `service` and `stage`). */
+export function businessSearchTerm(metric: BusinessMetric, stage: string): string {
+  return `Namespace="${BUSINESS_NAMESPACE}" MetricName="${metric}" stage="${stage}"`;
+}
+
+/** Every series of a business metric on one stage, one per dimension value (a reason, an outcome). */
+function search(stage: string, metric: BusinessMetric, statistic: string, label?: string): cw.MathExpression {
   return new cw.MathExpression({
-    expression: `SEARCH('Namespace="${BUSINESS_NAMESPACE}" MetricName="${metric}"', '${statistic}', ${FIVE_MINUTES.toSeconds()})`,
+    expression: `SEARCH('${businessSearchTerm(metric, stage)}', '${statistic}', ${FIVE_MINUTES.toSeconds()})`,
     usingMetrics: {},
     label,
     period: FIVE_MINUTES,

@@ -11,6 +11,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { config } from '../config.ts';
+import { traced } from '../tracer.ts';
 import { readLocalKeyFile } from './key-material.ts';
 import { assertKeyGrant } from './local-key-policy.ts';
 
@@ -47,7 +48,7 @@ export async function macBytes(purpose: MacPurpose, value: string): Promise<Buff
   }
   const keyId = process.env[macKeyVariable(purpose)];
   if (!keyId) throw new Error(`${macKeyVariable(purpose)} is not set: this function's row does not list the "${purpose}" MAC purpose`);
-  kms ??= new KMSClient({});
+  kms ??= traced(new KMSClient({}));
   const result = await kms.send(new GenerateMacCommand({ KeyId: keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
   if (!result.Mac) throw new Error('KMS GenerateMac returned no MAC');
   return Buffer.from(result.Mac);

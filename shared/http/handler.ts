@@ -8,8 +8,9 @@
  * identity from the authorizer, ids in the path (`pathIds`: a malformed one is `404
  * <resource>_not_found`), JSON parsing, zod validation into `400 validation_error` (queries
  * strict: an unknown parameter is refused), `Idempotency-Key` handling (a `2xx` or a refusal is
- * kept and replayed), rendering typed errors once, and one structured log line per request (carrying the Lambda
- * context: function, cold start, `awsRequestId`).
+ * kept and replayed), rendering typed errors once, one structured log line per request (carrying the Lambda
+ * context: function, cold start, `awsRequestId`), the invocation's X-Ray subsegment, and one flush of
+ * the business metrics the call recorded (shared/metrics.ts).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -17,6 +18,8 @@ import { z } from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
 import { ApiError, BadRequestError, UnauthorizedError } from '../errors.ts';
 import { lambdaContextLogging, logger } from '../logger.ts';
+import { businessMetrics } from '../metrics.ts';
+import { handlerTracing } from '../tracer.ts';
 import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { credentialRequiredError } from './credential-refusal.ts';
 import { requestHash } from './request-hash.ts';
@@ -163,7 +166,9 @@ function buildHandler(
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(handlerTracing())
     .use(lambdaContextLogging())
+    .use(businessMetrics())
     .use(requestLogging())
     .handler(core) as unknown as ApiHandler;
 }

@@ -37,6 +37,7 @@ import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '..
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
 import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction } from '../db/transactions-repository.ts';
+import { recordAuthorization, recordCapture } from '../metrics.ts';
 import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
 
 /** Attempts when the card changes under an authorization (a concurrent lock or limit change). */
@@ -186,6 +187,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
   if (outcome.kind !== 'approved') request.idempotency?.discardCompletion(); // that transaction never committed
   switch (outcome.kind) {
     case 'approved':
+      recordAuthorization('approved');
       return respond(201, transactionView(txn));
     case 'declined':
       return recordDecline(txn, outcome.reason, request);
@@ -207,6 +209,7 @@ async function recordDecline(txn: CardTransaction, reason: DeclineReason, reques
     idempotency?.discardCompletion();
     return claimedAuthorization(request.claim!);
   }
+  recordAuthorization('declined', reason);
   return respond(201, transactionView(declined));
 }
 
@@ -306,7 +309,10 @@ async function adjust(
       event: transactionEvent(decision.action, decision.after),
       idempotencyCompletion: idempotency?.completionItem(200, transactionView(decision.after)),
     });
-    if (result === 'committed') return transactionView(decision.after);
+    if (result === 'committed') {
+      if (decision.action === 'Settled') recordCapture();
+      return transactionView(decision.after);
+    }
     idempotency?.discardCompletion();
   }
   throw new ServiceUnavailableError();

@@ -30,6 +30,7 @@ import { respond, type HttpResult } from '../http/responses.ts';
 import { commitDeposit, findDeposit, listUserDeposits } from '../db/deposits-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { findAddressOwner, type AddressOwner } from '../db/wallets-repository.ts';
+import { recordDeposit } from '../metrics.ts';
 import { depositFeeBps } from './operator-settings.ts';
 import { requireUser } from './users.ts';
 
@@ -110,7 +111,10 @@ async function creditDeposit(
     },
     idempotencyCompletion: idempotency?.completionItem(201, view),
   });
-  if (outcome === 'committed') return respond(201, view);
+  if (outcome === 'committed') {
+    recordDeposit();
+    return respond(201, view);
+  }
 
   idempotency?.discardCompletion();
   const recorded = await findDeposit(body.chain, body.txHash, body.position);

@@ -48,6 +48,7 @@ import {
   type StoredVerification,
 } from '../db/three-ds-repository.ts';
 import { findUser } from '../db/users-repository.ts';
+import { recordOtpOutcome, type OtpOutcome } from '../metrics.ts';
 
 /** Concurrent attempts on one verification re-read and decide again; this many times at most. */
 const MAX_CONCURRENT_RETRIES = 8;
@@ -168,7 +169,14 @@ export function networkVerify(verificationId: string, otpCode: string): Promise<
   return verify(verificationId, otpCode);
 }
 
+/** Every answered verify counts as its status' outcome (a refusal, `404` or `409`, is not an outcome). */
 async function verify(verificationId: string, otpCode: string, businessId?: string): Promise<VerifyView> {
+  const view = await decideCode(verificationId, otpCode, businessId);
+  recordOtpOutcome(view.status.toLowerCase() as OtpOutcome);
+  return view;
+}
+
+async function decideCode(verificationId: string, otpCode: string, businessId?: string): Promise<VerifyView> {
   for (let attempt = 0; attempt < MAX_CONCURRENT_RETRIES; attempt++) {
     const verification = await getVerification(verificationId);
     if (!verification || (businessId !== undefined && verification.businessId !== businessId)) {

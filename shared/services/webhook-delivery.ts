@@ -43,6 +43,7 @@ import { logger } from '../logger.ts';
 import { getBusiness, type StoredBusiness } from '../db/businesses-repository.ts';
 import { claimAttempt, recordAttempt, settleEvent, type AttemptResult } from '../db/events-repository.ts';
 import { FIRST_GENERATION, otpSealContext, type QueuedEvent } from '../db/outbox.ts';
+import { recordWebhookAttempt } from '../metrics.ts';
 import { delayMessage } from '../queues/sqs.ts';
 import { postWebhook } from '../webhooks/http-post.ts';
 import { signWebhook } from '../webhooks/signing.ts';
@@ -134,6 +135,7 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
 
   if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
     await settleEvent(event.eventId, event.generation, 'failed');
+    recordWebhookAttempt('failed'); // expired before this attempt: nothing was sent
     await scheduleReturn(record, 0);
     return 'retry';
   }
@@ -141,6 +143,7 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
   const business = await businessOf(event.businessId);
   if (business && !business.webhookUrl) {
     await settleEvent(event.eventId, event.generation, 'no_webhook_url');
+    recordWebhookAttempt('skipped');
     return 'done';
   }
 
@@ -212,6 +215,8 @@ async function scheduleReturn(record: SQSRecord, seconds: number): Promise<void>
  * more (same `webhook-id`) rather than never.
  */
 async function recordSafely(event: QueuedEvent, attempt: DeliveryAttempt, result: AttemptResult): Promise<void> {
+  // Counted whether or not the record is written: the attempt happened. No latency when no POST was made.
+  recordWebhookAttempt(result.status, attempt.error === 'unknown_business' ? undefined : attempt.durationMs);
   try {
     await recordAttempt(event.eventId, event.generation, attempt, result);
   } catch (error) {
