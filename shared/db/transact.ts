@@ -23,11 +23,13 @@
  * turn a success into a bogus refusal. A new attempt of our own loop after a cancellation gets a
  * new token (the SDK's internal retries of one attempt reuse that attempt's token).
  *
- * A second guard for the same case: every money movement puts a ledger posting under a fresh id,
- * so a posting that already exists can only be this very transaction, committed by an earlier
- * send whose answer was lost. Its failed condition (and whatever else the first commit changed)
- * then reads as `committed`, never as a refusal or a broken invariant. (The money model found a
- * repeat that DynamoDB Local ran again under injected faults instead of answering from its token.)
+ * A second guard for the same case: an untagged Put of a fresh id (a ledger posting, an outbox
+ * event, a new transaction record: `attribute_not_exists(PK)` on an id this attempt generated), or
+ * any posting Put, that finds its item already there can only be this very transaction, committed
+ * by an earlier send whose answer was lost. The cancellation (whatever else the first commit
+ * changed) then reads as `committed`, never as a refusal or a broken invariant. (The money model
+ * found repeats that DynamoDB Local ran again under injected faults instead of answering from the
+ * token.)
  */
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
@@ -112,7 +114,10 @@ export async function transactWrite<Tag extends string = never>(
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
-        if (reasons.some((reason, index) => reason.Code === 'ConditionalCheckFailed' && isPostingPut(items[index]))) return { committed: true };
+        const ownEarlierCommit = reasons.some(
+          (reason, index) => reason.Code === 'ConditionalCheckFailed' && (isPostingPut(items[index]) || (entries[index]?.tag === undefined && isFreshPut(items[index]))),
+        );
+        if (ownEarlierCommit) return { committed: true };
         const failed = new Set<Tag>();
         reasons.forEach((reason, index) => {
           if (reason.Code !== 'ConditionalCheckFailed') return;
@@ -134,6 +139,11 @@ export async function transactWrite<Tag extends string = never>(
 function isPostingPut(item: TransactItem | undefined): boolean {
   const pk = item?.Put?.Item?.PK;
   return typeof pk === 'string' && pk.startsWith('POSTING#');
+}
+
+/** A Put that may only create its item (`attribute_not_exists(PK)`). */
+function isFreshPut(item: TransactItem | undefined): boolean {
+  return item?.Put !== undefined && /^attribute_not_exists\(PK\)$/.test((item.Put.ConditionExpression ?? '').trim());
 }
 
 /** "Put on a USER# item": which kind of item, never its ids, hashes or attribute values (this ends up in logs). */

@@ -88,13 +88,22 @@ describe('transaction', () => {
   });
 
   it('throws, naming the index, when an untagged item fails its condition, whatever else failed', async () => {
-    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None', 'ConditionalCheckFailed'));
-    const error = await transfer()
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'));
+    const release = { Update: { TableName: 't', Key: { PK: 'BALANCE#b', SK: 'S' }, UpdateExpression: 'ADD held :minus', ConditionExpression: 'held >= :amount' } };
+    const error = await transaction<'user'>()
+      .add(put('USER#u'), 'user')
+      .add(put('CARD#c'))
+      .add(release as TransactItem)
       .commit()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UntaggedConditionFailed);
-    expect(error).toMatchObject({ index: 3, message: expect.stringContaining('item 3 (Put on a TXN# item)') });
+    expect(error).toMatchObject({ index: 2, message: expect.stringContaining('item 2 (Update on a BALANCE# item)') });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('reads an untagged Put of a fresh id that finds its item there as its own earlier commit', async () => {
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None', 'ConditionalCheckFailed'));
+    await expect(transfer().commit()).resolves.toEqual({ committed: true });
   });
 
   it('rethrows other cancellations untouched', async () => {
