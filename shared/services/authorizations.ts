@@ -6,7 +6,8 @@
  * or a spend window is a condition of that transaction, so correctness under concurrency does not
  * depend on what was read: a stale read can only cause a retry or a decline, never an overspend.
  */
-import { preCheck, type DeclineReason } from '../domain/authorization.ts';
+import { DECLINE_REASONS, preCheck, type DeclineReason } from '../domain/authorization.ts';
+import { findUser } from '../db/users-repository.ts';
 import { expiryFor } from '../domain/card-number.ts';
 import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
@@ -99,6 +100,18 @@ export async function networkAuthorization(body: NetworkAuthorizationBody): Prom
   });
 }
 
+/**
+ * The documented order puts `user_suspended` before the currency, rate and limit reasons, which
+ * the pre-check decides from the card alone (the user's status is otherwise a condition of the
+ * approval's transaction). So a B2C decline for one of those reads the user first: one read on a
+ * decline path only, never on the approve path.
+ */
+async function userSuspendedFirst(card: StoredCard, reason: DeclineReason): Promise<DeclineReason> {
+  if (!card.userId || DECLINE_REASONS.indexOf(reason) < DECLINE_REASONS.indexOf('user_suspended')) return reason;
+  const user = await findUser(card.businessId, card.userId);
+  return user?.status === 'Active' ? reason : 'user_suspended';
+}
+
 async function authorize(request: AuthorizationRequest): Promise<HttpResult<CardTransactionView>> {
   let card = request.card;
   for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
@@ -170,7 +183,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     total,
     limits: card.limits,
   });
-  if (early) return recordDecline(txn, early, request);
+  if (early) return recordDecline(txn, await userSuspendedFirst(card, early), request);
 
   const owner = ownerOf(card);
   const outcome = await commitApproval({

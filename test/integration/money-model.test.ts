@@ -69,9 +69,10 @@ describe('the money invariants under a random workload', () => {
     const { runLedgerAudit } = await import('../../shared/services/ledger-audit.ts');
     const report = await runLedgerAudit();
     expect(report.findings).toEqual([]);
-    if (FAULTS && RUNS >= 4) {
-      expect(faults!.counts.conflict, JSON.stringify(faults!.counts)).toBeGreaterThan(0);
-      expect(faults!.counts.lostResponse, JSON.stringify(faults!.counts)).toBeGreaterThan(0);
+    // With the chances it had, a fault-free run would be a broken injector, not luck: at 5% each,
+    // 100 transactions without a conflict or a lost response happen about once in 30,000 runs.
+    if (FAULTS && faults!.counts.transactWrites >= 100) {
+      expect(faults!.counts.conflict + faults!.counts.lostResponse, JSON.stringify(faults!.counts)).toBeGreaterThan(0);
     }
     console.info(`money model: seed ${SEED}, ${RUNS} runs, faults ${JSON.stringify(faults?.counts ?? {})}, 503s retried by clients ${retried503}, in-progress 409s waited out ${retriedInProgress}`);
   }, 600_000);

@@ -26,6 +26,8 @@ export interface FaultCounts {
   conflict: number;
   throttle: number;
   lostResponse: number;
+  /** `TransactWriteItems` calls seen while any rate was on (the chances the faults had). */
+  transactWrites: number;
 }
 
 export interface FaultInjector {
@@ -40,10 +42,11 @@ const NAME = 'testFaultInjection';
 export function injectDynamoDbFaults(client: DynamoDBDocumentClient, seed: number, initial: FaultRates): FaultInjector {
   const random = seededRandom(seed);
   let rates = initial;
-  const counts: FaultCounts = { conflict: 0, throttle: 0, lostResponse: 0 };
+  const counts: FaultCounts = { conflict: 0, throttle: 0, lostResponse: 0, transactWrites: 0 };
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const transactWrite = context.commandName === 'TransactWriteItemsCommand' || context.commandName === 'TransactWriteCommand';
+      if (transactWrite && rates.conflict + rates.lostResponse > 0) counts.transactWrites++;
       if (random() < rates.throttle) {
         counts.throttle++;
         throw Object.assign(new Error('Rate of requests exceeds the allowed throughput (injected).'), {

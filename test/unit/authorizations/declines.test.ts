@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
 import { DECLINE_REASONS, type DeclineReason } from '../../../shared/domain/authorization.ts';
-import { lambdaContext, parseBody } from '../../support/events.ts';
-import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEvent, type CardItemOptions } from './support.ts';
+import { lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEvent, USER_ID, type CardItemOptions } from './support.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -130,5 +130,26 @@ describe('checks decided before the transaction', () => {
 
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: reason });
     expect(transactions()).toEqual([expect.arrayContaining([expect.objectContaining({ Put: expect.objectContaining({ Item: expect.objectContaining({ status: 'Declined' }) }) })])]);
+  });
+});
+
+describe('the documented order for a B2C card whose user is suspended (found by the money model)', () => {
+  beforeEach(() => ddb.reset());
+
+  const userItem = (status: 'Active' | 'Suspended') => ({
+    PK: `USER#${USER_ID}`, SK: 'PROFILE', entity: 'user', userId: USER_ID, businessId: TEST_BUSINESS_ID, status, externalId: null,
+    createdAt: 't', updatedAt: 't', ekyc: 'sealed', ekycFingerprints: { firstName: 'f', lastName: 'l', idNumber: 'i' },
+  });
+
+  it('declines user_suspended before a limit the card alone would refuse', async () => {
+    serveItems(ddb, [cardItem({ mode: 'B2C', limits: { transaction: 500n } }), businessItem(), userItem('Suspended')]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'user_suspended' });
+  });
+
+  it('keeps the limit reason when the user is Active', async () => {
+    serveItems(ddb, [cardItem({ mode: 'B2C', limits: { transaction: 500n } }), businessItem(), userItem('Active')]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'exceeds_transaction_limit' });
   });
 });
