@@ -262,7 +262,9 @@ function spendCounterItem(cardId: string, kind: WindowKind, period: string, amou
   const values: Record<string, unknown> = { ':amount': amount, ':entity': 'spend_window' };
   let condition: string | undefined;
   if (limit > 0n && amount > 0n) {
-    condition = 'attribute_not_exists(spent) OR spent <= :room';
+    // A purchase larger than the limit alone must fail even on a window nothing was spent in yet,
+    // where `spent` does not exist: then only the comparison, false on a missing attribute, is left.
+    condition = limit >= amount ? 'attribute_not_exists(spent) OR spent <= :room' : 'spent <= :room';
     values[':room'] = limit - amount;
   }
   if (ttl) values[':expiresAt'] = Math.floor(Date.now() / 1000) + ttl;

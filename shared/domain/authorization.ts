@@ -75,8 +75,12 @@ export interface PreCheckInput {
 }
 
 /**
- * Checks 1-3 and 5-7, plus the windows that `total` alone would exceed even with nothing spent.
- * Returns the decline reason, or undefined to go on to the transactional checks.
+ * Checks 1-3 and 5-7, plus a window that `total` alone exceeds when no window before it could
+ * refuse first: the windows are checked in order, and once an enabled window is within reach of
+ * `total` alone, whether it refuses depends on what was spent, which only the transaction knows
+ * (a later window is then refused by its own counter condition, and the first failed reason in
+ * the documented order wins). Returns the decline reason, or undefined to go on to the
+ * transactional checks.
  */
 export function preCheck(input: PreCheckInput): DeclineReason | undefined {
   if (input.cardStatus === 'Terminated') return 'card_terminated';
@@ -86,8 +90,11 @@ export function preCheck(input: PreCheckInput): DeclineReason | undefined {
   if (!input.rateAvailable) return 'fx_rate_unavailable';
   const { limits, total } = input;
   if (limits.transaction > 0n && total > limits.transaction) return 'exceeds_transaction_limit';
-  if (limits.daily > 0n && total > limits.daily) return 'exceeds_daily_limit';
-  if (limits.monthly > 0n && total > limits.monthly) return 'exceeds_monthly_limit';
-  if (limits.lifetime > 0n && total > limits.lifetime) return 'exceeds_lifetime_limit';
+  for (const kind of ['daily', 'monthly', 'lifetime'] as const) {
+    const limit = limits[kind];
+    if (limit === 0n) continue;
+    if (total > limit) return WINDOW_DECLINE[kind];
+    break;
+  }
   return undefined;
 }

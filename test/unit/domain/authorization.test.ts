@@ -39,6 +39,13 @@ describe('preCheck', () => {
     expect(preCheck({ ...supported, limits: { ...NO_LIMITS, lifetime: 1n } })).toBe('exceeds_lifetime_limit');
   });
 
+  it('leaves a later window to the transaction once an earlier one is within reach (its spend decides it first; found by the money model)', () => {
+    const input: PreCheckInput = { ...ok, total: 2_500n, limits: { transaction: 0n, daily: 3_000n, monthly: 500n, lifetime: 20_000n } };
+    // Daily may already hold 2,000 spent: it, not monthly, is the first reason then.
+    expect(preCheck(input)).toBeUndefined();
+    expect(preCheck({ ...input, limits: { ...input.limits, daily: 0n } })).toBe('exceeds_monthly_limit');
+  });
+
   it('allows a total exactly equal to the per-transaction limit', () => {
     expect(preCheck({ ...ok, limits: { ...NO_LIMITS, transaction: 10_000n } })).toBeUndefined();
     expect(preCheck({ ...ok, limits: { ...NO_LIMITS, transaction: 9_999n } })).toBe('exceeds_transaction_limit');
