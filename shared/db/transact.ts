@@ -24,8 +24,8 @@
  * new token (the SDK's internal retries of one attempt reuse that attempt's token).
  *
  * A second guard for the same case: an untagged Put of a fresh id (a ledger posting, an outbox
- * event, a new transaction record: `attribute_not_exists(PK)` on an id this attempt generated), or
- * any posting Put, that finds its item already there can only be this very transaction, committed
+ * event, a new transaction record: `attribute_not_exists(PK)` on an id this attempt generated)
+ * that finds its item already there can only be this very transaction, committed
  * by an earlier send whose answer was lost. The cancellation (whatever else the first commit
  * changed) then reads as `committed`, never as a refusal or a broken invariant. (The money model
  * found repeats that DynamoDB Local ran again under injected faults instead of answering from the
@@ -115,7 +115,7 @@ export async function transactWrite<Tag extends string = never>(
       const reasons = error.CancellationReasons ?? [];
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) {
         const ownEarlierCommit = reasons.some(
-          (reason, index) => reason.Code === 'ConditionalCheckFailed' && (isPostingPut(items[index]) || (entries[index]?.tag === undefined && isFreshPut(items[index]))),
+          (reason, index) => reason.Code === 'ConditionalCheckFailed' && entries[index]?.tag === undefined && isFreshPut(items[index]),
         );
         if (ownEarlierCommit) return { committed: true };
         const failed = new Set<Tag>();
@@ -133,12 +133,6 @@ export async function transactWrite<Tag extends string = never>(
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }
-}
-
-/** A ledger posting's Put (`POSTING#<fresh id>`, conditional on not existing). */
-function isPostingPut(item: TransactItem | undefined): boolean {
-  const pk = item?.Put?.Item?.PK;
-  return typeof pk === 'string' && pk.startsWith('POSTING#');
 }
 
 /** A Put that may only create its item (`attribute_not_exists(PK)`). */

@@ -121,46 +121,31 @@ class RepeatNetworkId implements Command {
   toString = () => `RepeatNetworkId(${this.pick}, ${this.variant})`;
 }
 
-class Reverse implements Command {
+/**
+ * A reversal (part: half of what is held) or a settlement (part: two thirds), or the whole hold
+ * by default; of a transaction that is not `Authorized` any more, a 409.
+ */
+class Adjust implements Command {
   constructor(
+    readonly action: 'reverse' | 'settle',
     readonly pick: number,
     readonly part: boolean,
   ) {}
   check = (model: Readonly<Model>) => model.transactions.length > 0;
   async run(model: Model, real: Real): Promise<void> {
     const txn = model.transactions[this.pick % model.transactions.length]!;
-    const amount = this.part && txn.remaining > 1n ? txn.remaining / 2n : undefined;
-    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/reverse`, amount === undefined ? {} : { amount: decimal(amount) });
+    const share = this.action === 'reverse' ? txn.remaining / 2n : txn.remaining - txn.remaining / 3n;
+    const amount = this.part && share > 0n && share < txn.remaining ? share : undefined;
+    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/${this.action}`, amount === undefined ? {} : { amount: decimal(amount) });
     if (txn.status !== 'Authorized') {
       expect(answer.status, answer.text).toBe(409);
       return;
     }
     expect(answer.status, answer.text).toBe(200);
-    reverse(model, txn, amount ?? txn.remaining);
+    (this.action === 'reverse' ? reverse : settle)(model, txn, amount ?? txn.remaining);
     expect(answer.body.status).toBe(txn.status);
   }
-  toString = () => `Reverse(${this.pick}, ${this.part ? 'part' : 'all'})`;
-}
-
-class Settle implements Command {
-  constructor(
-    readonly pick: number,
-    readonly part: boolean,
-  ) {}
-  check = (model: Readonly<Model>) => model.transactions.length > 0;
-  async run(model: Model, real: Real): Promise<void> {
-    const txn = model.transactions[this.pick % model.transactions.length]!;
-    const amount = this.part && txn.remaining > 2n ? txn.remaining - txn.remaining / 3n : undefined;
-    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/settle`, amount === undefined ? {} : { amount: decimal(amount) });
-    if (txn.status !== 'Authorized') {
-      expect(answer.status, answer.text).toBe(409);
-      return;
-    }
-    expect(answer.status, answer.text).toBe(200);
-    settle(model, txn, amount ?? txn.remaining);
-    expect(answer.body.status).toBe('Settled');
-  }
-  toString = () => `Settle(${this.pick}, ${this.part ? 'part' : 'all'})`;
+  toString = () => `${this.action === 'reverse' ? 'Reverse' : 'Settle'}(${this.pick}, ${this.part ? 'part' : 'all'})`;
 }
 
 class TopUp implements Command {
@@ -341,8 +326,8 @@ export const commandArbitraries: fc.Arbitrary<Command>[] = [
   fc.tuple(cardIndex, amount, fc.constantFrom('simulate' as const, 'network' as const)).map(([c, a, via]) => new Authorize(c, a, via)),
   fc.tuple(cardIndex, fc.constantFrom(100n, 700n, 2_000n), fc.integer({ min: 3, max: 8 })).map(([c, a, n]) => new Burst(c, a, n)),
   fc.tuple(fc.nat(), fc.constantFrom('same' as const, 'otherAmount' as const, 'otherCard' as const, 'otherBusinessCard' as const)).map(([p, v]) => new RepeatNetworkId(p, v)),
-  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Reverse(p, part)),
-  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Settle(p, part)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Adjust('reverse', p, part)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Adjust('settle', p, part)),
   fc.bigInt({ min: 1n, max: 50_000n }).map((a) => new TopUp(a)),
   fc.tuple(userIndex, fc.bigInt({ min: 1n, max: 200_000_000n }), fc.constantFrom('new' as const, 'repeat' as const, 'reposition' as const)).map(([u, a, m]) => new Deposit(u, a, m)),
   fc.tuple(userIndex, userIndex, amount, fc.boolean()).map(([f, t, a, ok]) => new Transfer(f, t, a, ok)),
