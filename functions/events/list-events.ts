@@ -1,5 +1,5 @@
-import { ListEventsQuery } from '../../shared/domain/events.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { listEvents } from '../../shared/services/events.ts';
 
-export const handler = httpHandler({ query: ListEventsQuery }, ({ query, auth }) => listEvents(auth.businessId, query));
+export const handler = operationHandler(api.listEvents, ({ query, auth }) => listEvents(auth.businessId, query));

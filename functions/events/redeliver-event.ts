@@ -1,5 +1,5 @@
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { redeliverEvent } from '../../shared/services/events.ts';
 
-export const handler = httpHandler({ params: pathIds({ id: 'event' }) }, ({ params, auth }) => redeliverEvent(auth.businessId, params.id));
+export const handler = operationHandler(api.redeliverEvent, ({ params, auth }) => redeliverEvent(auth.businessId, params.id));
