@@ -1,0 +1,5 @@
+import * as api from '../../shared/contracts/webhook-endpoint.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import * as endpoint from '../../shared/services/webhook-endpoint.ts';
+
+export const handler = operationHandler(api.getWebhookEndpoint, ({ auth }) => endpoint.getWebhookEndpoint(auth.businessId));
