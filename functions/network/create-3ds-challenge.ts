@@ -1,5 +1,5 @@
-import { NetworkThreeDsBody } from '../../shared/domain/three-ds.ts';
-import { networkHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { networkChallenge } from '../../shared/services/three-ds.ts';
 
-export const handler = networkHandler({ body: NetworkThreeDsBody }, ({ body, idempotency }) => networkChallenge(body, idempotency));
+export const handler = operationHandler(api.networkThreeDsChallenge, ({ body, idempotency }) => networkChallenge(body, idempotency));

@@ -1,5 +1,5 @@
-import { NetworkAuthorizationBody } from '../../shared/domain/transactions.ts';
-import { networkHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { networkAuthorization } from '../../shared/services/authorizations.ts';
 
-export const handler = networkHandler({ body: NetworkAuthorizationBody }, ({ body }) => networkAuthorization(body));
+export const handler = operationHandler(api.networkAuthorization, ({ body }) => networkAuthorization(body));

@@ -1,5 +1,5 @@
-import { DepositBody } from '../../shared/domain/wallets.ts';
-import { chainHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { networkDeposit } from '../../shared/services/deposits.ts';
 
-export const handler = chainHandler({ body: DepositBody }, ({ body, auth, idempotency }) => networkDeposit(auth.principal, body, idempotency));
+export const handler = operationHandler(api.chainDeposit, ({ body, auth, idempotency }) => networkDeposit(auth.principal, body, idempotency));

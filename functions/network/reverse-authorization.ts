@@ -1,8 +1,7 @@
-import { AdjustAuthorizationBody } from '../../shared/domain/transactions.ts';
-import { networkHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { reverseAuthorization } from '../../shared/services/authorizations.ts';
 
-export const handler = networkHandler({ body: AdjustAuthorizationBody, params: pathIds({ id: 'transaction' }) }, ({ body, params, idempotency }) =>
+export const handler = operationHandler(api.networkReversal, ({ body, params, idempotency }) =>
   reverseAuthorization({ network: true }, params.id, body, idempotency),
 );

@@ -1,8 +1,7 @@
-import { VerifyOtpBody } from '../../shared/domain/three-ds.ts';
-import { networkHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { networkVerify } from '../../shared/services/three-ds.ts';
 
-export const handler = networkHandler({ body: VerifyOtpBody, params: pathIds({ verification_id: 'verification' }) }, ({ body, params }) =>
+export const handler = operationHandler(api.networkThreeDsVerification, ({ body, params }) =>
   networkVerify(params.verification_id, body.otp_code),
 );

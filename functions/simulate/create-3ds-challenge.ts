@@ -1,5 +1,5 @@
-import { SimulateThreeDsBody } from '../../shared/domain/three-ds.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { simulateChallenge } from '../../shared/services/three-ds.ts';
 
-export const handler = httpHandler({ body: SimulateThreeDsBody }, ({ body, auth, idempotency }) => simulateChallenge(auth.businessId, body, idempotency));
+export const handler = operationHandler(api.simulateThreeDsChallenge, ({ body, auth, idempotency }) => simulateChallenge(auth.businessId, body, idempotency));

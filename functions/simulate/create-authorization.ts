@@ -1,7 +1,7 @@
-import { SimulateAuthorizationBody } from '../../shared/domain/transactions.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { simulateAuthorization } from '../../shared/services/authorizations.ts';
 
-export const handler = httpHandler({ body: SimulateAuthorizationBody }, ({ body, auth, idempotency }) =>
+export const handler = operationHandler(api.simulateAuthorization, ({ body, auth, idempotency }) =>
   simulateAuthorization(auth.businessId, body, idempotency),
 );

@@ -1,6 +1,7 @@
-import { httpHandler } from '../../shared/http/handler.ts';
-import { TopupBody, topUpBusiness } from '../../shared/services/topups.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import { topUpBusiness } from '../../shared/services/topups.ts';
 
-export const handler = httpHandler({ body: TopupBody, status: 201 }, ({ body, auth, idempotency }) =>
+export const handler = operationHandler(api.simulateTopup, ({ body, auth, idempotency }) =>
   topUpBusiness(auth.businessId, body, `simulate:${auth.keyId}`, idempotency),
 );

@@ -1,8 +1,7 @@
-import { AdjustAuthorizationBody } from '../../shared/domain/transactions.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { settleAuthorization } from '../../shared/services/authorizations.ts';
 
-export const handler = httpHandler({ body: AdjustAuthorizationBody, params: pathIds({ id: 'transaction' }) }, ({ body, params, auth, idempotency }) =>
+export const handler = operationHandler(api.simulateSettlement, ({ body, params, auth, idempotency }) =>
   settleAuthorization({ businessId: auth.businessId }, params.id, body, idempotency),
 );

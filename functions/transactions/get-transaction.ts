@@ -1,5 +1,5 @@
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { getCardTransaction } from '../../shared/services/transactions.ts';
 
-export const handler = httpHandler({ params: pathIds({ id: 'transaction' }) }, ({ params, auth }) => getCardTransaction(auth.businessId, params.id));
+export const handler = operationHandler(api.getTransaction, ({ params, auth }) => getCardTransaction(auth.businessId, params.id));

@@ -1,8 +1,7 @@
-import { ListCardTransactionsQuery } from '../../shared/domain/transactions.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { listTransactionsOfCard } from '../../shared/services/transactions.ts';
 
-export const handler = httpHandler({ query: ListCardTransactionsQuery, params: pathIds({ id: 'card' }) }, ({ query, params, auth }) =>
+export const handler = operationHandler(api.listCardTransactions, ({ query, params, auth }) =>
   listTransactionsOfCard(auth.businessId, params.id, query),
 );

@@ -1,0 +1,5 @@
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import * as cards from '../../shared/services/cards.ts';
+
+export const handler = operationHandler(api.getCardSpend, ({ params, auth }) => cards.getCardSpend(auth, params.id));

@@ -1,0 +1,7 @@
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import * as cards from '../../shared/services/cards.ts';
+
+export const handler = operationHandler(api.updateCardControls, ({ params, body, auth, idempotency }) =>
+  cards.updateCardControls(auth, params.id, body, idempotency),
+);

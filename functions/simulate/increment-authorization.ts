@@ -1,0 +1,7 @@
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import { incrementAuthorization } from '../../shared/services/increments.ts';
+
+export const handler = operationHandler(api.simulateIncrement, ({ body, params, auth, idempotency }) =>
+  incrementAuthorization({ businessId: auth.businessId }, params.id, body, idempotency),
+);

@@ -1,0 +1,5 @@
+import * as api from '../../shared/contracts/transactions.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
+import { listBusinessTransactions } from '../../shared/services/transactions.ts';
+
+export const handler = operationHandler(api.listTransactions, ({ query, auth }) => listBusinessTransactions(auth.businessId, query));
