@@ -6,7 +6,8 @@
  * 1.25x of the baseline's, at every concurrency. A missed target is reported, not fatal.
  *
  * Method:
- * - one business, funded far beyond what the run spends, with many B2B cards (limits off), so
+ * - one business, funded far beyond what the run spends, with many B2B cards (limits off,
+ *   spending controls on at both levels: the approve path's budget holds with them), so
  *   concurrent approvals hit different spend counters (the business balance is shared, as in
  *   production); one scenario puts every request on a single hot card;
  * - closed loops at each concurrency; the API and the baseline alternate bare, API, API, bare, so a
@@ -26,12 +27,14 @@ import { fixed, formatTable } from './support/table.ts';
 
 const TARGET = { throughputRatio: 0.85, p99Ratio: 1.25 };
 const CARD_COUNT = 128;
+/** The daily count is on (its condition is in every approval) yet never reached by a run, even on the hot card. */
+const BENCH_DAILY_COUNT = 100_000;
 const AMOUNT = '1.00';
 const AMOUNT_MINOR = '100';
 /** Far more than any run can hold at 1.00 per approval. */
 const FUNDING = '100000000';
 /** Discarded at the start of every segment (the closed loop's ramp-up after switching workloads). */
-const SEGMENT_WARMUP_MS = 200;
+export const SEGMENT_WARMUP_MS = 200;
 /**
  * The order of a scenario's segments: ABBA BAAB ABBA, so the API and the baseline each get the same
  * share of early and late slots, and a change of the machine's load mid-scenario (other
@@ -40,7 +43,7 @@ const SEGMENT_WARMUP_MS = 200;
 const ORDER = ['bare', 'api', 'api', 'bare', 'api', 'bare', 'bare', 'api', 'bare', 'api', 'api', 'bare'] as const;
 /** Other processes using more of the machine than this make a scenario's comparison unreliable. */
 const NOISY_OTHERS_PERCENT = 15;
-const MAX_REQUESTS_PER_SEGMENT = 50_000;
+export const MAX_REQUESTS_PER_SEGMENT = 50_000;
 
 interface Scenario {
   label: string;
@@ -98,17 +101,7 @@ export const authorizationsSection: BenchSection = {
     await stack.pollers.queue.stop();
     const worker = await LoadWorker.start();
     try {
-      const { threadId: loadThreadId } = (await worker.call({
-        kind: 'init',
-        apiBase: stack.apiBase,
-        apiKey: fixture.apiKey,
-        networkKey: stack.credentials.network_key,
-        businessId: fixture.businessId,
-        cards: fixture.cards,
-        amount: AMOUNT,
-        amountMinor: AMOUNT_MINOR,
-        maxConcurrency: Math.max(...scenarios.map((scenario) => scenario.concurrency)),
-      } satisfies InitCommand)) as { threadId: number | undefined };
+      const { threadId: loadThreadId } = await worker.init(stack, fixture, Math.max(...scenarios.map((scenario) => scenario.concurrency)));
 
       // Warms the JIT of both processes, loads the handlers and fills the per-container caches
       // (authorizer policy, business timezone, every card number's index entry).
@@ -163,7 +156,10 @@ export const authorizationsSection: BenchSection = {
   },
 };
 
-async function createFixture({ stack, say }: BenchContext): Promise<{ businessId: string; apiKey: string; cards: BenchCard[] }> {
+/** A funded business with `CARD_COUNT` B2B cards (limits off) and their numbers (other sections use it too). */
+type Fixture = { businessId: string; apiKey: string; cards: BenchCard[] };
+
+export async function createFixture({ stack, say }: BenchContext): Promise<Fixture> {
   // The operator's way of creating a business (as `npm run admin -- create-business` does): the
   // stack has already pointed this process's configuration at its table and key file.
   const { createBusiness } = await import('../shared/services/businesses.ts');
@@ -179,9 +175,12 @@ async function createFixture({ stack, say }: BenchContext): Promise<{ businessId
     return json;
   };
   await call('POST', '/v1/simulate/topups', { currency: 'USD', amount: FUNDING });
+  // Controls that the bench merchant passes, so every request is still an approval.
+  await call('PUT', '/v1/controls', { blocked_countries: ['KP'], blocked_mccs: ['7995'] });
   const cards: BenchCard[] = [];
   await inBatches(CARD_COUNT, 8, async () => {
-    const card = await call('POST', '/v1/cards', { mode: 'B2B', currency: 'USD', nickname: 'bench' });
+    const controls = { blocked_mccs: ['7995'], blocked_countries: ['KP'], max_daily_count: BENCH_DAILY_COUNT };
+    const card = await call('POST', '/v1/cards', { mode: 'B2B', currency: 'USD', nickname: 'bench', controls });
     const full = await call('GET', `/v1/cards/${String(card.id)}/full`);
     cards.push({ id: String(card.id), number: String(full.card_number) });
   });
@@ -320,7 +319,7 @@ function report(results: ScenarioResult[]): string {
 }
 
 /** The load generator thread, with a promise per command. */
-class LoadWorker {
+export class LoadWorker {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
@@ -345,6 +344,22 @@ class LoadWorker {
       worker.once('error', reject);
     });
     return new LoadWorker(worker);
+  }
+
+  /** Points the thread at the stack and the fixture's cards; answers the thread's id. */
+  async init(stack: BenchContext['stack'], fixture: Fixture, maxConcurrency: number): Promise<{ threadId: number | undefined }> {
+    const command: InitCommand = {
+      kind: 'init',
+      apiBase: stack.apiBase,
+      apiKey: fixture.apiKey,
+      networkKey: stack.credentials.network_key,
+      businessId: fixture.businessId,
+      cards: fixture.cards,
+      amount: AMOUNT,
+      amountMinor: AMOUNT_MINOR,
+      maxConcurrency,
+    };
+    return (await this.call(command)) as { threadId: number | undefined };
   }
 
   call(command: Command): Promise<unknown> {

@@ -2,14 +2,15 @@
  * The bare baseline of the authorization benchmark: the database round trips of one approval and
  * nothing else. One strongly consistent GetItem of the card and one TransactWriteItems whose items
  * come from the pure function the engine's `commitApproval` commits (`approvalItems`: spend
- * counters, hold, card version check, transaction, posting, outbox event), committed through the
+ * counters, the daily count, hold, card version check, transaction, posting, outbox event), committed through the
  * same tagged transaction helper and document client configuration (`shared/db/transact.ts`,
  * `shared/db/client.ts`). No HTTP, no authorizer, no middleware, no validation, no response
  * rendering: what remains is what any implementation of the approve path must pay.
  *
  * The plan is the one `decide()` in shared/services/authorizations.ts builds for a B2B card in its
- * own currency with every limit off; the transaction built from it is the production one by
- * construction.
+ * own currency with every limit off and its spending controls on (the daily count conditional,
+ * the merchant checks decided before the transaction); the transaction built from it is the
+ * production one by construction.
  */
 import { newId } from '../shared/domain/ids.ts';
 import { holdLegs, posting, type BalanceOwner } from '../shared/domain/ledger.ts';
@@ -70,9 +71,10 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
       owner,
       limits: card.limits,
       periods,
+      maxDailyCount: card.controls.maxDailyCount,
       cardVersion: card.version,
       posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, card.currency, amountMinor), createdAt: now }),
-      event: { eventId: newId(), businessId: card.businessId, type: 'transaction.authorization', queue: 'events', payload: transactionWebhookBody('Authorization', txn), createdAt: now },
+      event: { eventId: newId(), businessId: card.businessId, type: 'transaction.authorization', queue: 'events', payload: JSON.stringify(transactionWebhookBody('Authorization', txn)), createdAt: now },
     }),
   );
   if (!result.committed) throw new Error(`bare approval refused: ${[...result.failed].join(', ')}`);

@@ -28,7 +28,8 @@ async function sections(): Promise<BenchSection[]> {
   // Imported after the log level is set: shared modules create their logger at import time.
   const { authorizationsSection } = await import('./authorizations.ts');
   const { webhookLatencySection } = await import('./webhook-latency.ts');
-  return [authorizationsSection, webhookLatencySection];
+  const { authorizationDecisionsSection } = await import('./authorization-decisions.ts');
+  return [authorizationsSection, webhookLatencySection, authorizationDecisionsSection];
 }
 
 async function main(): Promise<void> {

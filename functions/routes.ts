@@ -7,183 +7,161 @@
  * `access` is everything the function may touch; the stack grants exactly that and no more.
  */
 
-import type { SealPurpose } from '../shared/crypto/envelope.ts';
-import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
-import type { DeletablePartition } from '../shared/db/keys.ts';
+import type { Operation } from '../shared/contracts/operation.ts';
+import * as apiDescription from '../shared/contracts/api-description.ts';
+import * as authorizationEndpoint from '../shared/contracts/authorization-endpoint.ts';
+import * as cardReveal from '../shared/contracts/card-reveal.ts';
+import * as cards from '../shared/contracts/cards.ts';
+import * as controls from '../shared/contracts/controls.ts';
+import * as transactions from '../shared/contracts/transactions.ts';
+import * as transfers from '../shared/contracts/transfers.ts';
+import * as users from '../shared/contracts/users.ts';
+import * as webhookEndpoint from '../shared/contracts/webhook-endpoint.ts';
 import type { CredentialKind } from '../shared/domain/credentials.ts';
-import type { OperatorSetting } from '../shared/services/operator-settings.ts';
 import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
+import type { Access, ConsumerRow, QueueRow, RouteRow, RouteRowSpec, ScheduleRow } from './route-rows.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type * from './route-rows.ts';
 
-/**
- * Which authorizer guards the route, by the kind of key it takes (shared/domain/credentials.ts):
- * `'business' | 'network' | 'chain'`. Any other kind of valid key gets `403` naming this one.
- */
-export type Credential = CredentialKind;
-
-export type QueueName = 'otp' | 'events';
-
-export interface Access {
-  /**
-   * DynamoDB table access. `readWrite` inserts and updates, except in the append-only partitions
-   * (ledger postings, card audit events), which no role may update or delete in.
-   */
-  table: 'read' | 'readWrite';
-  /**
-   * Partitions whose items the function may delete (shared/db/keys.ts `DELETABLE_PARTITIONS`);
-   * nothing else is deletable. Not written on rows: `withIdempotencyRelease` derives it.
-   */
-  deletes?: DeletablePartition[];
-  /**
-   * Envelope encryption with the platform KMS key, per purpose of what is sealed (card bundle,
-   * eKYC, webhook secret, ...). In AWS the grant is conditional on the ciphertext's
-   * `kms:EncryptionContext:purpose`, so a function can only seal or open the purposes listed here
-   * (the local stack enforces the same: shared/crypto/local-key-policy.ts).
-   */
-  encrypt?: SealPurpose[];
-  decrypt?: SealPurpose[];
-  /**
-   * Keyed-hash purposes (shared/crypto/keyed-hash.ts), each its own KMS HMAC key that never leaves
-   * KMS: the function may call `kms:GenerateMac` with these keys and no other (the local stack
-   * enforces the same). `idempotency` on every POST (the wrapper fingerprints the request and seals
-   * the stored answer), `cursor` on every paginated list, `pan` only where a card is found by its
-   * number or created.
-   */
-  macs?: MacPurpose[];
-  /** Queues the function sends to. */
-  sendTo?: QueueName[];
-  /** The account-level extended public keys deposit addresses derive from (`WALLET_XPUB_*`). */
-  walletKeys?: boolean;
-  /**
-   * Money settings the operator sets (shared/services/operator-settings.ts): `fx` for rows that
-   * convert currencies, `deposit-fee` for rows that credit deposits. On a stage that keeps them in
-   * SSM, the function is told their parameter names and may `ssm:GetParameter` exactly those.
-   */
-  settings?: OperatorSetting[];
-}
-
-export interface RouteRow {
-  method: HttpMethod;
-  /** API Gateway path with `{param}` placeholders. */
-  path: string;
-  handler: string;
-  credential: Credential;
-  /** Only deployed on the `sandbox` stage (the local stack is sandbox). */
-  sandboxOnly?: boolean;
-  access: Access;
-}
-
+/** Touches no table, key or queue (the API description). */
+const none: Access = { table: 'none' };
 const read: Access = { table: 'read' };
 const list: Access = { table: 'read', macs: ['cursor'] };
 /** A POST: its Idempotency-Key is fingerprinted and its answer sealed with the idempotency key. */
 const post: Access = { table: 'readWrite', macs: ['idempotency'] };
 const update: Access = { table: 'readWrite' };
 
-const routeRows: RouteRow[] = [
+const routeRows: RouteRowSpec[] = [
   // Users (B2C cardholders)
-  { method: 'POST', path: '/v1/users', handler: 'users/create-user', credential: 'business', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'], decrypt: ['ekyc'] } },
-  { method: 'GET', path: '/v1/users', handler: 'users/list-users', credential: 'business', access: { ...list, decrypt: ['ekyc'] } },
-  { method: 'GET', path: '/v1/users/{p_user_id}', handler: 'users/get-user', credential: 'business', access: { ...read, decrypt: ['ekyc'] } },
-  { method: 'PATCH', path: '/v1/users/{p_user_id}', handler: 'users/update-user-status', credential: 'business', access: { ...update, decrypt: ['ekyc'] } },
-  { method: 'GET', path: '/v1/users/{p_user_id}/balances', handler: 'users/list-user-balances', credential: 'business', access: read },
+  { operation: users.createUser, handler: 'users/create-user', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'], decrypt: ['ekyc'] } },
+  { operation: users.listUsers, handler: 'users/list-users', access: { ...list, decrypt: ['ekyc'] } },
+  { operation: users.getUser, handler: 'users/get-user', access: { ...read, decrypt: ['ekyc'] } },
+  { operation: users.updateUserStatus, handler: 'users/update-user-status', access: { ...update, decrypt: ['ekyc'] } },
+  { operation: users.listUserBalances, handler: 'users/list-user-balances', access: read },
 
   // Wallets: deposit addresses and deposits of a user
-  { method: 'POST', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/create-wallet-address', credential: 'business', access: { ...post, walletKeys: true } },
-  { method: 'GET', path: '/v1/users/{p_user_id}/wallet-addresses', handler: 'wallets/list-wallet-addresses', credential: 'business', access: read },
-  { method: 'GET', path: '/v1/users/{p_user_id}/deposits', handler: 'wallets/list-user-deposits', credential: 'business', access: list },
+  { operation: users.createWalletAddress, handler: 'wallets/create-wallet-address', access: { ...post, walletKeys: true } },
+  { operation: users.listWalletAddresses, handler: 'wallets/list-wallet-addresses', access: read },
+  { operation: users.listUserDeposits, handler: 'wallets/list-user-deposits', access: list },
 
   // Platform transfers between users of a business
-  { method: 'POST', path: '/v1/transfers', handler: 'transfers/create-transfer', credential: 'business', access: { ...post, macs: ['idempotency', 'ekyc'] } },
-  { method: 'GET', path: '/v1/transfers', handler: 'transfers/list-transfers', credential: 'business', access: list },
-  { method: 'GET', path: '/v1/transfers/{id}', handler: 'transfers/get-transfer', credential: 'business', access: read },
+  { operation: transfers.createTransfer, handler: 'transfers/create-transfer', access: { ...post, macs: ['idempotency', 'ekyc'] } },
+  { operation: transfers.listTransfers, handler: 'transfers/list-transfers', access: list },
+  { operation: transfers.getTransfer, handler: 'transfers/get-transfer', access: read },
 
   // Cards. Issuing seals the new card's secrets (encrypt, no decrypt); only the full-details route
-  // may decrypt them, and it writes an audit event first (readWrite).
-  { method: 'POST', path: '/v1/cards', handler: 'cards/create-card', credential: 'business', access: { ...post, macs: ['idempotency', 'pan'], encrypt: ['card', 'card-shipping'] } },
-  { method: 'GET', path: '/v1/cards', handler: 'cards/list-cards', credential: 'business', access: list },
-  { method: 'GET', path: '/v1/cards/{id}', handler: 'cards/get-card', credential: 'business', access: read },
-  { method: 'GET', path: '/v1/cards/{id}/full', handler: 'cards/get-card-full-details', credential: 'business', access: { table: 'readWrite', decrypt: ['card'] } },
-  { method: 'GET', path: '/v1/cards/{id}/audit-events', handler: 'cards/list-card-audit-events', credential: 'business', access: list },
-  { method: 'POST', path: '/v1/cards/{id}/lock', handler: 'cards/lock-card', credential: 'business', access: post },
-  { method: 'POST', path: '/v1/cards/{id}/unlock', handler: 'cards/unlock-card', credential: 'business', access: post },
-  { method: 'POST', path: '/v1/cards/{id}/terminate', handler: 'cards/terminate-card', credential: 'business', access: post },
-  { method: 'PUT', path: '/v1/cards/{id}/limits', handler: 'cards/update-card-limits', credential: 'business', access: update },
+  // and the reveal page may decrypt them, and each writes an audit event first (readWrite).
+  { operation: cards.createCard, handler: 'cards/create-card', access: { ...post, macs: ['idempotency', 'pan'], encrypt: ['card', 'card-shipping'] } },
+  { operation: cards.listCards, handler: 'cards/list-cards', access: list },
+  { operation: cards.getCard, handler: 'cards/get-card', access: read },
+  { operation: cards.getCardFullDetails, handler: 'cards/get-card-full-details', access: { table: 'readWrite', decrypt: ['card'] } },
+  { operation: cards.listCardAuditEvents, handler: 'cards/list-card-audit-events', access: list },
+  { operation: cards.lockCard, handler: 'cards/lock-card', access: post },
+  { operation: cards.unlockCard, handler: 'cards/unlock-card', access: post },
+  { operation: cards.terminateCard, handler: 'cards/terminate-card', access: post },
+  { operation: cards.updateCardLimits, handler: 'cards/update-card-limits', access: update },
+  { operation: cards.updateCardControls, handler: 'cards/update-card-controls', access: update },
+  { operation: cards.getCardSpend, handler: 'cards/get-card-spend', access: read },
+  // Reveal links: a session stores only its token's keyed hash (the `reveal` MAC key), and its
+  // answer is never stored (not idempotent). The page, public (the token is the credential),
+  // consumes the session, audits, and decrypts the card: nothing else.
+  { operation: cardReveal.createRevealSession, handler: 'cards/create-reveal-session', access: { table: 'readWrite', macs: ['reveal'] } },
+  { operation: cardReveal.getRevealPage, handler: 'card-reveal/get-reveal-page', access: { table: 'readWrite', macs: ['reveal'], decrypt: ['card'] } },
+
+  // Spending controls the business sets for all its cards
+  { operation: controls.getControls, handler: 'controls/get-controls', access: read },
+  { operation: controls.updateControls, handler: 'controls/update-controls', access: update },
+
+  // The real-time authorization endpoint: its secret is sealed on set and rotation (encrypt) and
+  // opened by no route here but the authorization routes (decrypt `decision-secret`).
+  { operation: authorizationEndpoint.setAuthorizationEndpoint, handler: 'authorization-endpoint/set-authorization-endpoint', access: { ...update, encrypt: ['decision-secret'] } },
+  { operation: authorizationEndpoint.getAuthorizationEndpoint, handler: 'authorization-endpoint/get-authorization-endpoint', access: read },
+  { operation: authorizationEndpoint.deleteAuthorizationEndpoint, handler: 'authorization-endpoint/delete-authorization-endpoint', access: update },
+  { operation: authorizationEndpoint.rotateAuthorizationEndpointSecret, handler: 'authorization-endpoint/rotate-authorization-endpoint-secret', access: { ...post, encrypt: ['decision-secret'] } },
 
   // Business (B2B) balances
-  { method: 'GET', path: '/v1/balances', handler: 'balances/list-business-balances', credential: 'business', access: read },
+  { operation: cards.listBusinessBalances, handler: 'balances/list-business-balances', access: read },
 
   // Card transactions
-  { method: 'GET', path: '/v1/cards/{id}/transactions', handler: 'transactions/list-card-transactions', credential: 'business', access: list },
-  { method: 'GET', path: '/v1/transactions/{id}', handler: 'transactions/get-transaction', credential: 'business', access: read },
+  { operation: transactions.listCardTransactions, handler: 'transactions/list-card-transactions', access: list },
+  { operation: transactions.listTransactions, handler: 'transactions/list-transactions', access: list },
+  { operation: transactions.getTransaction, handler: 'transactions/get-transaction', access: read },
 
   // Events and webhooks. Redelivery commits a request the outbox dispatcher queues (no SQS access here).
-  { method: 'GET', path: '/v1/events', handler: 'events/list-events', credential: 'business', access: list },
-  { method: 'POST', path: '/v1/events/{id}/redeliver', handler: 'events/redeliver-event', credential: 'business', access: post },
+  { operation: transactions.listEvents, handler: 'events/list-events', access: list },
+  { operation: transactions.getEvent, handler: 'events/get-event', access: read },
+  { operation: transactions.listEventTypes, handler: 'events/list-event-types', access: none },
+  { operation: transactions.redeliverEvent, handler: 'events/redeliver-event', access: post },
+  // The business's own webhook endpoint. A rotation seals the new secret (encrypt) and never opens
+  // one; the test event goes through the outbox like any other (no SQS access here either).
+  { operation: webhookEndpoint.getWebhookEndpoint, handler: 'webhook-endpoint/get-webhook-endpoint', access: read },
+  { operation: webhookEndpoint.setWebhookEndpoint, handler: 'webhook-endpoint/set-webhook-endpoint', access: update },
+  { operation: webhookEndpoint.rotateWebhookSecret, handler: 'webhook-endpoint/rotate-webhook-secret', access: { ...post, encrypt: ['webhook-secret'] } },
+  { operation: webhookEndpoint.sendTestWebhook, handler: 'webhook-endpoint/send-test-webhook', access: post },
 
   // Sandbox simulator: the network's flows, addressed by card id, with the business key
-  { method: 'POST', path: '/v1/simulate/authorizations', handler: 'simulate/create-authorization', credential: 'business', sandboxOnly: true, access: { ...post, settings: ['fx'] } },
-  { method: 'POST', path: '/v1/simulate/authorizations/{id}/reverse', handler: 'simulate/reverse-authorization', credential: 'business', sandboxOnly: true, access: post },
-  { method: 'POST', path: '/v1/simulate/authorizations/{id}/settle', handler: 'simulate/settle-authorization', credential: 'business', sandboxOnly: true, access: post },
-  { method: 'POST', path: '/v1/simulate/topups', handler: 'simulate/create-topup', credential: 'business', sandboxOnly: true, access: post },
+  { operation: transactions.simulateAuthorization, handler: 'simulate/create-authorization', access: { ...post, settings: ['fx'], decrypt: ['decision-secret'] } },
+  { operation: transactions.simulateReversal, handler: 'simulate/reverse-authorization', access: post },
+  { operation: transactions.simulateSettlement, handler: 'simulate/settle-authorization', access: post },
+  { operation: transactions.simulateTopup, handler: 'simulate/create-topup', access: post },
   // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
-  { method: 'POST', path: '/v1/simulate/3ds', handler: 'simulate/create-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'], encrypt: ['otp'] } },
-  { method: 'POST', path: '/v1/simulate/3ds/{verification_id}/verify', handler: 'simulate/verify-3ds-challenge', credential: 'business', sandboxOnly: true, access: { ...post, macs: ['idempotency', 'otp'] } },
-  { method: 'POST', path: '/v1/simulate/deposits', handler: 'simulate/create-deposit', credential: 'business', sandboxOnly: true, access: { ...post, settings: ['deposit-fee'] } },
+  { operation: transactions.simulateThreeDsChallenge, handler: 'simulate/create-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'], encrypt: ['otp'] } },
+  { operation: transactions.simulateThreeDsVerification, handler: 'simulate/verify-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'] } },
+  { operation: transactions.simulateDeposit, handler: 'simulate/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
+  // The authorization lifecycle: increments ask the business's endpoint like an authorization (decrypt `decision-secret`).
+  { operation: transactions.simulateIncrement, handler: 'simulate/increment-authorization', access: { ...post, settings: ['fx'], decrypt: ['decision-secret'] } },
+  { operation: transactions.simulateExpiry, handler: 'simulate/expire-authorization', access: post },
+  { operation: transactions.simulateForcePost, handler: 'simulate/create-force-post', access: { ...post, settings: ['fx'] } },
+  { operation: transactions.simulateRefund, handler: 'simulate/create-refund', access: { ...post, settings: ['fx'] } },
+
+  // The API's own description, public (no key): generated from the contracts above, never by hand,
+  // and the reference page that renders it; they touch nothing else.
+  { operation: apiDescription.getOpenApiDocument, handler: 'docs/get-openapi-document', access: none },
+  { operation: apiDescription.getReferencePage, handler: 'docs/get-docs-page', access: none },
 
   // Card network (processor gateway), addressed by card number, with the card network's credential
-  { method: 'POST', path: '/network/authorizations', handler: 'network/create-authorization', credential: 'network', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'] } },
-  { method: 'POST', path: '/network/authorizations/{id}/reverse', handler: 'network/reverse-authorization', credential: 'network', access: post },
-  { method: 'POST', path: '/network/authorizations/{id}/settle', handler: 'network/settle-authorization', credential: 'network', access: post },
-  { method: 'POST', path: '/network/3ds/challenges', handler: 'network/create-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'pan', 'otp'], encrypt: ['otp'] } },
-  { method: 'POST', path: '/network/3ds/challenges/{verification_id}/verify', handler: 'network/verify-3ds-challenge', credential: 'network', access: { ...post, macs: ['idempotency', 'otp'] } },
+  { operation: transactions.networkAuthorization, handler: 'network/create-authorization', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'], decrypt: ['decision-secret'] } },
+  { operation: transactions.networkReversal, handler: 'network/reverse-authorization', access: post },
+  { operation: transactions.networkSettlement, handler: 'network/settle-authorization', access: post },
+  { operation: transactions.networkThreeDsChallenge, handler: 'network/create-3ds-challenge', access: { ...post, macs: ['idempotency', 'pan', 'otp'], encrypt: ['otp'] } },
+  { operation: transactions.networkThreeDsVerification, handler: 'network/verify-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'] } },
   // The chain watcher reports deposits to the platform's addresses, with its own credential: a
   // deposit credits money, which the card network must never be able to do.
-  { method: 'POST', path: '/network/deposits', handler: 'network/create-deposit', credential: 'chain', access: { ...post, settings: ['deposit-fee'] } },
+  { operation: transactions.chainDeposit, handler: 'network/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
+  // The card network's authorization lifecycle: increments, force posts and refunds (by card number: `pan`).
+  { operation: transactions.networkIncrement, handler: 'network/increment-authorization', access: { ...post, settings: ['fx'], decrypt: ['decision-secret'] } },
+  { operation: transactions.networkForcePost, handler: 'network/create-force-post', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'] } },
+  { operation: transactions.networkRefund, handler: 'network/create-refund', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'] } },
 ];
 
 /**
- * Every POST may claim an `Idempotency-Key` and, when its effect fails, release the claim
+ * Every POST (but one whose contract says `idempotent: false`) may claim an `Idempotency-Key` and, when its effect fails, release the claim
  * (shared/http/handler.ts): a DeleteItem on its idempotency marker, the only delete a request
  * makes. Derived here from the method, in one place, rather than written on each POST row.
  */
 function withIdempotencyRelease(row: RouteRow): RouteRow {
-  if (row.method !== 'POST') return row;
+  if (row.method !== 'POST' || row.operation.idempotent === false) return row;
   return { ...row, access: { ...row.access, deletes: ['idempotency'] } };
 }
 
+function fromContract(row: RouteRowSpec): RouteRow {
+  const { method, path, credential, sandboxOnly = false } = row.operation;
+  return { ...row, method, path, credential, sandboxOnly };
+}
+
 /** The route table as deployed: the rows above, each POST row with its idempotency release. */
-export const routes: RouteRow[] = routeRows.map(withIdempotencyRelease);
+export const routes: RouteRow[] = routeRows.map(fromContract).map(withIdempotencyRelease);
 
 /**
  * The authorizers, one per credential kind (API Gateway caches each one's verdict per key, so one
  * authorizer per kind keeps a key's Allow on its own routes from answering for another kind's).
  * They read the table and use the credential MAC key only.
  */
-export const authorizers: Record<Credential, { handler: string; access: Access }> = {
+export const authorizers: Record<CredentialKind, { handler: string; access: Access }> = {
   business: { handler: 'auth/authorize-business', access: { table: 'read', macs: ['credential'] } },
   network: { handler: 'auth/authorize-network', access: { table: 'read', macs: ['credential'] } },
   chain: { handler: 'auth/authorize-chain', access: { table: 'read', macs: ['credential'] } },
 };
-
-/** Queues and their consumers. Each queue gets a DLQ after `maxReceiveCount` receives. */
-export interface QueueRow {
-  name: QueueName;
-  /** The consumer's Lambda timeout; the queue's visibility timeout is six times this. */
-  consumerTimeoutSeconds: number;
-  maxReceiveCount: number;
-}
-
-export interface ConsumerRow {
-  handler: string;
-  /**
-   * `stream`: the table's stream; `filter` lets only newly inserted items whose `attribute` begins
-   * with `beginsWith` (e.g. outbox events) invoke the consumer. `queue`: one of `queues`.
-   */
-  source: { kind: 'stream'; filter?: { attribute: string; beginsWith: string } } | { kind: 'queue'; queue: QueueName };
-  batchSize: number;
-  access: Access;
-}
 
 /**
  * Each queue's `maxReceiveCount` is the number of attempts its retry schedule needs to span its
@@ -214,28 +192,23 @@ export const consumers: ConsumerRow[] = [
 ];
 
 /**
- * Functions run on a schedule: an EventBridge rule per row in AWS, a timer per row in the local
- * stack. A run must be safe to repeat or overlap (a missed run is simply the next run's work).
- */
-export interface ScheduleRow {
-  handler: string;
-  /** How often it runs: an EventBridge `rate(n minutes)` (1 is the finest rate). */
-  everyMinutes: number;
-  /** Its Lambda timeout; at most one period, so a run ends before the next one is due. */
-  timeoutSeconds: number;
-  access: Access;
-}
-
-/**
  * The webhook sweeper re-queues events whose delivery stalled (shared/services/webhook-sweeper.ts):
  * it reads the undelivered-events index and records new generations on events (readWrite), and
  * sends straight to both webhook queues, so a stalled stream cannot stall it too.
+ * The hold-expiry sweeper releases holds past their expiry (shared/services/hold-expiry.ts): it
+ * reads the hold-expiry index and commits each expiry with its posting and outbox event (readWrite).
  */
 export const schedules: ScheduleRow[] = [
   { handler: 'webhooks/sweep-undelivered-events', everyMinutes: 1, timeoutSeconds: 60, access: { table: 'readWrite', sendTo: ['otp', 'events'] } },
+  { handler: 'transactions/expire-holds', everyMinutes: 5, timeoutSeconds: 300, access: { table: 'readWrite' } },
 ];
 
 /** The rows deployed on a stage. */
 export function routesForStage(stage: 'sandbox' | 'production'): RouteRow[] {
   return routes.filter((route) => stage === 'sandbox' || !route.sandboxOnly);
+}
+
+/** The contracts of a stage's routes: what its OpenAPI description (shared/contracts/openapi.ts) describes. */
+export function operationsForStage(stage: 'sandbox' | 'production'): Operation[] {
+  return routesForStage(stage).map((route) => route.operation);
 }

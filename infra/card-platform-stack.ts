@@ -3,6 +3,10 @@
  * one API method per route row, one function and event source per consumer row, one queue (and
  * DLQ) per queue row. Adding an endpoint is a row, not a change here.
  *
+ * Each function, with its role, log group and release resources, lives in the nested stack of its
+ * area (constructs/function-stacks.ts), so no template nears CloudFormation's resource limit; data,
+ * keys, the API and everything shared stay in this root stack.
+ *
  * The stack is environment-agnostic and does no lookups, so `cdk synth` works offline.
  */
 import { join } from 'node:path';
@@ -16,6 +20,7 @@ import type { OperatorSetting } from '../shared/services/operator-settings.ts';
 import { grantAccess, type OperatorSettingSource, type PlatformResources } from './constructs/access.ts';
 import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
 import type { FunctionFactory } from './constructs/function-factory.ts';
+import { areaOfRoute, FunctionStack, FunctionStacks, PIPELINE_AREA } from './constructs/function-stacks.ts';
 import { pascal } from './constructs/naming.ts';
 import { PlatformApi } from './constructs/platform-api.ts';
 import { type BundlingMode, prebundle } from './constructs/bundling.ts';
@@ -29,6 +34,7 @@ import { PlatformDashboard } from './constructs/platform-dashboard.ts';
 import { deadLetterQueue, PlatformQueues } from './constructs/queues.ts';
 import { attachSchedule, scheduleDescription } from './constructs/schedules.ts';
 import { TableBackups } from './constructs/table-backups.ts';
+import { UntracedRoutes } from './constructs/untraced-routes.ts';
 import { ApiWebAcl } from './constructs/web-acl.ts';
 import { applyNagSuppressions } from './nag-suppressions.ts';
 import { parameterNames, type StageConfig } from './stage-config.ts';
@@ -63,8 +69,13 @@ export class CardPlatformStack extends Stack {
   readonly alarmTopic: AlarmTopic;
   readonly alarms: PlatformAlarms;
   readonly dashboard: PlatformDashboard;
-  /** CodeDeploy traffic shifts, on a stage that deploys by canary. */
-  readonly deployments?: CanaryDeployments;
+  /** The nested stacks of the functions, one per area. */
+  readonly functionStacks: FunctionStacks;
+  /**
+   * CodeDeploy traffic shifts, on a stage that deploys by canary: the authorizers' in this stack,
+   * then each function stack's own (one application for the stage).
+   */
+  readonly deployments: CanaryDeployments[] = [];
   /** AWS Backup of the table, on a stage that keeps backups. */
   readonly backups?: TableBackups;
 
@@ -102,6 +113,7 @@ export class CardPlatformStack extends Stack {
       KEY_SOURCE: 'kms',
       KMS_KEY_ARN: this.keys.dataKey.keyArn,
       CARD_BIN: config.cardBin,
+      HOLD_EXPIRY_DAYS: JSON.stringify(config.holdExpiry),
     };
     // Deposit-address keys go only to the functions whose row asks for them (`walletKeys`); the
     // SSM lookups (template parameters) exist only when one does.
@@ -111,6 +123,7 @@ export class CardPlatformStack extends Stack {
       return { WALLET_XPUB_BTC: xpub('btc'), WALLET_XPUB_EVM: xpub('evm'), WALLET_XPUB_TRON: xpub('tron') };
     };
     const bundling = props.bundling === 'fast' ? { prebundledIn: this.prebundle(tables) } : 'release';
+    this.functionStacks = new FunctionStacks(this, 'Functions', config);
     const makeFunction: FunctionFactory = (scope, spec) => {
       const fn = new PlatformFunction(scope, pascal(spec.handlerModule), {
         handlerModule: spec.handlerModule,
@@ -124,6 +137,8 @@ export class CardPlatformStack extends Stack {
       });
       grantAccess(fn, spec.access, resources);
       if (spec.access.walletKeys) for (const [name, value] of Object.entries(walletEnvironment())) fn.addEnvironment(name, value);
+      const home = Stack.of(scope);
+      if (home instanceof FunctionStack) home.register(fn);
       return fn;
     };
 
@@ -133,13 +148,17 @@ export class CardPlatformStack extends Stack {
       routes: tables.routes,
       authorizers: tables.authorizers,
       makeFunction,
+      routeScope: (row) => this.functionStacks.of(areaOfRoute(row)),
     });
     new ApiWebAcl(this, 'Firewall', { config, stage: this.http.api.deploymentStage, logsKey: this.keys.logsKey });
+    new UntracedRoutes(this, 'UntracedRoutes', { config, routes: tables.routes });
 
-    const consumers = new Construct(this, 'Consumers');
+    // The stream DLQ holds data, so it stays here; the consumers and schedules are the pipeline area.
     const streamDeadLetterQueue = tables.consumers.some((row) => row.source.kind === 'stream')
-      ? deadLetterQueue(consumers, 'StreamDeadLetterQueue', config)
+      ? deadLetterQueue(new Construct(this, 'Consumers'), 'StreamDeadLetterQueue', config)
       : undefined;
+    const pipeline = () => this.functionStacks.of(PIPELINE_AREA);
+    const consumers = tables.consumers.length > 0 ? new Construct(pipeline(), 'Consumers') : this;
     this.streamDeadLetterQueue = streamDeadLetterQueue;
     for (const row of tables.consumers) {
       const source = row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`;
@@ -158,7 +177,7 @@ export class CardPlatformStack extends Stack {
       this.consumerFunctions.set(row, fn);
     }
 
-    const scheduled = new Construct(this, 'Schedules');
+    const scheduled = tables.schedules.length > 0 ? new Construct(pipeline(), 'Schedules') : this;
     for (const row of tables.schedules) {
       const fn = makeFunction(scheduled, {
         handlerModule: row.handler,
@@ -173,7 +192,7 @@ export class CardPlatformStack extends Stack {
     // Operating the stage: alarms on every flow, all notifying one topic, and a dashboard of the same.
     const watched: (WatchedFunction & { fn: PlatformFunction })[] = [
       ...[...this.http.routeFunctions].map(([row, fn]) => ({
-        flow: row.credential === 'business' ? ('partner-api' as const) : ('network' as const),
+        flow: row.credential === 'business' || row.credential === 'public' ? ('partner-api' as const) : ('network' as const),
         label: `${row.method} ${row.path}`,
         fn,
       })),
@@ -195,14 +214,26 @@ export class CardPlatformStack extends Stack {
     this.dashboard = new PlatformDashboard(this, 'Dashboard', { config, api: this.http.api, alarms: this.alarms, functions: watched });
 
     if (config.deployment.kind === 'canary') {
-      this.deployments = new CanaryDeployments(this, 'Deployments', {
-        trafficShift: config.deployment.trafficShift,
-        rollbackAlarms: config.deployment.rollbackAlarms,
-        deployments: watched.map((member) => {
+      const { trafficShift, rollbackAlarms } = config.deployment;
+      const deploymentsOf = (members: typeof watched) =>
+        members.map((member) => {
           if (!member.fn.liveAlias) throw new Error(`${member.label} has no live alias`);
-          return { id: member.fn.node.id, alias: member.fn.liveAlias, rollbackAlarms: this.alarms.rollbackAlarmsOf(member) };
-        }),
-      });
+          return { id: member.fn.node.id, alias: member.fn.liveAlias, rollbackAlarmNames: this.alarms.rollbackAlarmNamesOf(member) };
+        });
+      const inStack = (stack: Stack) => watched.filter((member) => Stack.of(member.fn) === stack);
+      const root = new CanaryDeployments(this, 'Deployments', { trafficShift, rollbackAlarms, deployments: deploymentsOf(inStack(this)) });
+      this.deployments.push(root);
+      for (const functionStack of this.functionStacks.all()) {
+        this.deployments.push(
+          // Named after the area, so every logical id of the stage is unique across its templates.
+          new CanaryDeployments(functionStack, `${pascal(functionStack.area)}Deployments`, {
+            application: root.application,
+            trafficShift,
+            rollbackAlarms,
+            deployments: deploymentsOf(inStack(functionStack)),
+          }),
+        );
+      }
     }
 
     // Where the admin CLI finds this stage (names documented in stage-config.ts).
@@ -267,7 +298,7 @@ export class CardPlatformStack extends Stack {
 
   /** `fast` bundling: every handler of the stack in one esbuild pass, inside the cloud assembly. */
   private prebundle(tables: PlatformTables): string {
-    const credentials = new Set(tables.routes.map((row) => row.credential));
+    const credentials = new Set(tables.routes.flatMap((row) => (row.credential === 'public' ? [] : [row.credential])));
     const modules = [
       ...tables.routes.map((row) => row.handler),
       ...[...credentials].map((credential) => tables.authorizers[credential].handler),

@@ -3,9 +3,12 @@
  * wherever that is possible (managed instead of inline policies, no AWS managed policies, explicit
  * KMS key policies, encrypted log groups with retention, WAF, DLQs, ...); this file is the short
  * list of what is left and why. cdk-nag 3 records these as CDK validation acknowledgments, and each
- * is attached to the narrowest constructs it concerns, never to the whole stack.
+ * is attached to the narrowest constructs it concerns, never to the whole stack. The packs walk the
+ * whole construct tree, the nested function stacks included (constructs/function-stacks.ts), and
+ * the constructs below are found there too.
  */
 import { Validations } from 'aws-cdk-lib';
+import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
@@ -16,6 +19,12 @@ interface Acknowledgment {
   ids: string[];
   reason: string;
   on: (stack: CardPlatformStack) => IConstruct[];
+}
+
+/** The methods of public rows (`credential: 'public'`), which API Gateway serves with no authorizer. */
+function publicMethodsOf(stack: CardPlatformStack): Method[] {
+  const publicRoutes = new Set([...stack.http.routeFunctions.keys()].filter((row) => row.credential === 'public').map((row) => `${row.method} ${row.path}`));
+  return stack.http.api.methods.filter((method) => publicRoutes.has(`${method.httpMethod} ${method.resource.path}`));
 }
 
 const functionsOf = (stack: CardPlatformStack) => stack.node.findAll().filter((c): c is PlatformFunction => c instanceof PlatformFunction);
@@ -72,8 +81,8 @@ export const ACKNOWLEDGMENTS: Acknowledgment[] = [
     ids: ['AwsSolutions-IAM5[Resource::*]'],
     reason:
       "CodeDeploy reads the rollback alarms' states with cloudwatch:DescribeAlarms, which has no resource-level " +
-      'permissions; every other action of the role names the stack\'s live aliases one by one.',
-    on: (stack) => (stack.deployments ? [stack.deployments.role] : []),
+      'permissions; every other action of the role names the live aliases of its own stack one by one.',
+    on: (stack) => stack.deployments.map((deployments) => deployments.role),
   },
   {
     ids: ['AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/backup/*]'],
@@ -87,7 +96,15 @@ export const ACKNOWLEDGMENTS: Acknowledgment[] = [
     reason:
       'Partners authenticate with API keys and the card network with its own credential (API.md), checked by the ' +
       'Lambda REQUEST authorizers on every method; there are no end users to sign in through Cognito.',
-    on: (stack) => [stack.http.api],
+    // The methods live with their functions in the area stacks, outside the API's construct tree.
+    on: (stack) => [stack.http.api, ...stack.http.api.methods],
+  },
+  {
+    ids: ['AwsSolutions-APIG4', 'AwsSolutions-COG4'],
+    reason:
+      'The API description (GET /docs, the reference page) is public by the contract (API.md "API description"): ' +
+      'it describes the routes and carries no business data, and its function has no table, key or queue access.',
+    on: publicMethodsOf,
   },
   {
     ids: ['PCI.DSS.321-APIGWCacheEnabledAndEncrypted'],

@@ -6,6 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { routesForStage, type QueueName } from '../functions/routes.ts';
+import { HoldExpiryPolicySchema, type HoldExpiryPolicy } from '../shared/domain/hold-expiry.ts';
 
 export const STAGES = ['sandbox', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -65,6 +66,12 @@ export interface StageConfig {
   operatorSettings: 'ssm' | 'sandbox-defaults';
   /** How old a rate table (its `as_of`) may be before a conversion declines `fx_rate_unavailable`. */
   fxRateMaxAge: Duration;
+  /**
+   * How long an authorization's hold lasts before the platform releases it (status `Expired`):
+   * days by default and by MCC (shared/domain/hold-expiry.ts). Every function gets it as
+   * `HOLD_EXPIRY_DAYS`; a change applies to holds taken after the deploy.
+   */
+  holdExpiry: HoldExpiryPolicy;
   /**
    * An e-mail address subscribed to the alarm topic (the recipient confirms the subscription once).
    * Also `-c alarmEmail=...`; without one, the topic has no subscriber until an operator adds one.
@@ -132,6 +139,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     walletKeys: 'sandbox-test-keys',
     operatorSettings: 'sandbox-defaults',
     fxRateMaxAge: Duration.hours(24),
+    // The networks' rules: 7 days, 30 for lodging (7011) and car rental (7512).
+    holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
     // Cold starts dominate a sandbox's few requests.
     networkAuthorizationP99Ms: 3000,
     // None: a sandbox account may be on a new account's low concurrency quota, where any
@@ -156,13 +165,18 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     operatorSettings: 'ssm',
     // Rates are fixed once a day; a table that missed a day's update declines conversions.
     fxRateMaxAge: Duration.hours(24),
+    holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
     networkAuthorizationP99Ms: 1000,
-    // 190 of the default 1000 leaves 810 for the partner API, the authorizers and the webhook
+    // 220 of the default 1000 leaves 780 for the partner API, the authorizers and the webhook
     // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
+    // Every network route has its own, so a flood of one kind never starves another.
     reservedConcurrency: {
       'POST /network/authorizations': 100,
       'POST /network/authorizations/{id}/reverse': 20,
       'POST /network/authorizations/{id}/settle': 20,
+      'POST /network/authorizations/{id}/increment': 10,
+      'POST /network/settlements': 10,
+      'POST /network/refunds': 10,
       'POST /network/3ds/challenges': 20,
       'POST /network/3ds/challenges/{verification_id}/verify': 20,
       'POST /network/deposits': 10,
@@ -228,6 +242,9 @@ export function stageConfig(
     config = { ...config, deployment: { ...config.deployment, rollbackAlarms: overrides.rollbackAlarms } };
   }
   checkConcurrency(config);
+  // The functions refuse to start with a policy shared/config.ts cannot read: refuse it at synth.
+  const holdExpiry = HoldExpiryPolicySchema.safeParse(config.holdExpiry);
+  if (!holdExpiry.success) throw new Error(`holdExpiry of the ${stage} stage is invalid: ${holdExpiry.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return config;
 }
 

@@ -7,6 +7,7 @@
  * code path differs between the two.
  */
 import { z } from 'zod';
+import { DEFAULT_HOLD_EXPIRY, HoldExpiryPolicySchema } from './domain/hold-expiry.ts';
 import { SWEEP_GRACE_SECONDS } from './domain/webhook-delivery.ts';
 
 const Stage = z.enum(['sandbox', 'production']);
@@ -68,6 +69,29 @@ const ConfigSchema = z.object({
    * sandbox included, deny (shared/domain/webhook-addresses.ts).
    */
   WEBHOOK_PRIVATE_ADDRESSES: z.enum(['deny', 'allow']).default('deny'),
+  /**
+   * How long a warm authorization function trusts the business's default spending controls it read
+   * (shared/services/controls.ts): a change of them reaches every authorization within this. 0
+   * reads them on every authorization (one more read on the approve path).
+   */
+  BUSINESS_CONTROLS_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /**
+   * How long an authorization's hold lasts before the platform releases it, by MCC
+   * (shared/domain/hold-expiry.ts), as JSON: set per stage from infra/stage-config.ts `holdExpiry`.
+   */
+  HOLD_EXPIRY_DAYS: z
+    .string()
+    .default(JSON.stringify(DEFAULT_HOLD_EXPIRY))
+    .transform((text, ctx) => {
+      try {
+        return HoldExpiryPolicySchema.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"defaultDays":7,"daysByMcc":{"7011":30}}' });
+        return z.NEVER;
+      }
+    }),
+  /** The hold-expiry sweeper: how many expired holds one run releases at most (the next run takes the rest). */
+  HOLD_EXPIRY_SWEEP_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),
 });
 

@@ -73,6 +73,15 @@ export function recordAuthorization(decision: 'approved' | 'declined', reason?: 
   else countWith('AuthorizationDeclined', 'reason', reason as DeclineReason);
 }
 
+/**
+ * The business's authorization endpoint was asked: it answered (`partner`), or the stand-in
+ * applied (a timeout, a non-2xx, an unusable answer). A rising stand-in count is the partner's
+ * endpoint failing, not the platform.
+ */
+export function recordPartnerDecision(source: 'partner' | 'stand_in'): void {
+  business().addMetric(source === 'partner' ? 'PartnerDecision' : 'StandInDecision', MetricUnit.Count, 1);
+}
+
 /** An authorization settled (captured), once its settlement committed. */
 export function recordCapture(): void {
   business().addMetric('Capture', MetricUnit.Count, 1);

@@ -1,4 +1,5 @@
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { listBusinessBalances } from '../../shared/services/balances.ts';
 
-export const handler = httpHandler({}, ({ auth }) => listBusinessBalances(auth.businessId));
+export const handler = operationHandler(api.listBusinessBalances, ({ auth }) => listBusinessBalances(auth.businessId));

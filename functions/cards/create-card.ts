@@ -1,7 +1,7 @@
-import { CreateCardBody } from '../../shared/domain/cards.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ body: CreateCardBody, status: 201 }, ({ body, auth, idempotency }) =>
+export const handler = operationHandler(api.createCard, ({ body, auth, idempotency }) =>
   cards.createCard(auth, body, idempotency),
 );

@@ -1,8 +1,7 @@
-import { ListCardAuditEventsQuery } from '../../shared/domain/cards.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ params: pathIds({ id: 'card' }), query: ListCardAuditEventsQuery }, ({ params, query, auth }) =>
+export const handler = operationHandler(api.listCardAuditEvents, ({ params, query, auth }) =>
   cards.listCardAuditEvents(auth, params.id, query),
 );

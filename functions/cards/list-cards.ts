@@ -1,5 +1,5 @@
-import { ListCardsQuery } from '../../shared/domain/cards.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ query: ListCardsQuery }, ({ query, auth }) => cards.listCards(auth, query));
+export const handler = operationHandler(api.listCards, ({ query, auth }) => cards.listCards(auth, query));

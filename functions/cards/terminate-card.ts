@@ -1,7 +1,7 @@
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/cards.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import * as cards from '../../shared/services/cards.ts';
 
-export const handler = httpHandler({ params: pathIds({ id: 'card' }) }, ({ params, auth, idempotency }) =>
+export const handler = operationHandler(api.terminateCard, ({ params, auth, idempotency }) =>
   cards.terminateCard(auth, params.id, idempotency),
 );

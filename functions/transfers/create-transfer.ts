@@ -1,7 +1,7 @@
-import { CreateTransferBody } from '../../shared/domain/transfers.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transfers.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { createTransfer } from '../../shared/services/transfers.ts';
 
-export const handler = httpHandler({ body: CreateTransferBody, status: 201 }, ({ body, auth, idempotency }) =>
+export const handler = operationHandler(api.createTransfer, ({ body, auth, idempotency }) =>
   createTransfer(auth.businessId, auth.keyId, body, idempotency),
 );

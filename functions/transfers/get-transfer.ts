@@ -1,5 +1,5 @@
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/transfers.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { getTransferView } from '../../shared/services/transfers.ts';
 
-export const handler = httpHandler({ params: pathIds({ id: 'transfer' }) }, ({ params, auth }) => getTransferView(auth.businessId, params.id));
+export const handler = operationHandler(api.getTransfer, ({ params, auth }) => getTransferView(auth.businessId, params.id));

@@ -1,5 +1,5 @@
-import { ListTransfersQuery } from '../../shared/domain/transfers.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/transfers.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { listTransfers } from '../../shared/services/transfers.ts';
 
-export const handler = httpHandler({ query: ListTransfersQuery }, ({ query, auth }) => listTransfers(auth.businessId, query));
+export const handler = operationHandler(api.listTransfers, ({ query, auth }) => listTransfers(auth.businessId, query));

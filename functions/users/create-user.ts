@@ -1,7 +1,7 @@
-import { CreateUserBody } from '../../shared/domain/users.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/users.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { createUser } from '../../shared/services/users.ts';
 
-export const handler = httpHandler({ body: CreateUserBody, status: 201 }, ({ body, auth, idempotency }) =>
+export const handler = operationHandler(api.createUser, ({ body, auth, idempotency }) =>
   createUser(auth.businessId, body, idempotency),
 );

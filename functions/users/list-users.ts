@@ -1,5 +1,5 @@
-import { ListUsersQuery } from '../../shared/domain/users.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
+import * as api from '../../shared/contracts/users.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { listUsers } from '../../shared/services/users.ts';
 
-export const handler = httpHandler({ query: ListUsersQuery }, ({ query, auth }) => listUsers(auth.businessId, query));
+export const handler = operationHandler(api.listUsers, ({ query, auth }) => listUsers(auth.businessId, query));

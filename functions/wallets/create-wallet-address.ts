@@ -1,6 +1,5 @@
-import { WalletAddressBody } from '../../shared/domain/wallets.ts';
-import { httpHandler } from '../../shared/http/handler.ts';
-import { pathIds } from '../../shared/http/path-ids.ts';
+import * as api from '../../shared/contracts/users.ts';
+import { operationHandler } from '../../shared/http/handler.ts';
 import { walletKeys } from '../../shared/services/wallet-keys.ts';
 import { createWalletAddress } from '../../shared/services/wallets.ts';
 
@@ -8,6 +7,6 @@ import { createWalletAddress } from '../../shared/services/wallets.ts';
 // fails to start with the reason, instead of failing the first partner request.
 walletKeys();
 
-export const handler = httpHandler({ params: pathIds({ p_user_id: 'user' }), body: WalletAddressBody }, ({ params, body, auth, idempotency }) =>
+export const handler = operationHandler(api.createWalletAddress, ({ params, body, auth, idempotency }) =>
   createWalletAddress(auth.businessId, params.p_user_id, body.chain, idempotency),
 );

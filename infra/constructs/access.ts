@@ -67,21 +67,24 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
   const viaDynamoDb = { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } };
 
   const writes = access.table === 'readWrite';
-  principal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: writes ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS,
-      resources: tableResources,
-    }),
-  );
-  if (writes) grantAppendOnly(principal, table);
-  grantDeletes(principal, access, table);
-  principal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: writes ? [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS] : TABLE_KEY_READ_ACTIONS,
-      resources: [dataKey.keyArn],
-      conditions: viaDynamoDb,
-    }),
-  );
+  // `table: 'none'` (a public row such as the API description): no table statement at all.
+  if (access.table !== 'none') {
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: writes ? [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS] : TABLE_READ_ACTIONS,
+        resources: tableResources,
+      }),
+    );
+    if (writes) grantAppendOnly(principal, table);
+    grantDeletes(principal, access, table);
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: writes ? [...TABLE_KEY_READ_ACTIONS, ...TABLE_KEY_WRITE_ACTIONS] : TABLE_KEY_READ_ACTIONS,
+        resources: [dataKey.keyArn],
+        conditions: viaDynamoDb,
+      }),
+    );
+  }
 
   // The AWS Encryption SDK's KMS keyring: a data key per message on encrypt, unwrap on decrypt. It
   // passes the message's encryption context to KMS, so the grant is limited to the purposes the

@@ -8,6 +8,11 @@
  *
  * One group per alias because CodeDeploy runs one deployment per group at a time, and a stack
  * update moves every changed alias at once.
+ *
+ * The groups sit next to their aliases (the root stack's authorizers, each nested function stack's
+ * functions: function-stacks.ts), one CodeDeploy application for the stage. A group names its
+ * rollback alarms by their fixed names rather than by reference: the alarms (root stack) read the
+ * functions' metrics, so a reference back from a nested stack would make a cycle.
  */
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -22,10 +27,13 @@ export interface CanaryDeployment {
   /** Unique construct id, e.g. the function's. */
   id: string;
   alias: lambda.Alias;
-  rollbackAlarms: cw.IAlarm[];
+  /** Names of the alarms (PlatformAlarms: `CardPlatform-<stage>-<slug>`). */
+  rollbackAlarmNames: string[];
 }
 
 export interface CanaryDeploymentsProps {
+  /** The stage's CodeDeploy application; made here when not given. */
+  application?: codedeploy.ILambdaApplication;
   trafficShift: TrafficShift;
   /** `ignore`: this deploy shifts traffic without watching the alarms (a fix during an incident). */
   rollbackAlarms: 'watch' | 'ignore';
@@ -36,13 +44,13 @@ export interface CanaryDeploymentsProps {
 const ALARMS_PER_GROUP = 10;
 
 export class CanaryDeployments extends Construct {
-  readonly application: codedeploy.LambdaApplication;
+  readonly application: codedeploy.ILambdaApplication;
   readonly role: TrafficShiftRole;
   readonly groups = new Map<lambda.Alias, codedeploy.LambdaDeploymentGroup>();
 
   constructor(scope: Construct, id: string, props: CanaryDeploymentsProps) {
     super(scope, id);
-    this.application = new codedeploy.LambdaApplication(this, 'Application');
+    this.application = props.application ?? new codedeploy.LambdaApplication(this, 'Application');
     this.role = new TrafficShiftRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('codedeploy.amazonaws.com'),
       description: 'CodeDeploy: shifts traffic between versions of the card platform functions',
@@ -50,13 +58,13 @@ export class CanaryDeployments extends Construct {
     const deploymentConfig = codedeploy.LambdaDeploymentConfig[props.trafficShift];
 
     for (const deployment of props.deployments) {
-      if (deployment.rollbackAlarms.length > ALARMS_PER_GROUP) throw new Error(`${deployment.id}: at most ${ALARMS_PER_GROUP} rollback alarms`);
+      if (deployment.rollbackAlarmNames.length > ALARMS_PER_GROUP) throw new Error(`${deployment.id}: at most ${ALARMS_PER_GROUP} rollback alarms`);
       const group = new codedeploy.LambdaDeploymentGroup(this, deployment.id, {
         application: this.application,
         alias: deployment.alias,
         deploymentConfig,
         role: this.role,
-        alarms: deployment.rollbackAlarms,
+        alarms: deployment.rollbackAlarmNames.map((name, index) => cw.Alarm.fromAlarmName(this, `${deployment.id}RollbackAlarm${index}`, name)),
         ignoreAlarmConfiguration: props.rollbackAlarms === 'ignore',
         autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
       });

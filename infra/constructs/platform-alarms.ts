@@ -101,6 +101,8 @@ export class PlatformAlarms extends Construct {
   readonly networkAuthorizationLatency?: cw.Alarm;
   readonly streamLag?: cw.Alarm;
   private readonly errorsByFunction = new Map<lambda.IFunction, cw.Alarm>();
+  /** Each alarm's fixed name (its `alarmName` is a reference, which another stack cannot hold here). */
+  private readonly names = new Map<cw.Alarm, string>();
   private readonly props: PlatformAlarmsProps;
 
   constructor(scope: Construct, id: string, props: PlatformAlarmsProps) {
@@ -265,20 +267,27 @@ export class PlatformAlarms extends Construct {
     return alarms.filter((alarm): alarm is cw.Alarm => alarm !== undefined);
   }
 
+  /** The names of {@link rollbackAlarmsOf}, for CodeDeploy groups in any stack of the stage. */
+  rollbackAlarmNamesOf(watched: WatchedFunction): string[] {
+    return this.rollbackAlarmsOf(watched).map((alarm) => this.names.get(alarm)!);
+  }
+
   private add(slug: string, runbook: RunbookEntry, props: Omit<cw.AlarmProps, 'alarmName' | 'alarmDescription'> & { description: string }): cw.Alarm {
     const { description, ...alarmProps } = props;
+    const alarmName = `${stackName(this.props.config.stage)}-${slug}`;
     const alarm = new cw.Alarm(this, slug, {
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // No data means nothing happened: no messages, no invocations, no requests.
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
       ...alarmProps,
-      alarmName: `${stackName(this.props.config.stage)}-${slug}`,
+      alarmName,
       alarmDescription: `${description}. Runbook: README.md, "Operating the stack", ${runbook}.`,
     });
     const notify = new actions.SnsAction(this.props.topic);
     alarm.addAlarmAction(notify);
     alarm.addOkAction(notify);
     this.all.push(alarm);
+    this.names.set(alarm, alarmName);
     this.byRunbookEntry.set(runbook, [...(this.byRunbookEntry.get(runbook) ?? []), alarm]);
     return alarm;
   }

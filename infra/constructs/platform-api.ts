@@ -5,13 +5,25 @@
  * Logging never includes bodies or headers: they carry API keys, card numbers and eKYC data.
  * Execution logs are ERROR-level with data trace off; access logs are one JSON line of ids,
  * status and latency per request.
+ *
+ * The API, its stage, authorizers and the version's path resource (`/v1`) stay in the root stack.
+ * Everything a route adds lives in its area's nested stack (function-stacks.ts): its function, the
+ * path resources below the version (`cards`, `{id}`, `lock`: an area's subtree is its own, since
+ * the area is the first segment after the version), its method, and API Gateway's permission to
+ * invoke the function. So the root does not grow with the route table. The permission names the
+ * method by the stage's literal name: a reference to the API stage would make the nested stack
+ * wait for the deployment, which waits for the methods, which wait for the nested stack. The
+ * deployment depends on every method and resource wherever it lives, and its logical id hashes
+ * them (CDK does both for a method of this API in any stack), so a route change redeploys the stage.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Access, Credential, RouteRow } from '../../functions/routes.ts';
+import type { Access, RouteRow } from '../../functions/routes.ts';
+import type { CredentialKind } from '../../shared/domain/credentials.ts';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
 import { ApiGatewayAccount } from './api-gateway-account.ts';
 import type { FunctionFactory } from './function-factory.ts';
@@ -50,18 +62,22 @@ export interface PlatformApiProps {
   config: StageConfig;
   logsKey: kms.IKey;
   routes: readonly RouteRow[];
-  authorizers: Record<Credential, { handler: string; access: Access }>;
+  authorizers: Record<CredentialKind, { handler: string; access: Access }>;
   makeFunction: FunctionFactory;
+  /** Where a route's function is built (its area's nested stack); authorizers stay in this construct. */
+  routeScope: (row: RouteRow) => Construct;
 }
 
 export class PlatformApi extends Construct {
   readonly api: apigw.RestApi;
   readonly account: ApiGatewayAccount;
   /** The authorizer of each credential kind that at least one route of this stage uses. */
-  readonly authorizers = new Map<Credential, apigw.RequestAuthorizer>();
+  readonly authorizers = new Map<CredentialKind, apigw.RequestAuthorizer>();
   /** The function of each route row, and of each authorizer. */
   readonly routeFunctions = new Map<RouteRow, PlatformFunction>();
-  readonly authorizerFunctions = new Map<Credential, PlatformFunction>();
+  readonly authorizerFunctions = new Map<CredentialKind, PlatformFunction>();
+  /** Path resources by path (`/v1/cards/{id}`), wherever they live. */
+  private readonly resources = new Map<string, apigw.IResource>();
   /** The usage plan every business's API key joins unless it has one of its own (stage-config.ts). */
   readonly defaultBusinessUsagePlan: apigw.UsagePlan;
 
@@ -123,7 +139,7 @@ export class PlatformApi extends Construct {
 
     for (const row of props.routes) {
       const route = `${row.method} ${row.path}`;
-      const fn = props.makeFunction(this, {
+      const fn = props.makeFunction(props.routeScope(row), {
         handlerModule: row.handler,
         description: route,
         timeout: API_TIMEOUT,
@@ -135,15 +151,52 @@ export class PlatformApi extends Construct {
       const requestParameters = Object.fromEntries(
         [...row.path.matchAll(/\{([^}]+)\}/g)].map((match) => [`method.request.path.${match[1]}`, true]),
       );
-      this.api.root.resourceForPath(row.path).addMethod(row.method, new apigw.LambdaIntegration(fn.invocationTarget, { allowTestInvoke: false }), {
-        authorizationType: apigw.AuthorizationType.CUSTOM,
-        authorizer: this.authorizerFor(row.credential, props),
-        requestParameters,
-        requestValidator: validator,
-        // Only when every business has its usage plan key: a request without one would be a 403.
-        apiKeyRequired: row.credential === 'business' && config.businessUsagePlan.enforced,
+      // What LambdaIntegration does, with the permission on the function's side (no console test invoke).
+      const target = fn.invocationTarget;
+      target.addPermission(`ApiPermission${pascal(`${row.method} ${row.path}`)}`, {
+        principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        sourceArn: this.api.arnForExecuteApi(row.method, row.path.replace(/\{[^}]*\}/g, '*'), config.stage),
+      });
+      const integration = new apigw.AwsIntegration({ proxy: true, service: 'lambda', path: `2015-03-31/functions/${target.functionArn}/invocations` });
+      // A public row (the API description and its reference page) has no authorizer and no key.
+      const guard =
+        row.credential === 'public'
+          ? { authorizationType: apigw.AuthorizationType.NONE }
+          : { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.authorizerFor(row.credential, props) };
+      const scope = props.routeScope(row);
+      new apigw.Method(scope, `ApiMethod${pascal(route)}`, {
+        resource: this.resourceFor(row.path, scope),
+        httpMethod: row.method,
+        integration,
+        options: {
+          ...guard,
+          requestParameters,
+          requestValidator: validator,
+          // Only when every business has its usage plan key: a request without one would be a 403.
+          apiKeyRequired: row.credential === 'business' && config.businessUsagePlan.enforced,
+        },
       });
     }
+  }
+
+  /**
+   * The path resource of `path`, creating what is missing: a version segment (`/v1`) in this
+   * construct, shared by every area; each segment after it in `areaScope`, the area's nested stack.
+   */
+  private resourceFor(path: string, areaScope: Construct): apigw.IResource {
+    let resource: apigw.IResource = this.api.root;
+    let prefix = '';
+    for (const [index, pathPart] of path.split('/').filter(Boolean).entries()) {
+      prefix += `/${pathPart}`;
+      let next = this.resources.get(prefix);
+      if (!next) {
+        const shared = index === 0 && /^v\d+$/.test(pathPart);
+        next = new apigw.Resource(shared ? this : areaScope, `ApiPath${pascal(prefix)}`, { parent: resource, pathPart });
+        this.resources.set(prefix, next);
+      }
+      resource = next;
+    }
+    return resource;
   }
 
   /** The base URL of the stage, ending with `/`. */
@@ -151,7 +204,7 @@ export class PlatformApi extends Construct {
     return this.api.url;
   }
 
-  private authorizerFor(credential: Credential, props: PlatformApiProps): apigw.RequestAuthorizer {
+  private authorizerFor(credential: CredentialKind, props: PlatformApiProps): apigw.RequestAuthorizer {
     const existing = this.authorizers.get(credential);
     if (existing) return existing;
     const row = props.authorizers[credential];

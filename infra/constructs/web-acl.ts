@@ -2,7 +2,8 @@
  * AWS WAF in front of the API stage (PCI DSS 6.6): AWS managed rule groups for common exploits,
  * known bad inputs and IP reputation, a per-IP rate limit on everything but the card network, and,
  * when the stage lists `networkAllowedCidrs`, a rule that blocks `/network/...` from any other
- * address. Logs keep only blocked and counted requests, with the `Authorization` header redacted;
+ * address. Logs keep only blocked and counted requests, with the `Authorization` header and the
+ * query string redacted (a card reveal link carries its one-time token there);
  * sampled requests are off because they show headers (API keys) in the console.
  */
 import { isIPv4 } from 'node:net';
@@ -147,7 +148,7 @@ export class ApiWebAcl extends Construct {
       logDestinationConfigs: [
         Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
       ],
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { queryString: {} }],
       loggingFilter: {
         DefaultBehavior: 'DROP',
         Filters: [

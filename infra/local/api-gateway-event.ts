@@ -53,9 +53,12 @@ export function requestParts(request: IncomingRequest): RequestParts {
 
   let headers: Record<string, string> | null = null;
   let multiValueHeaders: Record<string, string[]> | null = null;
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i] as string;
-    const value = request.rawHeaders[i + 1] as string;
+  // API Gateway tells the function the scheme it was reached by (always https there); the local
+  // stack listens on plain http, and says so the same way, replacing whatever the client sent.
+  const rawHeaders = [...withoutHeader(request.rawHeaders, 'x-forwarded-proto'), 'X-Forwarded-Proto', 'http'];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
     headers ??= {};
     multiValueHeaders ??= {};
     // API Gateway keeps the last value of a repeated header in `headers`, and all of them in `multiValueHeaders`.
@@ -74,6 +77,14 @@ export function requestParts(request: IncomingRequest): RequestParts {
     }
   }
   return { path, headers, multiValueHeaders, queryStringParameters, multiValueQueryStringParameters };
+}
+
+function withoutHeader(rawHeaders: string[], lowerCaseName: string): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() !== lowerCaseName) kept.push(rawHeaders[i] as string, rawHeaders[i + 1] as string);
+  }
+  return kept;
 }
 
 /** `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path without leading slash>`. */
@@ -147,7 +158,9 @@ function requestContext<A>(
     extendedRequestId: requestId,
     httpMethod: request.method,
     identity: identity(request.sourceIp, parts.headers?.['User-Agent'] ?? parts.headers?.['user-agent'] ?? null),
-    path: `/${api.stage}${parts.path}`,
+    // The path as the client sent it: the local stack is reached with no stage prefix (like a
+    // custom domain mapped at its root), so links the API hands out point back at it.
+    path: parts.path,
     protocol: 'HTTP/1.1',
     requestId,
     requestTimeEpoch: now,

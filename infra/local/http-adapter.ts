@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ApiError, NotFoundError, UnauthorizedError } from '../../shared/errors.ts';
+import { ApiError } from '../../shared/errors.ts';
 import { refusalFromContext } from '../../shared/http/credential-refusal.ts';
 import { errorResponse } from '../../shared/http/responses.ts';
 import { authorizerEvent, methodArn, proxyEvent, requestParts, type ApiIdentity, type IncomingRequest } from './api-gateway-event.ts';
@@ -68,45 +68,23 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
   const { api, loader } = options;
 
   for (const route of options.routes) {
-    if (!options.authorizers[route.credential]) throw new Error(`No authorizer for credential "${route.credential}" (${route.method} ${route.path})`);
+    if (route.credential !== 'public' && !options.authorizers[route.credential]) throw new Error(`No authorizer for credential "${route.credential}" (${route.method} ${route.path})`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url : url.slice(0, queryAt);
-
-    const match = matcher.match(method, path);
-    if (match.kind === 'not_found') {
-      req.resume();
-      return send(res, errorResponse(new NotFoundError('route_not_found', `No route matches ${method} ${path}.`), requestId));
-    }
-    if (match.kind === 'method_not_allowed') {
-      req.resume();
-      const result = errorResponse(new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`), requestId);
-      return send(res, { ...result, headers: { ...result.headers, allow: match.allowed.join(', ') } });
-    }
-
-    const body = await readBody(req, maxBodyBytes);
-    if (body === tooLarge) {
-      // Answered once the whole body has arrived (and been discarded): a client still uploading
-      // when the answer comes would see EPIPE instead of the 413. `connection: close`, as a
-      // client that sends that much should not reuse this connection for more.
-      res.shouldKeepAlive = false;
-      return send(res, errorResponse(new ApiError(413, 'request_too_large', 'The request is too large.'), requestId));
-    }
-
-    const route = match.route;
-    const request: IncomingRequest = { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' };
-    const parts = requestParts(request);
-    const resource = { template: route.path, pathParameters: match.pathParameters };
-    const now = Date.now();
-
+  /** What API Gateway does before the integration: the route's authorizer (cached), or its refusal. */
+  async function authorize(
+    req: IncomingMessage,
+    request: IncomingRequest,
+    parts: ReturnType<typeof requestParts>,
+    resource: { template: string; pathParameters: Record<string, string> | null },
+    route: { credential: string; path: string },
+    requestId: string,
+    now: number,
+  ): Promise<{ context: Record<string, unknown> } | { response: APIGatewayProxyResult }> {
+    const method = request.method;
     // The identity source is the Authorization header: without it API Gateway answers 401 itself.
     const identity = req.headers.authorization;
-    if (!identity) return send(res, errorResponse(new UnauthorizedError(), requestId));
+    if (!identity) return { response: errorResponse(new ApiError('unauthorized'), requestId) };
 
     const authorizerStarted = Date.now();
     let policy: AuthorizerPolicy | undefined = cache.get(route.credential, identity);
@@ -119,18 +97,60 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
         policy = parseAuthorizerResult(result);
       } catch (error) {
         // The contract of a Lambda authorizer: throwing exactly "Unauthorized" means 401.
-        if (error instanceof Error && error.message === 'Unauthorized') return send(res, errorResponse(new UnauthorizedError(), requestId));
+        if (error instanceof Error && error.message === 'Unauthorized') return { response: errorResponse(new ApiError('unauthorized'), requestId) };
         onError(requestId, `authorizer for ${method} ${route.path}`, error);
-        return send(res, errorResponse(error, requestId));
+        return { response: errorResponse(error, requestId) };
       }
       cache.set(route.credential, identity, policy);
     }
     if (!policy.allows(methodArn(api, method, parts.path))) {
       // API Gateway's ACCESS_DENIED response: 403 with the code and message the Deny's context
       // carries (a valid key of another kind: infra/constructs/gateway-responses.ts).
-      return send(res, errorResponse(refusalFromContext(policy.context), requestId));
+      return { response: errorResponse(refusalFromContext(policy.context), requestId) };
     }
-    const authorizerContext = { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - authorizerStarted };
+    return { context: { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - authorizerStarted } };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+
+    const match = matcher.match(method, path);
+    if (match.kind === 'not_found') {
+      req.resume();
+      return send(res, errorResponse(new ApiError('route_not_found'), requestId));
+    }
+    if (match.kind === 'method_not_allowed') {
+      req.resume();
+      const result = errorResponse(new ApiError('method_not_allowed'), requestId);
+      return send(res, { ...result, headers: { ...result.headers, allow: match.allowed.join(', ') } });
+    }
+
+    const body = await readBody(req, maxBodyBytes);
+    if (body === tooLarge) {
+      // Answered once the whole body has arrived (and been discarded): a client still uploading
+      // when the answer comes would see EPIPE instead of the 413. `connection: close`, as a
+      // client that sends that much should not reuse this connection for more.
+      res.shouldKeepAlive = false;
+      return send(res, errorResponse(new ApiError('request_too_large'), requestId));
+    }
+
+    const route = match.route;
+    const request: IncomingRequest = { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' };
+    const parts = requestParts(request);
+    const resource = { template: route.path, pathParameters: match.pathParameters };
+    const now = Date.now();
+
+    // A public route (the API description) has no authorizer; any other route runs its own first.
+    let authorizerContext: Record<string, unknown> | undefined;
+    if (route.credential !== 'public') {
+      const outcome = await authorize(req, request, parts, resource, route, requestId, now);
+      if ('response' in outcome) return send(res, outcome.response);
+      authorizerContext = outcome.context;
+    }
 
     let result: APIGatewayProxyResult;
     try {
@@ -148,7 +168,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): HttpAdapter {
   return {
     listener(req, res) {
       handle(req, res).catch((error: unknown) => {
-        onError('-', `${req.method} ${req.url}`, error);
+        // The path only: a query string may carry a secret (a card reveal link's token).
+        onError('-', `${req.method} ${(req.url ?? '/').split('?')[0]}`, error);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });

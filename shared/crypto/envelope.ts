@@ -30,7 +30,7 @@ const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COM
  * seal or open the purposes its route-table row lists (an IAM condition on
  * `kms:EncryptionContext:purpose`), so a function that reads eKYC cannot open a card number.
  */
-export const SEAL_PURPOSES = ['card', 'card-shipping', 'ekyc', 'webhook-secret', 'otp'] as const;
+export const SEAL_PURPOSES = ['card', 'card-shipping', 'ekyc', 'webhook-secret', 'decision-secret', 'otp'] as const;
 export type SealPurpose = (typeof SEAL_PURPOSES)[number];
 
 /** Always includes `purpose`, one of `SEAL_PURPOSES`. */

@@ -22,8 +22,9 @@ import { assertKeyGrant } from './local-key-policy.ts';
  * - `otp`: 3DS one-time codes, bound to their verification.
  * - `cursor`: keys that encrypt list cursors, per business and list.
  * - `idempotency`: request fingerprints and the keys that seal stored responses.
+ * - `reveal`: the tokens of card reveal links (shared/crypto/reveal-tokens.ts).
  */
-export const MAC_PURPOSES = ['pan', 'credential', 'ekyc', 'otp', 'cursor', 'idempotency'] as const;
+export const MAC_PURPOSES = ['pan', 'credential', 'ekyc', 'otp', 'cursor', 'idempotency', 'reveal'] as const;
 export type MacPurpose = (typeof MAC_PURPOSES)[number];
 
 /** KMS `GenerateMac` takes at most 4096 bytes; callers digest anything longer first. */

@@ -5,9 +5,9 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import type { Business } from '../domain/businesses.ts';
-import { db, tableName } from './client.ts';
+import { db, intAttr, tableName } from './client.ts';
 import { credentialPut, credentialRevocation } from './credentials-repository.ts';
 import { businessKeys } from './keys.ts';
 import { transaction } from './transact.ts';
@@ -20,6 +20,20 @@ export interface StoredBusiness extends Business {
   /** The secret before the last rotation, still signing (besides the current one) until it expires. */
   previousWebhookSecretSealed?: string;
   previousWebhookSecretExpiresAt?: string;
+  /** The real-time authorization endpoint, when the business set one. */
+  decisionEndpoint?: StoredDecisionEndpoint;
+}
+
+/** The authorization endpoint as stored: its secret only sealed (purpose `decision-secret`). */
+export interface StoredDecisionEndpoint {
+  url: string;
+  timeoutMs: number;
+  standIn: 'approve' | 'decline';
+  secretSealed: string;
+  /** The secret before the last rotation, still signing (besides the current one) until it expires. */
+  previousSecretSealed?: string;
+  previousSecretExpiresAt?: string;
+  updatedAt: string;
 }
 
 /** The business and its first API key, together or not at all. */
@@ -39,12 +53,15 @@ export async function insertBusiness(business: StoredBusiness): Promise<void> {
 
 export async function getBusiness(businessId: string, consistent = false): Promise<StoredBusiness | undefined> {
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.profile(businessId), ConsistentRead: consistent }));
-  return result.Item as StoredBusiness | undefined;
+  const item = result.Item as StoredBusiness | undefined;
+  // Numbers come back wrapped (the client keeps big numbers exact): the endpoint's timeout is a plain int.
+  if (item?.decisionEndpoint) item.decisionEndpoint = { ...item.decisionEndpoint, timeoutMs: intAttr(item.decisionEndpoint.timeoutMs) };
+  return item;
 }
 
 export async function requireBusiness(businessId: string): Promise<StoredBusiness> {
   const business = await getBusiness(businessId);
-  if (!business) throw new NotFoundError('business_not_found', `No business ${businessId}.`);
+  if (!business) throw new ApiError('business_not_found');
   return business;
 }
 
@@ -71,7 +88,7 @@ export async function replaceApiKey(business: StoredBusiness, next: { keyHash: s
     .add(credentialRevocation(business.apiKeyHash, next.createdAt))
     .add(credentialPut(next.keyHash, { credentialId: next.keyId, kind: 'business', businessId: business.businessId, createdAt: next.createdAt }))
     .commit();
-  if (!result.committed) throw new ConflictError('api_key_changed', 'The API key changed meanwhile (a concurrent rotation); try again.');
+  if (!result.committed) throw new ApiError('api_key_changed');
 }
 
 export async function updateWebhookUrl(businessId: string, url: string | null): Promise<void> {
@@ -86,7 +103,7 @@ export async function updateWebhookUrl(businessId: string, url: string | null): 
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new NotFoundError('business_not_found', `No business ${businessId}.`);
+    if (error instanceof ConditionalCheckFailedException) throw new ApiError('business_not_found');
     throw error;
   }
 }
@@ -109,8 +126,41 @@ export async function replaceWebhookSecret(business: StoredBusiness, nextSealed:
     );
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
-      throw new ConflictError('webhook_secret_changed', 'The webhook secret changed meanwhile (a concurrent rotation); try again.');
+      throw new ApiError('webhook_secret_changed');
     }
     throw error;
   }
+}
+
+/**
+ * Sets the authorization endpoint. `expectedSecretSealed` is the secret the caller read (or
+ * `null`: none was set), so a concurrent change or rotation is refused rather than overwritten.
+ */
+export async function putDecisionEndpoint(businessId: string, endpoint: StoredDecisionEndpoint, expectedSecretSealed: string | null): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: businessKeys.profile(businessId),
+        UpdateExpression: 'SET decisionEndpoint = :endpoint',
+        ConditionExpression:
+          expectedSecretSealed === null ? 'attribute_exists(PK) AND attribute_not_exists(decisionEndpoint)' : 'decisionEndpoint.secretSealed = :expected',
+        ExpressionAttributeValues: { ':endpoint': endpoint, ...(expectedSecretSealed === null ? {} : { ':expected': expectedSecretSealed }) },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new ApiError('authorization_endpoint_changed');
+    throw error;
+  }
+}
+
+export async function removeDecisionEndpoint(businessId: string): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: businessKeys.profile(businessId),
+      UpdateExpression: 'REMOVE decisionEndpoint',
+      ConditionExpression: 'attribute_exists(PK)',
+    }),
+  );
 }

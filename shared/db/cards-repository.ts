@@ -12,15 +12,18 @@
  *   its card. It is written in the card's own transaction on `attribute_not_exists(PK)`, so two
  *   cards can never share a number: a collision fails the transaction and the caller retries with
  *   a new number.
- * - The audit trail, `CARD_AUDIT#<id>` / `AUDIT#<uuid v7>`: every reveal of the full details and
- *   every status change, with the API key id that did it. Kept without expiry (PCI DSS req. 10.5.1
+ * - The card's own spending controls are on the card item too (`controls`), so they cost the
+ *   authorization no read and a change of them moves the card's version like a limit change.
+ * - The audit trail, `CARD_AUDIT#<id>` / `AUDIT#<uuid v7>`: every reveal of the full details,
+ *   every status change and every change of limits or controls (before and after), with the API
+ *   key id that did it. Kept without expiry (PCI DSS req. 10.5.1
  *   wants a year of audit history; this table keeps it for the card's life). Append-only: each
  *   event is a Put on `attribute_not_exists(PK)`, and no role may update or delete in its
  *   partition (a partition apart from the card's, since IAM sees only partition keys).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { cardNumberToken } from '../crypto/card-number-token.ts';
 import {
   CARD_AUDIT_ACTIONS,
@@ -30,10 +33,12 @@ import {
   LIMIT_RULES,
   type CardAuditEvent,
   type CardLimits,
+  type CardSettingsChange,
   type CardRecord,
   type CardStatus,
 } from '../domain/cards.ts';
 import { CARD_CURRENCIES } from '../domain/money.ts';
+import { controlsFromItem, controlsItem } from './controls-repository.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
@@ -143,12 +148,13 @@ export async function saveCardChange(before: StoredCard, after: CardRecord, opti
     TableName: table,
     Key: cardKeys.card(before.cardId),
     UpdateExpression:
-      'SET #status = :status, limits = :limits, statusChangedAt = :statusChangedAt, statusChangedBy = :statusChangedBy, updatedAt = :updatedAt, version = :nextVersion',
+      'SET #status = :status, limits = :limits, controls = :controls, statusChangedAt = :statusChangedAt, statusChangedBy = :statusChangedBy, updatedAt = :updatedAt, version = :nextVersion',
     ConditionExpression: 'businessId = :businessId AND version = :version',
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: {
       ':status': after.status,
       ':limits': limitsItem(after.limits),
+      ':controls': controlsItem(after.controls),
       ':statusChangedAt': after.statusChangedAt,
       ':statusChangedBy': after.statusChangedBy,
       ':updatedAt': after.updatedAt,
@@ -283,14 +289,17 @@ function auditPut(event: CardAuditEvent) {
       action: event.action,
       fromStatus: event.fromStatus ?? undefined,
       toStatus: event.toStatus ?? undefined,
+      // As the API showed it, in JSON: the document client would read its numbers back wrapped.
+      change: event.change ? JSON.stringify(event.change) : undefined,
+      origin: event.origin,
       at: event.at,
     },
     ConditionExpression: 'attribute_not_exists(PK)',
   };
 }
 
-function userNotActive(): ConflictError {
-  return new ConflictError('user_not_active', 'The user is not Active.');
+function userNotActive(): ApiError {
+  return new ApiError('user_not_active');
 }
 
 function limitsItem(limits: CardLimits): Record<string, bigint> {
@@ -313,6 +322,7 @@ function toItem(card: StoredCard): Record<string, unknown> {
     maskedNumber: card.maskedNumber,
     last4: card.last4,
     limits: limitsItem(card.limits),
+    controls: controlsItem(card.controls),
     nickname: card.nickname ?? undefined,
     secrets: card.secretsCiphertext,
     shipping: card.shippingCiphertext ?? undefined,
@@ -343,6 +353,8 @@ function fromItem(item: Record<string, unknown>): StoredCard {
     maskedNumber: String(item.maskedNumber),
     last4: String(item.last4),
     limits: Object.fromEntries(LIMIT_RULES.map((rule) => [rule, bigintAttr(limits[rule])])) as CardLimits,
+    // Cards issued before controls existed have none.
+    controls: controlsFromItem(item.controls),
     nickname: typeof item.nickname === 'string' ? item.nickname : null,
     createdAt: String(item.createdAt),
     createdBy: String(item.createdBy),
@@ -369,6 +381,8 @@ function auditFromItem(item: Record<string, unknown>): CardAuditEvent {
     action: item.action as CardAuditEvent['action'],
     fromStatus: status(item.fromStatus),
     toStatus: status(item.toStatus),
+    ...(typeof item.change === 'string' ? { change: JSON.parse(item.change) as CardSettingsChange } : {}),
+    ...(typeof item.origin === 'string' ? { origin: item.origin } : {}),
     at: String(item.at),
   };
 }

@@ -13,7 +13,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isCredentialKind, type CredentialRecord } from '../domain/credentials.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { db, tableName } from './client.ts';
 import { credentialKeys } from './keys.ts';
 import type { TransactItem } from './transact.ts';
@@ -96,7 +96,7 @@ export async function revokeCredentialById(credentialId: string, revokedAt: stri
     }),
   );
   const item = listed.Items?.[0];
-  if (!item) throw new NotFoundError('credential_not_found', `No credential ${credentialId}.`);
+  if (!item) throw new ApiError('credential_not_found');
   const key = { PK: String(item.PK), SK: String(item.SK) };
   try {
     const result = await db().send(
@@ -114,7 +114,7 @@ export async function revokeCredentialById(credentialId: string, revokedAt: stri
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const current = await db().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
     const at = current.Item?.revokedAt;
-    throw new ConflictError('credential_already_revoked', `Credential ${credentialId} was already revoked${at ? ` at ${String(at)}` : ''}.`);
+    throw new ApiError('credential_already_revoked');
   }
 }
 

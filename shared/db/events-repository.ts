@@ -16,6 +16,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { storedTypeNames, type EventType } from '../domain/event-types.ts';
 import {
   ATTEMPT_CLAIM_SECONDS,
   claimVerdict,
@@ -27,10 +28,11 @@ import {
 } from '../domain/webhook-delivery.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
+import { idempotencyInProgress } from './idempotency-repository.ts';
 import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition } from './keys.ts';
 import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
-import { outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
-import { transaction } from './transact.ts';
+import { outboxEventOf, outboxItem, redeliveryItem, type OutboxEvent } from './outbox.ts';
+import { transaction, type TransactItem } from './transact.ts';
 
 export const MAX_RECORDED_ATTEMPTS = 100;
 
@@ -53,10 +55,21 @@ export async function getEvent(eventId: string): Promise<StoredEvent | undefined
   return result.Item ? fromItem(result.Item) : undefined;
 }
 
-/** One page of a business's events, newest first. */
-export function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey): Promise<Page<StoredEvent>> {
+/**
+ * One page of a business's events, newest first; with `type`, only events of that type (under
+ * any name it was stored under), filtered after the read: the types share the business's one
+ * list partition.
+ */
+export function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey, type?: EventType): Promise<Page<StoredEvent>> {
+  const names = type ? storedTypeNames(type) : [];
+  const typeValues = Object.fromEntries(names.map((name, i) => [`:type${i}`, name]));
   return queryNewestFirst(
-    { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': eventKeys.businessListPartition(businessId) } },
+    {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :partition',
+      ...(type ? { FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})`, ExpressionAttributeNames: { '#type': 'type' } } : {}),
+      ExpressionAttributeValues: { ':partition': eventKeys.businessListPartition(businessId), ...typeValues },
+    },
     GSI1_KEY,
     fromItem,
     limit,
@@ -433,4 +446,16 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
     sweepCount: intAttr(item.sweepCount),
     undeliveredKey: typeof item.GSI3SK === 'string' ? item.GSI3SK : null,
   };
+}
+
+/**
+ * Commits an event that reports no state change of its own (a test webhook) through the outbox,
+ * like every other: the stream brings it to the dispatcher, which queues it for delivery. With the
+ * `Idempotency-Key`'s answer in the same transaction, when there is one.
+ */
+export async function insertStandaloneEvent(event: OutboxEvent, idempotencyCompletion?: TransactItem): Promise<void> {
+  const tx = transaction<'idempotency'>().add(outboxItem(event));
+  if (idempotencyCompletion) tx.add(idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (!result.committed) throw idempotencyInProgress();
 }

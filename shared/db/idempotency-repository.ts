@@ -14,7 +14,7 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { macBytes } from '../crypto/keyed-hash.ts';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { BusinessRuleError, ConflictError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyKeys } from './keys.ts';
 import type { TransactItem } from './transact.ts';
@@ -41,6 +41,8 @@ export class IdempotencyScope {
     readonly requestHash: string,
     private readonly owner: string,
     private readonly sealingKey: Buffer,
+    /** The operation's success status (its contract's), stored with the effect's answer. */
+    private readonly successStatus: number,
   ) {}
 
   get isConsumed(): boolean {
@@ -56,8 +58,8 @@ export class IdempotencyScope {
    * The transaction item that completes this key; put it in the same `TransactWriteItems` as the
    * effect. If it is the item whose condition failed, the lease was lost: see `isCompletionFailure`.
    */
-  completionItem(statusCode: number, body: unknown): TransactItem {
-    const response = { statusCode, body: JSON.stringify(body) };
+  completionItem(body: unknown): TransactItem {
+    const response = { statusCode: this.successStatus, body: JSON.stringify(body) };
     this.consumed = true;
     this.stored = response;
     return {
@@ -143,15 +145,15 @@ export class IdempotencyScope {
 export const IDEMPOTENCY_IN_PROGRESS = 'idempotency_request_in_progress';
 
 /** The error a repository throws when the completion item's condition failed (lease lost). */
-export function idempotencyInProgress(): ConflictError {
-  return new ConflictError(IDEMPOTENCY_IN_PROGRESS, 'A request with this Idempotency-Key is still being processed.');
+export function idempotencyInProgress(): ApiError {
+  return new ApiError(IDEMPOTENCY_IN_PROGRESS);
 }
 
 /**
  * Claims `key` for this request, or tells the caller to replay the stored response.
  * Throws 422 `idempotency_key_reused` for a different body and 409 while the first is running.
  */
-export async function claimIdempotencyKey(businessId: string, key: string, hash: string): Promise<ClaimResult> {
+export async function claimIdempotencyKey(businessId: string, key: string, hash: string, successStatus: number): Promise<ClaimResult> {
   const owner = randomUUID();
   const nowMs = Date.now();
   const sealingKey = await responseSealingKey(businessId, key);
@@ -174,7 +176,7 @@ export async function claimIdempotencyKey(businessId: string, key: string, hash:
         ExpressionAttributeValues: { ':nowSeconds': Math.floor(nowMs / 1000), ':nowMs': nowMs, ':inProgress': 'in_progress' },
       }),
     );
-    return { kind: 'claimed', scope: new IdempotencyScope(businessId, key, hash, owner, sealingKey) };
+    return { kind: 'claimed', scope: new IdempotencyScope(businessId, key, hash, owner, sealingKey, successStatus) };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
@@ -184,7 +186,7 @@ export async function claimIdempotencyKey(businessId: string, key: string, hash:
   const record = existing.Item;
   if (!record) throw idempotencyInProgress(); // completed and expired between our two calls: let the client retry
   if (record.requestHash !== hash) {
-    throw new BusinessRuleError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+    throw new ApiError('idempotency_key_reused');
   }
   if (record.state !== 'completed') throw idempotencyInProgress();
   return {

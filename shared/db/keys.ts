@@ -16,6 +16,8 @@
  * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
+ * | default spending controls of a business | GetItem   | PK=BUSINESS#<id>          SK=CONTROLS                       |
+ * |   (cached per warm container by the authorization path: services/authorizations.ts)                 |
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
  * | card by id (checked against business)   | GetItem   | PK=CARD#<id>              SK=CARD                           |
  * | card id by number (network routes)      | GetItem   | PK=PAN#<keyed hash of number> SK=PAN (unique: Put in tx)    |
@@ -23,12 +25,23 @@
  * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
  * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
  * | audit trail of a card, newest first     | Query     | PK=CARD_AUDIT#<id>        SK begins_with AUDIT#<uuid v7>    |
+ * | card reveal session by link token       | Put, then | PK=REVEAL#<keyed hash of the token> SK=REVEAL             |
+ * |   (consumed once: conditional Update)   | Update    |   (the token itself is never stored; TTL `expiresAt`)     |
  * | spend counter of a card's window        | Update tx | PK=CARD#<id>              SK=SPEND#<kind>#<period>          |
+ * |   (and the day's approval count, kind `daily_count`; all of a card's: Query SK begins_with SPEND#)  |
  * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
  * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
  * |   optionally between two times          |           |   (`status` filter: FilterExpression)                       |
+ * | transactions of a business, newest first| Query     | GSI2PK=BUSINESS#<id>#TXNS GSI2SK=<created at>#<txn id>      |
+ * | transactions of a user (B2C), newest    | Query     | GSI3PK=USER#<id>#TXNS     GSI3SK=<created at>#<txn id>      |
+ * |   first (sparse: B2C only); `status` and `type` filters on either: FilterExpression                 |
  * | claim of a network authorization id     | Put in tx | PK=NETAUTH#<network id>   SK=NETAUTH                        |
  * |   (card, txn id, fingerprint; read on a repeat: GetItem)                                              |
+ * | claim of a force post's / refund's id   | Put in tx | PK=NETSETTLE#<network id> SK=NETSETTLE, PK=NETREFUND#<id> SK=NETREFUND |
+ * |   (the same shape as NETAUTH: card, txn id, fingerprint; read on a repeat: GetItem)                  |
+ * | holds that expired before a time,       | Query     | GSI4PK=HOLD_EXPIRY#<shard> GSI4SK=<expires at>#<txn id>     |
+ * |   oldest first (the hold-expiry sweeper;|           |   (one query per shard; the keys exist only while the       |
+ * |   sparse)                               |           |   transaction is Authorized and holds money)                |
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
  * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
@@ -85,6 +98,8 @@ export const businessKeys = {
   profile: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'PROFILE' }),
   balance: (businessId: string, currency: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: `BALANCE#${currency}` }),
   balancesPrefix: (businessId: string) => ({ PK: `BUSINESS#${businessId}`, SKPrefix: 'BALANCE#' }),
+  /** The default spending controls of every card of the business. */
+  controls: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'CONTROLS' }),
 };
 
 export const credentialKeys = {
@@ -124,8 +139,14 @@ export const cardKeys = {
   auditEventsPrefix: (cardId: string) => ({ PK: `CARD_AUDIT#${cardId}`, SKPrefix: 'AUDIT#' }),
 };
 
+export const revealSessionKeys = {
+  /** The token only ever appears as its keyed hash (shared/crypto/reveal-tokens.ts). */
+  session: (tokenHash: string): ItemKey => ({ PK: `REVEAL#${tokenHash}`, SK: 'REVEAL' }),
+};
+
 export const spendWindowKeys = {
   counter: (cardId: string, kind: string, period: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: `SPEND#${kind}#${period}` }),
+  cardPrefix: (cardId: string) => ({ PK: `CARD#${cardId}`, SKPrefix: 'SPEND#' }),
 };
 
 export const transactionKeys = {
@@ -135,6 +156,22 @@ export const transactionKeys = {
     GSI1SK: `${createdAt}#${transactionId}`,
   }),
   cardListPartition: (cardId: string) => `CARD#${cardId}#TXNS`,
+  /**
+   * Every transaction of the business (GSI2) and, for B2C, of its user (GSI3, sparse), sorted like
+   * the card's list. One index partition per business: its write rate is bounded like the B2B
+   * balance item every B2B authorization already updates; a business far beyond ~1,000
+   * transaction writes a second would need write shards and a merge on read.
+   */
+  businessListIndex: (businessId: string, createdAt: string, transactionId: string) => ({
+    GSI2PK: `BUSINESS#${businessId}#TXNS`,
+    GSI2SK: `${createdAt}#${transactionId}`,
+  }),
+  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#TXNS`,
+  userListIndex: (userId: string, createdAt: string, transactionId: string) => ({
+    GSI3PK: `USER#${userId}#TXNS`,
+    GSI3SK: `${createdAt}#${transactionId}`,
+  }),
+  userListPartition: (userId: string) => `USER#${userId}#TXNS`,
 };
 
 export const networkAuthorizationKeys = {
@@ -144,6 +181,33 @@ export const networkAuthorizationKeys = {
    */
   claim: (networkAuthorizationId: string): ItemKey => ({ PK: `NETAUTH#${networkAuthorizationId}`, SK: 'NETAUTH' }),
 };
+
+/** Force posts and refunds: the network's id claimed like an authorization's (NETAUTH). */
+export const networkMessageKeys = {
+  settlementClaim: (networkSettlementId: string): ItemKey => ({ PK: `NETSETTLE#${networkSettlementId}`, SK: 'NETSETTLE' }),
+  refundClaim: (networkRefundId: string): ItemKey => ({ PK: `NETREFUND#${networkRefundId}`, SK: 'NETREFUND' }),
+};
+
+/**
+ * The sparse index of holds by expiry time: set while a transaction is `Authorized` with money
+ * held, removed by the write that captures, reverses or expires the rest. Spread over
+ * `HOLD_EXPIRY_SHARDS` partitions by the transaction id's last (random) hex digit, so every
+ * approval's write does not land on one index partition; the sweeper queries each.
+ */
+export const holdExpiryKeys = {
+  index: (transactionId: string, expiresAt: string) => ({ GSI4PK: holdExpiryPartition(shardOf(transactionId, HOLD_EXPIRY_SHARDS)), GSI4SK: `${expiresAt}#${transactionId}` }),
+};
+
+export const HOLD_EXPIRY_SHARDS = 4;
+
+export function holdExpiryPartition(shard: number): string {
+  return `HOLD_EXPIRY#${shard}`;
+}
+
+function shardOf(id: string, shards: number): number {
+  const digit = Number.parseInt(id.slice(-1), 16);
+  return Number.isNaN(digit) ? 0 : digit % shards;
+}
 
 export const postingKeys = {
   posting: (postingId: string): ItemKey => ({ PK: `POSTING#${postingId}`, SK: 'POSTING' }),

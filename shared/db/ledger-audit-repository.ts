@@ -18,6 +18,8 @@ export interface PostingLegRow {
   account: string;
   currency: string;
   amount: bigint;
+  /** The posting's kind (`forced_capture` explains an available balance below zero). */
+  kind: string;
 }
 
 const SEGMENTS = 4;
@@ -62,7 +64,7 @@ export async function scanPostingLegs(): Promise<PostingLegRow[]> {
   const legs: PostingLegRow[] = [];
   await scanEntity('posting', (item) => {
     for (const l of (item.legs ?? []) as Record<string, unknown>[]) {
-      legs.push({ postingId: String(item.postingId), account: String(l.account), currency: String(l.currency), amount: BigInt(String(l.amount)) });
+      legs.push({ postingId: String(item.postingId), account: String(l.account), currency: String(l.currency), amount: BigInt(String(l.amount)), kind: String(item.kind) });
     }
   });
   return legs;

@@ -65,9 +65,14 @@ export function releaseItem(owner: BalanceOwner, currency: string, amount: bigin
   return balanceUpdate(owner, currency, { available: amount, pending: -amount }, { pendingAtLeast: amount });
 }
 
-/** Settlement: the hold leaves pending; what was not settled returns to available. */
+/**
+ * A capture: `held` leaves pending, and available gets `held - settled`. No condition on
+ * available: what the network captures beyond the hold (over-capture, late capture, force post)
+ * posts even below zero, as the networks require.
+ */
 export function settleItem(owner: BalanceOwner, currency: string, held: bigint, settled: bigint): TransactItem {
-  return balanceUpdate(owner, currency, { available: held - settled, pending: -held }, { pendingAtLeast: held });
+  // Nothing held (a force post, a late capture): no condition at all, and a first posting creates the balance.
+  return balanceUpdate(owner, currency, { available: held - settled, pending: -held }, held > 0n ? { pendingAtLeast: held } : undefined);
 }
 
 /** A credit from outside (top-up, deposit): creates the balance on first use. */

@@ -6,17 +6,17 @@
  *
  * The event id is the Standard Webhooks `webhook-id`: stable across every retry and redelivery.
  */
+import { eventTypeOf, type EventType } from '../domain/event-types.ts';
 import { generationOf } from '../domain/webhook-delivery.ts';
 import { intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
 import type { TransactItem } from './transact.ts';
 import type { QueueName } from '../../functions/routes.ts';
 
-export type EventType = 'transaction.authorization' | 'transaction.reversal' | 'transaction.settlement' | 'deposit' | 'transfer' | 'three_ds.otp';
-
 export interface OutboxEvent {
   eventId: string;
   businessId: string;
+  /** The payload's `type` (shared/domain/event-types.ts); events stored under a legacy name read as its successor. */
   type: EventType;
   queue: QueueName;
   /** The webhook body, serialized once so every delivery sends the same bytes. */
@@ -141,7 +141,7 @@ export function outboxEventOf(item: Record<string, unknown>): OutboxEvent | unde
   return {
     eventId: String(item.eventId),
     businessId: String(item.businessId),
-    type: String(item.type) as EventType,
+    type: eventTypeOf(item.type),
     queue: String(item.queue) as QueueName,
     payload: String(item.payload),
     createdAt: String(item.createdAt),

@@ -17,10 +17,11 @@ export interface Page<T> {
 
 const MAX_QUERIES_PER_PAGE = 4;
 
-/** The key attributes of a page's last item, for a table query or a GSI1/GSI2 query. */
+/** The key attributes of a page's last item, for a table query or a GSI1/GSI2/GSI3 query. */
 export const TABLE_KEY = ['PK', 'SK'];
 export const GSI1_KEY = ['PK', 'SK', 'GSI1PK', 'GSI1SK'];
 export const GSI2_KEY = ['PK', 'SK', 'GSI2PK', 'GSI2SK'];
+export const GSI3_KEY = ['PK', 'SK', 'GSI3PK', 'GSI3SK'];
 
 export async function queryNewestFirst<T>(
   query: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,

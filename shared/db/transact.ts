@@ -34,7 +34,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailableError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { db } from './client.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -129,7 +129,7 @@ export async function transactWrite<Tag extends string = never>(
       }
       const retryable = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
       if (!retryable) throw error;
-      if (attempt >= maxAttempts) throw new ServiceUnavailableError();
+      if (attempt >= maxAttempts) throw new ApiError('service_unavailable');
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }
   }

@@ -5,7 +5,7 @@
  * (which the benchmark's baseline commits too), each item tagged with what its failed condition
  * means (a decline reason, `stale`, `claimed`, `idempotency`; the puts of new ids are untagged):
  *
- *   [user check (B2C)] [daily] [monthly] [lifetime] [balance hold] [card check]
+ *   [user check (B2C)] [daily] [monthly] [lifetime] [daily count] [balance hold] [card check]
  *   [network id claim (network route)] [transaction put] [ledger posting] [outbox event]
  *   [idempotency completion]
  *
@@ -15,6 +15,8 @@
  * - the user check is the user entity's "Active user of this business" (`activeUserCheck`);
  * - each spend counter is incremented on every approval; when its limit is on, the increment is
  *   conditional on `spent <= limit - total`, so concurrent approvals can never pass a limit;
+ * - the day's approval count is incremented on every approval; when `max_daily_count` is on, the
+ *   increment is conditional on `approved < max`, so N concurrent approvals pass exactly the room;
  * - the balance moves to a hold only if `available >= total`;
  * - the card check pins the card version that was read (status and limits unchanged);
  * - the network's authorization id is claimed on `attribute_not_exists(PK)`: of any number of
@@ -22,20 +24,22 @@
  *   claims it the same way), and the caller reads the claim to tell a repeat from a conflict;
  * - the transaction, posting and event are puts of new ids, conditional so nothing is overwritten.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DECISION_SOURCES, type Decision } from '../domain/authorization-decisions.ts';
 import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domain/authorization.ts';
 import type { CardLimits } from '../domain/cards.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
-import { WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
-import { TRANSACTION_STATUSES, type CardTransaction, type NetworkAuthorizationClaim, type TransactionStatus } from '../domain/transactions.ts';
+import { DAILY_COUNT_KIND, WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type CardTransaction, type NetworkAuthorizationClaim, type TransactionStatus, type TransactionType } from '../domain/transactions.ts';
 import { CARD_CURRENCIES } from '../domain/money.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, networkAuthorizationKeys, spendWindowKeys, transactionKeys } from './keys.ts';
-import { holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
+import { cardKeys, HOLD_EXPIRY_SHARDS, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
+import { creditItem, holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
-import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
+import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
 
@@ -47,6 +51,8 @@ export interface ApprovalPlan {
   owner: BalanceOwner;
   limits: CardLimits;
   periods: WindowPeriods;
+  /** The governing `max_daily_count` (card and business); 0 or missing: off, yet still counted. */
+  maxDailyCount?: number;
   cardVersion: number;
   posting: Posting;
   event: OutboxEvent;
@@ -78,6 +84,7 @@ export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>
   for (const kind of WINDOW_KINDS) {
     entries.push({ item: spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]), tag: WINDOW_DECLINE[kind] });
   }
+  entries.push({ item: dailyCountItem(txn.cardId, plan.periods.daily, plan.maxDailyCount ?? 0), tag: 'exceeds_daily_count' });
   entries.push({ item: holdItem(plan.owner, txn.localCurrency, total), tag: 'insufficient_balance' });
   entries.push({
     item: {
@@ -128,10 +135,16 @@ export async function commitDecline(
 }
 
 /** The claim of a network authorization id, read consistently: it decides repeat or conflict. */
-export async function getNetworkAuthorizationClaim(networkAuthorizationId: string): Promise<NetworkAuthorizationClaim | undefined> {
-  const result = await db().send(
-    new GetCommand({ TableName: tableName(), Key: networkAuthorizationKeys.claim(networkAuthorizationId), ConsistentRead: true }),
-  );
+export function getNetworkAuthorizationClaim(networkAuthorizationId: string): Promise<NetworkAuthorizationClaim | undefined> {
+  return getClaim(networkAuthorizationKeys.claim(networkAuthorizationId));
+}
+
+/**
+ * The claim of a network id at `key` (an authorization's, a force post's or a refund's: the same
+ * shape), read consistently: it decides repeat or conflict.
+ */
+export async function getClaim(key: ItemKey): Promise<NetworkAuthorizationClaim | undefined> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
   const item = result.Item;
   if (!item) return undefined;
   return {
@@ -142,12 +155,12 @@ export async function getNetworkAuthorizationClaim(networkAuthorizationId: strin
   };
 }
 
-function claimPut(claim: NetworkAuthorizationClaim, createdAt: string): TransactItem {
+function claimPut(claim: NetworkAuthorizationClaim, createdAt: string, key: ItemKey = networkAuthorizationKeys.claim(claim.networkAuthorizationId)): TransactItem {
   return {
     Put: {
       TableName: tableName(),
       Item: {
-        ...networkAuthorizationKeys.claim(claim.networkAuthorizationId),
+        ...key,
         entity: 'network_authorization_claim',
         networkAuthorizationId: claim.networkAuthorizationId,
         cardId: claim.cardId,
@@ -160,54 +173,186 @@ function claimPut(claim: NetworkAuthorizationClaim, createdAt: string): Transact
   };
 }
 
+/** How an adjustment moves the balance: a release of held money, or a capture (shared/domain/captures.ts). */
+export type BalanceMove = { kind: 'release'; amount: bigint } | { kind: 'capture'; leaving: bigint; captured: bigint };
+
 export interface AdjustmentPlan {
   before: CardTransaction;
   after: CardTransaction;
   owner: BalanceOwner;
-  /** Released back to available (reversal) — or, for a settlement, see `settled`. */
-  released: bigint;
-  settled?: bigint;
+  move: BalanceMove;
+  /** What the card's limit windows (the periods the authorization counted in) change by. */
+  windowDelta: bigint;
   posting: Posting;
   event: OutboxEvent;
   idempotencyCompletion?: TransactItem;
 }
 
 /**
- * A reversal or settlement: the transaction moves from the version that was read, the balance
- * moves, the released amount leaves the spend windows it was counted in, with the posting and the
- * event. Returns `'stale'` if the transaction changed meanwhile (re-read and decide again).
+ * A reversal, capture or expiry: the transaction moves from the version that was read (so an
+ * expiry racing a capture or a reversal never releases twice: one of them finds the version
+ * moved), the balance moves, the limit windows follow, with the posting and the event. Returns
+ * `'stale'` if the transaction changed meanwhile (re-read and decide again).
  */
 export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed' | 'stale'> {
-  const { before, after } = plan;
+  const { before, after, move } = plan;
   // Only the transaction's own version check means something; the balance items move what the
   // transaction read as held, so their failure is a broken invariant (untagged: the commit throws).
   const tx = transaction<'stale' | 'idempotency'>()
+    .add(versionedPut(after, before.version), 'stale')
     .add(
-      {
-        Put: {
-          TableName: tableName(),
-          Item: transactionItem(after),
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':version': before.version },
-        },
-      },
-      'stale',
-    )
-    .add(
-      plan.settled === undefined
-        ? releaseItem(plan.owner, before.localCurrency, plan.released)
-        : settleItem(plan.owner, before.localCurrency, before.remainingHold, plan.settled),
+      move.kind === 'release'
+        ? releaseItem(plan.owner, before.localCurrency, move.amount)
+        : settleItem(plan.owner, before.localCurrency, move.leaving, move.captured),
     )
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
-  if (plan.released > 0n && before.windows) {
-    for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, before.windows[kind], -plan.released, 0n));
-  }
+  for (const item of windowMoves(before, plan.windowDelta)) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'committed';
   if (result.failed.has('stale')) return 'stale';
   throw idempotencyInProgress();
+}
+
+/**
+ * Moves every spend window the transaction counts in by `amount`, with no limit: a give-back
+ * (negative) or a debit the network forces. Nothing when it counts in none or nothing moves.
+ */
+function windowMoves(txn: CardTransaction, amount: bigint): TransactItem[] {
+  const { windows } = txn;
+  if (amount === 0n || !windows) return [];
+  return WINDOW_KINDS.map((kind) => spendCounterItem(txn.cardId, kind, windows[kind], amount, 0n));
+}
+
+export interface IncrementPlan {
+  before: CardTransaction;
+  after: CardTransaction;
+  owner: BalanceOwner;
+  /** The extra amount held, card-currency minor units. */
+  extra: bigint;
+  limits: CardLimits;
+  cardVersion: number;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+export type IncrementOutcome = { kind: 'approved' } | { kind: 'declined'; reason: DeclineReason } | { kind: 'stale' };
+
+/**
+ * An increment: checked like a new authorization for the extra amount only, in ONE transaction:
+ * the user check, each spend window's counter (conditional on the limit), the balance hold
+ * (conditional on available), the card's version, and the transaction moving from the version that
+ * was read (`stale`: re-read and decide again), with the posting and the event. The day's
+ * approval count does not move: an increment is not a new authorization.
+ */
+export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOutcome> {
+  const { before, after, extra } = plan;
+  const tx = transaction<DeclineReason | 'stale' | 'idempotency'>();
+  if (before.userId) tx.add(activeUserCheck(before.businessId, before.userId), 'user_suspended');
+  if (before.windows) {
+    for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, before.windows[kind], extra, plan.limits[kind]), WINDOW_DECLINE[kind]);
+  }
+  tx.add(holdItem(plan.owner, before.localCurrency, extra), 'insufficient_balance')
+    .add(
+      {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: cardKeys.card(before.cardId),
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': plan.cardVersion },
+        },
+      },
+      'stale',
+    )
+    .add(versionedPut(after, before.version), 'stale')
+    .add(postingItem(plan.posting))
+    .add(outboxItem(plan.event));
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return { kind: 'approved' };
+  const { failed } = result;
+  if (failed.has('idempotency')) throw idempotencyInProgress();
+  if (failed.has('stale')) return { kind: 'stale' };
+  return { kind: 'declined', reason: firstDeclineReason(failed as ReadonlySet<DeclineReason>) ?? 'insufficient_balance' };
+}
+
+export interface NetworkPostingPlan {
+  /** The new transaction: a force post (`Sales`, `Settled`) or a refund (`Refund`, `Settled`). */
+  transaction: CardTransaction;
+  owner: BalanceOwner;
+  /** The claim of the network's id, and where it is kept (NETSETTLE# or NETREFUND#). */
+  claim: NetworkAuthorizationClaim;
+  claimKey: ItemKey;
+  /** A force post's debit (no condition: the network forces it) or a refund's credit. */
+  move: { kind: 'debit'; amount: bigint } | { kind: 'credit'; amount: bigint };
+  /** A force post counts in the card's current windows (no limit condition: it is forced); a refund gives nothing back. */
+  windowAmount: bigint;
+  posting: Posting;
+  event: OutboxEvent;
+  idempotencyCompletion?: TransactItem;
+}
+
+/**
+ * A force post or a refund: the claim of the network's id (`claimed`: a repeat or a conflict, read
+ * the claim), the new transaction, the balance, the windows, the posting and the event, in ONE
+ * transaction. Nothing here can decline: the network already moved the money.
+ */
+export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'committed' | 'claimed'> {
+  const { transaction: txn, move } = plan;
+  const tx = transaction<'claimed' | 'idempotency'>()
+    .add(claimPut(plan.claim, txn.createdAt, plan.claimKey), 'claimed')
+    .add(transactionPut(txn))
+    .add(
+      move.kind === 'credit'
+        ? creditItem(plan.owner, txn.localCurrency, move.amount)
+        : settleItem(plan.owner, txn.localCurrency, 0n, move.amount),
+    )
+    .add(postingItem(plan.posting))
+    .add(outboxItem(plan.event));
+  for (const item of windowMoves(txn, plan.windowAmount)) tx.add(item);
+  if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
+  const result = await tx.commit();
+  if (result.committed) return 'committed';
+  if (result.failed.has('idempotency')) throw idempotencyInProgress();
+  return 'claimed';
+}
+
+/**
+ * Holds that expired before `beforeIso`, oldest first: one Query per shard of the sparse
+ * expiry index (at most `limitPerShard` each). The index is eventually consistent: the sweeper
+ * reads each transaction again, consistently, before it expires it.
+ */
+export async function listExpiredHolds(beforeIso: string, limitPerShard: number): Promise<string[]> {
+  const pages = await Promise.all(
+    Array.from({ length: HOLD_EXPIRY_SHARDS }, (_, shard) =>
+      db().send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: 'GSI4',
+          KeyConditionExpression: 'GSI4PK = :partition AND GSI4SK < :before',
+          ExpressionAttributeValues: { ':partition': holdExpiryPartition(shard), ':before': beforeIso },
+          ScanIndexForward: true,
+          Limit: limitPerShard,
+          ProjectionExpression: 'transactionId',
+        }),
+      ),
+    ),
+  );
+  return pages.flatMap((page) => (page.Items ?? []).map((item) => String(item.transactionId)));
+}
+
+/** The transaction as it is after a change, only if it is still at the version that was read. */
+function versionedPut(after: CardTransaction, version: number): TransactItem {
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: transactionItem(after),
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':version': version },
+    },
+  };
 }
 
 export async function getTransaction(transactionId: string, consistent = false): Promise<CardTransaction | undefined> {
@@ -219,42 +364,93 @@ export async function getTransaction(transactionId: string, consistent = false):
 
 export interface TransactionFilter {
   status?: TransactionStatus;
+  /** `Sales` or `Refund`. */
+  type?: string;
+  /** Only this user's (on a card's list: a card of another user yields nothing). */
+  userId?: string;
   from?: string;
   to?: string;
 }
 
+/** Which list: a card's (GSI1), a B2C user's (GSI3) or the whole business's (GSI2). */
+export type TransactionList = { cardId: string } | { userId: string } | { businessId: string };
+
 /** One page of a card's transactions, newest first, optionally between two times. */
-export async function listCardTransactions(
-  cardId: string,
-  filter: TransactionFilter,
-  limit: number,
-  startKey?: PageKey,
-): Promise<Page<CardTransaction>> {
+export function listCardTransactions(cardId: string, filter: TransactionFilter, limit: number, startKey?: PageKey): Promise<Page<CardTransaction>> {
+  return listTransactions({ cardId }, filter, limit, startKey);
+}
+
+/**
+ * One page of a list of transactions, newest first, optionally between two times (the sort key
+ * starts with the creation time); status, type and user are filters on the page.
+ */
+export async function listTransactions(list: TransactionList, filter: TransactionFilter, limit: number, startKey?: PageKey): Promise<Page<CardTransaction>> {
+  const [index, partitionKey, sortKey, partition, keyAttributes] =
+    'cardId' in list
+      ? (['GSI1', 'GSI1PK', 'GSI1SK', transactionKeys.cardListPartition(list.cardId), GSI1_KEY] as const)
+      : 'userId' in list
+        ? (['GSI3', 'GSI3PK', 'GSI3SK', transactionKeys.userListPartition(list.userId), GSI3_KEY] as const)
+        : (['GSI2', 'GSI2PK', 'GSI2SK', transactionKeys.businessListPartition(list.businessId), GSI2_KEY] as const);
   const values: Record<string, unknown> = {
-    ':partition': transactionKeys.cardListPartition(cardId),
+    ':partition': partition,
     ':from': filter.from ?? '0',
     // '~' sorts after every character of "<time>#<id>", so `to` is inclusive of its own instant.
     ':to': `${filter.to ?? '9999'}~`,
   };
   const names: Record<string, string> = {};
-  let filterExpression: string | undefined;
-  if (filter.status) {
-    filterExpression = '#status = :status';
-    names['#status'] = 'status';
-    values[':status'] = filter.status;
-  }
+  const conditions: string[] = [];
+  const equals = (attribute: string, value: string | undefined) => {
+    if (value === undefined) return;
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    conditions.push(`#${attribute} = :${attribute}`);
+  };
+  equals('status', filter.status);
+  equals('type', filter.type);
+  equals('userId', filter.userId);
   return queryNewestFirst(
     {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition AND GSI1SK BETWEEN :from AND :to',
-      ...(filterExpression ? { FilterExpression: filterExpression, ExpressionAttributeNames: names } : {}),
+      IndexName: index,
+      KeyConditionExpression: `${partitionKey} = :partition AND ${sortKey} BETWEEN :from AND :to`,
+      ...(conditions.length ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: values,
     },
-    GSI1_KEY,
+    [...keyAttributes],
     fromItem,
     limit,
     startKey,
   );
+}
+
+/** The day's approval count: +1, and when `max` is on only while fewer than `max` were approved. */
+function dailyCountItem(cardId: string, day: string, max: number): TransactItem {
+  const values: Record<string, unknown> = { ':one': 1, ':entity': 'spend_window', ':expiresAt': Math.floor(Date.now() / 1000) + (WINDOW_TTL_SECONDS.daily ?? 0) };
+  if (max > 0) values[':max'] = max;
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: spendWindowKeys.counter(cardId, DAILY_COUNT_KIND, day),
+      UpdateExpression: 'SET entity = :entity, expiresAt = :expiresAt ADD approved :one',
+      ...(max > 0 ? { ConditionExpression: 'attribute_not_exists(approved) OR approved < :max' } : {}),
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+/** What a card's counters hold for the given periods (a missing counter is 0). */
+export interface CardCounters {
+  spent: Record<WindowKind, bigint>;
+  approvedToday: number;
+}
+
+/** A card's counters of the current periods: one strongly consistent Query of its `SPEND#` items. */
+export async function getCardCounters(cardId: string, periods: WindowPeriods): Promise<CardCounters> {
+  const prefix = spendWindowKeys.cardPrefix(cardId);
+  const items = await queryAllWithPrefix(prefix);
+  const bySortKey = new Map(items.map((item) => [String(item.SK), item]));
+  const counter = (kind: string, period: string) => bySortKey.get(spendWindowKeys.counter(cardId, kind, period).SK);
+  const spent = Object.fromEntries(WINDOW_KINDS.map((kind) => [kind, bigintAttr(counter(kind, periods[kind])?.spent ?? 0)])) as Record<WindowKind, bigint>;
+  return { spent, approvedToday: intAttr(counter(DAILY_COUNT_KIND, periods.daily)?.approved ?? 0) };
 }
 
 function spendCounterItem(cardId: string, kind: WindowKind, period: string, amount: bigint, limit: bigint): TransactItem {
@@ -287,6 +483,10 @@ function transactionItem(txn: CardTransaction): Record<string, unknown> {
   return {
     ...transactionKeys.transaction(txn.transactionId),
     ...transactionKeys.cardListIndex(txn.cardId, txn.createdAt, txn.transactionId),
+    ...transactionKeys.businessListIndex(txn.businessId, txn.createdAt, txn.transactionId),
+    ...(txn.userId ? transactionKeys.userListIndex(txn.userId, txn.createdAt, txn.transactionId) : {}),
+    // In the expiry index only while it holds money: the write that ends the hold drops the keys.
+    ...(txn.status === 'Authorized' && txn.remainingHold > 0n && txn.expiresAt ? holdExpiryKeys.index(txn.transactionId, txn.expiresAt) : {}),
     entity: 'card_transaction',
     transactionId: txn.transactionId,
     businessId: txn.businessId,
@@ -304,10 +504,21 @@ function transactionItem(txn: CardTransaction): Record<string, unknown> {
     remainingHold: txn.remainingHold,
     reversedAmount: txn.reversedAmount,
     settledAmount: txn.settledAmount ?? undefined,
+    feeCollected: txn.feeCollected,
+    // Not `expiresAt`: that is the table's TTL attribute, and a hold must never delete its transaction.
+    holdExpiresAt: txn.expiresAt ?? undefined,
+    expiredAmount: txn.expiredAmount,
+    networkSettlementId: txn.networkSettlementId,
+    networkRefundId: txn.networkRefundId,
+    refundOf: txn.refundOf,
     windows: txn.windows ?? undefined,
     merchant: { ...txn.merchant, mcc: txn.merchant.mcc ?? undefined },
     declineReason: txn.declineReason ?? undefined,
     networkAuthorizationId: txn.networkAuthorizationId ?? undefined,
+    decision: txn.decision,
+    approvedAmount: txn.approvedAmount,
+    partnerReason: txn.partnerReason,
+    partnerMetadata: txn.partnerMetadata,
     createdAt: txn.createdAt,
     updatedAt: txn.updatedAt,
     version: txn.version,
@@ -321,6 +532,8 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
   const currency = String(item.localCurrency);
   if (!(TRANSACTION_STATUSES as readonly string[]).includes(status)) throw new Error(`Transaction ${String(item.transactionId)} has an unknown status`);
   if (!(CARD_CURRENCIES as readonly string[]).includes(currency)) throw new Error(`Transaction ${String(item.transactionId)} has an unknown currency`);
+  const type = (item.type ?? 'Sales') as TransactionType;
+  if (!(TRANSACTION_TYPES as readonly string[]).includes(type)) throw new Error(`Transaction ${String(item.transactionId)} has an unknown type`);
   return {
     transactionId: String(item.transactionId),
     businessId: String(item.businessId),
@@ -328,7 +541,7 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
     mode: item.mode === 'B2C' ? 'B2C' : 'B2B',
     userId: typeof item.userId === 'string' ? item.userId : null,
     status,
-    type: 'Sales',
+    type,
     transactionCurrency: String(item.transactionCurrency),
     transactionAmount: String(item.transactionAmount),
     localCurrency: currency as CardTransaction['localCurrency'],
@@ -338,6 +551,13 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
     remainingHold: bigintAttr(item.remainingHold),
     reversedAmount: bigintAttr(item.reversedAmount),
     settledAmount: item.settledAmount === undefined ? null : bigintAttr(item.settledAmount),
+    // Before partial captures, a settlement charged the whole fee at once.
+    feeCollected: item.feeCollected === undefined ? (item.settledAmount === undefined ? 0n : bigintAttr(item.fee)) : bigintAttr(item.feeCollected),
+    expiresAt: typeof item.holdExpiresAt === 'string' ? item.holdExpiresAt : null,
+    ...(item.expiredAmount !== undefined ? { expiredAmount: bigintAttr(item.expiredAmount) } : {}),
+    ...(typeof item.networkSettlementId === 'string' ? { networkSettlementId: item.networkSettlementId } : {}),
+    ...(typeof item.networkRefundId === 'string' ? { networkRefundId: item.networkRefundId } : {}),
+    ...(typeof item.refundOf === 'string' ? { refundOf: item.refundOf } : {}),
     windows: windows ? { daily: windows.daily!, monthly: windows.monthly!, lifetime: windows.lifetime ?? 'lifetime' } : null,
     merchant: {
       merchantId: String(merchant.merchantId ?? ''),
@@ -348,8 +568,79 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
     },
     declineReason: (item.declineReason as DeclineReason | undefined) ?? null,
     networkAuthorizationId: typeof item.networkAuthorizationId === 'string' ? item.networkAuthorizationId : null,
+    ...decisionFields(item),
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
     version: intAttr(item.version),
+  };
+}
+
+/**
+ * Operators only (`npm run admin -- index-transactions`): gives the transactions written before the
+ * business and user lists existed their GSI2/GSI3 keys, so `GET /v1/transactions` lists them. A
+ * Scan, never on a request path; each item is updated only if it still lacks the keys (a live write
+ * of the same transaction already carries them), so a run is safe to repeat or to overlap with
+ * traffic. Returns how many were indexed.
+ */
+export async function indexUnlistedTransactions(): Promise<{ scanned: number; indexed: number }> {
+  let scanned = 0;
+  let indexed = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db().send(
+      new ScanCommand({
+        TableName: tableName(),
+        FilterExpression: 'entity = :entity AND attribute_not_exists(GSI2PK)',
+        ExpressionAttributeValues: { ':entity': 'card_transaction' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      scanned++;
+      const txn = fromItem(item);
+      const keys = {
+        ...transactionKeys.businessListIndex(txn.businessId, txn.createdAt, txn.transactionId),
+        ...(txn.userId ? transactionKeys.userListIndex(txn.userId, txn.createdAt, txn.transactionId) : {}),
+      };
+      const names = Object.keys(keys);
+      try {
+        await db().send(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: transactionKeys.transaction(txn.transactionId),
+            UpdateExpression: `SET ${names.map((name) => `${name} = :${name}`).join(', ')}`,
+            ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(GSI2PK)',
+            ExpressionAttributeValues: Object.fromEntries(Object.entries(keys).map(([name, value]) => [`:${name}`, value])),
+          }),
+        );
+        indexed++;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return { scanned, indexed };
+}
+
+/** The decision fields of a stored transaction; records from before real-time decisions have none. */
+function decisionFields(item: Record<string, unknown>): Pick<CardTransaction, 'decision' | 'approvedAmount' | 'partnerReason' | 'partnerMetadata'> {
+  const decision = item.decision as Record<string, unknown> | undefined;
+  const source = decision?.source;
+  return {
+    ...(decision && DECISION_SOURCES.includes(source as Decision['source'])
+      ? {
+          decision: {
+            source: source as Decision['source'],
+            latencyMs: intAttr(decision.latencyMs),
+            ...(typeof decision.reason === 'string' ? { reason: decision.reason } : {}),
+          },
+        }
+      : {}),
+    ...(item.approvedAmount !== undefined ? { approvedAmount: bigintAttr(item.approvedAmount) } : {}),
+    ...(typeof item.partnerReason === 'string' ? { partnerReason: item.partnerReason } : {}),
+    ...(item.partnerMetadata && typeof item.partnerMetadata === 'object'
+      ? { partnerMetadata: item.partnerMetadata as Record<string, unknown> }
+      : {}),
   };
 }

@@ -14,7 +14,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Posting } from '../domain/ledger.ts';
 import { isCurrency } from '../domain/money.ts';
 import type { Transfer } from '../domain/transfers.ts';
-import { BusinessRuleError, ConflictError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
@@ -63,13 +63,13 @@ export async function commitTransfer(plan: TransferPlan): Promise<void> {
   if (result.failed.has('sender')) throw userNotActive('sender');
   if (result.failed.has('receiver')) throw userNotActive('receiver');
   if (result.failed.has('balance')) {
-    throw new BusinessRuleError('insufficient_balance', `The sender's available ${transfer.currency} balance is less than the amount.`);
+    throw new ApiError('insufficient_balance');
   }
   throw idempotencyInProgress();
 }
 
-export function userNotActive(party: 'sender' | 'receiver'): ConflictError {
-  return new ConflictError('user_not_active', `The ${party} is not Active; only Active users can send or receive transfers.`);
+export function userNotActive(party: 'sender' | 'receiver'): ApiError {
+  return new ApiError('user_not_active', { party });
 }
 
 export async function getTransfer(transferId: string): Promise<Transfer | undefined> {

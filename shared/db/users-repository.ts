@@ -7,7 +7,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, ServiceUnavailableError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { isUserStatus, type UserRecord, type UserStatus } from '../domain/users.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, tableName } from './client.ts';
@@ -130,7 +130,7 @@ export async function setUserStatus(
     if (!current || current.status === status) return current;
     // Someone changed it the other way between our two calls: try again.
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
 export interface UserPage {
@@ -151,8 +151,8 @@ export async function listUsersOfBusiness(businessId: string, limit: number, sta
   return { users: page.items, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
 
-function externalIdTaken(): ConflictError {
-  return new ConflictError('external_id_taken', 'Another user of this business already has this external_id.');
+function externalIdTaken(): ApiError {
+  return new ApiError('external_id_taken');
 }
 
 function toItem(user: StoredUser): Record<string, unknown> {

@@ -14,7 +14,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
 import type { WalletAddress } from '../domain/wallets.ts';
-import { ConflictError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { walletAddressKeys } from './keys.ts';
@@ -114,7 +114,7 @@ export async function commitWalletAddress(plan: NewWalletAddress): Promise<'crea
 
   const result = await tx.commit();
   if (result.committed) return 'created';
-  if (result.failed.has('user')) throw new ConflictError('user_not_active', 'The user is not Active; addresses can only be created for Active users.');
+  if (result.failed.has('user')) throw new ApiError('user_not_active');
   if (result.failed.has('exists')) return 'exists';
   if (result.failed.has('address_taken')) {
     // Child indexes come from an atomic counter: an address that is already taken means the

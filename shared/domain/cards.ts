@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.ts';
+import { ControlsBody, controlsView, type ControlsView, type SpendingControls } from './controls.ts';
 import { CARD_CURRENCIES, MoneyFormatError, formatMoney, parseMoney, type CardCurrency } from './money.ts';
 import { EkycAddressSchema } from './users.ts';
 
@@ -25,23 +26,23 @@ export type CardAction = (typeof CARD_ACTIONS)[number];
 /** The 409 codes of API.md for a transition the current status forbids. */
 export type CardConflictCode = 'card_terminated' | 'card_not_locked' | 'card_already_locked';
 
-export type Transition = { allowed: true; to: CardStatus } | { allowed: false; code: CardConflictCode; message: string };
+export type Transition = { allowed: true; to: CardStatus } | { allowed: false; code: CardConflictCode };
 
 /**
  * The whole state machine: Active <-> Locked, either -> Terminated, and nothing leaves
  * Terminated (it is permanent: a terminated card number is never reactivated).
  */
 export function transition(from: CardStatus, action: CardAction): Transition {
-  if (from === 'Terminated') return { allowed: false, code: 'card_terminated', message: 'The card is terminated.' };
+  if (from === 'Terminated') return { allowed: false, code: 'card_terminated' };
   switch (action) {
     case 'lock':
       return from === 'Active'
         ? { allowed: true, to: 'Locked' }
-        : { allowed: false, code: 'card_already_locked', message: 'The card is already locked.' };
+        : { allowed: false, code: 'card_already_locked' };
     case 'unlock':
       return from === 'Locked'
         ? { allowed: true, to: 'Active' }
-        : { allowed: false, code: 'card_not_locked', message: 'The card is not locked.' };
+        : { allowed: false, code: 'card_not_locked' };
     case 'terminate':
       return { allowed: true, to: 'Terminated' };
   }
@@ -132,6 +133,8 @@ export interface CardRecord {
   maskedNumber: string;
   last4: string;
   limits: CardLimits;
+  /** The card's own spending controls (the business's defaults apply on top). */
+  controls: SpendingControls;
   nickname: string | null;
   createdAt: string;
   createdBy: string;
@@ -162,6 +165,7 @@ export interface CardView {
   card_num: string;
   last4: string;
   limits: LimitsView;
+  controls: ControlsView;
   nickname: string | null;
   p_created_at: string;
   p_updated_at: string;
@@ -179,10 +183,20 @@ export function cardView(card: CardRecord): CardView {
     card_num: card.maskedNumber,
     last4: card.last4,
     limits: limitsView(card.limits, card.currency),
+    controls: controlsView(card.controls),
     nickname: card.nickname,
     p_created_at: card.createdAt,
     p_updated_at: card.updatedAt,
   };
+}
+
+/** `GET /v1/cards/{id}/spend`: amounts in the card currency; `remaining` null where the rule is off. */
+export interface CardSpendView {
+  currency: CardCurrency;
+  daily: { limit: string; spent: string; remaining: string | null; resets_at: string };
+  monthly: { limit: string; spent: string; remaining: string | null; resets_at: string };
+  lifetime: { limit: string; spent: string; remaining: string | null };
+  daily_count: { limit: number; used: number };
 }
 
 /** `GET /v1/cards/{id}/full` */
@@ -205,11 +219,17 @@ export function cardFullDetailsView(cardId: string, secrets: CardSecrets): CardF
 }
 
 /**
- * What was done to a card and by whom: every reveal of its full details and every status change.
- * Never the card's values.
+ * What was done to a card and by whom: every reveal of its full details, every status change and
+ * every change of its limits or controls (with what they were and what they became). Never the
+ * card's secret values.
  */
-export const CARD_AUDIT_ACTIONS = ['reveal', 'lock', 'unlock', 'terminate'] as const;
+export const CARD_AUDIT_ACTIONS = ['reveal', 'lock', 'unlock', 'terminate', 'limits_update', 'controls_update'] as const;
 export type CardAuditAction = (typeof CARD_AUDIT_ACTIONS)[number];
+
+/** The settings a `limits_update` or `controls_update` changed, as the API showed them before and after. */
+export type CardSettingsChange =
+  | { setting: 'limits'; from: LimitsView; to: LimitsView }
+  | { setting: 'controls'; from: ControlsView; to: ControlsView };
 
 export interface CardAuditEvent {
   eventId: string;
@@ -220,6 +240,10 @@ export interface CardAuditEvent {
   action: CardAuditAction;
   fromStatus: CardStatus | null;
   toStatus: CardStatus | null;
+  /** On `limits_update` and `controls_update`. */
+  change?: CardSettingsChange;
+  /** On a `reveal` through a reveal link (not `/full`): the origin that framed the page. */
+  origin?: string;
   at: string;
 }
 
@@ -231,6 +255,11 @@ export interface CardAuditEventView {
   action: CardAuditAction;
   from_status: CardStatus | null;
   to_status: CardStatus | null;
+  from_limits: LimitsView | null;
+  to_limits: LimitsView | null;
+  from_controls: ControlsView | null;
+  to_controls: ControlsView | null;
+  reveal_origin: string | null;
   p_created_at: string;
 }
 
@@ -243,6 +272,11 @@ export function cardAuditEventView(event: CardAuditEvent): CardAuditEventView {
     action: event.action,
     from_status: event.fromStatus,
     to_status: event.toStatus,
+    from_limits: event.change?.setting === 'limits' ? event.change.from : null,
+    to_limits: event.change?.setting === 'limits' ? event.change.to : null,
+    from_controls: event.change?.setting === 'controls' ? event.change.from : null,
+    to_controls: event.change?.setting === 'controls' ? event.change.to : null,
+    reveal_origin: event.origin ?? null,
     p_created_at: event.at,
   };
 }
@@ -268,6 +302,8 @@ export const CreateCardBody = z
         lifetime: LimitAmount.optional(),
       })
       .optional(),
+    /** The card's spending controls (API.md "Spending controls"); missing: none. */
+    controls: ControlsBody.optional(),
     nickname: z.string().trim().min(1).max(64).optional(),
     /** Where a physical card is sent; the same address shape as eKYC. */
     shipping: EkycAddressSchema.optional(),
@@ -279,16 +315,16 @@ export const CreateCardBody = z
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
       const userGiven = typeof body.p_user_id === 'string' && body.p_user_id !== '';
       if (body.mode === 'B2C' && !userGiven) {
-        ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'is required for a B2C card' });
+        ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
       }
       if (body.mode === 'B2B' && userGiven) {
-        ctx.addIssue({ code: 'custom', path: ['p_user_id'], message: 'must not be given for a B2B card' });
+        ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
       }
       if (body.form === 'physical' && body.shipping === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'is required for a physical card' });
+        ctx.addIssue({ code: 'custom', path: ['shipping'] });
       }
       if (body.form === 'virtual' && body.shipping !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['shipping'], message: 'must not be given for a virtual card' });
+        ctx.addIssue({ code: 'custom', path: ['shipping'] });
       }
       if (!(CARD_CURRENCIES as readonly string[]).includes(body.currency)) return;
       for (const rule of LIMIT_RULES) {
@@ -309,6 +345,10 @@ export const UpdateCardLimitsBody = z.object({
   lifetime: LimitAmount,
 });
 export type UpdateCardLimitsBody = z.output<typeof UpdateCardLimitsBody>;
+
+/** `PUT /v1/cards/{id}/controls` and `PUT /v1/controls`: the whole set; a missing field is cleared. */
+export const UpdateControlsBody = ControlsBody;
+export type UpdateControlsBody = ControlsBody;
 
 /** `GET /v1/cards` */
 export const ListCardsQuery = z.object({

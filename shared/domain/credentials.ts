@@ -12,6 +12,8 @@
 export const CREDENTIAL_KINDS = ['business', 'network', 'chain'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
+import type { ErrorCode } from '../errors.ts';
+
 /** One issued credential. The key itself is never stored: only its keyed hash, as the item's key. */
 export interface CredentialRecord {
   credentialId: string;
@@ -52,8 +54,8 @@ export function isCredentialKind(value: unknown): value is CredentialKind {
  * The messages travel through an authorizer's context into an API Gateway response template, so
  * they hold no quote or backslash.
  */
-export const CREDENTIAL_REQUIRED: Record<CredentialKind, { code: string; message: string }> = {
-  business: { code: 'api_key_required', message: 'This route needs a business API key.' },
-  network: { code: 'network_credential_required', message: 'This route needs the card network credential.' },
-  chain: { code: 'chain_credential_required', message: 'This route needs the chain watcher credential.' },
-};
+export const CREDENTIAL_REQUIRED = {
+  business: 'api_key_required',
+  network: 'network_credential_required',
+  chain: 'chain_credential_required',
+} as const satisfies Record<CredentialKind, ErrorCode>;

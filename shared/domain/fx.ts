@@ -69,6 +69,22 @@ export function convert(amount: bigint, from: Currency, to: CardCurrency, usdVal
   return { localAmount, fee };
 }
 
+/**
+ * Converts a credit (a merchant's refund) of `amount` minor units of `from` into `to`, rounded
+ * DOWN to `to`'s minor unit and with no fee: a conversion never favours the cardholder, so a
+ * credit never gains the minor unit a debit would be charged.
+ */
+export function convertCredit(amount: bigint, from: Currency, to: CardCurrency, usdValue: Record<string, string>): bigint {
+  if (from === to) return amount;
+  const rounded = convert(amount, from, to, usdValue, 0n).localAmount;
+  // convert() rounds up; step back one unit unless the conversion was exact.
+  const fromValue = decimalToRational(usdValue[from]!);
+  const toValue = decimalToRational(usdValue[to]!);
+  const numerator = amount * fromValue.numerator * toValue.denominator * 10n ** BigInt(exponentOf(to));
+  const denominator = fromValue.denominator * toValue.numerator * 10n ** BigInt(exponentOf(from));
+  return numerator % denominator === 0n ? rounded : numerator / denominator;
+}
+
 /** Ceiling division of non-negative integers. */
 function divideRoundUp(numerator: bigint, denominator: bigint): bigint {
   return (numerator + denominator - 1n) / denominator;

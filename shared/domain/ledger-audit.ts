@@ -1,7 +1,9 @@
 /**
  * The ledger audit (invariants 1, 2 and 5): every posting sums to zero per currency, every balance
- * equals the replay of its entries, and no available balance is negative. Pure: it compares what
- * the repository read.
+ * equals the replay of its entries, no pending balance is negative, and an available balance is
+ * negative only where the network forced it: an account below zero must have a `forced_capture`
+ * posting (an over-capture, a late capture or a force post) among its entries. Pure: it compares
+ * what the repository read.
  */
 export interface AuditBalance {
   owner: string;
@@ -15,7 +17,12 @@ export interface AuditLeg {
   account: string;
   currency: string;
   amount: bigint;
+  /** The posting's kind; absent: not a forced capture. */
+  kind?: string;
 }
+
+/** The only postings that may take an available balance below zero (ARCHITECTURE.md invariant 2). */
+export const FORCED_POSTING_KIND = 'forced_capture';
 
 export type AuditFinding =
   | { kind: 'unbalanced_posting'; postingId: string; currency: string; off_by: string }
@@ -32,7 +39,9 @@ export function auditLedger(balances: AuditBalance[], legs: AuditLeg[]): AuditRe
   const findings: AuditFinding[] = [];
   const perPosting = new Map<string, bigint>();
   const replayed = new Map<string, bigint>();
+  const forced = new Set<string>();
   for (const l of legs) {
+    if (l.kind === FORCED_POSTING_KIND) forced.add(l.account);
     const postingKey = `${l.postingId}|${l.currency}`;
     perPosting.set(postingKey, (perPosting.get(postingKey) ?? 0n) + l.amount);
     replayed.set(l.account, (replayed.get(l.account) ?? 0n) + l.amount);
@@ -47,7 +56,8 @@ export function auditLedger(balances: AuditBalance[], legs: AuditLeg[]): AuditRe
   for (const b of balances) {
     stored.set(`${b.owner}:${b.currency}:available`, b.available);
     stored.set(`${b.owner}:${b.currency}:pending`, b.pending);
-    if (b.available < 0n) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:available`, amount: b.available.toString() });
+    const availableAccount = `${b.owner}:${b.currency}:available`;
+    if (b.available < 0n && !forced.has(availableAccount)) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:available`, amount: b.available.toString() });
     if (b.pending < 0n) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:pending`, amount: b.pending.toString() });
   }
   // Every balance account must match its entries, and every balance account with entries must exist.

@@ -21,7 +21,21 @@ export interface Leg {
   amount: bigint;
 }
 
-export type PostingKind = 'authorization' | 'reversal' | 'settlement' | 'topup' | 'deposit' | 'transfer';
+/**
+ * `forced_capture`: a capture that posts beyond what was held (an over-capture, a late capture of
+ * an expired authorization, a force post): the only kind allowed to take available below zero.
+ */
+export type PostingKind =
+  | 'authorization'
+  | 'increment'
+  | 'reversal'
+  | 'expiry'
+  | 'settlement'
+  | 'forced_capture'
+  | 'refund'
+  | 'topup'
+  | 'deposit'
+  | 'transfer';
 
 export interface Posting {
   postingId: string;
@@ -70,9 +84,10 @@ export function releaseLegs(owner: BalanceOwner, currency: string, amount: bigin
 }
 
 /**
- * Settlement of `settled` out of a hold of `held`: the whole hold leaves pending, the settled
- * amount goes to the network (less the FX fee, which is platform revenue), the rest returns to
- * available.
+ * A capture of `settled` that takes `held` out of the hold: `held` leaves pending, the settled
+ * amount goes to the network (less the FX fee, which is platform revenue), and available gets
+ * `held - settled`: what the hold gave back, or (over-capture, late capture, force post: `held`
+ * below `settled`) less, which may take it below zero.
  */
 export function settleLegs(owner: BalanceOwner, currency: string, held: bigint, settled: bigint, fee: bigint): Leg[] {
   return [
@@ -83,8 +98,8 @@ export function settleLegs(owner: BalanceOwner, currency: string, held: bigint, 
   ];
 }
 
-/** A credit from outside (top-up, deposit) to available. */
-export function creditLegs(owner: BalanceOwner, currency: string, amount: bigint, source: 'funding' | 'chain'): Leg[] {
+/** A credit from outside (top-up, deposit, a merchant's refund through the network) to available. */
+export function creditLegs(owner: BalanceOwner, currency: string, amount: bigint, source: 'funding' | 'chain' | 'network'): Leg[] {
   return [leg({ kind: source, currency }, -amount), leg(available(owner, currency), amount)];
 }
 

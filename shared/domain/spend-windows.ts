@@ -52,3 +52,60 @@ export function exceededWindow(limits: CardLimits, spent: SpendCounters, amount:
     return limit > 0n && spent[kind] + amount > limit;
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Daily count and what a card may still spend (`GET /v1/cards/{id}/spend`)
+
+/**
+ * The daily count of approved authorizations (`max_daily_count`) is a counter of the same day as
+ * the daily window (`periods.daily`), incremented by every approval whether the control is on or
+ * not, like the amount windows, so a count switched on mid-day sees the day's approvals already
+ * made. A reversal does NOT give a count back: the control caps how many authorizations a card
+ * makes in a day (a velocity control against card testing and split purchases), and an
+ * authorization that was approved was made, whatever became of its money afterwards. Declines are
+ * never counted.
+ */
+export const DAILY_COUNT_KIND = 'daily_count';
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far `timezone`'s wall clock is ahead of UTC at the instant `ms`, in milliseconds. */
+function offsetMs(ms: number, timezone: string): number {
+  let formatter = offsetFormatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetFormatters.set(timezone, formatter);
+  }
+  const parts = Object.fromEntries(formatter.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant local midnight starts the date `year-month-day` in `timezone` (month may overflow: 13 is next January). */
+function localMidnight(year: number, month: number, day: number, timezone: string): Date {
+  const wall = Date.UTC(year, month - 1, day);
+  let guess = wall;
+  // Two rounds settle the offset, also across a DST change on that date.
+  for (let round = 0; round < 3; round++) {
+    const next = wall - offsetMs(guess, timezone);
+    if (next === guess) break;
+    guess = next;
+  }
+  return new Date(guess);
+}
+
+/** When the current day and month windows of `at` end (and the next begin), in `timezone`. */
+export function windowResets(at: Date, timezone: string): { daily: Date; monthly: Date } {
+  const periods = windowPeriods(at, timezone);
+  const [year, month, day] = periods.daily.split('-').map(Number) as [number, number, number];
+  return { daily: localMidnight(year, month, day + 1, timezone), monthly: localMidnight(year, month + 1, 1, timezone) };
+}

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { isExpired } from './authorization.ts';
 import type { CardExpiry } from './card-number.ts';
 import type { CardStatus } from './cards.ts';
+import type { EventPayload } from './event-types.ts';
 import type { UserStatus } from './users.ts';
 import { formatAmount, isCurrency, parseAmount, exponentOf } from './money.ts';
 import { NetworkAuthorizationBody, SimulateAuthorizationBody, normalizeDecimal, type Merchant } from './transactions.ts';
@@ -211,21 +212,8 @@ export interface ChallengeView {
   expires_at: string;
 }
 
-/** The 3DS OTP webhook of API.md, without `otp_code`, which is added only at delivery. */
-export interface OtpWebhookFields {
-  p_business_id: string;
-  card_reference_id: string;
-  verification_id: string;
-  business_name: string;
-  card_num: string;
-  transaction_currency: string;
-  transaction_amount: string;
-  merchant_id: string;
-  merchant_country: string;
-  merchant_city: string;
-  merchant_name: string;
-  p_created_at: string;
-}
+/** The 3DS OTP webhook of API.md (schema in event-types.ts), without `otp_code`, which is added only at delivery. */
+export type OtpWebhookFields = Omit<EventPayload<'three_ds.otp'>, 'otp_code'>;
 
 export function otpWebhookFields(input: {
   businessId: string;
@@ -236,6 +224,7 @@ export function otpWebhookFields(input: {
 }): OtpWebhookFields {
   const { subject } = input;
   return {
+    type: 'three_ds.otp',
     p_business_id: input.businessId,
     card_reference_id: subject.cardId,
     verification_id: subject.verificationId,
@@ -252,10 +241,14 @@ export function otpWebhookFields(input: {
   };
 }
 
-/** The body actually POSTed: the stored fields plus the code, last, as in API.md. */
+/**
+ * The body actually POSTed: the stored fields plus the code, last, as in API.md (and `type`, which
+ * an OTP committed before event types existed lacks).
+ */
 export function otpWebhookBody(storedPayload: string, code: string): string {
   const fields = JSON.parse(storedPayload) as OtpWebhookFields;
-  return JSON.stringify({ ...fields, otp_code: code });
+  const body: EventPayload<'three_ds.otp'> = { ...fields, type: 'three_ds.otp', otp_code: code };
+  return JSON.stringify(body);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
  * Pure: request schemas, the record, its view and its webhook body.
  */
 import { z } from 'zod';
+import type { EventPayload, TransferView } from './event-types.ts';
 import { CURRENCY_EXPONENTS, formatMoney, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';
 
@@ -50,17 +51,8 @@ export interface Transfer {
   createdAt: string;
 }
 
-export interface TransferView {
-  id: string;
-  p_business_id: string;
-  status: 'Completed';
-  sender_party: { p_user_id: string };
-  receiver_party: { p_user_id: string };
-  currency: Currency;
-  amount: string;
-  reference: string | null;
-  p_created_at: string;
-}
+/** A transfer as the API and the `transfer.completed` webhook show it (schema in event-types.ts). */
+export type { TransferView };
 
 export function transferView(transfer: Transfer): TransferView {
   return {
@@ -76,7 +68,7 @@ export function transferView(transfer: Transfer): TransferView {
   };
 }
 
-/** The Transfer webhook body, in the shape of the transaction webhook (`action` + the resource). */
-export function transferWebhookBody(transfer: Transfer): { action: 'Transfer'; transfer: TransferView } {
-  return { action: 'Transfer', transfer: transferView(transfer) };
+/** The Transfer webhook body, in the shape of the transaction webhook (`action`, `type` + the resource). */
+export function transferWebhookBody(transfer: Transfer): EventPayload<'transfer.completed'> {
+  return { action: 'Transfer', type: 'transfer.completed', transfer: transferView(transfer) };
 }

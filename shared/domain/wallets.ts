@@ -6,6 +6,8 @@
  * Pure: no AWS, no configuration (the deposit fee is passed in).
  */
 import { z } from 'zod';
+// Types only: event-types.ts builds its schemas from this module's constants.
+import type { DepositView, EventPayload } from './event-types.ts';
 import { CHAINS, FAMILY_OF, normalizeAddress, type Chain, type KeyFamily } from './chain-addresses.ts';
 import { formatAmount, formatMoney, MAX_BASIS_POINTS, MoneyFormatError, parseAmount, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';
@@ -233,25 +235,8 @@ export interface Deposit {
   createdAt: string;
 }
 
-export interface DepositView {
-  id: string;
-  p_business_id: string;
-  p_user_id: string;
-  status: 'Completed';
-  chain: Chain;
-  address: string;
-  asset: DepositAsset;
-  /** The on-chain amount, in the asset. */
-  amount: string;
-  tx_hash: string;
-  log_index: number | null;
-  vout: number | null;
-  credited_currency: Currency;
-  /** What the balance received (after the fee). */
-  credited_amount: string;
-  fee: string;
-  p_created_at: string;
-}
+/** A deposit as the API and the `deposit.completed` webhook show it (schema in event-types.ts). */
+export type { DepositView };
 
 export function depositView(deposit: Deposit): DepositView {
   const { credit } = deposit;
@@ -274,9 +259,9 @@ export function depositView(deposit: Deposit): DepositView {
   };
 }
 
-/** The Deposit webhook body, in the shape of the transaction webhook (`action` + the resource). */
-export function depositWebhookBody(deposit: Deposit): { action: 'Deposit'; deposit: DepositView } {
-  return { action: 'Deposit', deposit: depositView(deposit) };
+/** The Deposit webhook body, in the shape of the transaction webhook (`action`, `type` + the resource). */
+export function depositWebhookBody(deposit: Deposit): EventPayload<'deposit.completed'> {
+  return { action: 'Deposit', type: 'deposit.completed', deposit: depositView(deposit) };
 }
 
 /** Whether a repeated report describes the deposit already recorded under its identity. */

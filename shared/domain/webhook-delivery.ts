@@ -14,6 +14,8 @@
  * the consumer catches every per-message error so that only an infrastructure failure can do that.)
  */
 
+import { payloadWithType, type EventType } from './event-types.ts';
+
 /** SQS limits a message's visibility to 12 hours from its receipt. */
 export const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 /** Jitter lengthens each delay by up to this fraction. */
@@ -213,7 +215,7 @@ export function attemptView(attempt: DeliveryAttempt): DeliveryAttemptView {
 export interface EventView {
   id: string;
   p_business_id: string;
-  type: string;
+  type: EventType;
   payload: unknown;
   delivery_status: DeliveryStatus;
   attempt_count: number;
@@ -226,7 +228,7 @@ export interface EventView {
 export interface EventRecord {
   eventId: string;
   businessId: string;
-  type: string;
+  type: EventType;
   payload: string;
   deliveryStatus: DeliveryStatus;
   attemptCount: number;
@@ -241,7 +243,7 @@ export function eventView(event: EventRecord): EventView {
     id: event.eventId,
     p_business_id: event.businessId,
     type: event.type,
-    payload: JSON.parse(event.payload) as unknown,
+    payload: JSON.parse(payloadWithType(event.payload, event.type)) as unknown,
     delivery_status: event.deliveryStatus,
     attempt_count: event.attemptCount,
     attempts: event.attempts.map(attemptView),

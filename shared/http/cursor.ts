@@ -8,7 +8,7 @@
  * `invalid_cursor`; it never reaches DynamoDB, and nobody holding one learns an item's key.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { BadRequestError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { macBytes } from '../crypto/keyed-hash.ts';
 
 export interface CursorScope {
@@ -22,6 +22,18 @@ export type PageKey = Record<string, unknown>;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** One page of a list (API.md): newest first, and the cursor of the next page (`null` on the last). */
+export interface ListPage<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+/** The one way a list answers: its items, and the cursor of where its query stopped (for `scope`). */
+export async function listPage<T>(scope: CursorScope, items: T[] | Promise<T[]>, lastKey: PageKey | undefined): Promise<ListPage<T>> {
+  const [data, nextCursor] = await Promise.all([items, encodeCursor(scope, lastKey)]);
+  return { data, next_cursor: nextCursor };
+}
+
 export async function encodeCursor(scope: CursorScope, lastKey: PageKey | undefined): Promise<string | null> {
   if (!lastKey) return null;
   const iv = randomBytes(IV_BYTES);
@@ -33,7 +45,7 @@ export async function encodeCursor(scope: CursorScope, lastKey: PageKey | undefi
 
 export async function decodeCursor(scope: CursorScope, cursor: string | undefined): Promise<PageKey | undefined> {
   if (cursor === undefined) return undefined;
-  const invalid = () => new BadRequestError('invalid_cursor', 'The cursor is not valid for this list.');
+  const invalid = () => new ApiError('invalid_cursor');
   const bytes = /^[A-Za-z0-9_-]{1,2048}$/.test(cursor) ? Buffer.from(cursor, 'base64url') : Buffer.alloc(0);
   // Only the canonical spelling: Node's decoder ignores a stray last character, so `<cursor>x` would
   // otherwise be accepted as another spelling of the same cursor.

@@ -1,7 +1,8 @@
 /**
- * The HTTP wrapper every API handler uses. A handler declares its schemas and does one domain call:
+ * The HTTP wrapper every API handler uses. A handler names its operation's contract
+ * (shared/contracts/) and does one domain call:
  *
- *   export const handler = httpHandler({ body: CreateUserBody, status: 201 },
+ *   export const handler = operationHandler(createUser,
  *     ({ body, auth, idempotency }) => users.create(auth.businessId, body, idempotency));
  *
  * The wrapper (a middy chain) owns everything around that call: the request id, the caller's
@@ -16,15 +17,17 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
-import { ApiError, BadRequestError, UnauthorizedError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { lambdaContextLogging, logger } from '../logger.ts';
 import { businessMetrics } from '../metrics.ts';
 import { handlerTracing } from '../tracer.ts';
 import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { credentialRequiredError } from './credential-refusal.ts';
+import { requestBaseUrl } from './request-base.ts';
 import { requestHash } from './request-hash.ts';
-import { errorResponse, HttpResult, jsonResponse, renderError } from './responses.ts';
-import { parsePathIds, type PathIds } from './path-ids.ts';
+import { errorResponse, HttpResult, jsonResponse, renderError, textResponse } from './responses.ts';
+import { parsePathIds } from './path-ids.ts';
+import type { Credential, Operation, QuerySchema } from '../contracts/operation.ts';
 import { validate } from './validation.ts';
 
 export interface BusinessAuth {
@@ -54,27 +57,18 @@ export interface HttpRequest<B, Q, P, A> {
   auth: A;
   requestId: string;
   headers: Record<string, string>;
+  /** Where the caller reached this API (`https://host/stage`): for links back into it (shared/http/request-base.ts). */
+  apiBase: string;
   /** Present on a POST carrying `Idempotency-Key`; pass it to the repository that commits the effect. */
   idempotency?: IdempotencyScope;
 }
 
-export interface HandlerSpec<B extends z.ZodType, Q extends QuerySchema, N extends string> {
-  body?: B;
-  /**
-   * The query parameters the route takes. Strict, whatever the schema says: an unknown parameter
-   * is a `400 validation_error` naming it, and a route without a query schema takes none.
-   */
-  query?: Q;
-  /** Which resource each `{param}` of the route's path names (`pathIds`); each must be a UUID. */
-  params?: PathIds<N>;
-  /** Status of a plain (non-`HttpResult`) return value; default 200. */
-  status?: number;
-}
-
-/** Query parameters are flat name/value pairs: an object schema (made strict by the wrapper). */
-type QuerySchema = z.ZodObject;
-
 type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+type AuthOf<C extends Credential> = C extends 'business' ? BusinessAuth : C extends 'network' ? NetworkAuth : C extends 'chain' ? ChainAuth : undefined;
+
+/** What a handler may return for its operation: the response's shape, or an `HttpResult` of it. */
+export type ResultOf<R extends z.ZodType> = z.input<R> | HttpResult<z.input<R>>;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -82,42 +76,26 @@ const IdempotencyKeyHeader = z.string().min(1).max(255);
 /** The query of a route that takes none: any parameter is unknown. */
 const NoQuery = z.strictObject({});
 
-/** A handler for the partner API (`/v1`), called with a business API key. */
-export function httpHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
-  spec: HandlerSpec<B, Q, N>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, BusinessAuth>) => Promise<R | HttpResult<R>>,
+/**
+ * The handler of one operation (shared/contracts/): its credential, schemas and status come from
+ * the contract, and the function returns what the contract's response schema describes.
+ */
+export function operationHandler<C extends Credential, B extends z.ZodType | undefined, Q extends QuerySchema | undefined, N extends string, R extends z.ZodType>(
+  contract: Operation<C, B, Q, N, R>,
+  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, AuthOf<C>>) => Promise<ResultOf<R>>,
 ): ApiHandler {
-  return buildHandler(spec, 'business', fn as never);
+  return buildHandler(contract as unknown as Operation, fn as never);
 }
 
-/** A handler for the card network (`/network/authorizations...`, `/network/3ds/...`), called with its credential. */
-export function networkHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
-  spec: HandlerSpec<B, Q, N>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, NetworkAuth>) => Promise<R | HttpResult<R>>,
-): ApiHandler {
-  return buildHandler(spec, 'network', fn as never);
-}
-
-/** A handler for the chain watcher (`/network/deposits`), called with its credential. */
-export function chainHandler<B extends z.ZodType = z.ZodUndefined, Q extends QuerySchema = never, N extends string = never, R = unknown>(
-  spec: HandlerSpec<B, Q, N>,
-  fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, ChainAuth>) => Promise<R | HttpResult<R>>,
-): ApiHandler {
-  return buildHandler(spec, 'chain', fn as never);
-}
-
-function buildHandler(
-  spec: HandlerSpec<z.ZodType, QuerySchema, string>,
-  credential: CredentialKind,
-  fn: (request: HttpRequest<unknown, unknown, Record<string, string>, Auth>) => Promise<unknown>,
-): ApiHandler {
+function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknown, Record<string, string>, Auth | undefined>) => Promise<unknown>): ApiHandler {
+  const credential = spec.credential;
   // Strict once, here, so every route refuses parameters it does not know (a typo such as
   // `?p_userid=` would otherwise silently list everything).
   const querySchema = spec.query ? spec.query.strict() : NoQuery;
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);
-    const auth = authOf(event, credential);
+    const auth = credential === 'public' ? undefined : authOf(event, credential);
     // Which resource comes first: a malformed id is a 404 whatever else is wrong with the request.
     const params = spec.params ? parsePathIds(spec.params, event.pathParameters) : {};
     const parsedQuery = validate(querySchema, event.queryStringParameters ?? {});
@@ -127,13 +105,14 @@ function buildHandler(
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];
-    if (event.httpMethod === 'POST' && idempotencyKey !== undefined) {
+    if (event.httpMethod === 'POST' && spec.idempotent !== false && idempotencyKey !== undefined) {
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
       // Keys are scoped to their caller: a business, or one card-network or chain-watcher credential.
+      if (!auth) throw new ApiError('unauthorized');
       const keyOwner = auth.kind === 'business' ? auth.businessId : `${auth.kind}:${auth.principal}`;
       // The body as sent (not as validated, which drops what the route ignores): "the same key with
       // a different body" is any difference a partner made, even in fields the route does not read.
-      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, sentBody));
+      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, sentBody), spec.status);
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
       }
@@ -141,13 +120,14 @@ function buildHandler(
     }
 
     try {
-      const result = await fn({ body, query, params, auth, requestId, headers, idempotency });
-      const response = result instanceof HttpResult ? result : new HttpResult(spec.status ?? 200, result);
+      const result = await fn({ body, query, params, auth, requestId, headers, apiBase: requestBaseUrl(event, headers), idempotency });
+      const response = result instanceof HttpResult ? result : new HttpResult(spec.status, result);
       if (idempotency) {
         const stored = idempotency.storedResponse ?? { statusCode: response.statusCode, body: JSON.stringify(response.body) };
         if (!idempotency.isConsumed) await idempotency.complete(stored);
         return jsonResponse(stored.statusCode, stored.body, requestId, response.headers);
       }
+      if (spec.contentType) return textResponse(response.statusCode, String(response.body), spec.contentType, requestId, response.headers);
       return jsonResponse(response.statusCode, JSON.stringify(response.body), requestId, response.headers);
     } catch (error) {
       if (!idempotency) throw error;
@@ -247,11 +227,11 @@ function authOf(event: APIGatewayProxyEvent, required: CredentialKind): Auth {
   if (required === 'business') {
     const businessId = context.businessId as string | undefined;
     const keyId = context.keyId as string | undefined;
-    if (kind !== 'business' || !businessId || !keyId) throw new UnauthorizedError();
+    if (kind !== 'business' || !businessId || !keyId) throw new ApiError('unauthorized');
     return { kind: 'business', businessId, keyId };
   }
   const principal = context.principal as string | undefined;
-  if (kind !== required || !principal) throw new UnauthorizedError();
+  if (kind !== required || !principal) throw new ApiError('unauthorized');
   return { kind: required, principal };
 }
 
@@ -261,6 +241,6 @@ function parseJsonBody(event: APIGatewayProxyEvent): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new BadRequestError('invalid_json', 'The request body is not valid JSON.');
+    throw new ApiError('invalid_json');
   }
 }

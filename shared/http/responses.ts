@@ -3,7 +3,7 @@
  * body `{"error": {code, message, request_id, fields?}}`.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ApiError, isRetryableDependencyError, ServiceUnavailableError } from '../errors.ts';
+import { ApiError, isRetryableDependencyError } from '../errors.ts';
 
 /** What a handler returns when it needs a status or headers other than the route's default. */
 export class HttpResult<T = unknown> {
@@ -31,6 +31,11 @@ export function jsonResponse(
   };
 }
 
+/** A body that is not JSON (the API reference page), with the same request id header. */
+export function textResponse(statusCode: number, body: string, contentType: string, requestId: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': contentType, 'x-request-id': requestId, ...headers }, body };
+}
+
 /** An error rendered into its API.md body: the exact text sent, and kept for an idempotent replay. */
 export interface RenderedError {
   statusCode: number;
@@ -43,10 +48,12 @@ export interface RenderedError {
  */
 export function renderError(error: unknown, requestId: string): RenderedError {
   // A dependency still throttling or unreachable after the SDK's retries: the caller may retry.
-  if (isRetryableDependencyError(error)) return renderError(new ServiceUnavailableError(), requestId);
+  if (isRetryableDependencyError(error)) return renderError(new ApiError('service_unavailable'), requestId);
   if (error instanceof ApiError) {
     const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
     if (error.fields) body.fields = error.fields;
+    if (error.party) body.party = error.party;
+    if (error.declineReason) body.decline_reason = error.declineReason;
     return { statusCode: error.statusCode, body: JSON.stringify({ error: body }) };
   }
   return {

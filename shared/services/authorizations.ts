@@ -1,18 +1,23 @@
 /**
  * Card authorizations, reversals and settlements: the heart of the platform.
  *
- * The approve path is one read (the card; the PAN index and the business timezone are immutable
- * and cached per container) and one `TransactWriteItems`. Every rule that depends on a balance
- * or a spend window is a condition of that transaction, so correctness under concurrency does not
+ * The approve path is one read (the card, with its own spending controls; the PAN index and the
+ * business timezone are immutable and cached per container, the business's default controls are
+ * cached for a short while: services/controls.ts) and one `TransactWriteItems`. Every rule that
+ * depends on a balance, a spend window or the day's count is a condition of that transaction, so correctness under concurrency does not
  * depend on what was read: a stale read can only cause a retry or a decline, never an overspend.
  */
 import { DECLINE_REASONS, preCheck, type DeclineReason } from '../domain/authorization.ts';
+import { effectiveMaxDailyCount } from '../domain/controls.ts';
 import { findUser } from '../db/users-repository.ts';
 import { expiryFor } from '../domain/card-number.ts';
 import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
-import { holdLegs, posting, releaseLegs, settleLegs, type BalanceOwner } from '../domain/ledger.ts';
-import { parseMoney, type CardCurrency } from '../domain/money.ts';
+import { holdLegs, posting, releaseLegs, settleLegs, type BalanceOwner, type Leg, type PostingKind } from '../domain/ledger.ts';
+import { planCapture } from '../domain/captures.ts';
+import { holdExpiresAt } from '../domain/hold-expiry.ts';
+import { config } from '../config.ts';
+import { formatMoney, parseMoney, type CardCurrency } from '../domain/money.ts';
 import { windowPeriods } from '../domain/spend-windows.ts';
 import { nowIso } from '../domain/time.ts';
 import {
@@ -23,25 +28,32 @@ import {
   transactionView,
   transactionWebhookBody,
   type AdjustAuthorizationBody,
+  type CaptureBody,
   type CardTransaction,
+  type TransactionAction,
+  type TransactionStatus,
   type CardTransactionView,
   type Merchant,
   type NetworkAuthorizationBody,
   type NetworkAuthorizationClaim,
   type SimulateAuthorizationBody,
 } from '../domain/transactions.ts';
-import { BusinessRuleError, ConflictError, notFound, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ApiError, notFound, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { logger } from '../logger.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
-import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction } from '../db/transactions-repository.ts';
-import { recordAuthorization, recordCapture } from '../metrics.ts';
+import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, type BalanceMove } from '../db/transactions-repository.ts';
+import { recordAuthorization, recordCapture, recordPartnerDecision } from '../metrics.ts';
+import { businessControlsFor } from './controls.ts';
+import { queryBusinessBalances, queryUserBalances } from '../db/balances-repository.ts';
+import { interpretReply, remainingBudgetMs, type Decision, type PartnerOutcome } from '../domain/authorization-decisions.ts';
+import { askEndpoint, decisionEndpointOf, rememberEndpointOf, type DecisionEndpoint } from './authorization-endpoint.ts';
 import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
 
-/** Attempts when the card changes under an authorization (a concurrent lock or limit change). */
+/** Attempts when the card changes under an authorization (a concurrent lock, limit or controls change). */
 const MAX_STALE_RETRIES = 5;
 
 interface AuthorizationRequest {
@@ -53,6 +65,16 @@ interface AuthorizationRequest {
   /** On the network route: the claim this request makes on the network's authorization id. */
   claim?: NetworkAuthorizationClaim;
   idempotency?: IdempotencyScope;
+  /** When the request reached the platform (`performance.now()`): the endpoint's time budget counts from it. */
+  startedAt: number;
+  /** The business's endpoint's answer, once asked: a retry after a stale card does not ask again. */
+  partner?: PartnerStep;
+}
+
+/** What the business's authorization endpoint decided, and how long it took. */
+export interface PartnerStep {
+  outcome: PartnerOutcome;
+  latencyMs: number;
 }
 
 /** `POST /v1/simulate/authorizations`: a business authorizes against its own card by id. */
@@ -61,6 +83,7 @@ export async function simulateAuthorization(
   body: SimulateAuthorizationBody,
   idempotency?: IdempotencyScope,
 ): Promise<HttpResult<CardTransactionView>> {
+  const startedAt = performance.now();
   const card = await getCard(body.card_id);
   if (!card || card.businessId !== businessId) throw notFound('card');
   return authorize({
@@ -70,6 +93,7 @@ export async function simulateAuthorization(
     merchant: merchantFrom(body),
     transactionId: newId(),
     idempotency,
+    startedAt,
   });
 }
 
@@ -80,6 +104,7 @@ export async function simulateAuthorization(
  * first decision; the same id with anything else is `409 network_authorization_conflict`.
  */
 export async function networkAuthorization(body: NetworkAuthorizationBody): Promise<HttpResult<CardTransactionView>> {
+  const startedAt = performance.now();
   const cardId = await cardIdForNumber(body.card_number);
   const card = cardId ? await getCard(cardId) : undefined;
   if (!card) throw notFound('card');
@@ -91,6 +116,7 @@ export async function networkAuthorization(body: NetworkAuthorizationBody): Prom
     currency: body.currency,
     merchant,
     transactionId,
+    startedAt,
     claim: {
       networkAuthorizationId: body.network_authorization_id,
       cardId: card.cardId,
@@ -106,7 +132,7 @@ export async function networkAuthorization(body: NetworkAuthorizationBody): Prom
  * approval's transaction). So a B2C decline for one of those reads the user first: one read on a
  * decline path only, never on the approve path.
  */
-async function userSuspendedFirst(card: StoredCard, reason: DeclineReason): Promise<DeclineReason> {
+export async function userSuspendedFirst(card: StoredCard, reason: DeclineReason): Promise<DeclineReason> {
   if (!card.userId || DECLINE_REASONS.indexOf(reason) < DECLINE_REASONS.indexOf('user_suspended')) return reason;
   const user = await findUser(card.businessId, card.userId);
   return user?.status === 'Active' ? reason : 'user_suspended';
@@ -121,7 +147,7 @@ async function authorize(request: AuthorizationRequest): Promise<HttpResult<Card
     if (!fresh) throw notFound('card');
     card = fresh;
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
 async function decide(card: StoredCard, request: AuthorizationRequest): Promise<HttpResult<CardTransactionView> | 'stale'> {
@@ -145,8 +171,9 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     }
   }
   const total = conversion ? conversion.localAmount + conversion.fee : 0n;
-  const timezone = await timezoneOf(card.businessId);
+  const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId), businessControlsFor(card.businessId)]);
   const periods = windowPeriods(at, timezone);
+  const controls = [card.controls, businessControls];
 
   const txn: CardTransaction = {
     transactionId: request.transactionId,
@@ -165,6 +192,8 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     remainingHold: total,
     reversedAmount: 0n,
     settledAmount: null,
+    feeCollected: 0n,
+    expiresAt: holdExpiresAt(config().HOLD_EXPIRY_DAYS, request.merchant.mcc, at),
     windows: periods,
     merchant: request.merchant,
     declineReason: null,
@@ -182,20 +211,41 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     rateAvailable,
     total,
     limits: card.limits,
+    controls,
+    merchant: { mcc: request.merchant.mcc, country: request.merchant.merchantCountry },
   });
-  if (early) return recordDecline(txn, await userSuspendedFirst(card, early), request);
+  if (early) return recordDecline({ ...txn, decision: PLATFORM_DECISION }, await userSuspendedFirst(card, early), request);
 
   const owner = ownerOf(card);
+  // The platform's own checks passed: the business's endpoint, if it has one, decides next.
+  const endpoint = await decisionEndpointOf(card.businessId);
+  if (endpoint) {
+    request.partner ??= await askPartner(endpoint, txn, owner, request);
+    const { outcome, latencyMs } = request.partner;
+    const decision: Decision =
+      outcome.kind === 'stand_in' ? { source: 'stand_in', latencyMs, reason: outcome.reason } : { source: 'partner', latencyMs };
+    Object.assign(txn, { decision }, 'metadata' in outcome && outcome.metadata ? { partnerMetadata: outcome.metadata } : {});
+    if (outcome.kind === 'decline') return recordDecline({ ...txn, ...(outcome.partnerReason ? { partnerReason: outcome.partnerReason } : {}) }, 'partner_declined', request);
+    if (outcome.kind === 'stand_in' && outcome.action === 'decline') return recordDecline(txn, 'stand_in_declined', request);
+    if (outcome.kind === 'approve' && outcome.approvedMinor !== undefined) {
+      // A partial approval holds what the partner approved, and only that counts against limits.
+      Object.assign(txn, { approvedAmount: outcome.approvedMinor, heldAmount: outcome.approvedMinor, remainingHold: outcome.approvedMinor });
+    }
+  } else {
+    txn.decision = PLATFORM_DECISION;
+  }
+  const hold = txn.heldAmount;
   const outcome = await commitApproval({
     transaction: txn,
     owner,
     limits: card.limits,
     periods,
+    maxDailyCount: effectiveMaxDailyCount(controls),
     cardVersion: card.version,
-    posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, cardCurrency, total), createdAt: now }),
+    posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, cardCurrency, hold), createdAt: now }),
     event: transactionEvent('Authorization', txn),
     ...(request.claim ? { claim: request.claim } : {}),
-    idempotencyCompletion: request.idempotency?.completionItem(201, transactionView(txn)),
+    idempotencyCompletion: request.idempotency?.completionItem(transactionView(txn)),
   });
   if (outcome.kind !== 'approved') request.idempotency?.discardCompletion(); // that transaction never committed
   switch (outcome.kind) {
@@ -203,7 +253,8 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
       recordAuthorization('approved');
       return respond(201, transactionView(txn));
     case 'declined':
-      return recordDecline(txn, outcome.reason, request);
+      // The platform's own conditions (balance, windows, user) refused it at commit, whatever the endpoint said.
+      return recordDecline({ ...txn, decision: { source: 'platform', latencyMs: txn.decision?.latencyMs ?? 0 } }, outcome.reason, request);
     case 'claimed':
       return claimedAuthorization(request.claim!);
     case 'stale':
@@ -212,11 +263,11 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
 }
 
 async function recordDecline(txn: CardTransaction, reason: DeclineReason, request: AuthorizationRequest): Promise<HttpResult<CardTransactionView>> {
-  const declined: CardTransaction = { ...txn, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null };
+  const declined: CardTransaction = { ...txn, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null, expiresAt: null };
   const { idempotency } = request;
   const recorded = await commitDecline(declined, transactionEvent('Authorization', declined), {
     ...(request.claim ? { claim: request.claim } : {}),
-    idempotencyCompletion: idempotency?.completionItem(201, transactionView(declined)),
+    idempotencyCompletion: idempotency?.completionItem(transactionView(declined)),
   });
   if (recorded === 'claimed') {
     idempotency?.discardCompletion();
@@ -234,29 +285,27 @@ async function recordDecline(txn: CardTransaction, reason: DeclineReason, reques
 async function claimedAuthorization(request: NetworkAuthorizationClaim): Promise<HttpResult<CardTransactionView>> {
   const claim = await getNetworkAuthorizationClaim(request.networkAuthorizationId);
   // The claim commits with its transaction, so a failed claim condition means it is there to read.
-  if (!claim) throw new ServiceUnavailableError();
+  if (!claim) throw new ApiError('service_unavailable');
   if (repeatOrConflict(claim, request.cardId, request.fingerprint) === 'conflict') {
-    throw new ConflictError(
-      'network_authorization_conflict',
-      'This network_authorization_id was already used for another authorization (another card, amount, currency or merchant).',
-    );
+    throw new ApiError('network_authorization_conflict');
   }
   const first = await getTransaction(claim.transactionId, true);
-  if (!first) throw new ServiceUnavailableError();
+  if (!first) throw new ApiError('service_unavailable');
   return respond(200, transactionView(first));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reversal and settlement
+// Reversal, capture and expiry
 
-type Caller = { businessId: string } | { network: true };
+export type Caller = { businessId: string } | { network: true };
 
 /** Reverses `amount` (default: all still held) of an authorization, giving it back to the balance and windows. */
 export function reverseAuthorization(caller: Caller, transactionId: string, body: AdjustAuthorizationBody, idempotency?: IdempotencyScope) {
   return adjust(caller, transactionId, idempotency, (txn, now) => {
+    assertStatus(txn);
     const amount = body.amount === undefined ? txn.remainingHold : amountInCardCurrency(body.amount, txn.localCurrency);
     if (amount > txn.remainingHold) {
-      throw new BusinessRuleError('amount_exceeds_authorization', 'The reversal amount is more than is still held.');
+      throw new ApiError('amount_exceeds_authorization');
     }
     const remaining = txn.remainingHold - amount;
     const after: CardTransaction = {
@@ -264,38 +313,105 @@ export function reverseAuthorization(caller: Caller, transactionId: string, body
       status: remaining === 0n ? 'Reversed' : 'Authorized',
       remainingHold: remaining,
       reversedAmount: txn.reversedAmount + amount,
+      ...(remaining === 0n ? { expiresAt: null } : {}),
       updatedAt: now,
       version: txn.version + 1,
     };
-    return { after, released: amount, legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount), action: 'Reversed' as const };
+    return {
+      after,
+      move: { kind: 'release', amount },
+      windowDelta: -amount,
+      kind: 'reversal',
+      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
+      action: 'Reversed',
+    };
   });
 }
 
-/** Settles `amount` (default: all still held) of an authorization; the rest of the hold is released. */
-export function settleAuthorization(caller: Caller, transactionId: string, body: AdjustAuthorizationBody, idempotency?: IdempotencyScope) {
+/**
+ * Captures `amount` (default: all still held; of an expired authorization, what its expiry
+ * released) of an authorization (shared/domain/captures.ts): `final: false` keeps the rest held,
+ * a final capture releases it. A capture of an `Expired` authorization always posts (a late
+ * capture), and a tip MCC may capture up to 20% of the authorized amount beyond the hold; both
+ * may take available below zero, as a `forced_capture` posting.
+ */
+export function settleAuthorization(caller: Caller, transactionId: string, body: CaptureBody, idempotency?: IdempotencyScope) {
   return adjust(caller, transactionId, idempotency, (txn, now) => {
-    const amount = body.amount === undefined ? txn.remainingHold : amountInCardCurrency(body.amount, txn.localCurrency);
-    if (amount > txn.remainingHold) {
-      throw new BusinessRuleError('amount_exceeds_authorization', 'The settlement amount is more than is still held.');
-    }
-    const fee = amount < txn.fee ? amount : txn.fee;
-    const after: CardTransaction = { ...txn, status: 'Settled', remainingHold: 0n, settledAmount: amount, updatedAt: now, version: txn.version + 1 };
+    assertStatus(txn, ['Expired']);
+    const requested = body.amount === undefined ? undefined : amountInCardCurrency(body.amount, txn.localCurrency);
+    const plan = planCapture(txn, requested, body.final ?? true);
+    if (plan === 'amount_exceeds_authorization') throw new ApiError('amount_exceeds_authorization');
+    if (plan.captured === 0n) throw new ValidationError([{ path: 'amount', message: 'nothing is held: name the amount to capture' }]);
+    const after: CardTransaction = {
+      ...txn,
+      status: plan.status,
+      remainingHold: plan.remainingHold,
+      settledAmount: (txn.settledAmount ?? 0n) + plan.captured,
+      feeCollected: (txn.feeCollected ?? 0n) + plan.fee,
+      ...(plan.remainingHold === 0n ? { expiresAt: null } : {}),
+      ...(plan.expiredLeft !== undefined ? { expiredAmount: plan.expiredLeft } : {}),
+      updatedAt: now,
+      version: txn.version + 1,
+    };
     return {
       after,
-      released: txn.remainingHold - amount,
-      settled: amount,
-      legs: settleLegs(ownerOfTxn(txn), txn.localCurrency, txn.remainingHold, amount, fee),
-      action: 'Settled' as const,
+      move: { kind: 'capture', leaving: plan.leaving, captured: plan.captured },
+      windowDelta: plan.windowDelta,
+      // Beyond what left the hold, the network forces the debit: the posting says so (the audit allows it below zero).
+      kind: plan.captured > plan.leaving ? 'forced_capture' : 'settlement',
+      legs: settleLegs(ownerOfTxn(txn), txn.localCurrency, plan.leaving, plan.captured, plan.fee),
+      action: 'Settled',
     };
   });
+}
+
+/**
+ * Releases what an authorization still holds because nobody captured or reversed it in time
+ * (the hold-expiry sweeper, or the sandbox's `/expire` at once): status `Expired`, the windows
+ * given back. Conditional on the version that was read, so it never releases what a concurrent
+ * capture or reversal took.
+ */
+export function expireAuthorization(caller: Caller, transactionId: string, idempotency?: IdempotencyScope, dueBy?: string) {
+  return adjust(caller, transactionId, idempotency, (txn, now) => {
+    assertStatus(txn);
+    // The sweeper expires only what is due as read now: an increment may have pushed the expiry on.
+    if (dueBy !== undefined && (!txn.expiresAt || txn.expiresAt > dueBy)) throw new HoldNotDue();
+    const amount = txn.remainingHold;
+    const after: CardTransaction = {
+      ...txn,
+      status: 'Expired',
+      remainingHold: 0n,
+      expiredAmount: amount,
+      expiresAt: null,
+      updatedAt: now,
+      version: txn.version + 1,
+    };
+    return {
+      after,
+      move: { kind: 'release', amount },
+      windowDelta: -amount,
+      kind: 'expiry',
+      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
+      action: 'Expired',
+    };
+  });
+}
+
+/** The sweeper found a hold whose expiry moved on since the index was read (an increment): not expired. */
+export class HoldNotDue extends Error {
+  constructor() {
+    super('The hold is not due to expire');
+    this.name = 'HoldNotDue';
+  }
 }
 
 type AdjustmentDecision = {
   after: CardTransaction;
-  released: bigint;
-  settled?: bigint;
-  legs: ReturnType<typeof releaseLegs>;
-  action: 'Reversed' | 'Settled';
+  move: BalanceMove;
+  windowDelta: bigint;
+  kind: PostingKind;
+  legs: Leg[];
+  action: 'Reversed' | 'Settled' | 'Expired';
 };
 
 async function adjust(
@@ -306,21 +422,20 @@ async function adjust(
 ): Promise<CardTransactionView> {
   for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
     const txn = await getTransaction(transactionId, true);
-    if (!txn || ('businessId' in caller && txn.businessId !== caller.businessId)) {
+    if (!txn || txn.type !== 'Sales' || ('businessId' in caller && txn.businessId !== caller.businessId)) {
       throw notFound('transaction');
     }
-    assertAdjustable(txn);
     const now = nowIso();
     const decision = decideAdjustment(txn, now);
     const result = await commitAdjustment({
       before: txn,
       after: decision.after,
       owner: ownerOfTxn(txn),
-      released: decision.released,
-      ...(decision.settled !== undefined ? { settled: decision.settled } : {}),
-      posting: posting({ postingId: newId(), kind: decision.action === 'Settled' ? 'settlement' : 'reversal', reference: txn.transactionId, legs: decision.legs, createdAt: now }),
+      move: decision.move,
+      windowDelta: decision.windowDelta,
+      posting: posting({ postingId: newId(), kind: decision.kind, reference: txn.transactionId, legs: decision.legs, createdAt: now }),
       event: transactionEvent(decision.action, decision.after),
-      idempotencyCompletion: idempotency?.completionItem(200, transactionView(decision.after)),
+      idempotencyCompletion: idempotency?.completionItem(transactionView(decision.after)),
     });
     if (result === 'committed') {
       if (decision.action === 'Settled') recordCapture();
@@ -328,39 +443,39 @@ async function adjust(
     }
     idempotency?.discardCompletion();
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
-function assertAdjustable(txn: CardTransaction): void {
-  switch (txn.status) {
-    case 'Authorized':
-      return;
-    case 'Declined':
-      throw new ConflictError('transaction_declined', 'A declined authorization cannot be reversed or settled.');
-    case 'Reversed':
-      throw new ConflictError('transaction_reversed', 'The authorization is already fully reversed.');
-    case 'Settled':
-      throw new ConflictError('transaction_settled', 'The authorization is already settled.');
-  }
+const STATUS_REFUSALS = {
+  Declined: 'transaction_declined',
+  Reversed: 'transaction_reversed',
+  Settled: 'transaction_settled',
+  Expired: 'transaction_expired',
+} as const;
+
+/** Refuses (409) a transaction whose status is neither `Authorized` (always allowed) nor one of `alsoAllowed`. */
+export function assertStatus(txn: CardTransaction, alsoAllowed: readonly TransactionStatus[] = []): void {
+  if (txn.status === 'Authorized' || alsoAllowed.includes(txn.status)) return;
+  throw new ApiError(STATUS_REFUSALS[txn.status]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function ownerOf(card: StoredCard): BalanceOwner {
+export function ownerOf(card: StoredCard): BalanceOwner {
   return card.mode === 'B2C' && card.userId ? { kind: 'user', id: card.userId } : { kind: 'business', id: card.businessId };
 }
 
-function ownerOfTxn(txn: CardTransaction): BalanceOwner {
+export function ownerOfTxn(txn: CardTransaction): BalanceOwner {
   return txn.mode === 'B2C' && txn.userId ? { kind: 'user', id: txn.userId } : { kind: 'business', id: txn.businessId };
 }
 
-function transactionEvent(action: 'Authorization' | 'Reversed' | 'Settled', txn: CardTransaction): OutboxEvent {
-  const type = action === 'Authorization' ? 'transaction.authorization' : action === 'Reversed' ? 'transaction.reversal' : 'transaction.settlement';
-  return { eventId: newId(), businessId: txn.businessId, type, queue: 'events', payload: transactionWebhookBody(action, txn), createdAt: txn.updatedAt };
+export function transactionEvent(action: TransactionAction, txn: CardTransaction): OutboxEvent {
+  const payload = transactionWebhookBody(action, txn);
+  return { eventId: newId(), businessId: txn.businessId, type: payload.type, queue: 'events', payload: JSON.stringify(payload), createdAt: txn.updatedAt };
 }
 
-function checkPrecision(amount: string, currency: CardCurrency): void {
+export function checkPrecision(amount: string, currency: CardCurrency): void {
   try {
     parseMoney(amount, currency);
   } catch (error) {
@@ -368,7 +483,7 @@ function checkPrecision(amount: string, currency: CardCurrency): void {
   }
 }
 
-function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
+export function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
   checkPrecision(amount, currency);
   return parseMoney(amount, currency);
 }
@@ -379,7 +494,7 @@ function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
  * Either way the authorization declines `fx_rate_unavailable` rather than convert at a rate
  * nobody vouches for, and the operator finds out from the log.
  */
-async function usableFx(at: Date): Promise<FxSettings | undefined> {
+export async function usableFx(at: Date): Promise<FxSettings | undefined> {
   let fx: FxSettings;
   try {
     fx = await fxSettings();
@@ -397,18 +512,59 @@ async function usableFx(at: Date): Promise<FxSettings | undefined> {
 
 /** A business's timezone never changes once created, so it is cached for the container's life. */
 const timezones = new Map<string, string>();
-async function timezoneOf(businessId: string): Promise<string> {
+/** The decision of an authorization no endpoint took part in. */
+export const PLATFORM_DECISION: Decision = { source: 'platform', latencyMs: 0 };
+
+/**
+ * Asks the business's endpoint about an authorization the platform would approve: the signed
+ * `authorization.request` with the transaction (`Pending`) and the balance it spends, within what
+ * is left of `timeout_ms` since the request arrived. On an increment, the transaction as it would
+ * be enlarged and `increment: { amount }`, the extra amount in the card currency (a partial
+ * approval approves part of that). A late answer is never applied: the call is
+ * abandoned at the deadline and the stand-in decides.
+ */
+export async function askPartner(
+  endpoint: DecisionEndpoint,
+  txn: CardTransaction,
+  owner: BalanceOwner,
+  request: Pick<AuthorizationRequest, 'startedAt'>,
+  /** On an increment: the extra amount asked for (card-currency minor units); the partner may approve part of it. */
+  increment?: bigint,
+): Promise<PartnerStep> {
+  const asked = performance.now();
+  const available = await availableBalance(owner, txn.localCurrency);
+  const payload = {
+    type: 'authorization.request',
+    card_transaction: { ...transactionView(txn), status: 'Pending' },
+    balance: { currency: txn.localCurrency, available: formatMoney(available, txn.localCurrency) },
+    ...(increment === undefined ? {} : { increment: { amount: formatMoney(increment, txn.localCurrency) } }),
+  };
+  const requested = increment ?? txn.heldAmount;
+  const reply = await askEndpoint(endpoint, payload, remainingBudgetMs(endpoint.timeoutMs, request.startedAt, performance.now()));
+  const outcome = interpretReply(reply, endpoint.standIn, requested, (amount) => parseMoney(amount, txn.localCurrency));
+  recordPartnerDecision(outcome.kind === 'stand_in' ? 'stand_in' : 'partner');
+  return { outcome, latencyMs: Math.round(performance.now() - asked) };
+}
+
+async function availableBalance(owner: BalanceOwner, currency: string): Promise<bigint> {
+  const rows = owner.kind === 'business' ? await queryBusinessBalances(owner.id) : await queryUserBalances(owner.id);
+  return rows.find((row) => row.currency === currency)?.availableMinor ?? 0n;
+}
+
+export async function timezoneOf(businessId: string): Promise<string> {
   let timezone = timezones.get(businessId);
   if (!timezone) {
-    timezone = (await requireBusiness(businessId)).timezone;
+    const business = await requireBusiness(businessId);
+    timezone = business.timezone;
     timezones.set(businessId, timezone);
+    await rememberEndpointOf(businessId, business);
   }
   return timezone;
 }
 
 /** A card number always maps to the same card, so the index lookup is cached (by keyed hash only). */
 const cardIdsByNumber = new Map<string, string>();
-async function cardIdForNumber(number: string): Promise<string | undefined> {
+export async function cardIdForNumber(number: string): Promise<string | undefined> {
   const hash = await cardNumberHash(number);
   let cardId = cardIdsByNumber.get(hash);
   if (!cardId) {

@@ -12,7 +12,7 @@ import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
 import { isPublicAddress, webhookTargetRules } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
-import { BadRequestError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { newCredentialKey } from './credentials.ts';
 import {
   insertBusiness,
@@ -40,9 +40,9 @@ export interface BusinessCredentials {
 
 export async function createBusiness(input: CreateBusinessInput): Promise<BusinessCredentials> {
   const name = input.name.trim();
-  if (!name || name.length > 128) throw new BadRequestError('invalid_name', 'name must be 1-128 characters');
+  if (!name || name.length > 128) throw new ApiError('invalid_name');
   const timezone = input.timezone ?? 'UTC';
-  if (!isValidTimezone(timezone)) throw new BadRequestError('invalid_timezone', `"${timezone}" is not an IANA timezone`);
+  if (!isValidTimezone(timezone)) throw new ApiError('invalid_timezone');
   const webhookUrl = input.webhookUrl ? await checkedWebhookUrl(input.webhookUrl) : null;
 
   const businessId = newId();
@@ -130,16 +130,16 @@ function webhookSecretContext(businessId: string) {
  * resolves now: only public addresses. (The delivery functions check the resolved addresses again
  * on every connection, since DNS can change.)
  */
-async function checkedWebhookUrl(url: string): Promise<string> {
+export async function checkedWebhookUrl(url: string): Promise<string> {
   const rules = webhookTargetRules(config());
   const problem = webhookUrlProblem(url, rules);
-  if (problem) throw new BadRequestError('invalid_webhook_url', `webhook URL ${problem}`);
+  if (problem) throw new ApiError('invalid_webhook_url');
   if (!rules.allowPrivateAddresses) {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     const addresses = await lookup(host, { all: true }).catch(() => []);
-    if (addresses.length === 0) throw new BadRequestError('invalid_webhook_url', 'webhook URL host does not resolve');
+    if (addresses.length === 0) throw new ApiError('invalid_webhook_url');
     if (addresses.some((entry) => !isPublicAddress(entry.address))) {
-      throw new BadRequestError('invalid_webhook_url', 'webhook URL must resolve to public addresses only');
+      throw new ApiError('invalid_webhook_url');
     }
   }
   return url;

@@ -1,5 +1,6 @@
 /**
- * Cards: issue, read, reveal, lock/unlock/terminate and limits. Each export is the one domain call
+ * Cards: issue, read, reveal, lock/unlock/terminate, limits, controls and what a card may still
+ * spend. Each export is the one domain call
  * of a handler under functions/cards/.
  *
  * Card secrets (number, expiry, CVV) are generated here from the CSPRNG, sealed at once with
@@ -23,11 +24,13 @@ import {
   cardFullDetailsView,
   cardView,
   isModifiable,
+  limitsView,
   parseCardLimits,
   transition,
   type CardAction,
   type CardAuditEvent,
   type CardAuditEventView,
+  type CardSettingsChange,
   type CardFullDetailsView,
   type CardRecord,
   type CardSecrets,
@@ -36,11 +39,20 @@ import {
   type ListCardAuditEventsQuery,
   type ListCardsQuery,
   type UpdateCardLimitsBody,
+  type UpdateControlsBody,
 } from '../domain/cards.ts';
+import { controlsView, effectiveMaxDailyCount, parseControls } from '../domain/controls.ts';
+import { formatMoney } from '../domain/money.ts';
+import { windowPeriods, windowResets } from '../domain/spend-windows.ts';
+import { isoFromMicros } from '../domain/time.ts';
+import { getBusinessControls } from '../db/controls-repository.ts';
+import { getCardCounters } from '../db/transactions-repository.ts';
+import { requireBusiness } from '../db/businesses-repository.ts';
+import type { CardSpendView } from '../domain/cards.ts';
 import { isUuid, newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
-import { ConflictError, notFound, ServiceUnavailableError } from '../errors.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { decodeCursor, listPage, type ListPage } from '../http/cursor.ts';
 import type { BusinessAuth } from '../http/handler.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import {
@@ -60,10 +72,6 @@ import { requireUser } from './users.ts';
 /** The platform's CSPRNG; the pure generators take it as a parameter. */
 const csprng: RandomInt = (maxExclusive) => randomInt(maxExclusive);
 
-export interface ListResult<T> {
-  data: T[];
-  next_cursor: string | null;
-}
 
 /** Encryption context of a card's secret bundle: a ciphertext copied to another card will not open. */
 function secretsContext(card: { businessId: string; cardId: string }): EncryptionContext {
@@ -82,12 +90,13 @@ function shippingContext(card: { businessId: string; cardId: string }): Encrypti
 export async function createCard(auth: BusinessAuth, body: CreateCardBody, idempotency?: IdempotencyScope): Promise<CardView> {
   const businessId = auth.businessId;
   const limits = parseCardLimits(body.limits ?? {}, body.currency, 'limits.');
+  const controls = parseControls(body.controls);
 
   let userId: string | null = null;
   if (body.mode === 'B2C') {
     const user = body.p_user_id && isUuid(body.p_user_id) ? await findUser(businessId, body.p_user_id) : undefined;
     if (!user) throw notFound('user');
-    if (user.status !== 'Active') throw new ConflictError('user_not_active', 'The user is not Active; cards can only be issued to Active users.');
+    if (user.status !== 'Active') throw new ApiError('user_not_active');
     userId = user.userId;
   }
 
@@ -112,6 +121,7 @@ export async function createCard(auth: BusinessAuth, body: CreateCardBody, idemp
         maskedNumber: maskCardNumber(number),
         last4: lastFour(number),
         limits,
+        controls,
         nickname: body.nickname ?? null,
         createdAt: now,
         createdBy: auth.keyId,
@@ -127,7 +137,7 @@ export async function createCard(auth: BusinessAuth, body: CreateCardBody, idemp
         await cardNumberHash(number),
         {
           ...(userId ? { activeUser: { businessId, userId } } : {}),
-          ...(idempotency ? { idempotencyCompletion: idempotency.completionItem(201, view) } : {}),
+          ...(idempotency ? { idempotencyCompletion: idempotency.completionItem(view) } : {}),
         },
       );
       return outcome === 'inserted' ? view : 'taken';
@@ -144,7 +154,7 @@ export async function getCard(auth: BusinessAuth, cardId: string): Promise<CardV
  * `GET /v1/cards?status=&p_user_id=`, newest first. A `p_user_id` names a user like a path does:
  * one that is not the caller's (or not an id at all) is `404 user_not_found`, not an empty page.
  */
-export async function listCards(auth: BusinessAuth, query: ListCardsQuery): Promise<ListResult<CardView>> {
+export async function listCards(auth: BusinessAuth, query: ListCardsQuery): Promise<ListPage<CardView>> {
   if (query.p_user_id !== undefined) await requireUser(auth.businessId, query.p_user_id);
   const scope = { businessId: auth.businessId, list: `cards?status=${query.status ?? ''}&p_user_id=${query.p_user_id ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
@@ -152,7 +162,7 @@ export async function listCards(auth: BusinessAuth, query: ListCardsQuery): Prom
   const page = query.p_user_id
     ? await listCardsOfUser(auth.businessId, query.p_user_id, filter, query.limit, startKey)
     : await listCardsOfBusiness(auth.businessId, filter, query.limit, startKey);
-  return { data: page.items.map(cardView), next_cursor: await encodeCursor(scope, page.lastKey) };
+  return listPage(scope, page.items.map(cardView), page.lastKey);
 }
 
 /**
@@ -174,16 +184,23 @@ export async function revealFullDetails(auth: BusinessAuth, cardId: string): Pro
     toStatus: null,
     at: nowIso(),
   });
-  const secrets = await openSecret<CardSecrets>(card.secretsCiphertext, secretsContext(card));
-  return cardFullDetailsView(card.cardId, secrets);
+  return cardFullDetailsView(card.cardId, await openCardSecrets(card));
+}
+
+/**
+ * Opens a card's number, expiry and CVV. Only for the two ways of revealing them (`/full` and a
+ * reveal link), each after it wrote the reveal's audit event; only their rows may decrypt `card`.
+ */
+export function openCardSecrets(card: StoredCard): Promise<CardSecrets> {
+  return openSecret<CardSecrets>(card.secretsCiphertext, secretsContext(card));
 }
 
 /** `GET /v1/cards/{id}/audit-events`, newest first. */
-export async function listCardAuditEvents(auth: BusinessAuth, cardId: string, query: ListCardAuditEventsQuery): Promise<ListResult<CardAuditEventView>> {
+export async function listCardAuditEvents(auth: BusinessAuth, cardId: string, query: ListCardAuditEventsQuery): Promise<ListPage<CardAuditEventView>> {
   const card = await requireCard(auth.businessId, cardId);
   const scope = { businessId: auth.businessId, list: `cards/${card.cardId}/audit-events` };
   const page = await listAuditEvents(card.cardId, query.limit, await decodeCursor(scope, query.cursor));
-  return { data: page.items.map(cardAuditEventView), next_cursor: await encodeCursor(scope, page.lastKey) };
+  return listPage(scope, page.items.map(cardAuditEventView), page.lastKey);
 }
 
 /** `POST /v1/cards/{id}/lock` */
@@ -203,19 +220,76 @@ export function terminateCard(auth: BusinessAuth, cardId: string, idempotency?: 
 
 /**
  * `PUT /v1/cards/{id}/limits`. The new limits apply from the next authorization; spend already
- * counted in the current windows stays counted (the counters are separate items).
+ * counted in the current windows stays counted (the counters are separate items). The change and
+ * its audit event (limits before and after) are one transaction.
  */
 export function updateCardLimits(auth: BusinessAuth, cardId: string, body: UpdateCardLimitsBody, idempotency?: IdempotencyScope): Promise<CardView> {
   return changeCard(auth, cardId, idempotency, (card, now) => {
     if (!isModifiable(card.status)) throw cardTerminated();
-    return { after: { ...card, limits: parseCardLimits(body, card.currency), updatedAt: now } };
+    const limits = parseCardLimits(body, card.currency);
+    return {
+      after: { ...card, limits, updatedAt: now },
+      audit: settingsAudit(auth, card, now, 'limits_update', {
+        setting: 'limits',
+        from: limitsView(card.limits, card.currency),
+        to: limitsView(limits, card.currency),
+      }),
+    };
   });
+}
+
+/**
+ * `PUT /v1/cards/{id}/controls`: the card's whole set of controls (a missing field is cleared).
+ * Applies from the next authorization: the card's version moves, so an authorization decided on
+ * the old controls fails its card check and decides again. Audited like a limit change.
+ */
+export function updateCardControls(auth: BusinessAuth, cardId: string, body: UpdateControlsBody, idempotency?: IdempotencyScope): Promise<CardView> {
+  return changeCard(auth, cardId, idempotency, (card, now) => {
+    if (!isModifiable(card.status)) throw cardTerminated();
+    const controls = parseControls(body);
+    return {
+      after: { ...card, controls, updatedAt: now },
+      audit: settingsAudit(auth, card, now, 'controls_update', { setting: 'controls', from: controlsView(card.controls), to: controlsView(controls) }),
+    };
+  });
+}
+
+function settingsAudit(auth: BusinessAuth, card: StoredCard, at: string, action: 'limits_update' | 'controls_update', change: CardSettingsChange): CardAuditEvent {
+  return { eventId: newId(), cardId: card.cardId, businessId: card.businessId, keyId: auth.keyId, action, fromStatus: null, toStatus: null, change, at };
+}
+
+/**
+ * `GET /v1/cards/{id}/spend`: the current day, month and lifetime windows in the card currency,
+ * and the day's approval count against the governing `max_daily_count` (the stricter of the card's
+ * and the business's). Read strongly consistent, so it matches what the next authorization sees.
+ */
+export async function getCardSpend(auth: BusinessAuth, cardId: string): Promise<CardSpendView> {
+  const card = await requireCard(auth.businessId, cardId);
+  const at = new Date();
+  const [business, businessControls] = await Promise.all([requireBusiness(card.businessId), getBusinessControls(card.businessId, true)]);
+  const periods = windowPeriods(at, business.timezone);
+  const counters = await getCardCounters(card.cardId, periods);
+  const resets = windowResets(at, business.timezone);
+  const money = (minor: bigint) => formatMoney(minor, card.currency);
+  const window = (kind: 'daily' | 'monthly' | 'lifetime') => {
+    const limit = card.limits[kind];
+    const spent = counters.spent[kind] > 0n ? counters.spent[kind] : 0n;
+    return { limit: money(limit), spent: money(spent), remaining: limit === 0n ? null : money(limit > spent ? limit - spent : 0n) };
+  };
+  const timestamp = (date: Date) => isoFromMicros(BigInt(date.getTime()) * 1000n);
+  return {
+    currency: card.currency,
+    daily: { ...window('daily'), resets_at: timestamp(resets.daily) },
+    monthly: { ...window('monthly'), resets_at: timestamp(resets.monthly) },
+    lifetime: window('lifetime'),
+    daily_count: { limit: effectiveMaxDailyCount([card.controls, businessControls.controls]), used: counters.approvedToday },
+  };
 }
 
 function changeStatus(auth: BusinessAuth, cardId: string, action: CardAction, idempotency?: IdempotencyScope): Promise<CardView> {
   return changeCard(auth, cardId, idempotency, (card, now) => {
     const next = transition(card.status, action);
-    if (!next.allowed) throw new ConflictError(next.code, next.message);
+    if (!next.allowed) throw new ApiError(next.code);
     return {
       after: { ...card, status: next.to, statusChangedAt: now, statusChangedBy: auth.keyId, updatedAt: now },
       audit: {
@@ -252,19 +326,20 @@ async function changeCard(
     const view = cardView(after);
     const outcome = await saveCardChange(card, after, {
       ...(audit ? { auditEvent: audit } : {}),
-      ...(idempotency ? { idempotencyCompletion: idempotency.completionItem(200, view) } : {}),
+      ...(idempotency ? { idempotencyCompletion: idempotency.completionItem(view) } : {}),
     });
     if (outcome === 'saved') return view;
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
-async function requireCard(businessId: string, cardId: string): Promise<StoredCard> {
+/** The business's card, or `404 card_not_found` (another business's card is a missing one). */
+export async function requireCard(businessId: string, cardId: string): Promise<StoredCard> {
   const card = await findCard(businessId, cardId);
   if (!card) throw notFound('card');
   return card;
 }
 
-function cardTerminated(): ConflictError {
-  return new ConflictError('card_terminated', 'The card is terminated.');
+function cardTerminated(): ApiError {
+  return new ApiError('card_terminated');
 }

@@ -24,8 +24,8 @@ import {
   type DepositView,
   type ListDepositsQuery,
 } from '../domain/wallets.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { ApiError, ValidationError } from '../errors.ts';
+import { decodeCursor, listPage, type ListPage } from '../http/cursor.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { commitDeposit, findDeposit, listUserDeposits } from '../db/deposits-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
@@ -76,7 +76,7 @@ async function creditDeposit(
     throw error;
   }
   const owner = await findAddressOwner(FAMILY_OF[body.chain], body.address);
-  if (!owner || !mayCredit(owner)) throw new NotFoundError('address_not_found', `No deposit address ${body.address} on ${body.chain}.`);
+  if (!owner || !mayCredit(owner)) throw new ApiError('address_not_found');
 
   const createdAt = nowIso();
   const deposit: Deposit = {
@@ -92,6 +92,7 @@ async function creditDeposit(
     createdAt,
   };
   const view = depositView(deposit);
+  const webhook = depositWebhookBody(deposit);
   const outcome = await commitDeposit({
     deposit,
     posting: posting({
@@ -104,12 +105,12 @@ async function creditDeposit(
     event: {
       eventId: newId(),
       businessId: owner.businessId,
-      type: 'deposit',
+      type: webhook.type,
       queue: 'events',
-      payload: JSON.stringify(depositWebhookBody(deposit)),
+      payload: JSON.stringify(webhook),
       createdAt,
     },
-    idempotencyCompletion: idempotency?.completionItem(201, view),
+    idempotencyCompletion: idempotency?.completionItem(view),
   });
   if (outcome === 'committed') {
     recordDeposit();
@@ -118,18 +119,18 @@ async function creditDeposit(
 
   idempotency?.discardCompletion();
   const recorded = await findDeposit(body.chain, body.txHash, body.position);
-  if (!recorded) throw new ServiceUnavailableError();
+  if (!recorded) throw new ApiError('service_unavailable');
   if (!mayCredit({ userId: recorded.userId, businessId: recorded.businessId }) || !sameDeposit(recorded, deposit)) {
-    throw new ConflictError('deposit_conflict', 'A different deposit was already recorded for this transaction (chain, tx_hash and log_index or vout).');
+    throw new ApiError('deposit_conflict');
   }
   return respond(200, depositView(recorded));
 }
 
 /** `GET /v1/users/{p_user_id}/deposits`: newest first, one page. */
-export async function listDeposits(businessId: string, userId: string, query: ListDepositsQuery): Promise<{ data: DepositView[]; next_cursor: string | null }> {
+export async function listDeposits(businessId: string, userId: string, query: ListDepositsQuery): Promise<ListPage<DepositView>> {
   await requireUser(businessId, userId);
   const scope = { businessId, list: `deposits?p_user_id=${userId}` };
   const startKey = await decodeCursor(scope, query.cursor);
   const page = await listUserDeposits(userId, query.limit, startKey);
-  return { data: page.deposits.map(depositView), next_cursor: await encodeCursor(scope, page.lastKey) };
+  return listPage(scope, page.deposits.map(depositView), page.lastKey);
 }

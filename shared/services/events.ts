@@ -1,26 +1,37 @@
 /**
  * The partner's view of its webhooks: `GET /v1/events` (each event with its type, payload,
- * delivery status and every attempt) and `POST /v1/events/{id}/redeliver`.
+ * delivery status and every attempt, optionally of one type), `GET /v1/events/{id}`,
+ * `POST /v1/events/{id}/redeliver`, and the catalogue of event types (`GET /v1/event-types`).
  */
+import { eventTypeCatalogue, type EventTypeView } from '../domain/event-types.ts';
 import type { ListEventsQuery } from '../domain/events.ts';
 import { newId } from '../domain/ids.ts';
 import { nowIso } from '../domain/time.ts';
 import { eventView, type EventView } from '../domain/webhook-delivery.ts';
-import { ConflictError, notFound, ServiceUnavailableError } from '../errors.ts';
-import { decodeCursor, encodeCursor } from '../http/cursor.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { decodeCursor, listPage, type ListPage } from '../http/cursor.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { getEvent, listEventsOfBusiness, requestRedelivery } from '../db/events-repository.ts';
 
-export interface EventList {
-  data: EventView[];
-  next_cursor: string | null;
+export type EventList = ListPage<EventView>;
+
+/** `GET /v1/events?type=`, newest first. */
+export async function listEvents(businessId: string, query: ListEventsQuery): Promise<EventList> {
+  const scope = { businessId, list: `events?type=${query.type ?? ''}` };
+  const page = await listEventsOfBusiness(businessId, query.limit, await decodeCursor(scope, query.cursor), query.type);
+  return listPage(scope, page.items.map(eventView), page.lastKey);
 }
 
-/** `GET /v1/events`, newest first. */
-export async function listEvents(businessId: string, query: ListEventsQuery): Promise<EventList> {
-  const scope = { businessId, list: 'events' };
-  const page = await listEventsOfBusiness(businessId, query.limit, await decodeCursor(scope, query.cursor));
-  return { data: page.items.map(eventView), next_cursor: await encodeCursor(scope, page.lastKey) };
+/** `GET /v1/events/{id}`; another business's event is a 404 like a missing one. */
+export async function getEventView(businessId: string, eventId: string): Promise<EventView> {
+  const event = await getEvent(eventId);
+  if (!event || event.businessId !== businessId) throw notFound('event');
+  return eventView(event);
+}
+
+/** `GET /v1/event-types`: the same catalogue for every business. */
+export async function listEventTypes(): Promise<{ data: EventTypeView[] }> {
+  return { data: eventTypeCatalogue() };
 }
 
 /**
@@ -39,13 +50,13 @@ export async function redeliverEvent(businessId: string, eventId: string): Promi
     const event = await getEvent(eventId);
     if (!event || event.businessId !== businessId) throw notFound('event');
     if (event.deliverUntil !== undefined && Date.now() >= event.deliverUntil * 1000) {
-      throw new ConflictError('event_expired', 'This event expired (a 3DS code is only valid for 5 minutes); it cannot be redelivered.');
+      throw new ApiError('event_expired');
     }
     if (await requestRedelivery(event, businessId, newId(), nowIso())) {
       return respond(202, eventView({ ...event, deliveryStatus: 'pending', nextAttemptAt: null }));
     }
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
 const MAX_REDELIVERY_ROUNDS = 5;

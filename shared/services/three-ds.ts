@@ -34,7 +34,7 @@ import {
 import { newId } from '../domain/ids.ts';
 import { isoFromMicros, nowIso } from '../domain/time.ts';
 import { merchantFrom } from '../domain/transactions.ts';
-import { ConflictError, notFound, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { ApiError, notFound, ValidationError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
@@ -100,14 +100,13 @@ async function challenge(card: StoredCard, request: ChallengeRequest, idempotenc
     createdAt,
   };
   const eventId = newId();
+  const webhook = otpWebhookFields({ businessId: card.businessId, businessName: business.name, maskedCardNumber: card.maskedNumber, subject, createdAt });
   const event: OutboxEvent = {
     eventId,
     businessId: card.businessId,
-    type: 'three_ds.otp',
+    type: webhook.type,
     queue: 'otp',
-    payload: JSON.stringify(
-      otpWebhookFields({ businessId: card.businessId, businessName: business.name, maskedCardNumber: card.maskedNumber, subject, createdAt }),
-    ),
+    payload: JSON.stringify(webhook),
     createdAt,
     deliverUntil: Math.floor(otpExpiresAtMs / 1000),
     otpSealed: await sealSecret(code, otpSealContext({ businessId: card.businessId, eventId })),
@@ -116,14 +115,14 @@ async function challenge(card: StoredCard, request: ChallengeRequest, idempotenc
 
   const checks = { ...(card.userId ? { userId: card.userId } : {}), nowMs: createdAtMs };
   for (let attempt = 0; attempt < MAX_CHALLENGE_ATTEMPTS; attempt++) {
-    const outcome = await insertChallenge(verification, event, checks, idempotency?.completionItem(201, view));
+    const outcome = await insertChallenge(verification, event, checks, idempotency?.completionItem(view));
     if (outcome === 'inserted') return respond(201, view);
     // The card, its user or its budget changed since they were read: say what they are now.
     const now = await getCard(card.cardId);
     if (!now) throw notFound('card');
     await assertChallengeable(now, createdAtMs);
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
 /**
@@ -148,16 +147,8 @@ async function assertChallengeable(card: StoredCard, nowMs: number): Promise<voi
     userStatus: card.userId ? (user?.status ?? 'Suspended') : null,
     cardWrongCodes: wrongCodes,
   });
-  if (refusal) throw new ConflictError(refusal, CHALLENGE_REFUSAL_MESSAGES[refusal]);
+  if (refusal) throw new ApiError(refusal);
 }
-
-const CHALLENGE_REFUSAL_MESSAGES: Record<ChallengeRefusal, string> = {
-  card_terminated: 'The card is terminated; it cannot be challenged.',
-  card_locked: 'The card is locked; it cannot be challenged.',
-  card_expired: 'The card is past its expiry month; it cannot be challenged.',
-  user_suspended: "The card's user is suspended; the card cannot be challenged.",
-  otp_attempts_exhausted: 'The card had too many wrong codes in the last 24 hours; it cannot be challenged for now.',
-};
 
 /** `POST /v1/simulate/3ds/{verification_id}/verify`: only the business's own verifications. */
 export function simulateVerify(businessId: string, verificationId: string, otpCode: string): Promise<VerifyView> {
@@ -193,7 +184,7 @@ async function decideCode(verificationId: string, otpCode: string, businessId?: 
 
     switch (outcome.kind) {
       case 'already_verified':
-        throw new ConflictError('verification_already_used', 'This verification already succeeded; a code is accepted once.');
+        throw new ApiError('verification_already_used');
       case 'locked': {
         if (!outcome.justLocked) return verifyView(verificationId, 'Locked', outcome.wrongAttempts);
         // The verification's own last wrong code counts against the card; a lock by the card's spent budget does not.
@@ -224,5 +215,5 @@ async function decideCode(verificationId: string, otpCode: string, businessId?: 
     }
     // Another attempt changed the verification, or spent the card's budget, first: read again and decide again.
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }

@@ -16,10 +16,8 @@ import { tableName } from '../db/client.ts';
 import { topupKeys } from '../db/keys.ts';
 import { transaction } from '../db/transact.ts';
 import { idempotencyInProgress } from '../db/idempotency-repository.ts';
-import { PositiveDecimal } from '../domain/transactions.ts';
+import type { TopupBody } from '../domain/transactions.ts';
 
-export const TopupBody = z.object({ currency: z.enum(CARD_CURRENCIES), amount: PositiveDecimal });
-export type TopupBody = z.output<typeof TopupBody>;
 
 export interface TopupView {
   id: string;
@@ -60,7 +58,7 @@ export async function topUpBusiness(businessId: string, body: TopupBody, source:
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     });
-  if (idempotency) tx.add(idempotency.completionItem(201, view), 'idempotency');
+  if (idempotency) tx.add(idempotency.completionItem(view), 'idempotency');
   if (!(await tx.commit()).committed) throw idempotencyInProgress();
   return view;
 }

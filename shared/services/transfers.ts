@@ -21,8 +21,8 @@ import {
   type Transfer,
   type TransferView,
 } from '../domain/transfers.ts';
-import { BusinessRuleError, notFound, NotFoundError, ValidationError } from '../errors.ts';
-import { decodeCursor, encodeCursor, type CursorScope } from '../http/cursor.ts';
+import { ApiError, notFound, ValidationError } from '../errors.ts';
+import { decodeCursor, type CursorScope, listPage, type ListPage } from '../http/cursor.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitTransfer, getTransfer, listBusinessTransfers, listUserTransfers, userNotActive } from '../db/transfers-repository.ts';
 import { ekycMatches, requireUser } from './users.ts';
@@ -43,13 +43,12 @@ export async function createTransfer(
   }
   const senderId = body.sender_party.p_user_id;
   const receiverId = body.receiver_party.p_user_id;
-  if (senderId === receiverId) throw new BusinessRuleError('same_user', 'The sender and the receiver are the same user.');
+  if (senderId === receiverId) throw new ApiError('same_user');
 
   const [sender, receiver] = await Promise.all([party(businessId, senderId, 'sender'), party(businessId, receiverId, 'receiver')]);
   const [senderMatches, receiverMatches] = await Promise.all([ekycMatches(sender, body.sender_party), ekycMatches(receiver, body.receiver_party)]);
   if (!senderMatches || !receiverMatches) {
-    const which = !senderMatches && !receiverMatches ? "Neither party's" : !senderMatches ? "The sender's" : "The receiver's";
-    throw new BusinessRuleError('ekyc_mismatch', `${which} first_name, last_name and id_number do not match the registered eKYC.`);
+    throw new ApiError('ekyc_mismatch', { party: !senderMatches && !receiverMatches ? 'both' : !senderMatches ? 'sender' : 'receiver' });
   }
   if (sender.status !== 'Active') throw userNotActive('sender');
   if (receiver.status !== 'Active') throw userNotActive('receiver');
@@ -67,6 +66,7 @@ export async function createTransfer(
     createdAt,
   };
   const view = transferView(transfer);
+  const webhook = transferWebhookBody(transfer);
   await commitTransfer({
     transfer,
     posting: posting({
@@ -79,12 +79,12 @@ export async function createTransfer(
     event: {
       eventId: newId(),
       businessId,
-      type: 'transfer',
+      type: webhook.type,
       queue: 'events',
-      payload: JSON.stringify(transferWebhookBody(transfer)),
+      payload: JSON.stringify(webhook),
       createdAt,
     },
-    idempotencyCompletion: idempotency?.completionItem(201, view),
+    idempotencyCompletion: idempotency?.completionItem(view),
   });
   return view;
 }
@@ -100,13 +100,13 @@ export async function getTransferView(businessId: string, transferId: string): P
  * `GET /v1/transfers?p_user_id=`: a user's transfers (sent and received), or without it the
  * business's; newest first. A `p_user_id` that is not the caller's user is `404 user_not_found`.
  */
-export async function listTransfers(businessId: string, query: ListTransfersQuery): Promise<{ data: TransferView[]; next_cursor: string | null }> {
+export async function listTransfers(businessId: string, query: ListTransfersQuery): Promise<ListPage<TransferView>> {
   const userId = query.p_user_id;
   if (userId !== undefined) await requireUser(businessId, userId);
   const scope: CursorScope = { businessId, list: `transfers?p_user_id=${userId ?? ''}` };
   const startKey = await decodeCursor(scope, query.cursor);
   const page = userId === undefined ? await listBusinessTransfers(businessId, query.limit, startKey) : await listUserTransfers(userId, query.limit, startKey);
-  return { data: page.transfers.map(transferView), next_cursor: await encodeCursor(scope, page.lastKey) };
+  return listPage(scope, page.transfers.map(transferView), page.lastKey);
 }
 
 /** A party's user, or a 404 that says which party was not found. */
@@ -114,7 +114,7 @@ async function party(businessId: string, userId: string, role: 'sender' | 'recei
   try {
     return await requireUser(businessId, userId);
   } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError('user_not_found', `No ${role} user with this id.`);
+    if (error instanceof ApiError && error.code === 'user_not_found') throw new ApiError('user_not_found', { party: role });
     throw error;
   }
 }

@@ -20,14 +20,11 @@ import {
   type EkycFingerprints,
   type StoredUser,
 } from '../db/users-repository.ts';
-import { decodeCursor, encodeCursor, type CursorScope } from '../http/cursor.ts';
+import { decodeCursor, type CursorScope, listPage, type ListPage } from '../http/cursor.ts';
 
 export type { EkycFingerprints, StoredUser };
 
-export interface UserList {
-  data: UserView[];
-  next_cursor: string | null;
-}
+export type UserList = ListPage<UserView>;
 
 /** `POST /v1/users`: registers a cardholder; with an idempotency scope, the record commits with the user. */
 export async function createUser(businessId: string, body: CreateUserBody, idempotency?: IdempotencyScope): Promise<UserView> {
@@ -49,7 +46,7 @@ export async function createUser(businessId: string, body: CreateUserBody, idemp
   const view = userView(user, ekyc);
   await insertUser(
     { ...user, ekycCiphertext, ekycFingerprints: fingerprints },
-    { idempotencyCompletion: idempotency?.completionItem(201, view) },
+    { idempotencyCompletion: idempotency?.completionItem(view) },
   );
   return view;
 }
@@ -64,8 +61,7 @@ export async function listUsers(businessId: string, query: ListUsersQuery): Prom
   const scope: CursorScope = { businessId, list: 'users' };
   const startKey = await decodeCursor(scope, query.cursor);
   const page = await listUsersOfBusiness(businessId, query.limit, startKey);
-  const [data, nextCursor] = await Promise.all([Promise.all(page.users.map(toView)), encodeCursor(scope, page.lastKey)]);
-  return { data, next_cursor: nextCursor };
+  return listPage(scope, Promise.all(page.users.map(toView)), page.lastKey);
 }
 
 /** `PATCH /v1/users/{p_user_id}`: suspends or reactivates; `changedBy` is the caller's API key id. */

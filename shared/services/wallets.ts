@@ -8,7 +8,7 @@
 import { FAMILY_OF, deriveAddress, type Chain } from '../domain/chain-addresses.ts';
 import { nowIso } from '../domain/time.ts';
 import { walletAddressView, type WalletAddress, type WalletAddressView } from '../domain/wallets.ts';
-import { ConflictError, ServiceUnavailableError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitWalletAddress, nextAddressIndex, queryUserWallets, type FamilyAddress } from '../db/wallets-repository.ts';
@@ -35,7 +35,7 @@ export async function createWalletAddress(
     const existing = wallets.chains.find((wallet) => wallet.chain === chain);
     if (existing) return respond(200, walletAddressView(existing));
     if (user.status !== 'Active') {
-      throw new ConflictError('user_not_active', 'The user is not Active; addresses can only be created for Active users.');
+      throw new ApiError('user_not_active');
     }
 
     const createdAt = nowIso();
@@ -48,11 +48,11 @@ export async function createWalletAddress(
     }
     const wallet: WalletAddress = { userId, businessId, chain, address: familyAddress.address, derivationPath: familyAddress.derivationPath, createdAt };
     const view = walletAddressView(wallet);
-    const outcome = await commitWalletAddress({ wallet, newFamilyAddress, idempotencyCompletion: idempotency?.completionItem(201, view) });
+    const outcome = await commitWalletAddress({ wallet, newFamilyAddress, idempotencyCompletion: idempotency?.completionItem(view) });
     if (outcome === 'created') return respond(201, view);
     idempotency?.discardCompletion();
   }
-  throw new ServiceUnavailableError();
+  throw new ApiError('service_unavailable');
 }
 
 /** `GET /v1/users/{p_user_id}/wallet-addresses`: the user's addresses, newest first (at most one per chain). */

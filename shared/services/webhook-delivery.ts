@@ -27,6 +27,7 @@ import { z } from 'zod';
 import type { QueueName } from '../../functions/routes.ts';
 import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';
+import { eventTypeOf, payloadWithType } from '../domain/event-types.ts';
 import { otpWebhookBody } from '../domain/three-ds.ts';
 import { isoFromMicros, nowIso } from '../domain/time.ts';
 import { webhookTargetRules } from '../domain/webhook-addresses.ts';
@@ -154,7 +155,9 @@ async function deliver(queue: QueueName, record: SQSRecord, businessOf: (id: str
     logger.error('webhook for an unknown business', { eventId: event.eventId, businessId: event.businessId });
     attempt = { attemptedAt, statusCode: null, error: 'unknown_business', durationMs: 0 };
   } else {
-    const body = event.otpSealed ? otpWebhookBody(event.payload, await openSecret<string>(event.otpSealed, otpSealContext(event))) : event.payload;
+    const body = event.otpSealed
+      ? otpWebhookBody(event.payload, await openSecret<string>(event.otpSealed, otpSealContext(event)))
+      : payloadWithType(event.payload, eventTypeOf(event.type));
     const at = new Date(Date.parse(attemptedAt));
     const headers = {
       'content-type': 'application/json',

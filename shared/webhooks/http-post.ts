@@ -17,9 +17,14 @@ import { isAllowedWebhookAddress, type WebhookTargetRules } from '../domain/webh
 
 export interface PostOptions extends WebhookTargetRules {
   timeoutMs: number;
+  /**
+   * Read the answer's body, up to this many bytes, and wait for it within the timeout (the
+   * authorization endpoint's answer). Without it, the status decides and the body is drained.
+   */
+  answerBytes?: number;
 }
 
-export type PostOutcome = { statusCode: number; durationMs: number } | { error: string; durationMs: number };
+export type PostOutcome = { statusCode: number; durationMs: number; body?: string } | { error: string; durationMs: number };
 
 /** Thrown from the lookup hook; reported as the attempt's error. */
 class AddressNotAllowedError extends Error {
@@ -66,9 +71,22 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
         signal: AbortSignal.timeout(options.timeoutMs),
       },
       (response) => {
-        // The status decides the attempt; the body is drained (and ignored) so the socket is reused.
-        response.resume();
-        finish({ statusCode: response.statusCode ?? 0, durationMs: elapsed() });
+        const statusCode = response.statusCode ?? 0;
+        const limit = options.answerBytes;
+        if (limit === undefined) {
+          // The status decides the attempt; the body is drained (and ignored) so the socket is reused.
+          response.resume();
+          return finish({ statusCode, durationMs: elapsed() });
+        }
+        // An answer longer than the limit is cut there (and so does not parse as an answer).
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+          size += chunk.length;
+        });
+        response.on('end', () => finish({ statusCode, durationMs: elapsed(), body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', (error: NodeJS.ErrnoException) => finish({ error: describe(error), durationMs: elapsed() }));
       },
     );
     request.on('error', (error: NodeJS.ErrnoException) => finish({ error: describe(error), durationMs: elapsed() }));

@@ -90,6 +90,11 @@ describe.each(STAGES)('the %s stack', (stage) => {
       }
       for (const row of routesForStage(stage)) {
         const method = methods.get(routeKey(row));
+        // A public row (the API description) is the one kind of method without an authorizer.
+        if (row.credential === 'public') {
+          expect(method.AuthorizationType, routeKey(row)).toBe('NONE');
+          continue;
+        }
         expect(method.AuthorizationType, routeKey(row)).toBe('CUSTOM');
         expect(referencedId(method.AuthorizerId), routeKey(row)).toBe(authorizerOf.get(row.credential));
       }
@@ -126,7 +131,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
   describe('functions', () => {
     it('run nodejs22.x on arm64 with active tracing, 1024 MB and an explicit timeout', () => {
       const functions = ofType(stageOf(stage).template, 'AWS::Lambda::Function');
-      expect(functions.length).toBe(routesForStage(stage).length + new Set(routesForStage(stage).map((r) => r.credential)).size + consumers.length + schedules.length);
+      expect(functions.length).toBe(routesForStage(stage).length + new Set(routesForStage(stage).flatMap((r) => (r.credential === 'public' ? [] : [r.credential]))).size + consumers.length + schedules.length);
       const consumerTimeouts = new Map([
         ...consumers.map((row): [string, number] => [`Consumer of ${row.source.kind === 'stream' ? 'the table stream' : `the ${row.source.queue} queue`}`, consumerTimeout(row, queues).toSeconds()]),
         ...schedules.map((row): [string, number] => [scheduleDescription(row), row.timeoutSeconds]),
@@ -212,10 +217,11 @@ describe.each(STAGES)('the %s stack', (stage) => {
         const [functionId] = functionByDescription(template, routeKey(row));
         const statements = statementsOfFunction(template, functionId);
         const name = routeKey(row);
-        expect(allowed(statements, 'dynamodb:Query'), name).toBe(true);
+        expect(allowed(statements, 'dynamodb:Query'), name).toBe(row.access.table !== 'none');
         expect(allowed(statements, 'dynamodb:PutItem'), name).toBe(row.access.table === 'readWrite');
-        // A POST may release its idempotency marker after a failure; nothing else deletes.
-        expect(allowed(statements, 'dynamodb:DeleteItem'), name).toBe(row.method === 'POST');
+        // A POST may release its idempotency marker after a failure; nothing else deletes (nor a
+        // POST that keeps no answer: `idempotent: false`).
+        expect(allowed(statements, 'dynamodb:DeleteItem'), name).toBe(row.method === 'POST' && row.operation.idempotent !== false);
         expect(allowed(statements, 'dynamodb:Scan'), name).toBe(false);
         expect(unconditioned(statements, 'kms:GenerateDataKey'), name).toBe(false);
         expect(unconditioned(statements, 'kms:Decrypt'), name).toBe(false);
@@ -236,15 +242,27 @@ describe.each(STAGES)('the %s stack', (stage) => {
         .filter((row) => macPurposes(template, statementsOfFunction(template, functionByDescription(template, routeKey(row))[0])).includes('pan'))
         .map(routeKey)
         .sort();
-      expect(withPanKey).toEqual(['POST /network/3ds/challenges', 'POST /network/authorizations', 'POST /v1/cards']);
+      expect(withPanKey).toEqual(['POST /network/3ds/challenges', 'POST /network/authorizations', 'POST /network/refunds', 'POST /network/settlements', 'POST /v1/cards']);
       for (const [kind, authorizer] of Object.entries(authorizers)) expect(authorizer.access.macs, kind).toEqual(['credential']);
       for (const row of consumers) expect(row.access.macs ?? [], row.handler).toEqual([]);
+    });
+
+    it('lets only the full-details route and the reveal page decrypt card bundles, and only they and the link issuer use the reveal-token key', () => {
+      const { template } = stageOf(stage);
+      const rowsWith = (test: (statements: PolicyStatement[]) => boolean) =>
+        routesForStage(stage)
+          .filter((row) => test(statementsOfFunction(template, functionByDescription(template, routeKey(row))[0])))
+          .map(routeKey)
+          .sort();
+      expect(rowsWith((statements) => envelopePurposes(statements, 'kms:Decrypt')?.includes('card') ?? false)).toEqual(['GET /v1/card-reveal', 'GET /v1/cards/{id}/full']);
+      expect(rowsWith((statements) => macPurposes(template, statements).includes('reveal'))).toEqual(['GET /v1/card-reveal', 'POST /v1/cards/{id}/reveal-sessions']);
+      for (const row of [...consumers, ...schedules]) expect(row.access.decrypt ?? [], row.handler).not.toContain('card');
     });
 
     it('creates one KMS HMAC key per keyed-hash purpose, usable only through MAC operations', () => {
       const keys = ofType(stageOf(stage).template, 'AWS::KMS::Key').filter(([, props]) => props.KeySpec === 'HMAC_256');
       expect(keys.map(([, props]) => /"([a-z-]+)"/.exec(props.Description)?.[1]).sort()).toEqual(
-        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan'],
+        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan', 'reveal'],
       );
       for (const [id, props] of keys) {
         expect(props.KeyUsage, id).toBe('GENERATE_VERIFY_MAC');
@@ -318,7 +336,9 @@ describe.each(STAGES)('the %s stack', (stage) => {
         .filter(([id]) => allowed(statementsOfFunction(template, id), 'dynamodb:DeleteItem'))
         .map(([id]) => id)
         .sort();
-      const postRoutes = routesForStage(stage).filter((row) => row.method === 'POST').map((row) => functionByDescription(template, routeKey(row))[0]);
+      const postRoutes = routesForStage(stage)
+        .filter((row) => row.method === 'POST' && row.operation.idempotent !== false)
+        .map((row) => functionByDescription(template, routeKey(row))[0]);
       expect(deleters).toEqual(postRoutes.sort());
     });
   });
@@ -340,7 +360,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
           Projection: { ProjectionType: 'ALL' },
         })),
       );
-      for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK']) {
+      for (const name of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'GSI3PK', 'GSI3SK', 'GSI4PK', 'GSI4SK']) {
         expect(table.AttributeDefinitions).toContainEqual({ AttributeName: name, AttributeType: 'S' });
       }
       // Point-in-time recovery is also the repair for an append-only record overwritten by a raw
@@ -361,6 +381,18 @@ describe.each(STAGES)('the %s stack', (stage) => {
         KeySchema: [
           { AttributeName: 'GSI3PK', KeyType: 'HASH' },
           { AttributeName: 'GSI3SK', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      });
+    });
+
+    it("has the hold-expiry sweeper's sparse index of holds by expiry time", () => {
+      const [[, table]] = ofType(stageOf(stage).template, 'AWS::DynamoDB::Table') as [[string, any]];
+      expect(table.GlobalSecondaryIndexes).toContainEqual({
+        IndexName: 'GSI4',
+        KeySchema: [
+          { AttributeName: 'GSI4PK', KeyType: 'HASH' },
+          { AttributeName: 'GSI4SK', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       });
@@ -389,7 +421,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       for (const [id, props] of symmetric) expect(props.EnableKeyRotation, id).toBe(true);
       const aliases = ofType(stageOf(stage).template, 'AWS::KMS::Alias').map(([, props]) => props.AliasName as string);
       expect(aliases.filter((alias) => alias.includes('-mac-')).sort()).toEqual(
-        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan'].map((purpose) => `alias/card-platform-${stage}-mac-${purpose}-v1`),
+        ['credential', 'cursor', 'ekyc', 'idempotency', 'otp', 'pan', 'reveal'].map((purpose) => `alias/card-platform-${stage}-mac-${purpose}-v1`),
       );
     });
 
@@ -477,7 +509,27 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(referencedIds(association.ResourceArn)).toContain(apiStageId);
       expect(referencedId(association.WebACLArn)).toBe(webAclId);
       const [[, logging]] = ofType(template, 'AWS::WAFv2::LoggingConfiguration') as [[string, any]];
-      expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }]);
+      expect(logging.RedactedFields).toEqual([{ SingleHeader: { Name: 'authorization' } }, { QueryString: {} }]);
+    });
+
+    it('keeps the token of a reveal link out of traces and logs: untraced route, no query string logged anywhere', () => {
+      const { template } = stageOf(stage);
+      const secretRoutes = routesForStage(stage).filter((row) => row.operation.secretInUrl);
+      expect(secretRoutes.map(routeKey)).toEqual(['GET /v1/card-reveal']);
+      const rules = ofType(template, 'AWS::XRay::SamplingRule').map(([, props]) => props.SamplingRule);
+      for (const row of secretRoutes) {
+        // The token is a query parameter, not a path segment: access logs name the path only.
+        expect(row.path, routeKey(row)).not.toContain('{');
+        expect(row.operation.query?.shape, routeKey(row)).toHaveProperty('token');
+        // X-Ray segments of API Gateway record the whole URL: this route is never sampled.
+        const rule = rules.find((candidate: any) => candidate.HTTPMethod === row.method && candidate.URLPath === `*${row.path}*`);
+        expect(rule, routeKey(row)).toMatchObject({ FixedRate: 0, ReservoirSize: 0, Priority: 1, Host: '*', ServiceName: '*' });
+      }
+      const [[, apiStage]] = ofType(template, 'AWS::ApiGateway::Stage') as [[string, any]];
+      const variables = [...String(apiStage.AccessLogSetting.Format).matchAll(/\$context\.[A-Za-z.]+/g)].map((match) => match[0]);
+      expect(variables.filter((variable) => /path/i.test(variable)).sort()).toEqual(['$context.path', '$context.resourcePath']);
+      expect(variables.filter((variable) => /query|requestOverride|input/i.test(variable))).toEqual([]);
+      expect(apiStage.MethodSettings).toEqual(expect.arrayContaining([expect.objectContaining({ DataTraceEnabled: false, LoggingLevel: 'ERROR' })]));
     });
 
     it('restricts /network/... to no addresses when the stage lists none (test/infra/network-allow-list.test.ts: when it does)', () => {
@@ -534,7 +586,10 @@ describe.each(STAGES)('the %s stack', (stage) => {
 
     it('runs the webhook sweeper every minute, able to read the index, record generations and send to both webhook queues', () => {
       const template = stageOf(stage).template;
-      expect(schedules.map((row) => [row.handler, row.everyMinutes])).toEqual([['webhooks/sweep-undelivered-events', 1]]);
+      expect(schedules.map((row) => [row.handler, row.everyMinutes])).toEqual([
+        ['webhooks/sweep-undelivered-events', 1],
+        ['transactions/expire-holds', 5],
+      ]);
       const [sweeperId, fn] = functionByDescription(template, 'Scheduled every 1 minute: webhooks/sweep-undelivered-events');
       const rules = ofType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Targets.some((target: any) => invokedFunctionIds(template, target.Arn).has(sweeperId)));
       expect(rules.map(([, rule]) => rule.ScheduleExpression)).toEqual(['rate(1 minute)']);
@@ -547,6 +602,21 @@ describe.each(STAGES)('the %s stack', (stage) => {
       // The index it queries is among the table resources its role names.
       const indexGrants = statements.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap((s) => [s.Resource].flat());
       expect(JSON.stringify(indexGrants)).toContain('/index/GSI3');
+    });
+
+    it('runs the hold-expiry sweeper every 5 minutes, able to query the expiry index and commit expiries, and send to no queue', () => {
+      const template = stageOf(stage).template;
+      const [sweeperId, fn] = functionByDescription(template, 'Scheduled every 5 minutes: transactions/expire-holds');
+      const rules = ofType(template, 'AWS::Events::Rule').filter(([, rule]) => rule.Targets.some((target: any) => invokedFunctionIds(template, target.Arn).has(sweeperId)));
+      expect(rules.map(([, rule]) => rule.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+      expect(fn.Timeout).toBe(300);
+      expect(JSON.parse(fn.Environment.Variables.HOLD_EXPIRY_DAYS)).toEqual({ defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } });
+      const statements = statementsOfFunction(template, sweeperId);
+      expect(allowed(statements, 'dynamodb:Query')).toBe(true);
+      expect(allowed(statements, 'dynamodb:PutItem')).toBe(true);
+      expect(statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'))).toEqual([]);
+      const indexGrants = statements.filter((s) => actionsOf(s).includes('dynamodb:Query')).flatMap((s) => [s.Resource].flat());
+      expect(JSON.stringify(indexGrants)).toContain('/index/GSI4');
     });
 
     it('consumes each webhook queue with one delivery function that reports partial failures and may open secrets and sealed codes', () => {

@@ -10,6 +10,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumers, queues, routesForStage, schedules } from '../../functions/routes.ts';
 import { AlarmTopic } from '../../infra/constructs/alarm-topic.ts';
@@ -70,7 +71,11 @@ function metricsOf(alarm: any): { namespace: string; name: string; dimensions: R
 }
 const expressionOf = (alarm: any): string | undefined => (alarm.Metrics as any[] | undefined)?.find((query) => query.ReturnData !== false && query.Expression)?.Expression;
 
-const logicalIdOf = (stage: Stage, construct: { node: { defaultChild?: unknown } }) => stageOf(stage).stack.getLogicalId(construct.node.defaultChild as never);
+/** The logical id of a construct's resource, in the template of its own stack (root or nested). */
+const logicalIdOf = (stage: Stage, construct: IConstruct) => {
+  expect(stageOf(stage).templates.map((deployed) => deployed.stack)).toContain(Stack.of(construct));
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as never);
+};
 
 describe.each(STAGES)('the %s stack', (stage) => {
   const config = stageConfig(stage);
@@ -225,8 +230,8 @@ describe.each(STAGES)('the %s stack', (stage) => {
       const functions = ofType(template, 'AWS::Lambda::Function').map(([id]) => id);
       expect(watched.sort()).toEqual(functions.sort());
       const routes = routesForStage(stage);
-      expect(flows.get('network')!.sort()).toEqual(routes.filter((r) => r.credential !== 'business').map((r) => `${r.method} ${r.path}`).sort());
-      expect(flows.get('partner-api')!.sort()).toEqual(routes.filter((r) => r.credential === 'business').map((r) => `${r.method} ${r.path}`).sort());
+      expect(flows.get('network')!.sort()).toEqual(routes.filter((r) => r.credential === 'network' || r.credential === 'chain').map((r) => `${r.method} ${r.path}`).sort());
+      expect(flows.get('partner-api')!.sort()).toEqual(routes.filter((r) => r.credential === 'business' || r.credential === 'public').map((r) => `${r.method} ${r.path}`).sort());
       expect(flows.get('authorizers')!.sort()).toEqual(['Authorizer of business credentials', 'Authorizer of chain credentials', 'Authorizer of network credentials']);
       expect(flows.get('webhooks')!.length).toBe(consumers.length + schedules.length);
     });
@@ -389,21 +394,36 @@ describe.each(STAGES)('releasing new code on the %s stack', (stage) => {
       if (!description.startsWith('Consumer of') && !description.startsWith('Scheduled')) expected.push('api-5xx-rate');
       if (description === 'POST /network/authorizations') expected.push('network-authorization-p99');
       if (description === 'Consumer of the table stream') expected.push('stream-iterator-age');
-      const watched = group.AlarmConfiguration.Alarms.map((alarm: any) => alarmNames.get(referencedId(alarm.Name)!));
+      // A group names its alarms (the alarms read its function's metrics, so a nested stack cannot
+      // reference them back): each name is that of an alarm of the stage.
+      const named = group.AlarmConfiguration.Alarms.map((alarm: any) => alarm.Name as string);
+      for (const name of named) expect([...alarmNames.values()].map((short) => `CardPlatform-${stage}-${short}`), description).toContain(name);
+      const watched = named.map((name: string) => name.replace(`CardPlatform-${stage}-`, ''));
       expect(watched.sort(), description).toEqual(expected.sort());
     }
-    expect(stack.deployments!.groups.size).toBe(groups.size);
+    expect(stack.deployments.reduce((count, deployments) => count + deployments.groups.size, 0)).toBe(groups.size);
+    // One CodeDeploy application for the stage, whichever stack a group is in.
+    expect(ofType(template, 'AWS::CodeDeploy::Application')).toHaveLength(1);
   });
 
-  it.runIf(canary)('lets CodeDeploy move only these aliases, with no AWS managed policy', () => {
+  if (canary) it('lets CodeDeploy move only these aliases, with no AWS managed policy', () => {
+    // A CodeDeploy role per stack (root: the authorizers; each nested stack: its functions), each
+    // moving the aliases of its own groups; together they move every alias and nothing else.
     const { template, stack } = stageOf(stage);
-    const roleId = logicalIdOf(stage, stack.deployments!.role);
-    expect(resources(template)[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
-    const statements = statementsByRole(template).get(roleId)!;
-    const aliasMoves = statements.find((s) => [s.Action].flat().includes('lambda:UpdateAlias'))!;
-    expect([aliasMoves.Action].flat().sort()).toEqual(['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
-    expect([aliasMoves.Resource].flat().map(referencedId).sort()).toEqual(aliases().map(([id]) => id).sort());
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['cloudwatch:DescribeAlarms', 'lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+    expect(stack.deployments.length).toBe(stageOf(stage).templates.length);
+    const moved: string[] = [];
+    for (const deployments of stack.deployments) {
+      const roleId = logicalIdOf(stage, deployments.role);
+      expect(resources(template)[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
+      const statements = statementsByRole(template).get(roleId)!;
+      const aliasMoves = statements.find((s) => [s.Action].flat().includes('lambda:UpdateAlias'))!;
+      expect([aliasMoves.Action].flat().sort()).toEqual(['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+      const movable = [aliasMoves.Resource].flat().map(referencedId) as string[];
+      expect(movable.sort(), roleId).toEqual([...deployments.groups.keys()].map((alias) => logicalIdOf(stage, alias)).sort());
+      moved.push(...movable);
+      expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual(['cloudwatch:DescribeAlarms', 'lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias']);
+    }
+    expect(moved.sort()).toEqual(aliases().map(([id]) => id).sort());
   });
 });
 
@@ -411,12 +431,12 @@ describe.each(STAGES)('backups of the %s table', (stage) => {
   const config = stageConfig(stage);
   const backupResources = () => Object.entries(resources(stageOf(stage).template)).filter(([, resource]) => resource.Type.startsWith('AWS::Backup::'));
 
-  it.runIf(!config.tableBackups)('are left to point-in-time recovery on a disposable stage', () => {
+  if (!config.tableBackups) it('are left to point-in-time recovery on a disposable stage', () => {
     expect(backupResources()).toEqual([]);
     expect(stageOf(stage).template.toJSON().Outputs.BackupVaultName).toBeUndefined();
   });
 
-  it.runIf(config.tableBackups)('go to a retained vault under a rotating key of its own, whose recovery points nobody may delete', () => {
+  if (config.tableBackups) it('go to a retained vault under a rotating key of its own, whose recovery points nobody may delete', () => {
     const { template } = stageOf(stage);
     const [[vaultId, vault]] = ofType(template, 'AWS::Backup::BackupVault') as [[string, any]];
     expect(resources(template)[vaultId]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
@@ -429,7 +449,7 @@ describe.each(STAGES)('backups of the %s table', (stage) => {
     expect(referencedId(stageOf(stage).template.toJSON().Outputs.BackupVaultName.Value)).toBe(vaultId);
   });
 
-  it.runIf(config.tableBackups)('back the table up daily, kept 35 days, and monthly, kept a year', () => {
+  if (config.tableBackups) it('back the table up daily, kept 35 days, and monthly, kept a year', () => {
     const { template } = stageOf(stage);
     const [[vaultId]] = ofType(template, 'AWS::Backup::BackupVault') as [[string, any]];
     const [[planId, plan]] = ofType(template, 'AWS::Backup::BackupPlan') as [[string, any]];
@@ -443,7 +463,7 @@ describe.each(STAGES)('backups of the %s table', (stage) => {
     expect(selection.BackupSelection.Resources).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
   });
 
-  it.runIf(config.tableBackups)('let AWS Backup back up and expire this table’s backups only, with no AWS managed policy and no restore rights', () => {
+  if (config.tableBackups) it('let AWS Backup back up and expire this table’s backups only, with no AWS managed policy and no restore rights', () => {
     const { template, stack } = stageOf(stage);
     const [[, selection]] = ofType(template, 'AWS::Backup::BackupSelection') as [[string, any]];
     const roleId = referencedId(selection.BackupSelection.IamRoleArn)!;
@@ -485,7 +505,7 @@ describe('a deploy with rollbackAlarms=ignore', () => {
     const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=()=>{}'), timeout: Duration.seconds(3) });
     const alias = new lambda.Alias(stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
     const alarm = new cw.Alarm(stack, 'Errors', { metric: fn.metricErrors(), threshold: 1, evaluationPeriods: 1 });
-    new CanaryDeployments(stack, 'Deployments', { trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'ignore', deployments: [{ id: 'Fn', alias, rollbackAlarms: [alarm] }] });
+    new CanaryDeployments(stack, 'Deployments', { trafficShift: 'CANARY_10PERCENT_5MINUTES', rollbackAlarms: 'ignore', deployments: [{ id: 'Fn', alias, rollbackAlarmNames: [alarm.alarmName] }] });
     const [[, group]] = ofType(Template.fromStack(stack), 'AWS::CodeDeploy::DeploymentGroup') as [[string, any]];
     expect(group.DeploymentConfigName).toBe('CodeDeployDefault.LambdaCanary10Percent5Minutes');
     expect(group.AlarmConfiguration.Enabled).toBe(false);

@@ -49,19 +49,30 @@ describe('stage configuration', () => {
     expect(rows.map((row) => [routeKey(row), row.access.settings])).toEqual([
       ['POST /v1/simulate/authorizations', ['fx']],
       ['POST /v1/simulate/deposits', ['deposit-fee']],
+      ['POST /v1/simulate/authorizations/{id}/increment', ['fx']],
+      ['POST /v1/simulate/settlements', ['fx']],
+      ['POST /v1/simulate/refunds', ['fx']],
       ['POST /network/authorizations', ['fx']],
       ['POST /network/deposits', ['deposit-fee']],
+      ['POST /network/authorizations/{id}/increment', ['fx']],
+      ['POST /network/settlements', ['fx']],
+      ['POST /network/refunds', ['fx']],
     ]);
     for (const row of consumers) expect(row.access.settings, row.handler).toBeUndefined();
   });
 });
 
 describe('the production stack', () => {
+  const FX = {
+    variables: { FX_RATES_PARAMETER: names.fxRates, FX_FEE_BPS_PARAMETER: names.fxFeeBps, FX_RATE_MAX_AGE_SECONDS: '86400' },
+    parameters: [names.fxRates, names.fxFeeBps],
+  };
   const SETTINGS: Record<string, { variables: Record<string, string>; parameters: string[] }> = {
-    'POST /network/authorizations': {
-      variables: { FX_RATES_PARAMETER: names.fxRates, FX_FEE_BPS_PARAMETER: names.fxFeeBps, FX_RATE_MAX_AGE_SECONDS: '86400' },
-      parameters: [names.fxRates, names.fxFeeBps],
-    },
+    'POST /network/authorizations': FX,
+    // Increments convert like authorizations; force posts and refunds in another currency too.
+    'POST /network/authorizations/{id}/increment': FX,
+    'POST /network/settlements': FX,
+    'POST /network/refunds': FX,
     'POST /network/deposits': { variables: { DEPOSIT_FEE_BPS_PARAMETER: names.depositFeeBps }, parameters: [names.depositFeeBps] },
   };
 

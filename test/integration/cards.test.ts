@@ -67,6 +67,7 @@ describe('cards API', () => {
         card_num: expect.stringMatching(/^356772\*{6}\d{4}$/),
         last4: created.body.card_num.slice(-4),
         limits: { transaction: '0', daily: '0', monthly: '0', lifetime: '0' },
+        controls: { allowed_mccs: [], blocked_mccs: [], allowed_countries: [], blocked_countries: [], max_daily_count: 0 },
         nickname: null,
         p_created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
         p_updated_at: created.body.p_created_at,
@@ -141,6 +142,38 @@ describe('cards API', () => {
       expect(reused.status).toBe(422);
     });
 
+    it('keeps a refusal as the key\'s answer: replayed after the user is reactivated, while a new key issues the card', async () => {
+      const userId = await activeUser();
+      expect((await client.patch(`/v1/users/${userId}`, { status: 'Suspended' })).status).toBe(200);
+      const key = randomUUID();
+      const refused = await client.post('/v1/cards', { mode: 'B2C', p_user_id: userId }, { 'Idempotency-Key': key });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('user_not_active');
+
+      expect((await client.patch(`/v1/users/${userId}`, { status: 'Active' })).status).toBe(200);
+      const replay = await client.post('/v1/cards', { mode: 'B2C', p_user_id: userId }, { 'Idempotency-Key': key });
+      expect(replay.status).toBe(409);
+      expect(replay.text).toBe(refused.text);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect((await client.get(`/v1/cards?p_user_id=${userId}`)).body.data).toEqual([]);
+
+      const issued = await client.post('/v1/cards', { mode: 'B2C', p_user_id: userId }, { 'Idempotency-Key': randomUUID() });
+      expect(issued.status).toBe(201);
+      expect((await client.get(`/v1/cards?p_user_id=${userId}`)).body.data.map((c: { id: string }) => c.id)).toEqual([issued.body.id]);
+    });
+
+    it('scopes an Idempotency-Key to the caller\'s business: another business\'s same key issues its own card', async () => {
+      const headers = { 'Idempotency-Key': randomUUID() };
+      const mine = await client.post('/v1/cards', { mode: 'B2B' }, headers);
+      const theirs = await other.post('/v1/cards', { mode: 'B2B' }, headers);
+      expect(mine.status).toBe(201);
+      expect(theirs.status).toBe(201);
+      expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+      expect(theirs.body.id).not.toBe(mine.body.id);
+      expect(theirs.body.p_business_id).not.toBe(businessId);
+      expect((await other.get(`/v1/cards/${theirs.body.id}`)).status).toBe(200);
+    });
+
     it('gives every card its own valid number', async () => {
       const numbers = new Set<string>();
       for (let i = 0; i < 10; i++) {
@@ -195,6 +228,11 @@ describe('cards API', () => {
           action: 'reveal',
           from_status: null,
           to_status: null,
+          from_limits: null,
+          to_limits: null,
+          from_controls: null,
+          to_controls: null,
+          reveal_origin: null,
           p_created_at: expect.stringMatching(/Z$/),
         },
       ]);
@@ -267,6 +305,19 @@ describe('cards API', () => {
         expect(result.body.error.code).toBe('card_not_found');
       }
       expect((await client.get(`/v1/cards/${card.id}`)).body.status).toBe('Active');
+    });
+
+    it('replays a lock sent twice with the same Idempotency-Key instead of answering 409, locking once', async () => {
+      const card = await issue();
+      const headers = { 'Idempotency-Key': randomUUID() };
+      const first = await client.post(`/v1/cards/${card.id}/lock`, undefined, headers);
+      const second = await client.post(`/v1/cards/${card.id}/lock`, undefined, headers);
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(second.text).toBe(first.text);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      const audit = await client.get(`/v1/cards/${card.id}/audit-events`);
+      expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(['lock']);
     });
 
     it('of concurrent locks exactly one succeeds', async () => {

@@ -7,7 +7,8 @@
  * that row's key grant exactly as the local stack enforces it (the same grant IAM gives it in AWS):
  * it opens every envelope it can, unseals every stored idempotency answer it can, and searches
  * everything for the secrets this test planted. A secret may come out only through a grant meant
- * for it (card bundle: the audited reveal route; OTP: its delivery; eKYC: the rows that show it).
+ * for it (card bundle: the audited reveal routes; OTP: its delivery; eKYC: the rows that show it).
+ * A card reveal link's token is recoverable by no role at all: it is stored only as a keyed hash.
  * Offline, with no key at all, nothing comes out: no card number in any form, no unkeyed digest of
  * one, and the release-1 attack (brute-forcing the idempotency fingerprint of a network request
  * over the ~10^5 numbers a masked card number leaves) finds nothing.
@@ -38,6 +39,8 @@ interface Planted {
   idNumbers: string[];
   /** Bodies of network requests sent with an Idempotency-Key (they carry a card number). */
   networkRequests: { path: string; body: Record<string, unknown> }[];
+  /** Tokens of card reveal links: one loaded (consumed), one still live. */
+  revealTokens: string[];
 }
 
 interface Attacker {
@@ -59,7 +62,7 @@ let receiver: WebhookReceiver;
 let partner: ApiClient;
 let network: ApiClient;
 let business: { business_id: string; api_key: string; webhook_secret: string };
-const planted: Planted = { cards: [], otpCodes: [], idNumbers: [], networkRequests: [] };
+const planted: Planted = { cards: [], otpCodes: [], idNumbers: [], networkRequests: [], revealTokens: [] };
 /** Every string of every item of the table, and of every stream record's image. */
 let exfiltrated: string[] = [];
 let rawItems: Record<string, unknown>[] = [];
@@ -113,6 +116,15 @@ beforeAll(async () => {
   const verified = await network.post(`/network/3ds/challenges/${challenge.body.verification_id}/verify`, { otp_code: planted.otpCodes[0] });
   expect(verified.body.status).toBe('Verified');
 
+  // Reveal links, asked for with an Idempotency-Key as a careless partner would: one loaded, one live.
+  for (const load of [true, false]) {
+    const session = await partner.post(`/v1/cards/${b2b.id}/reveal-sessions`, { origin: 'https://app.example.com' }, { 'Idempotency-Key': randomUUID() });
+    expect(session.status).toBe(201);
+    const token = new URL(session.body.url).searchParams.get('token')!;
+    planted.revealTokens.push(token);
+    if (load) expect((await fetch(session.body.url)).status).toBe(200);
+  }
+
   const copy = await exfiltrate(process.env.TABLE_NAME!);
   expect(copy.streamImages.length).toBeGreaterThan(copy.items.length / 2);
   rawItems = copy.items;
@@ -146,11 +158,29 @@ describe('an attacker with the table, its stream and one function role', () => {
     }
     for (const code of planted.otpCodes) expect(opened.some((text) => text.includes(`"${code}"`)), 'OTP').toBe(may('otp'));
     for (const idNumber of planted.idNumbers) expect(loot.includes(idNumber), 'eKYC id number').toBe(may('ekyc'));
+    for (const token of planted.revealTokens) {
+      expect(loot.includes(token.slice(4)), 'reveal link token').toBe(false);
+      expect(loot.includes(token.slice(4, 24)), 'part of a reveal link token').toBe(false);
+    }
   });
 
-  it('leaves the card bundle to the audited reveal route alone', () => {
+  it('leaves the card bundle to the audited reveal routes alone', () => {
     const openers = attackers.filter(({ access }) => access.decrypt?.includes('card')).map(({ name }) => name);
-    expect(openers).toEqual(['GET /v1/cards/{id}/full']);
+    expect(openers).toEqual(['GET /v1/cards/{id}/full', 'GET /v1/card-reveal']);
+  });
+
+  it('finds each reveal link only as its keyed hash, with the origin and no card data', () => {
+    const sessions = rawItems.filter((item) => String(item.PK).startsWith('REVEAL#'));
+    expect(sessions.length).toBeGreaterThanOrEqual(planted.revealTokens.length);
+    for (const session of sessions) {
+      expect(Object.keys(session).sort()).toEqual(
+        expect.arrayContaining(['PK', 'SK', 'businessId', 'cardId', 'createdAt', 'expiresAt', 'keyId', 'origin', 'revealUntil']),
+      );
+      expect(JSON.stringify(session)).not.toMatch(/rvl_|\d{13,19}/);
+    }
+    // Its 201 was never kept for the Idempotency-Key it came with.
+    const answers = rawItems.filter((item) => String(item.PK).startsWith('IDEMPOTENCY#')).map((item) => JSON.stringify(item));
+    for (const token of planted.revealTokens) expect(answers.join('\n')).not.toContain(token.slice(4));
   });
 });
 
@@ -171,6 +201,8 @@ describe('an attacker with the table and its stream, and no key at all', () => {
       ...planted.otpCodes,
       ...planted.idNumbers,
       ...planted.networkRequests.map(({ path, body }) => `POST ${path}\n${canonicalJson(body)}`),
+      // An unkeyed hash of a reveal token would let anyone holding a link find (and so target) its session.
+      ...planted.revealTokens,
     ];
     for (const secret of secrets) {
       for (const algorithm of DIGESTS) {
@@ -204,7 +236,7 @@ describe('an attacker with the table and its stream, and no key at all', () => {
 describe('online guessing through KMS (outside what a table scan can stop)', () => {
   it('gives each low-entropy secret\'s MAC oracle only to the rows whose job needs it', () => {
     const holders = (purpose: string) => attackers.filter(({ access }) => access.macs?.includes(purpose as never)).map(({ name }) => name).sort();
-    expect(holders('pan')).toEqual(['POST /network/3ds/challenges', 'POST /network/authorizations', 'POST /v1/cards']);
+    expect(holders('pan')).toEqual(['POST /network/3ds/challenges', 'POST /network/authorizations', 'POST /network/refunds', 'POST /network/settlements', 'POST /v1/cards']);
     expect(holders('otp')).toEqual([
       'POST /network/3ds/challenges',
       'POST /network/3ds/challenges/{verification_id}/verify',

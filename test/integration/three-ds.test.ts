@@ -5,6 +5,7 @@
  * (however they race), expiry, the code bound to its own verification, no challenge for a locked,
  * terminated or expired card or a suspended user, and the code never at rest in clear.
  */
+import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createBusiness, localStack, scanAllItems, useStackEnvironment, type ApiClient } from '../support/stack.ts';
@@ -12,7 +13,7 @@ import { startWebhookReceiver, verifyWith, type WebhookReceiver } from '../suppo
 
 /** The 3DS OTP body of API.md: exactly these fields. */
 const OTP_FIELDS = [
-  'p_business_id', 'card_reference_id', 'verification_id', 'business_name', 'card_num', 'transaction_currency', 'transaction_amount',
+  'type', 'p_business_id', 'card_reference_id', 'verification_id', 'business_name', 'card_num', 'transaction_currency', 'transaction_amount',
   'merchant_id', 'merchant_country', 'merchant_city', 'merchant_name', 'p_created_at', 'otp_code',
 ];
 
@@ -64,6 +65,7 @@ describe('a 3DS challenge', () => {
     const { response, ...webhook } = body;
     expect(Object.keys(webhook).sort()).toEqual([...OTP_FIELDS].sort());
     expect(webhook).toEqual({
+      type: 'three_ds.otp',
       p_business_id: business.business_id,
       card_reference_id: c.id,
       verification_id: verificationId,
@@ -269,7 +271,7 @@ describe('which cards may be challenged', () => {
     const user = await partner.post('/v1/users', {
       ekyc: {
         first_name: 'Siu Ming', last_name: 'Wong', date_of_birth: '1992-11-03', nationality: 'HK', id_type: 'passport', id_number: 'K1234567',
-        email: `siuming.${Date.now()}@example.com`, phone: '+85298765432', address: { line1: '3 Des Voeux Road', city: 'Hong Kong', country: 'HK' },
+        email: `siuming.${randomUUID().slice(0, 8)}@example.com`, phone: '+85298765432', address: { line1: '3 Des Voeux Road', city: 'Hong Kong', country: 'HK' },
       },
     });
     expect(user.status).toBe(201);

@@ -179,9 +179,9 @@ describe('the Transfer webhook', () => {
       expect(done.status).toBe(201);
 
       const delivered = await receiver.waitFor('/transfers', (request) => request.body.includes('"Transfer"'));
-      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Transfer', transfer: done.body });
+      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Transfer', type: 'transfer.completed', transfer: done.body });
       const events = await client.get('/v1/events');
-      expect(events.body.data.filter((event: { type: string }) => event.type === 'transfer')).toHaveLength(1);
+      expect(events.body.data.filter((event: { type: string }) => event.type === 'transfer.completed')).toHaveLength(1);
     } finally {
       await receiver.stop();
     }
@@ -209,9 +209,9 @@ describe('rejections: each says why and moves nothing', () => {
 
   it('ekyc_mismatch when the sender\'s or the receiver\'s names or id number differ from the registration', async () => {
     const senderWrong = await expectRejected(transfer({ ...alice, first_name: 'Siu Ling' }, bob, '1'), 422, 'ekyc_mismatch');
-    expect(senderWrong.body.error.message).toMatch(/sender/);
+    expect(senderWrong.body.error.party).toBe('sender');
     const receiverWrong = await expectRejected(transfer(alice, { ...bob, id_number: `${bob.id_number}9` }, '1'), 422, 'ekyc_mismatch');
-    expect(receiverWrong.body.error.message).toMatch(/receiver/);
+    expect(receiverWrong.body.error.party).toBe('receiver');
     await expectRejected(transfer(alice, { ...bob, last_name: 'Cheng' }, '1'), 422, 'ekyc_mismatch');
     // Someone else's identity under the sender's id is a mismatch too.
     await expectRejected(transfer({ ...alice, first_name: bob.first_name, last_name: bob.last_name, id_number: bob.id_number }, bob, '1'), 422, 'ekyc_mismatch');

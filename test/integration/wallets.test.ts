@@ -323,11 +323,11 @@ describe('deposits', () => {
       expect(deposit.status).toBe(201);
 
       const delivered = await receiver.waitFor('/deposits', (request) => request.body.includes(deposit.body.id));
-      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Deposit', deposit: deposit.body });
+      expect(verifyWith([business.webhook_secret], delivered)).toEqual({ action: 'Deposit', type: 'deposit.completed', deposit: deposit.body });
       // A replay of the deposit commits nothing, so it sends nothing either.
       expect((await client.post('/v1/simulate/deposits', { chain: 'TRON', address: tron, asset: 'USDC', amount: '3', tx_hash: deposit.body.tx_hash, log_index: 0 })).status).toBe(200);
       const events = await client.get('/v1/events');
-      expect(events.body.data.filter((event: { type?: string }) => event.type === 'deposit')).toHaveLength(1);
+      expect(events.body.data.filter((event: { type?: string }) => event.type === 'deposit.completed')).toHaveLength(1);
     } finally {
       await receiver.stop();
     }

@@ -19,10 +19,10 @@ import { startWebhookReceiver, verifyWith, webhookId, type ReceivedWebhook, type
 
 const WAIT = { timeout: 45_000, interval: 100 };
 
-/** The card_transaction fields of API.md (plus `p_user_id`, an allowed extra), always present. */
+/** The card_transaction fields of API.md (plus `p_user_id`, an allowed extra), always present; `decision` on every authorization. */
 const TRANSACTION_FIELDS = [
-  'id', 'p_business_id', 'card', 'status', 'type', 'transaction_currency', 'transaction_amount', 'local_currency', 'local_amount',
-  'final_local_amount', 'calculated_fee', 'merchant_id', 'merchant_country', 'merchant_city', 'merchant_name', 'p_user_id', 'p_created_at', 'p_updated_at',
+  'id', 'decision', 'p_business_id', 'card', 'status', 'type', 'transaction_currency', 'transaction_amount', 'local_currency', 'local_amount',
+  'final_local_amount', 'calculated_fee', 'held_amount', 'merchant_id', 'merchant_country', 'merchant_city', 'merchant_name', 'p_user_id', 'p_created_at', 'p_updated_at',
 ];
 
 let stack: LocalStack;
@@ -37,7 +37,9 @@ let services: {
 beforeAll(async () => {
   process.env.WEBHOOK_RETRY_DELAY_SCALE = '0';
   process.env.WEBHOOK_TIMEOUT_MS = '1000';
-  [stack, receiver] = await Promise.all([startLocalStack({ inMemory: true, port: 0, quiet: true }), startWebhookReceiver()]);
+  stack = await startLocalStack({ inMemory: true, port: 0, quiet: true });
+  // Every webhook received is checked against this stack's own GET /v1/event-types.
+  receiver = await startWebhookReceiver({ eventTypesFrom: { apiBase: stack.apiBase, apiKey: stack.credentials.api_key } });
   sqs = new SQSClient({ region: stack.region, endpoint: stack.endpoints.sqs, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   // Loaded after the stack set this process's environment (they read it once).
   services = {
@@ -136,10 +138,10 @@ describe('transaction webhooks', () => {
     expect([reversed.status, settled.status]).toEqual([200, 200]);
 
     const expected = [
-      { action: 'Authorization', card_transaction: approved },
-      { action: 'Authorization', card_transaction: declined },
-      { action: 'Reversed', card_transaction: reversed.body },
-      { action: 'Settled', card_transaction: settled.body },
+      { action: 'Authorization', type: 'transaction.authorization', card_transaction: approved },
+      { action: 'Authorization', type: 'transaction.authorization', card_transaction: declined },
+      { action: 'Reversed', type: 'transaction.reversal', card_transaction: reversed.body },
+      { action: 'Settled', type: 'transaction.settlement', card_transaction: settled.body },
     ];
     const deliveries = await Promise.all([
       receiver.waitFor(p.path, ofTransaction(approved.id, 'Authorization')),
@@ -152,15 +154,21 @@ describe('transaction webhooks', () => {
       expect(verifyWith([p.secret], delivery)).toEqual(expected[i]);
       expect(delivery.headers['content-type']).toBe('application/json');
       const body = JSON.parse(delivery.body);
-      expect(Object.keys(body).sort()).toEqual(['action', 'card_transaction']);
-      const optional = ['mcc', 'decline_reason'].filter((field) => field in body.card_transaction);
+      expect(Object.keys(body)).toEqual(['action', 'type', 'card_transaction']);
+      // `hold_expires_at` while something is held.
+      const optional = ['mcc', 'decline_reason', 'hold_expires_at'].filter((field) => field in body.card_transaction);
       expect(Object.keys(body.card_transaction).sort()).toEqual([...TRANSACTION_FIELDS, ...optional].sort());
     });
     expect(JSON.parse(deliveries[1]!.body).card_transaction).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+    // With no decision endpoint set, the platform decides alone, and says so on every event of the transaction.
+    for (const delivery of deliveries) expect(JSON.parse(delivery.body).card_transaction.decision).toMatchObject({ source: 'platform' });
 
-    // webhook-id is the event's id in GET /v1/events.
+    // webhook-id is the event's id in GET /v1/events, and the payload's type the event's type.
     const listed = await events(p);
     expect(new Set(deliveries.map(webhookId))).toEqual(new Set(listed.map((event) => event.id)));
+    for (const delivery of deliveries) {
+      expect(listed.find((event) => event.id === webhookId(delivery))!.type).toBe(JSON.parse(delivery.body).type);
+    }
   });
 
   it('lists each event with its type, payload, delivery status and attempts', async () => {
@@ -173,13 +181,83 @@ describe('transaction webhooks', () => {
     expect(event).toMatchObject({
       p_business_id: p.businessId,
       type: 'transaction.authorization',
-      payload: { action: 'Authorization', card_transaction: txn },
+      payload: { action: 'Authorization', type: 'transaction.authorization', card_transaction: txn },
       attempt_count: 1,
       next_attempt_at: null,
       delivered_at: expect.any(String),
       p_created_at: txn.p_updated_at,
     });
     expect(event.attempts).toEqual([{ attempted_at: expect.any(String), status_code: 200, error: null, duration_ms: expect.any(Number) }]);
+  });
+});
+
+describe('event types', () => {
+  it('lists every event type with its description and the JSON Schema of its payload', async () => {
+    const p = await partner();
+    const response = await p.call('GET', '/v1/event-types');
+    expect(response.status).toBe(200);
+    expect(response.body.data.map((entry: any) => entry.type)).toEqual([
+      'transaction.authorization', 'transaction.reversal', 'transaction.settlement', 'transaction.refund', 'transaction.expiry',
+      'three_ds.otp', 'three_ds.attempts_exhausted', 'deposit.completed', 'transfer.completed', 'webhook.test',
+    ]);
+    for (const entry of response.body.data) {
+      expect(Object.keys(entry).sort(), entry.type).toEqual(['description', 'schema', 'type']);
+      expect(entry.description, entry.type).toEqual(expect.any(String));
+      expect(entry.schema, entry.type).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { type: { const: entry.type } } });
+    }
+  });
+
+  it('returns one event as the list shows it; unknown and malformed ids are 404', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '11');
+    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    const listed = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
+
+    const one = await p.call('GET', `/v1/events/${listed.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(listed);
+
+    for (const id of ['0190a3c4-0000-7000-8000-00000000dead', 'not-an-id', 'f'.repeat(65)]) {
+      const missing = await p.call('GET', `/v1/events/${id}`);
+      expect(missing.status, id).toBe(404);
+      expect(missing.body.error.code, id).toBe('event_not_found');
+    }
+  });
+
+  it("answers another business's event id with 404 event_not_found", async () => {
+    const owner = await partner();
+    const other = await partner();
+    const cardId = await fundedCard(owner);
+    await authorize(owner, cardId, '1');
+    const event = await eventWhere(owner, () => true);
+    const response = await other.call('GET', `/v1/events/${event.id}`);
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('event_not_found');
+  });
+
+  it('filters the list by type; a type not in the catalogue is a 400', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const first = await authorize(p, cardId, '10');
+    const second = await authorize(p, cardId, '20');
+    expect((await p.call('POST', `/v1/simulate/authorizations/${first.id}/reverse`, {})).status).toBe(200);
+    await vi.waitFor(async () => expect(await events(p)).toHaveLength(3), WAIT);
+
+    const reversals = await p.call('GET', '/v1/events?type=transaction.reversal');
+    expect(reversals.status).toBe(200);
+    expect(reversals.body.data.map((e: any) => [e.type, e.payload.card_transaction.id])).toEqual([['transaction.reversal', first.id]]);
+    const authorizations = await p.call('GET', '/v1/events?type=transaction.authorization&limit=1');
+    expect(authorizations.body.data.map((e: any) => e.payload.card_transaction.id)).toEqual([second.id]);
+    const next = await p.call('GET', `/v1/events?type=transaction.authorization&limit=1&cursor=${authorizations.body.next_cursor}`);
+    expect(next.body.data.map((e: any) => e.payload.card_transaction.id)).toEqual([first.id]);
+    expect((await p.call('GET', '/v1/events?type=deposit.completed')).body).toEqual({ data: [], next_cursor: null });
+
+    for (const type of ['transaction.unknown', 'deposit', '']) {
+      const refused = await p.call('GET', `/v1/events?type=${type}`);
+      expect(refused.status, type).toBe(400);
+      expect(refused.body.error.code, type).toBe('validation_error');
+    }
   });
 });
 

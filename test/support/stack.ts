@@ -13,6 +13,7 @@
  * admin command creates them, by calling the businesses service against the stack's table.
  */
 import { inject } from 'vitest';
+import { contractProblems } from './contract-check.ts';
 import { resetConfigForTests } from '../../shared/config.ts';
 import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
 import { resetDbForTests } from '../../shared/db/client.ts';
@@ -92,6 +93,7 @@ export function api(key?: string): ApiClient {
     const text = await response.text();
     let parsed: unknown = null;
     if (text && response.headers.get('content-type')?.includes('json')) parsed = JSON.parse(text);
+    assertConforms(method, path, body, response, parsed);
     return { status: response.status, headers: response.headers, body: parsed, text };
   };
   return {
@@ -102,6 +104,46 @@ export function api(key?: string): ApiClient {
     delete: (path, headers) => request('DELETE', path, undefined, headers),
     request,
   };
+}
+
+/**
+ * A `fetch` that checks every exchange against the description like `api()` does: for clients
+ * that bring their own transport (the typed client's `fetch` option).
+ */
+export const conformingFetch: typeof fetch = async (input, init) => {
+  const request = new Request(input, init);
+  const sentBody = request.body ? await request.clone().text() : undefined;
+  const response = await fetch(request);
+  const text = await response.clone().text();
+  const parsed: unknown = text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null;
+  assertConforms(request.method, request.url, sentBody, response, parsed);
+  return response;
+};
+
+/**
+ * Fails the test when an exchange does not conform to the committed OpenAPI description
+ * (test/support/contract-check.ts): every call through `api()` is a contract check.
+ */
+function assertConforms(method: string, pathAndQuery: string, body: unknown, response: Response, parsed: unknown): void {
+  const url = new URL(pathAndQuery, 'http://api.invalid');
+  let requestBody = body;
+  if (typeof body === 'string') {
+    try {
+      requestBody = JSON.parse(body);
+    } catch {
+      requestBody = body;
+    }
+  }
+  const problems = contractProblems({
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    requestBody: requestBody ?? {},
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    responseBody: parsed,
+  });
+  if (problems.length) throw new Error(`The exchange does not conform to openapi.json:\n- ${problems.join('\n- ')}`);
 }
 
 /** A second (third, ...) business on the running stack, created as the operator would. */

@@ -75,11 +75,18 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** A hex token of 32 digits or more (a chain transaction hash, a digest), with or without `0x`. */
+const HEX_TOKEN = /(?<![0-9A-Za-z])(?:0x)?[0-9a-fA-F]{32,}(?![0-9A-Za-z])/g;
+
 /**
- * Card-number-shaped runs: 13-19 digits, Luhn-valid, and not a millisecond time of the last week
- * (13 digits: the only long digit runs the platform stores).
+ * Card-number-shaped runs: a whole run of 13-19 digits (not part of a longer run, nor the fraction
+ * of a decimal such as an 18-digit ETH amount, nor inside a hex token such as a deposit's random
+ * `tx_hash`, where about one in two hundred holds a Luhn-valid run by chance), Luhn-valid, and not
+ * a millisecond time of the last week (13 digits: the only long digit runs the platform stores).
  */
 export function cardNumberShapedRuns(strings: readonly string[]): string[] {
   const recent = (run: string) => run.length === 13 && Math.abs(Number(run) - Date.now()) < 7 * 24 * 3600 * 1000;
-  return strings.flatMap((value) => value.match(/\d{13,19}/g) ?? []).filter((run) => luhnValid(run) && !recent(run));
+  return strings
+    .flatMap((value) => value.replace(HEX_TOKEN, ' ').match(/(?<![\d.])\d{13,19}(?!\d)/g) ?? [])
+    .filter((run) => luhnValid(run) && !recent(run));
 }

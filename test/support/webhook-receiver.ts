@@ -3,9 +3,18 @@
  * (headers, raw body) and answers each path as the test scripts it (a status, a slow answer, a
  * redirect), defaulting to 200. Signatures are checked by the tests with `standardwebhooks`, the
  * way a partner would, via `verifyWith`.
+ *
+ * Every webhook it receives is also checked against the published schema of its `type`, fetched
+ * from `GET /v1/event-types` when the receiver starts and applied with a JSON Schema validator, as
+ * a partner could: a payload without a known `type`, or one its schema refuses, is recorded on the
+ * request (`problems`), makes `verifyWith` throw, and makes `stop()` fail, so every suite that
+ * receives webhooks checks the catalogue against what the platform really sends.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { Webhook } from 'standardwebhooks';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { verifyWebhook, type WebhookEvent } from '../../client/index.ts';
+import { localStack } from './stack.ts';
 
 export interface ReceivedWebhook {
   path: string;
@@ -13,6 +22,8 @@ export interface ReceivedWebhook {
   body: string;
   /** `performance.timeOrigin + performance.now()` when the request's body had arrived. */
   receivedAtMs: number;
+  /** Why the body is not a valid payload of its `type` per `GET /v1/event-types` (empty: it is). */
+  problems: string[];
 }
 
 /** What the receiver answers to the n-th request (1-based) on a path. */
@@ -27,10 +38,21 @@ export interface WebhookReceiver {
   script(path: string, script: Script): void;
   /** Resolves with the first request on `path` that satisfies `match` (already received or not). */
   waitFor(path: string, match: (request: ReceivedWebhook) => boolean, timeoutMs?: number): Promise<ReceivedWebhook>;
+  /** Stops the server; rejects if any webhook received did not match the schema of its type. */
   stop(): Promise<void>;
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export interface ReceiverOptions {
+  /**
+   * Where to read the event-type catalogue: an API and a business key. Default: the run's local
+   * stack (test/support/stack.ts); a suite that runs its own stack may name it.
+   */
+  eventTypesFrom?: { apiBase: string; apiKey: string };
+}
+
+export async function startWebhookReceiver(options: ReceiverOptions = {}): Promise<WebhookReceiver> {
+  const validators = await payloadValidators(options.eventTypesFrom ?? localStack());
+  const invalid: ReceivedWebhook[] = [];
   const log = new Map<string, ReceivedWebhook[]>();
   const scripts = new Map<string, Script>();
   const waiters = new Set<() => void>();
@@ -40,7 +62,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const path = new URL(req.url ?? '/', 'http://receiver').pathname;
-      const request: ReceivedWebhook = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAtMs: performance.timeOrigin + performance.now() };
+      const body = Buffer.concat(chunks).toString('utf8');
+      const request: ReceivedWebhook = { path, headers: req.headers, body, receivedAtMs: performance.timeOrigin + performance.now(), problems: [] };
+      if (req.headers['webhook-id'] !== undefined) request.problems = payloadProblems(validators, body);
+      if (request.problems.length > 0) invalid.push(request);
       const requests = log.get(path) ?? [];
       requests.push(request);
       log.set(path, requests);
@@ -82,26 +107,55 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         if (!check()) waiters.add(check);
       });
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      if (invalid.length > 0) {
+        throw new Error(`${invalid.length} webhook(s) did not match the schema of their type: ${invalid.map(describeProblems).join('; ')}`);
+      }
+    },
   };
 }
 
+/** One validator per event type, compiled from the schemas `GET /v1/event-types` serves. */
+async function payloadValidators(source: { apiBase: string; apiKey: string }): Promise<Map<string, ValidateFunction>> {
+  const response = await fetch(`${source.apiBase}/v1/event-types`, { headers: { authorization: `Bearer ${source.apiKey}` } });
+  if (response.status !== 200) throw new Error(`GET /v1/event-types answered ${response.status}: ${await response.text()}`);
+  const catalogue = (await response.json()) as { data: { type: string; schema: Record<string, unknown> }[] };
+  const ajv = new Ajv2020({ allErrors: true });
+  addFormats.default(ajv);
+  return new Map(catalogue.data.map((entry) => [entry.type, ajv.compile(entry.schema)]));
+}
+
+function payloadProblems(validators: Map<string, ValidateFunction>, body: string): string[] {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return ['the body is not JSON'];
+  }
+  const type = (payload as { type?: unknown } | null)?.type;
+  const validate = typeof type === 'string' ? validators.get(type) : undefined;
+  if (!validate) return [`no event type in the catalogue for "type": ${JSON.stringify(type)}`];
+  if (validate(payload)) return [];
+  return (validate.errors ?? []).map((error) => `${String(type)}: ${error.instancePath || '/'} ${error.message ?? 'is invalid'}`);
+}
+
+function describeProblems(request: ReceivedWebhook): string {
+  return `${String(request.headers['webhook-id'])} on ${request.path}: ${request.problems.join(', ')}`;
+}
+
 /**
- * Verifies a received webhook with each secret as a partner would (standardwebhooks checks the
- * signature and the timestamp's freshness) and returns the parsed body. Throws if any fails.
+ * Verifies a received webhook with each secret as a partner would, with the typed client's
+ * `verifyWebhook` (client/index.ts: the signature and the timestamp's freshness), and returns the
+ * parsed body. Throws if any fails, or if the body is not a valid payload of its `type`.
  */
 export function verifyWith(secrets: readonly string[], request: ReceivedWebhook): any {
-  const headers = {
-    'webhook-id': String(request.headers['webhook-id'] ?? ''),
-    'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-    'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-  };
-  let parsed: unknown;
-  for (const secret of secrets) parsed = new Webhook(secret).verify(request.body, headers);
+  if (request.problems.length > 0) throw new Error(`The webhook does not match the schema of its type: ${describeProblems(request)}`);
+  let parsed: WebhookEvent | undefined;
+  for (const secret of secrets) parsed = verifyWebhook(secret, request.body, request.headers);
   return parsed;
 }
 

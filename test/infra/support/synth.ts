@@ -4,11 +4,18 @@
  * Bundling every handler is the slow part of a synth, so each spec file builds its stacks once,
  * all in one App, with `fast` bundling: one esbuild pass over every handler (a broken import still
  * fails the spec), shared by the App's stacks. bundling.test.ts covers the release bundles.
+ *
+ * A stage is a root stack and the nested stacks of its functions (infra/constructs/function-stacks.ts).
+ * The specs read it as one template: `template` merges the resources of every template, with each
+ * reference across a stack boundary followed to what it stands for (a nested stack's parameter to
+ * the value its parent passes, a nested stack's output to the value it exports), so a spec that
+ * follows a function's `Role` or a method's integration to a function finds the very resources
+ * CloudFormation will wire. `templates` has each template on its own, as deployed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { CardPlatformStack, type PlatformTables } from '../../../infra/card-platform-stack.ts';
@@ -16,7 +23,17 @@ import { stageConfig, type Stage } from '../../../infra/stage-config.ts';
 
 export interface Synthesized {
   stack: CardPlatformStack;
+  /** The root and every nested template as one, references across stacks resolved. */
   template: Template;
+  /** Each template as CloudFormation gets it: the root first, then each nested stack. */
+  templates: DeployedTemplate[];
+}
+
+export interface DeployedTemplate {
+  stack: Stack;
+  /** The construct path of the stack (`Spec-production/Functions/Cards`). */
+  path: string;
+  json: { Resources: Resources; Parameters?: Record<string, unknown>; Outputs?: Record<string, unknown> };
 }
 
 export interface Synthesis {
@@ -43,9 +60,65 @@ export function synthesize(requests: Record<string, StackRequest>): Synthesis {
   }
   app.synth();
   return {
-    stacks: Object.fromEntries(Object.entries(stacks).map(([name, stack]) => [name, { stack, template: Template.fromStack(stack) }])),
+    stacks: Object.fromEntries(
+      Object.entries(stacks).map(([name, stack]) => {
+        const templates = deployedTemplates(stack);
+        let merged: Template | undefined;
+        // Merged on first use: a spec of the templates as deployed may not need it.
+        return [name, { stack, templates, get template() { return (merged ??= mergedTemplate(templates)); } }];
+      }),
+    ),
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/** The root's template and those of the nested stacks under it, at any depth. */
+function deployedTemplates(root: Stack): DeployedTemplate[] {
+  const stacks = [root, ...root.node.findAll().filter((construct): construct is NestedStack => construct instanceof NestedStack)];
+  return stacks.map((stack) => ({ stack, path: stack.node.path, json: Template.fromStack(stack).toJSON() as DeployedTemplate['json'] }));
+}
+
+/**
+ * One template of every resource of the stage. Logical ids are those of each resource's own
+ * template (a clash between two templates fails here); `Ref` and `Fn::GetAtt` across a stack
+ * boundary are replaced by what they resolve to in the other template, so they name resources
+ * of the merged template. Parameters and Outputs are the root's.
+ */
+function mergedTemplate(templates: DeployedTemplate[]): Template {
+  const byStack = new Map(templates.map((deployed) => [deployed.stack, deployed]));
+  /** The nested stack whose `AWS::CloudFormation::Stack` resource is `logicalId` in `parent`. */
+  const nestedAt = (parent: Stack, logicalId: string) =>
+    templates.find(({ stack }) => stack instanceof NestedStack && stack.nestedStackParent === parent && parent.getLogicalId(stack.nestedStackResource!) === logicalId);
+
+  const resolve = (value: unknown, stack: Stack): unknown => {
+    if (Array.isArray(value)) return value.map((item) => resolve(item, stack));
+    if (!value || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const ref = record.Ref;
+    const parent = stack instanceof NestedStack ? stack.nestedStackParent : undefined;
+    if (typeof ref === 'string' && parent && byStack.get(stack)!.json.Parameters?.[ref] !== undefined) {
+      // A nested stack's parameter: the value its parent passes, in the parent's terms.
+      const passed = byStack.get(parent)!.json.Resources[parent.getLogicalId(stack.nestedStackResource!)]!.Properties.Parameters[ref];
+      return resolve(passed, parent);
+    }
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[1] === 'string' && getAtt[1].startsWith('Outputs.')) {
+      // A nested stack's output: the value it exports, in the nested stack's terms.
+      const nested = nestedAt(stack, getAtt[0]);
+      if (nested) return resolve((nested.json.Outputs as Record<string, { Value: unknown }>)[getAtt[1].slice('Outputs.'.length)]!.Value, nested.stack);
+    }
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, resolve(item, stack)]));
+  };
+
+  const merged: Resources = {};
+  for (const { stack, path, json } of templates) {
+    for (const [id, resource] of Object.entries(json.Resources)) {
+      if (merged[id]) throw new Error(`Logical id ${id} is in two templates (${path} and another)`);
+      merged[id] = resolve(resource, stack) as Resources[string];
+    }
+  }
+  const root = templates[0]!;
+  return Template.fromJSON({ ...root.json, Resources: merged, Outputs: resolve(root.json.Outputs, root.stack) });
 }
 
 export interface NagFinding {

@@ -7,7 +7,13 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import {
   approve,
+  capture,
+  cents,
   decide,
+  expire,
+  forcePost,
+  increment,
+  refund,
   decimal,
   depositCredit,
   periodsAt,
@@ -130,22 +136,190 @@ class Adjust implements Command {
     readonly action: 'reverse' | 'settle',
     readonly pick: number,
     readonly part: boolean,
+    /** A settlement only: `final: false` (a partial capture that keeps the rest held). */
+    readonly partial = false,
   ) {}
   check = (model: Readonly<Model>) => model.transactions.length > 0;
   async run(model: Model, real: Real): Promise<void> {
     const txn = model.transactions[this.pick % model.transactions.length]!;
     const share = this.action === 'reverse' ? txn.remaining / 2n : txn.remaining - txn.remaining / 3n;
     const amount = this.part && share > 0n && share < txn.remaining ? share : undefined;
-    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/${this.action}`, amount === undefined ? {} : { amount: decimal(amount) });
-    if (txn.status !== 'Authorized') {
+    const body = { ...(amount === undefined ? {} : { amount: decimal(amount) }), ...(this.partial ? { final: false } : {}) };
+    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/${this.action}`, body);
+    // A capture of an expired authorization (a late capture) always posts what the expiry released.
+    const lateCapture = this.action === 'settle' && txn.status === 'Expired' && (txn.expired ?? 0n) > 0n;
+    if (txn.status !== 'Authorized' && !lateCapture) {
       expect(answer.status, answer.text).toBe(409);
       return;
     }
     expect(answer.status, answer.text).toBe(200);
-    (this.action === 'reverse' ? reverse : settle)(model, txn, amount ?? txn.remaining);
+    if (this.action === 'reverse') reverse(model, txn, amount ?? txn.remaining);
+    else if (lateCapture) capture(model, txn, amount ?? txn.expired!, !this.partial);
+    else if (this.partial) capture(model, txn, amount ?? txn.remaining, false);
+    else settle(model, txn, amount ?? txn.remaining);
     expect(answer.body.status).toBe(txn.status);
   }
-  toString = () => `${this.action === 'reverse' ? 'Reverse' : 'Settle'}(${this.pick}, ${this.part ? 'part' : 'all'})`;
+  toString = () => `${this.action === 'reverse' ? 'Reverse' : 'Settle'}(${this.pick}, ${this.part ? 'part' : 'all'}${this.partial ? ', final: false' : ''})`;
+}
+
+const STATUS_REFUSALS = { Declined: 'transaction_declined', Reversed: 'transaction_reversed', Settled: 'transaction_settled', Expired: 'transaction_expired' } as const;
+
+/** An increment of an authorization by the sandbox or the network: checked like a new authorization for the extra amount. */
+class Increment implements Command {
+  constructor(
+    readonly pick: number,
+    readonly extra: bigint,
+    readonly via: 'simulate' | 'network',
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const path = this.via === 'simulate' ? `/v1/simulate/authorizations/${txn.id}/increment` : `/network/authorizations/${txn.id}/increment`;
+    const answer = await post(real, this.via === 'simulate' ? 'partner' : 'network', path, { amount: decimal(this.extra) });
+    expectIncrement(model, txn, this.extra, answer);
+  }
+  toString = () => `Increment(${this.pick}, ${decimal(this.extra)}, ${this.via})`;
+}
+
+function expectIncrement(model: Model, txn: ModelTransaction, extra: bigint, answer: { status: number; body: any; text: string }): void {
+  if (txn.status !== 'Authorized') {
+    expect([answer.status, answer.body?.error?.code], answer.text).toEqual([409, STATUS_REFUSALS[txn.status]]);
+    return;
+  }
+  const expected = decide(model, model.cards[txn.card]!, extra, txn.periods!);
+  if (expected === 'approve') {
+    expect(answer.status, answer.text).toBe(200);
+    increment(model, txn, extra);
+    expect(cents(answer.body.held_amount)).toBe(-txn.remaining);
+  } else {
+    expect([answer.status, answer.body?.error?.code, answer.body?.error?.decline_reason], answer.text).toEqual([422, 'increment_declined', expected]);
+  }
+}
+
+/** The sandbox expires an authorization now, as the hold-expiry sweeper does when its time comes. */
+class Expire implements Command {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/expire`, {});
+    if (txn.status !== 'Authorized') {
+      expect([answer.status, answer.body?.error?.code], answer.text).toEqual([409, STATUS_REFUSALS[txn.status]]);
+      return;
+    }
+    expect(answer.status, answer.text).toBe(200);
+    expire(model, txn);
+    expect(answer.body).toMatchObject({ status: 'Expired', held_amount: '0' });
+  }
+  toString = () => `Expire(${this.pick})`;
+}
+
+/**
+ * A force post or a refund from the network (by card number) or the sandbox (by card id): new,
+ * or a network id sent again with the same terms (the first answer, 200) or another amount (409).
+ */
+class NetworkPosting implements Command {
+  constructor(
+    readonly kind: 'settlements' | 'refunds',
+    readonly card: number,
+    readonly amount: bigint,
+    readonly variant: 'new' | 'repeat' | 'otherAmount',
+    readonly via: 'simulate' | 'network',
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const previous = model.networkPostings.filter((p) => p.kind === this.kind);
+    const first = this.variant === 'new' ? undefined : previous.at(-1);
+    const card = model.cards[first?.card ?? this.card]!;
+    const networkId = first?.networkId ?? `${this.kind}-${randomUUID()}`;
+    const amount = first ? (this.variant === 'repeat' ? first.amount : first.amount + 1n) : this.amount;
+    const idField = this.kind === 'settlements' ? 'network_settlement_id' : 'network_refund_id';
+    const body = { [idField]: networkId, amount: decimal(amount), currency: 'USD', ...MERCHANT, ...(first?.refundOf ? { transaction_id: first.refundOf } : {}) };
+    const answer =
+      this.via === 'network'
+        ? await post(real, 'network', `/network/${this.kind}`, { card_number: card.number, ...body })
+        : await post(real, 'partner', `/v1/simulate/${this.kind}`, { card_id: card.id, ...body });
+    if (first && this.variant === 'repeat') {
+      expect([answer.status, answer.body?.id], answer.text).toEqual([200, first.transactionId]);
+      return;
+    }
+    if (first) {
+      expect([answer.status, answer.body?.error?.code], answer.text).toEqual([409, this.kind === 'settlements' ? 'network_settlement_conflict' : 'network_refund_conflict']);
+      return;
+    }
+    expect(answer.status, answer.text).toBe(201);
+    expect(answer.body).toMatchObject({ status: 'Settled', type: this.kind === 'settlements' ? 'Sales' : 'Refund' });
+    if (this.kind === 'settlements') forcePost(model, card, amount, periodsAt(answer.body.p_created_at));
+    else refund(model, card, amount);
+    model.networkPostings.push({ kind: this.kind, networkId, card: model.cards.indexOf(card), amount, transactionId: answer.body.id });
+  }
+  toString = () => `NetworkPosting(${this.kind}, card ${this.card}, ${decimal(this.amount)}, ${this.variant}, ${this.via})`;
+}
+
+/**
+ * An increment and a final capture of one authorization at once: either order may win, and the
+ * answers say which (after the capture, the increment is a 409; before it, the capture posts the
+ * enlarged hold or the increment was declined and moved nothing).
+ */
+class IncrementRacesCapture implements Command {
+  constructor(
+    readonly pick: number,
+    readonly extra: bigint,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const [inc, cap] = await Promise.all([
+      post(real, 'network', `/network/authorizations/${txn.id}/increment`, { amount: decimal(this.extra) }),
+      post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/settle`, {}),
+    ]);
+    if (txn.status !== 'Authorized') {
+      expect(inc.status, inc.text).toBe(409);
+      expect(cap.status, cap.text).toBe(txn.status === 'Expired' && (txn.expired ?? 0n) > 0n ? 200 : 409);
+      if (cap.status === 200) capture(model, txn, txn.expired!, true);
+      return;
+    }
+    expect(cap.status, cap.text).toBe(200);
+    if (inc.status === 409) {
+      // The capture went first: the increment found it Settled.
+      expect(inc.body.error.code).toBe('transaction_settled');
+      settle(model, txn, txn.remaining);
+    } else {
+      // The increment went first (approved, or declined and nothing moved); the capture took all that was then held.
+      expectIncrement(model, txn, this.extra, inc);
+      expect(cap.body).toMatchObject({ status: 'Settled', held_amount: '0' });
+      settle(model, txn, txn.remaining);
+    }
+  }
+  toString = () => `IncrementRacesCapture(${this.pick}, ${decimal(this.extra)})`;
+}
+
+/** A refund to a card while one of its authorizations expires: both apply, whatever the order. */
+class RefundRacesExpiry implements Command {
+  constructor(
+    readonly pick: number,
+    readonly amount: bigint,
+  ) {}
+  check = (model: Readonly<Model>) => model.transactions.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const txn = model.transactions[this.pick % model.transactions.length]!;
+    const card = model.cards[txn.card]!;
+    const networkId = `refunds-${randomUUID()}`;
+    const [refunded, expired] = await Promise.all([
+      post(real, 'network', '/network/refunds', { card_number: card.number, network_refund_id: networkId, amount: decimal(this.amount), currency: 'USD', transaction_id: txn.id, ...MERCHANT }),
+      post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/expire`, {}),
+    ]);
+    expect(refunded.status, refunded.text).toBe(201);
+    refund(model, card, this.amount);
+    model.networkPostings.push({ kind: 'refunds', networkId, card: txn.card, amount: this.amount, transactionId: refunded.body.id, refundOf: txn.id });
+    if (txn.status !== 'Authorized') {
+      expect(expired.status, expired.text).toBe(409);
+      return;
+    }
+    expect(expired.status, expired.text).toBe(200);
+    expire(model, txn);
+  }
+  toString = () => `RefundRacesExpiry(${this.pick}, ${decimal(this.amount)})`;
 }
 
 class TopUp implements Command {
@@ -307,6 +481,10 @@ class ForeignIds implements Command {
       await call(real, 'partner', 'GET', `/v1/cards/${other.cardId}`),
       await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/reverse`, {}),
       await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/settle`, {}),
+      await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/increment`, { amount: '1.00' }),
+      await post(real, 'partner', `/v1/simulate/authorizations/${other.transactionId}/expire`, {}),
+      await post(real, 'partner', '/v1/simulate/refunds', { card_id: other.cardId, network_refund_id: `refunds-${randomUUID()}`, amount: '1.00', currency: 'USD' }),
+      await post(real, 'partner', '/v1/simulate/settlements', { card_id: other.cardId, network_settlement_id: `settlements-${randomUUID()}`, amount: '1.00', currency: 'USD' }),
       await post(real, 'partner', '/v1/simulate/authorizations', { card_id: other.cardId, amount: '1.00', currency: 'USD', ...MERCHANT }),
       await call(real, 'partner', 'GET', `/v1/transactions/${other.transactionId}`),
       await call(real, 'partner', 'GET', `/v1/users/${other.userId}/balances`),
@@ -328,6 +506,14 @@ export const commandArbitraries: fc.Arbitrary<Command>[] = [
   fc.tuple(fc.nat(), fc.constantFrom('same' as const, 'otherAmount' as const, 'otherCard' as const, 'otherBusinessCard' as const)).map(([p, v]) => new RepeatNetworkId(p, v)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Adjust('reverse', p, part)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Adjust('settle', p, part)),
+  fc.tuple(fc.nat(), fc.boolean()).map(([p, part]) => new Adjust('settle', p, part, true)),
+  fc.tuple(fc.nat(), amount, fc.constantFrom('simulate' as const, 'network' as const)).map(([p, a, via]) => new Increment(p, a, via)),
+  fc.nat().map((p) => new Expire(p)),
+  fc
+    .tuple(fc.constantFrom('settlements' as const, 'refunds' as const), cardIndex, amount, fc.constantFrom('new' as const, 'new' as const, 'repeat' as const, 'otherAmount' as const), fc.constantFrom('simulate' as const, 'network' as const))
+    .map(([kind, c, a, variant, via]) => new NetworkPosting(kind, c, a, variant, via)),
+  fc.tuple(fc.nat(), amount).map(([p, a]) => new IncrementRacesCapture(p, a)),
+  fc.tuple(fc.nat(), amount).map(([p, a]) => new RefundRacesExpiry(p, a)),
   fc.bigInt({ min: 1n, max: 50_000n }).map((a) => new TopUp(a)),
   fc.tuple(userIndex, fc.bigInt({ min: 1n, max: 200_000_000n }), fc.constantFrom('new' as const, 'repeat' as const, 'reposition' as const)).map(([u, a, m]) => new Deposit(u, a, m)),
   fc.tuple(userIndex, userIndex, amount, fc.boolean()).map(([f, t, a, ok]) => new Transfer(f, t, a, ok)),

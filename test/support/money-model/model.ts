@@ -17,6 +17,8 @@ export interface Limits {
 export interface Balance {
   available: bigint;
   pending: bigint;
+  /** A network-forced debit (late capture, force post) posted on it: only then may available be below zero. */
+  forced?: boolean;
 }
 
 export interface ModelUser {
@@ -41,8 +43,10 @@ export interface ModelCard {
 export interface ModelTransaction {
   id: string;
   card: number;
-  status: 'Authorized' | 'Declined' | 'Reversed' | 'Settled';
+  status: 'Authorized' | 'Declined' | 'Reversed' | 'Settled' | 'Expired';
   remaining: bigint;
+  /** What an expiry released: a late capture's default amount. */
+  expired?: bigint;
   /** The window periods the hold counts in; null when declined. */
   periods: Record<WindowKind, string> | null;
   networkId?: string;
@@ -62,6 +66,8 @@ export interface Model {
   cards: ModelCard[];
   transactions: ModelTransaction[];
   deposits: ModelDeposit[];
+  /** Force posts and refunds the network sent, by their network id (for repeats). */
+  networkPostings: { kind: 'settlements' | 'refunds'; networkId: string; card: number; amount: bigint; transactionId: string; refundOf?: string }[];
   /** The other business's single B2B balance and card: must never move. */
   other: { balance: Balance; cardId: string; cardNumber: string; userId: string; transactionId: string };
 }
@@ -142,6 +148,54 @@ export function settle(model: Model, txn: ModelTransaction, amount: bigint): voi
   addSpend(card, txn.periods!, -released);
   txn.remaining = 0n;
   txn.status = 'Settled';
+}
+
+/** An approved increment: `extra` more held, counted in the windows of the authorization. */
+export function increment(model: Model, txn: ModelTransaction, extra: bigint): void {
+  const card = model.cards[txn.card]!;
+  const balance = balanceOf(model, card);
+  balance.available -= extra;
+  balance.pending += extra;
+  addSpend(card, txn.periods!, extra);
+  txn.remaining += extra;
+}
+
+/**
+ * A capture of `amount` (API.md "Authorization lifecycle"): a final one (or one that takes all
+ * that is held) releases the rest; a partial one keeps it held. Of an `Expired` authorization (a
+ * late capture), it comes out of available, which may go below zero.
+ */
+export function capture(model: Model, txn: ModelTransaction, amount: bigint, final: boolean): void {
+  const card = model.cards[txn.card]!;
+  const balance = balanceOf(model, card);
+  const leaving = txn.status === 'Expired' ? 0n : final || amount >= txn.remaining ? txn.remaining : amount;
+  balance.pending -= leaving;
+  balance.available += leaving - amount;
+  if (amount > leaving) balance.forced = true;
+  addSpend(card, txn.periods!, amount - leaving);
+  txn.remaining -= leaving;
+  txn.status = txn.status === 'Expired' ? (final ? 'Settled' : 'Expired') : txn.remaining === 0n ? 'Settled' : 'Authorized';
+}
+
+/** The platform released what was held: status Expired, windows given back. */
+export function expire(model: Model, txn: ModelTransaction): void {
+  const released = txn.remaining;
+  reverse(model, txn, released);
+  txn.status = 'Expired';
+  txn.expired = released;
+}
+
+/** A force post: debits available even below zero and counts in the card's current windows. */
+export function forcePost(model: Model, card: ModelCard, amount: bigint, periods: Record<WindowKind, string>): void {
+  const balance = balanceOf(model, card);
+  balance.available -= amount;
+  balance.forced = true;
+  addSpend(card, periods, amount);
+}
+
+/** A refund: credits available; no spend goes back to the windows. */
+export function refund(model: Model, card: ModelCard, amount: bigint): void {
+  balanceOf(model, card).available += amount;
 }
 
 /** Stablecoins credit USD 1:1, truncated to the cent (sandbox deposit fee: 0). */

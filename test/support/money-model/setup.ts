@@ -31,6 +31,7 @@ export async function setupRun(apiBase: string, networkKey: string): Promise<{ m
     users,
     cards,
     transactions: [],
+    networkPostings: [],
     deposits: [],
     other: { balance: { available: cents('99.00'), pending: cents('1.00') }, cardId: otherCard.id, cardNumber: otherCard.number, userId: otherUser.id, transactionId: hold.body.id },
   };

@@ -2,11 +2,12 @@
  * The approve path's budget of DynamoDB calls (ARCHITECTURE.md): once the container is warm, an
  * approval is ONE read round trip (the card, strongly consistent) and ONE `TransactWriteItems`.
  * The business timezone and, on the network route, the card-number index are immutable and read
- * only by the first call of a container.
+ * only by the first call of a container; the business's default spending controls are read by the
+ * first call and then once per `BUSINESS_CONTROLS_CACHE_SECONDS` at most.
  */
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, NumberValue, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as networkAuthorize } from '../../../functions/network/create-authorization.ts';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
 import { lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -41,9 +42,9 @@ describe('the approve path', () => {
 
     expect(second.statusCode).toBe(201);
     expect(parseBody(second)).toMatchObject({ status: 'Authorized', local_amount: '-12.5' });
-    // B2B with every limit off: 3 spend counters, the hold, the card check, the transaction,
-    // the posting and the outbox event.
-    expectOneCardReadAndOneTransaction(sentCommands(), 8);
+    // B2B with every limit off: 3 spend counters, the daily count, the hold, the card check, the
+    // transaction, the posting and the outbox event.
+    expectOneCardReadAndOneTransaction(sentCommands(), 9);
   });
 
   it('reads the card once and writes one transaction on POST /network/authorizations once the number is known', async () => {
@@ -55,10 +56,10 @@ describe('the approve path', () => {
 
     expect(second.statusCode).toBe(201);
     expect(parseBody(second)).toMatchObject({ status: 'Authorized', card: CARD_ID });
-    // The same 8 items plus the claim of the network's id: checking the id is a condition of
+    // The same 9 items plus the claim of the network's id: checking the id is a condition of
     // the same transaction, not another read.
     const commands = sentCommands();
-    expectOneCardReadAndOneTransaction(commands, 9);
+    expectOneCardReadAndOneTransaction(commands, 10);
     const claim = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.Put?.Item?.PK === 'NETAUTH#net-approve-2');
     expect(claim?.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(PK)' });
   });
@@ -72,7 +73,7 @@ describe('the approve path', () => {
 
     expect(parseBody(second).status).toBe('Authorized');
     const commands = sentCommands();
-    expectOneCardReadAndOneTransaction(commands, 9);
+    expectOneCardReadAndOneTransaction(commands, 10);
     const userCheck = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.ConditionCheck?.Key?.PK?.startsWith('USER#'));
     expect(userCheck?.ConditionCheck).toMatchObject({
       ConditionExpression: '#status = :active AND businessId = :businessId',
@@ -89,8 +90,74 @@ describe('the approve path', () => {
     await simulateAuthorize(simulateAuthorizationEvent({}, authorizer), lambdaContext);
     await simulateAuthorize(simulateAuthorizationEvent({}, authorizer), lambdaContext);
 
-    const businessReads = ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.PK === `BUSINESS#${businessId}`);
+    const businessReads = ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.PK === `BUSINESS#${businessId}` && call.args[0].input.Key?.SK === 'PROFILE');
     expect(businessReads).toHaveLength(1);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+});
+
+describe('the approve path with spending controls on', () => {
+  const businessId = '0190a3c4-0000-7000-8000-0000000000c7';
+  const authorizer = { credential: 'business', businessId, keyId: 'k' };
+  const controlsItem = (maxDailyCount: number) => ({
+    PK: `BUSINESS#${businessId}`,
+    SK: 'CONTROLS',
+    entity: 'business_controls',
+    businessId,
+    controls: { allowedMccs: ['5814'], blockedMccs: [], allowedCountries: [], blockedCountries: ['KP'], maxDailyCount: NumberValue.from(String(maxDailyCount)) },
+  });
+  const cardControls = { allowedMccs: [], blockedMccs: ['7995'], allowedCountries: ['HK', 'SG'], blockedCountries: [], maxDailyCount: NumberValue.from('5') };
+  const controlsReads = () => ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.SK === 'CONTROLS');
+
+  beforeEach(() => {
+    ddb.reset();
+    serveItems(ddb, [{ ...cardItem({ businessId }), controls: cardControls }, businessItem(businessId), controlsItem(3)]);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('still reads only the card and writes one transaction once warm, the count conditional on the stricter level', async () => {
+    const event = () => simulateAuthorizationEvent({ mcc: '5814', merchant_country: 'HK' }, authorizer);
+    expect(parseBody(await simulateAuthorize(event(), lambdaContext)).status).toBe('Authorized');
+    ddb.resetHistory();
+
+    const second = await simulateAuthorize(event(), lambdaContext);
+
+    expect(parseBody(second).status).toBe('Authorized');
+    const commands = sentCommands();
+    expectOneCardReadAndOneTransaction(commands, 9);
+    const count = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.Update?.Key?.SK?.startsWith('SPEND#daily_count#'));
+    // The business's 3 is stricter than the card's 5.
+    expect(count.Update).toMatchObject({ ConditionExpression: 'attribute_not_exists(approved) OR approved < :max', ExpressionAttributeValues: { ':max': 3 } });
+  });
+
+  it("reads the business's controls again only once their cache time has passed", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
+    const event = () => simulateAuthorizationEvent({ mcc: '5814', merchant_country: 'HK' }, authorizer);
+    await simulateAuthorize(event(), lambdaContext); // may be warm from the test above, or not
+    vi.setSystemTime(new Date('2030-01-01T00:01:00Z'));
+    ddb.resetHistory();
+
+    await simulateAuthorize(event(), lambdaContext); // past the 30 s: reads them again
+    await simulateAuthorize(event(), lambdaContext);
+    vi.setSystemTime(new Date('2030-01-01T00:01:29Z'));
+    await simulateAuthorize(event(), lambdaContext);
+
+    expect(controlsReads()).toHaveLength(1);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
+  });
+
+  it('declines a refused merchant before any write but the decline record', async () => {
+    await simulateAuthorize(simulateAuthorizationEvent({ mcc: '5814', merchant_country: 'HK' }, authorizer), lambdaContext);
+    ddb.resetHistory();
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ mcc: '5814', merchant_country: 'US' }, authorizer), lambdaContext);
+
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'merchant_country_blocked' });
+    const commands = sentCommands();
+    expect(commands.map((command) => command.name)).toEqual(['GetCommand', 'TransactWriteCommand']);
+    expect(commands[1]!.input.TransactItems).toHaveLength(2);
   });
 });

@@ -26,12 +26,14 @@ const CONDITIONS: { item: string; matches: (key: Key) => boolean; reason: Declin
   { item: 'daily counter', matches: (key) => key.SK.startsWith('SPEND#daily#'), reason: 'exceeds_daily_limit' },
   { item: 'monthly counter', matches: (key) => key.SK.startsWith('SPEND#monthly#'), reason: 'exceeds_monthly_limit' },
   { item: 'lifetime counter', matches: (key) => key.SK.startsWith('SPEND#lifetime#'), reason: 'exceeds_lifetime_limit' },
+  { item: 'daily count', matches: (key) => key.SK.startsWith('SPEND#daily_count#'), reason: 'exceeds_daily_count' },
   { item: 'balance hold', matches: (key) => key.SK.startsWith('BALANCE#'), reason: 'insufficient_balance' },
 ];
-const BALANCE_HOLD = CONDITIONS[4]!.item;
+const BALANCE_HOLD = CONDITIONS[5]!.item;
 
-/** Every window limit on (and roomy enough that the amount alone passes the pre-checks). */
+/** Every window limit and the daily count on (and roomy enough that the amount alone passes the pre-checks). */
 const B2C_CARD: CardItemOptions = { mode: 'B2C', limits: { transaction: 100_000n, daily: 100_000n, monthly: 200_000n, lifetime: 300_000n } };
+const B2C_CARD_ITEM = { ...cardItem(B2C_CARD), controls: { allowedMccs: [], blockedMccs: [], allowedCountries: [], blockedCountries: [], maxDailyCount: 3 } };
 
 function keyOf(item: Record<string, any>): Key {
   const body = Object.values(item)[0] as { Key?: Key; Item?: Key };
@@ -57,7 +59,7 @@ function transactions() {
 describe('a cancelled authorization transaction', () => {
   beforeEach(() => {
     ddb.reset();
-    serveItems(ddb, [cardItem(B2C_CARD), businessItem()]);
+    serveItems(ddb, [B2C_CARD_ITEM, businessItem()]);
   });
 
   it.each(CONDITIONS)('declines with $reason when only the $item fails its condition', async ({ item, reason }) => {
@@ -71,8 +73,8 @@ describe('a cancelled authorization transaction', () => {
     await authorizeWith([BALANCE_HOLD]);
 
     const [approval, decline] = transactions();
-    // The user check, three counters, hold, card check, transaction, posting, event.
-    expect(approval).toHaveLength(9);
+    // The user check, three counters, the daily count, hold, card check, transaction, posting, event.
+    expect(approval).toHaveLength(10);
     expect(decline).toHaveLength(2);
     const put = (entity: string) => decline!.find((item) => item.Put?.Item?.entity === entity)!.Put;
     expect(put('card_transaction').Item).toMatchObject({ status: 'Declined', declineReason: 'insufficient_balance', remainingHold: 0n });
@@ -91,6 +93,62 @@ describe('a cancelled authorization transaction', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('spending controls, decided before the transaction', () => {
+  beforeEach(() => ddb.reset());
+
+  const controlled = (controls: Record<string, unknown>, options: CardItemOptions = {}) => ({
+    ...cardItem(options),
+    controls: { allowedMccs: [], blockedMccs: [], allowedCountries: [], blockedCountries: [], maxDailyCount: 0, ...controls },
+  });
+
+  it.each([
+    [{ blockedMccs: ['5814'] }, { mcc: '5814' }, 'merchant_category_blocked'],
+    [{ allowedMccs: ['5411'] }, { mcc: '5814' }, 'merchant_category_blocked'],
+    [{ allowedMccs: ['5411'] }, {}, 'merchant_category_blocked'],
+    [{ blockedCountries: ['HK'] }, { merchant_country: 'HK' }, 'merchant_country_blocked'],
+    [{ allowedCountries: ['SG'] }, { merchant_country: 'HK' }, 'merchant_country_blocked'],
+    [{ blockedMccs: ['5814'], blockedCountries: ['HK'] }, { mcc: '5814', merchant_country: 'HK' }, 'merchant_category_blocked'],
+  ])('card controls %j decline %j with %s, recording only the decline', async (controls, merchant, reason) => {
+    serveItems(ddb, [controlled(controls), businessItem()]);
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent(merchant), lambdaContext);
+
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: reason });
+    expect(transactions()).toHaveLength(1);
+    expect(transactions()[0]).toHaveLength(2);
+  });
+
+  it('approves what an allow list names and a block list does not', async () => {
+    serveItems(ddb, [controlled({ allowedMccs: ['5814'], blockedMccs: ['7995'], allowedCountries: ['HK'], blockedCountries: ['KP'] }), businessItem()]);
+
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ mcc: '5814', merchant_country: 'HK' }), lambdaContext);
+
+    expect(parseBody(result).status).toBe('Authorized');
+  });
+
+  it('declines a locked card card_locked before its controls', async () => {
+    serveItems(ddb, [controlled({ blockedMccs: ['5814'] }, { status: 'Locked' }), businessItem()]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ mcc: '5814' }), lambdaContext);
+    expect(parseBody(result).decline_reason).toBe('card_locked');
+  });
+
+  it('declines a blocked category before a limit the amount alone exceeds', async () => {
+    serveItems(ddb, [controlled({ blockedMccs: ['5814'] }, { limits: { transaction: 500n } }), businessItem()]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ mcc: '5814', amount: '10' }), lambdaContext);
+    expect(parseBody(result).decline_reason).toBe('merchant_category_blocked');
+  });
+
+  it("declines user_suspended before the card's controls (B2C)", async () => {
+    const suspended = {
+      PK: `USER#${USER_ID}`, SK: 'PROFILE', entity: 'user', userId: USER_ID, businessId: TEST_BUSINESS_ID, status: 'Suspended', externalId: null,
+      createdAt: 't', updatedAt: 't', ekyc: 'sealed', ekycFingerprints: { firstName: 'f', lastName: 'l', idNumber: 'i' },
+    };
+    serveItems(ddb, [controlled({ blockedCountries: ['HK'] }, { mode: 'B2C' }), businessItem(), suspended]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ merchant_country: 'HK' }), lambdaContext);
+    expect(parseBody(result).decline_reason).toBe('user_suspended');
   });
 });
 

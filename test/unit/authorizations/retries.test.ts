@@ -13,9 +13,9 @@ import { businessItem, CARD_ID, cancelled, cardItem, serveItems, simulateAuthori
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-/** A B2B approval: [daily] [monthly] [lifetime] [hold] [card check] [transaction] [posting] [event]. */
-const CARD_CHECK = 4;
-const B2B_APPROVAL_ITEMS = 8;
+/** A B2B approval: [daily] [monthly] [lifetime] [daily count] [hold] [card check] [transaction] [posting] [event]. */
+const CARD_CHECK = 5;
+const B2B_APPROVAL_ITEMS = 9;
 
 function reasons(failures: Record<number, string>): string[] {
   return Array.from({ length: B2B_APPROVAL_ITEMS }, (_, index) => failures[index] ?? 'None');

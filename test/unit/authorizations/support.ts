@@ -1,8 +1,8 @@
 /**
  * Helpers for the authorization engine's handler tests: items shaped exactly as the repositories
  * store them (read back with `wrapNumbers`, so numbers are `NumberValue`s), events for the simulate
- * and network routes, and a small keyed store behind aws-sdk-client-mock's `GetCommand`, so a test
- * states which items exist and then scripts what the transactions do.
+ * and network routes, and `GetCommand` answers matched on the key sent, so a test states which
+ * items exist and then scripts what the transactions do.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, NumberValue, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -130,14 +130,14 @@ export function transactionItem(options: TransactionItemOptions = {}): Item {
 }
 
 /**
- * Serves `GetCommand` from `items` (by PK and SK); a key that is not there reads as missing.
- * `TransactWriteCommand` succeeds unless a test scripts otherwise.
+ * Answers `GetCommand` on each item's key (PK and SK) with that item; any other key reads as
+ * missing. `TransactWriteCommand` succeeds unless a test scripts otherwise. Plain client-mock
+ * answers, matched on the key sent: nothing is stored, so what a request writes is never read back.
  */
-export function serveItems(ddb: DocumentMock, items: Item[]): Map<string, Item> {
-  const store = new Map(items.map((item) => [`${String(item.PK)}|${String(item.SK)}`, item]));
-  ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: store.get(`${input.Key.PK}|${input.Key.SK}`) }));
+export function serveItems(ddb: DocumentMock, items: Item[]): void {
+  ddb.on(GetCommand).resolves({});
+  for (const item of items) ddb.on(GetCommand, { Key: { PK: item.PK, SK: item.SK } }).resolves({ Item: item });
   ddb.on(TransactWriteCommand).resolves({});
-  return store;
 }
 
 /** A cancelled transaction: one reason code per item, in item order. */

@@ -1,7 +1,14 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * The cards routes through their wrapped handlers, DynamoDB answered with plain aws-sdk-client-mock
+ * responses: which reads and conditional writes each route sends, and what it answers for each
+ * answer DynamoDB can give. What only DynamoDB's semantics decide (a card read back after a
+ * change, a list's pages and filters, a key replayed across requests) is in
+ * test/integration/cards.test.ts.
+ */
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handler as createCard } from '../../../functions/cards/create-card.ts';
 import { handler as getCard } from '../../../functions/cards/get-card.ts';
 import { handler as revealCard } from '../../../functions/cards/get-card-full-details.ts';
 import { handler as listAuditEvents } from '../../../functions/cards/list-card-audit-events.ts';
@@ -14,12 +21,13 @@ import type { ApiHandler } from '../../../shared/http/handler.ts';
 import { lambdaContext, parseBody, TEST_BUSINESS_ID, TEST_KEY_ID } from '../../support/events.ts';
 import {
   businessAuthorizer,
+  cancelled,
   cardEvent,
-  createCardEvent,
-  FakeTable,
+  issuedCard,
   listCardsEvent,
-  MISSING_CARD_ID,
   OTHER_BUSINESS_ID,
+  serveCard,
+  transactions,
   USER_ID,
   userItem,
 } from './support.ts';
@@ -27,93 +35,109 @@ import {
 const ddb = mockClient(DynamoDBDocumentClient);
 const other = businessAuthorizer(OTHER_BUSINESS_ID);
 
-let table: FakeTable;
-
-async function issue(body: Record<string, unknown> = { mode: 'B2B' }, authorizer?: Record<string, string>) {
-  const result = await createCard(createCardEvent(body, authorizer ? { authorizer } : {}), lambdaContext);
-  if (result.statusCode !== 201) throw new Error(`create failed: ${result.body}`);
-  return parseBody(result);
-}
-
 const post = (handler: ApiHandler, cardId: string, suffix: string, options: Parameters<typeof cardEvent>[3] = {}) =>
   handler(cardEvent('POST', cardId, suffix, options), lambdaContext);
 
+/** A card issued by the create route, and the item it wrote, served to the next request's read. */
+async function servedCard(body: Record<string, unknown> = { mode: 'B2B' }, changes: Record<string, unknown> = {}) {
+  const { card, item } = await issuedCard(ddb, body);
+  const stored = { ...item, ...changes };
+  serveCard(ddb, stored);
+  ddb.on(TransactWriteCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+  ddb.on(PutCommand).resolves({});
+  return { card, item: stored };
+}
+
 beforeEach(() => {
-  table = new FakeTable(ddb);
+  ddb.reset();
 });
 
 describe('GET /v1/cards/{id}', () => {
-  it('returns the card as it was issued', async () => {
-    const card = await issue({ mode: 'B2B', nickname: 'Ops' });
+  it('returns the card as it was issued, read strongly consistent', async () => {
+    const { card } = await servedCard({ mode: 'B2B', nickname: 'Ops' });
     const result = await getCard(cardEvent('GET', card.id), lambdaContext);
     expect(result.statusCode).toBe(200);
     expect(parseBody(result)).toEqual(card);
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { PK: `CARD#${card.id}`, SK: 'CARD' }, ConsistentRead: true });
   });
 
-  it('is 404 card_not_found for another business\'s card, a missing card and a malformed id', async () => {
-    const card = await issue();
-    for (const [id, authorizer] of [[card.id, other], [MISSING_CARD_ID, undefined], ['../CARD', undefined]] as const) {
-      const result = await getCard(cardEvent('GET', id, '', authorizer ? { authorizer } : {}), lambdaContext);
-      expect(result.statusCode, id).toBe(404);
-      expect(parseBody(result).error.code).toBe('card_not_found');
-    }
+  it('is 404 card_not_found for another business\'s card, and reads nothing for a malformed id', async () => {
+    const { card } = await servedCard();
+    const theirs = await getCard(cardEvent('GET', card.id, '', { authorizer: other }), lambdaContext);
+    expect(theirs.statusCode).toBe(404);
+    expect(parseBody(theirs).error.code).toBe('card_not_found');
+    ddb.resetHistory();
+    const malformed = await getCard(cardEvent('GET', '../CARD'), lambdaContext);
+    expect(malformed.statusCode).toBe(404);
+    expect(parseBody(malformed).error.code).toBe('card_not_found');
+    expect(ddb).not.toHaveReceivedCommand(GetCommand);
   });
+  // A missing card: test/integration/cards.test.ts, 'returns the card; another business gets 404 card_not_found'.
 });
 
 describe('GET /v1/cards', () => {
-  it('lists the business\'s cards newest first, in pages joined by a cursor', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await issue()).id);
-    await issue({ mode: 'B2B' }, other);
-    const first = parseBody(await listCards(listCardsEvent({ limit: '2' }), lambdaContext));
-    expect(first.data.map((c: { id: string }) => c.id)).toEqual([ids[4], ids[3]]);
-    const second = parseBody(await listCards(listCardsEvent({ limit: '2', cursor: first.next_cursor }), lambdaContext));
-    expect(second.data.map((c: { id: string }) => c.id)).toEqual([ids[2], ids[1]]);
-    const third = parseBody(await listCards(listCardsEvent({ limit: '2', cursor: second.next_cursor }), lambdaContext));
-    expect(third.data.map((c: { id: string }) => c.id)).toEqual([ids[0]]);
-    expect(third.next_cursor).toBeNull();
-  });
+  // Pages newest first, filters by status and by user, another business's user:
+  // test/integration/cards.test.ts, describe('GET /v1/cards').
 
-  it('defaults to 20 per page and ends without a dangling cursor', async () => {
-    for (let i = 0; i < 3; i++) await issue();
+  it('queries the business\'s list (GSI1) newest first, one item past a default page of 20, filtered on the business', async () => {
+    const { item } = await issuedCard(ddb);
+    ddb.on(QueryCommand).resolves({ Items: [item] });
     const page = parseBody(await listCards(listCardsEvent(), lambdaContext));
-    expect(page.data).toHaveLength(3);
+    expect(page.data.map((c: { id: string }) => c.id)).toEqual([item.cardId]);
     expect(page.next_cursor).toBeNull();
+    expect(ddb).toHaveReceivedCommandOnce(QueryCommand);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :partition',
+      FilterExpression: 'businessId = :businessId',
+      ExpressionAttributeValues: { ':partition': `BUSINESS#${TEST_BUSINESS_ID}#CARDS`, ':businessId': TEST_BUSINESS_ID },
+      ScanIndexForward: false,
+      Limit: 21,
+    });
   });
 
-  it('filters by status, filling the page past cards of other statuses', async () => {
-    const locked: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const card = await issue();
-      if (i % 3 === 0) {
-        await post(lockCard, card.id, '/lock');
-        locked.push(card.id);
-      }
-    }
+  it('filters by status, querying again from where DynamoDB stopped until the page is full', async () => {
+    const lockedItem = async (): Promise<Record<string, any>> => ({ ...(await issuedCard(ddb)).item, status: 'Locked' });
+    const older = await lockedItem();
+    const newer = await lockedItem();
+    const stoppedAt = { PK: 'CARD#an-Active-card', SK: 'CARD', GSI1PK: newer.GSI1PK, GSI1SK: 'an-Active-card' };
+    // DynamoDB applies the filter after the Limit: the first round finds one Locked card, the second the other.
+    ddb.on(QueryCommand).resolvesOnce({ Items: [newer], LastEvaluatedKey: stoppedAt }).resolvesOnce({ Items: [older] });
     const page = parseBody(await listCards(listCardsEvent({ status: 'Locked', limit: '2' }), lambdaContext));
-    expect(page.data.map((c: { id: string }) => c.id)).toEqual([locked[1], locked[0]]);
-    expect(page.data.every((c: { status: string }) => c.status === 'Locked')).toBe(true);
-    const active = parseBody(await listCards(listCardsEvent({ status: 'Active' }), lambdaContext));
-    expect(active.data).toHaveLength(4);
+    expect(page.data.map((c: { id: string }) => c.id)).toEqual([newer.cardId, older.cardId]);
+    expect(page.next_cursor).toBeNull();
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 1, {
+      FilterExpression: 'businessId = :businessId AND #status = :status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      Limit: 3,
+    });
+    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: stoppedAt, Limit: 2 });
   });
 
-  it('filters by user; a user of another business, or no user id at all, is 404 user_not_found', async () => {
-    table.put(userItem('Active'));
-    const mine = await issue({ mode: 'B2C', p_user_id: USER_ID });
-    await issue();
-    const page = parseBody(await listCards(listCardsEvent({ p_user_id: USER_ID }), lambdaContext));
-    expect(page.data.map((c: { id: string }) => c.id)).toEqual([mine.id]);
-    for (const [userId, authorizer] of [[USER_ID, other], ['not-a-user-id', undefined]] as const) {
-      const refused = await listCards(listCardsEvent({ p_user_id: userId }, authorizer), lambdaContext);
-      expect(refused.statusCode).toBe(404);
-      expect(parseBody(refused).error.code).toBe('user_not_found');
-    }
+  it('lists a user\'s cards from GSI2 once the user is found in the business', async () => {
+    ddb.on(GetCommand, { Key: { PK: `USER#${USER_ID}`, SK: 'PROFILE' } }).resolves({ Item: userItem('Active') });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    expect((await listCards(listCardsEvent({ p_user_id: USER_ID }), lambdaContext)).statusCode).toBe(200);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'GSI2', ExpressionAttributeValues: expect.objectContaining({ ':partition': `USER#${USER_ID}#CARDS` }) });
   });
 
-  it('refuses a cursor from another list, another filter or another business', async () => {
-    table.put(userItem('Active'));
-    for (let i = 0; i < 3; i++) await issue();
+  it('is 404 user_not_found for a user of another business, querying nothing', async () => {
+    ddb.on(GetCommand, { Key: { PK: `USER#${USER_ID}`, SK: 'PROFILE' } }).resolves({ Item: userItem('Active', OTHER_BUSINESS_ID) });
+    const refused = await listCards(listCardsEvent({ p_user_id: USER_ID }), lambdaContext);
+    expect(refused.statusCode).toBe(404);
+    expect(parseBody(refused).error.code).toBe('user_not_found');
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('refuses a cursor from another list, another filter or another business, before any query', async () => {
+    const { item } = await issuedCard(ddb);
+    ddb.on(GetCommand).resolves({ Item: userItem('Active') });
+    ddb.on(QueryCommand).resolves({ Items: [item, { ...item, cardId: 'older' }] });
     const { next_cursor: cursor } = parseBody(await listCards(listCardsEvent({ limit: '1' }), lambdaContext));
+    expect(cursor).toEqual(expect.any(String));
+    ddb.resetHistory();
     for (const [query, authorizer] of [
       [{ status: 'Active', cursor }, undefined],
       [{ p_user_id: USER_ID, cursor }, undefined],
@@ -123,6 +147,7 @@ describe('GET /v1/cards', () => {
       expect(result.statusCode).toBe(400);
       expect(parseBody(result).error.code).toBe('invalid_cursor');
     }
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 
   it('is 400 with fields for a bad limit or status', async () => {
@@ -133,86 +158,80 @@ describe('GET /v1/cards', () => {
 });
 
 describe('lock, unlock and terminate', () => {
-  it('lock makes an Active card Locked and unlock makes it Active again, each returning the card', async () => {
-    const card = await issue();
-    const locked = await post(lockCard, card.id, '/lock');
-    expect(locked.statusCode).toBe(200);
-    expect(parseBody(locked)).toMatchObject({ id: card.id, status: 'Locked' });
-    expect(parseBody(locked).p_updated_at > card.p_updated_at).toBe(true);
-    const unlocked = await post(unlockCard, card.id, '/unlock');
-    expect(parseBody(unlocked)).toMatchObject({ id: card.id, status: 'Active' });
-    expect(parseBody(await getCard(cardEvent('GET', card.id), lambdaContext)).status).toBe('Active');
-  });
-
-  it('refuses the transitions API.md forbids with their 409 codes', async () => {
-    const card = await issue();
-    expect(parseBody(await post(unlockCard, card.id, '/unlock')).error.code).toBe('card_not_locked');
-    await post(lockCard, card.id, '/lock');
-    const again = await post(lockCard, card.id, '/lock');
-    expect(again.statusCode).toBe(409);
-    expect(parseBody(again).error.code).toBe('card_already_locked');
-  });
-
-  it('terminate is permanent, from Active or Locked', async () => {
-    const active = await issue();
-    const locked = await issue();
-    await post(lockCard, locked.id, '/lock');
-    for (const card of [active, locked]) {
-      const result = await post(terminateCard, card.id, '/terminate');
-      expect(result.statusCode).toBe(200);
-      expect(parseBody(result).status).toBe('Terminated');
-      for (const [handler, suffix] of [[lockCard, '/lock'], [unlockCard, '/unlock'], [terminateCard, '/terminate']] as const) {
-        const refused = await post(handler, card.id, suffix);
-        expect(refused.statusCode).toBe(409);
-        expect(parseBody(refused).error.code).toBe('card_terminated');
-      }
-    }
-  });
+  // The state machine's answers through HTTP, another business's card, and concurrent locks:
+  // test/integration/cards.test.ts, describe('lock, unlock, terminate'); every action from every
+  // state: card-lifecycle.test.ts.
 
   it('records who changed the status and when, on the card and in its audit trail, in one transaction', async () => {
-    const card = await issue();
+    const { card } = await servedCard();
     const keyId = '0190a3c4-0000-7000-8000-0000000000cc';
-    const locked = parseBody(await post(lockCard, card.id, '/lock', { authorizer: businessAuthorizer(TEST_BUSINESS_ID, keyId) }));
-    const stored = table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!;
-    expect(stored).toMatchObject({ status: 'Locked', statusChangedBy: keyId, statusChangedAt: locked.p_updated_at, version: 2 });
-    const transaction = ddb.commandCalls(TransactWriteCommand).at(-1)!.args[0].input.TransactItems!;
-    expect(transaction[0]!.Update).toMatchObject({ ConditionExpression: 'businessId = :businessId AND version = :version' });
-    expect(transaction[1]!.Put).toMatchObject({
+    const result = await post(lockCard, card.id, '/lock', { authorizer: businessAuthorizer(TEST_BUSINESS_ID, keyId) });
+    expect(result.statusCode).toBe(200);
+    const locked = parseBody(result);
+    expect(locked).toMatchObject({ id: card.id, status: 'Locked' });
+    expect(locked.p_updated_at > card.p_updated_at).toBe(true);
+    expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
+    const [update, audit, ...rest] = transactions(ddb)[0]!;
+    expect(rest).toEqual([]);
+    expect(update!.Update).toMatchObject({
+      Key: { PK: `CARD#${card.id}`, SK: 'CARD' },
+      ConditionExpression: 'businessId = :businessId AND version = :version',
+      ExpressionAttributeValues: {
+        ':status': 'Locked',
+        ':statusChangedBy': keyId,
+        ':statusChangedAt': locked.p_updated_at,
+        ':businessId': TEST_BUSINESS_ID,
+        ':version': 1,
+        ':nextVersion': 2,
+      },
+    });
+    expect(audit!.Put).toMatchObject({
       Item: { PK: `CARD_AUDIT#${card.id}`, SK: expect.stringMatching(/^AUDIT#/), action: 'lock', keyId, fromStatus: 'Active', toStatus: 'Locked' },
       ConditionExpression: 'attribute_not_exists(PK)',
     });
   });
 
   it('decides again from the new state when another change commits in between (never a lost update)', async () => {
-    const card = await issue();
+    const { card, item } = await servedCard();
     // Another request terminates the card between this request's read and its write.
-    const stale = table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!;
-    await post(terminateCard, card.id, '/terminate');
-    ddb.on(GetCommand).resolvesOnce({ Item: stale }).callsFake((input) => ({ Item: table.get(input.Key) }));
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: item })
+      .resolves({ Item: { ...item, status: 'Terminated', version: 2 } });
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
     const result = await post(lockCard, card.id, '/lock');
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('card_terminated');
-    expect(table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!.status).toBe('Terminated');
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
+    expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
   });
 
-  it('is 404 card_not_found for another business\'s card, leaving it unchanged', async () => {
-    const card = await issue();
+  it('answers 503 rather than loop when the card keeps changing under it', async () => {
+    const { card } = await servedCard();
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    const result = await post(lockCard, card.id, '/lock');
+    expect(result.statusCode).toBe(503);
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
+  });
+
+  it('is 404 card_not_found for another business\'s card, writing nothing', async () => {
+    const { card } = await servedCard();
     for (const [handler, suffix] of [[lockCard, '/lock'], [unlockCard, '/unlock'], [terminateCard, '/terminate']] as const) {
       const result = await post(handler, card.id, suffix, { authorizer: other });
       expect(result.statusCode).toBe(404);
       expect(parseBody(result).error.code).toBe('card_not_found');
     }
-    expect(table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!.status).toBe('Active');
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('replays a lock sent twice with the same Idempotency-Key instead of answering 409', async () => {
-    const card = await issue();
-    const headers = { 'Idempotency-Key': 'lock-1' };
-    const first = await post(lockCard, card.id, '/lock', { headers });
-    const second = await post(lockCard, card.id, '/lock', { headers });
-    expect(first.statusCode).toBe(200);
-    expect(second.statusCode).toBe(200);
-    expect(second.body).toBe(first.body);
+  it('commits the Idempotency-Key\'s record in the change\'s own transaction', async () => {
+    const { card } = await servedCard();
+    const result = await post(lockCard, card.id, '/lock', { headers: { 'Idempotency-Key': 'lock-1' } });
+    expect(result.statusCode).toBe(200);
+    const items = transactions(ddb)[0]!;
+    expect(items).toHaveLength(3);
+    expect(items[2]!.Put!.Item).toMatchObject({ PK: `IDEMPOTENCY#${TEST_BUSINESS_ID}#lock-1`, state: 'completed', statusCode: 200 });
+    // A lock sent twice with the same key is replayed, not refused 409: test/integration/cards.test.ts.
   });
 });
 
@@ -221,28 +240,54 @@ describe('PUT /v1/cards/{id}/limits', () => {
     updateLimits(cardEvent('PUT', cardId, '/limits', { body, ...(authorizer ? { authorizer } : {}) }), lambdaContext);
   const limits = { transaction: '50', daily: '200.25', monthly: '0', lifetime: '10000' };
 
-  it('replaces the four rules and returns the card', async () => {
-    const card = await issue();
+  it('replaces the four rules in minor units, conditionally on the version read, with its audit event in one transaction', async () => {
+    const { card } = await servedCard();
     const result = await put(card.id, limits);
     expect(result.statusCode).toBe(200);
-    expect(parseBody(result)).toMatchObject({ id: card.id, limits: { ...limits, daily: '200.25' } });
-    expect(table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!.limits).toEqual({ transaction: 5000n, daily: 20025n, monthly: 0n, lifetime: 1000000n });
+    expect(parseBody(result)).toMatchObject({ id: card.id, status: 'Active', limits });
+    const [change] = transactions(ddb);
+    expect(change).toHaveLength(2);
+    expect(change![0]!.Update).toMatchObject({
+      Key: { PK: `CARD#${card.id}`, SK: 'CARD' },
+      ConditionExpression: 'businessId = :businessId AND version = :version',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':limits': { transaction: 5000n, daily: 20025n, monthly: 0n, lifetime: 1000000n },
+        ':version': 1,
+        ':nextVersion': 2,
+      }),
+    });
+    const audit = change![1]!.Put!;
+    expect(audit).toMatchObject({ ConditionExpression: 'attribute_not_exists(PK)', Item: { PK: `CARD_AUDIT#${card.id}`, action: 'limits_update', keyId: TEST_KEY_ID } });
+    expect(JSON.parse(audit.Item.change)).toEqual({
+      setting: 'limits',
+      from: { transaction: '0', daily: '0', monthly: '0', lifetime: '0' },
+      to: { transaction: '50', daily: '200.25', monthly: '0', lifetime: '10000' },
+    });
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it('works on a Locked card', async () => {
-    const card = await issue();
-    await post(lockCard, card.id, '/lock');
-    expect((await put(card.id, limits)).statusCode).toBe(200);
+    const { card } = await servedCard({ mode: 'B2B' }, { status: 'Locked' });
+    const result = await put(card.id, limits);
+    expect(result.statusCode).toBe(200);
+    expect(parseBody(result).status).toBe('Locked');
   });
 
-  it('writes conditionally on the version read', async () => {
-    const card = await issue();
-    await put(card.id, limits);
-    expect(ddb.commandCalls(UpdateCommand).at(-1)!.args[0].input.ConditionExpression).toBe('businessId = :businessId AND version = :version');
+  it('decides again when the card changed since it was read', async () => {
+    const { card, item } = await servedCard();
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: item })
+      .resolves({ Item: { ...item, status: 'Terminated', version: 2 } });
+    ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    const result = await put(card.id, limits);
+    expect(result.statusCode).toBe(409);
+    expect(parseBody(result).error.code).toBe('card_terminated');
+    expect(transactions(ddb)).toHaveLength(1);
   });
 
   it('is 400 with each bad rule\'s name: missing, negative, JSON numbers, too many decimals for the card currency', async () => {
-    const card = await issue({ mode: 'B2B', currency: 'JPY' });
+    const { card } = await servedCard({ mode: 'B2B', currency: 'JPY' });
     const shape = await put(card.id, { transaction: 10, daily: '-1' });
     expect(shape.statusCode).toBe(400);
     expect(parseBody(shape).error.fields.map((f: { path: string }) => f.path).sort()).toEqual(['lifetime', 'monthly', 'transaction']);
@@ -250,26 +295,27 @@ describe('PUT /v1/cards/{id}/limits', () => {
     expect(rules.statusCode).toBe(400);
     expect(parseBody(rules).error).toMatchObject({ code: 'validation_error' });
     expect(parseBody(rules).error.fields.map((f: { path: string }) => f.path)).toEqual(['transaction', 'daily']);
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('is 409 card_terminated on a terminated card', async () => {
-    const card = await issue();
-    await post(terminateCard, card.id, '/terminate');
+  it('is 409 card_terminated on a terminated card, writing nothing', async () => {
+    const { card } = await servedCard({ mode: 'B2B' }, { status: 'Terminated' });
     const result = await put(card.id, limits);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('card_terminated');
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('is 404 for another business\'s card', async () => {
-    const card = await issue();
+  it('is 404 for another business\'s card, writing nothing', async () => {
+    const { card } = await servedCard();
     expect((await put(card.id, limits, other)).statusCode).toBe(404);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
   });
 });
 
 describe('GET /v1/cards/{id}/full', () => {
   it('returns the number, expiry and CVV with Cache-Control: no-store', async () => {
-    const card = await issue();
+    const { card } = await servedCard();
     const result = await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
     expect(result.statusCode).toBe(200);
     expect(result.headers!['cache-control']).toBe('no-store');
@@ -283,96 +329,131 @@ describe('GET /v1/cards/{id}/full', () => {
   });
 
   it('writes the audit event (business, key id, card, time; never the values) before answering', async () => {
-    const card = await issue();
+    const { card } = await servedCard();
     const full = parseBody(await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext));
-    const audits = table.all().filter((item) => item.entity === 'card_audit_event');
-    expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ PK: `CARD_AUDIT#${card.id}`, cardId: card.id, businessId: TEST_BUSINESS_ID, keyId: TEST_KEY_ID, action: 'reveal' });
-    const auditPut = ddb.commandCalls(PutCommand).find((call) => call.args[0].input.Item?.entity === 'card_audit_event');
-    expect(auditPut?.args[0].input.ConditionExpression).toBe('attribute_not_exists(PK)');
-    const text = JSON.stringify(audits[0]);
+    expect(ddb).toHaveReceivedCommandOnce(PutCommand);
+    const audit = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(audit).toMatchObject({
+      Item: { PK: `CARD_AUDIT#${card.id}`, entity: 'card_audit_event', cardId: card.id, businessId: TEST_BUSINESS_ID, keyId: TEST_KEY_ID, action: 'reveal' },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    });
+    const text = JSON.stringify(audit.Item);
     for (const value of [full.card_number, full.cvv, `"${full.expiry_year}"`]) expect(text).not.toContain(value);
   });
 
   it('reveals nothing when the audit event cannot be written', async () => {
-    const card = await issue();
+    const { card } = await servedCard();
     ddb.on(PutCommand).rejects(new Error('DynamoDB is down'));
     const result = await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toMatch(/card_number|cvv|\d{16}/);
   });
 
-  it('is 409 card_terminated for a terminated card, and 404 for another business\'s card', async () => {
-    const card = await issue();
-    const theirs = await revealCard(cardEvent('GET', card.id, '/full', { authorizer: other }), lambdaContext);
-    expect(theirs.statusCode).toBe(404);
-    await post(terminateCard, card.id, '/terminate');
+  it('is 409 card_terminated for a terminated card, and 404 for another business\'s card, recording no reveal', async () => {
+    const { card } = await servedCard({ mode: 'B2B' }, { status: 'Terminated' });
     const result = await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('card_terminated');
-    expect(table.all().filter((item) => item.action === 'reveal')).toHaveLength(0);
+    const theirs = await revealCard(cardEvent('GET', card.id, '/full', { authorizer: other }), lambdaContext);
+    expect(theirs.statusCode).toBe(404);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('refuses a ciphertext moved onto another card (the encryption context binds it)', async () => {
-    const victim = await issue();
-    const attacker = await issue();
-    const victimItem = table.get({ PK: `CARD#${victim.id}`, SK: 'CARD' })!;
-    table.put({ ...table.get({ PK: `CARD#${attacker.id}`, SK: 'CARD' })!, secrets: victimItem.secrets });
+    const { item: victim } = await issuedCard(ddb);
+    const { card: attacker } = await servedCard({ mode: 'B2B' }, { secrets: victim.secrets });
     const result = await revealCard(cardEvent('GET', attacker.id, '/full'), lambdaContext);
     expect(result.statusCode).toBe(500);
+    expect(result.body).not.toMatch(/card_number|cvv|\d{16}/);
   });
 });
 
 describe('GET /v1/cards/{id}/audit-events', () => {
-  it('lists reveals and status changes, newest first, with who did them', async () => {
-    const card = await issue();
-    await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
-    await post(lockCard, card.id, '/lock');
-    await post(unlockCard, card.id, '/unlock');
+  // Reveals and status changes listed newest first, with who did them, in pages; another
+  // business's card: test/integration/cards.test.ts, describe('GET /v1/cards/{id}/full and its audit trail').
+
+  /** An audit item as the repository writes it. */
+  const auditItem = (cardId: string, eventId: string, action: string, from?: string, to?: string) => ({
+    PK: `CARD_AUDIT#${cardId}`,
+    SK: `AUDIT#${eventId}`,
+    entity: 'card_audit_event',
+    eventId,
+    cardId,
+    businessId: TEST_BUSINESS_ID,
+    keyId: TEST_KEY_ID,
+    action,
+    ...(from ? { fromStatus: from, toStatus: to } : {}),
+    at: '2025-03-04T03:32:11.051702Z',
+  });
+
+  it('queries the card\'s own partition newest first and shows each event with who did it', async () => {
+    const { card } = await servedCard();
+    ddb.on(QueryCommand).resolves({ Items: [auditItem(card.id, 'e2', 'unlock', 'Locked', 'Active'), auditItem(card.id, 'e1', 'reveal')] });
     const result = await listAuditEvents(cardEvent('GET', card.id, '/audit-events'), lambdaContext);
     expect(result.statusCode).toBe(200);
     const { data, next_cursor } = parseBody(result);
     expect(next_cursor).toBeNull();
-    expect(data.map((e: { action: string }) => e.action)).toEqual(['unlock', 'lock', 'reveal']);
-    expect(data[0]).toEqual({
-      id: expect.any(String),
-      p_card_id: card.id,
-      p_business_id: TEST_BUSINESS_ID,
-      key_id: TEST_KEY_ID,
-      action: 'unlock',
-      from_status: 'Locked',
-      to_status: 'Active',
-      p_created_at: expect.stringMatching(/Z$/),
+    expect(data).toEqual([
+      {
+        id: 'e2',
+        p_card_id: card.id,
+        p_business_id: TEST_BUSINESS_ID,
+        key_id: TEST_KEY_ID,
+        action: 'unlock',
+        from_status: 'Locked',
+        to_status: 'Active',
+        from_limits: null,
+        to_limits: null,
+        from_controls: null,
+        to_controls: null,
+        reveal_origin: null,
+        p_created_at: '2025-03-04T03:32:11.051702Z',
+      },
+      expect.objectContaining({ id: 'e1', action: 'reveal', from_status: null, to_status: null }),
+    ]);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `CARD_AUDIT#${card.id}`, ':prefix': 'AUDIT#' },
+      ScanIndexForward: false,
     });
-    expect(data[2]).toMatchObject({ action: 'reveal', from_status: null, to_status: null });
   });
 
   it('pages with a cursor bound to the card', async () => {
-    const card = await issue();
-    const otherCard = await issue();
-    for (let i = 0; i < 3; i++) await revealCard(cardEvent('GET', card.id, '/full'), lambdaContext);
+    const { card, item } = await servedCard();
+    ddb.on(QueryCommand).resolves({ Items: [auditItem(card.id, 'e3', 'reveal'), auditItem(card.id, 'e2', 'reveal'), auditItem(card.id, 'e1', 'reveal')] });
     const first = parseBody(await listAuditEvents(cardEvent('GET', card.id, '/audit-events', { query: { limit: '2' } }), lambdaContext));
-    expect(first.data).toHaveLength(2);
+    expect(first.data.map((e: { id: string }) => e.id)).toEqual(['e3', 'e2']);
+    expect(first.next_cursor).toEqual(expect.any(String));
+
+    ddb.on(QueryCommand).resolves({ Items: [auditItem(card.id, 'e1', 'reveal')] });
     const second = parseBody(await listAuditEvents(cardEvent('GET', card.id, '/audit-events', { query: { limit: '2', cursor: first.next_cursor } }), lambdaContext));
-    expect(second.data).toHaveLength(1);
+    expect(second.data.map((e: { id: string }) => e.id)).toEqual(['e1']);
     expect(second.next_cursor).toBeNull();
-    const elsewhere = await listAuditEvents(cardEvent('GET', otherCard.id, '/audit-events', { query: { cursor: first.next_cursor } }), lambdaContext);
+    expect(ddb).toHaveReceivedLastCommandWith(QueryCommand, { ExclusiveStartKey: { PK: `CARD_AUDIT#${card.id}`, SK: 'AUDIT#e2' } });
+
+    const otherCardId = '0190a3c4-0000-7000-8000-00000000c0c0';
+    serveCard(ddb, { ...item, PK: `CARD#${otherCardId}`, cardId: otherCardId });
+    ddb.resetHistory();
+    const elsewhere = await listAuditEvents(cardEvent('GET', otherCardId, '/audit-events', { query: { cursor: first.next_cursor } }), lambdaContext);
+    expect(elsewhere.statusCode).toBe(400);
     expect(parseBody(elsewhere).error.code).toBe('invalid_cursor');
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 
-  it('is 404 for another business\'s card', async () => {
-    const card = await issue();
+  it('is 404 for another business\'s card, querying nothing', async () => {
+    const { card } = await servedCard();
     const result = await listAuditEvents(cardEvent('GET', card.id, '/audit-events', { authorizer: other }), lambdaContext);
     expect(result.statusCode).toBe(404);
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 });
 
 describe('a failed write', () => {
-  it('of a lifecycle change surfaces as a 500 and leaves the card as it was', async () => {
-    const card = await issue();
+  it('of a lifecycle change surfaces as a 500, without a second attempt', async () => {
+    const { card } = await servedCard();
     ddb.on(TransactWriteCommand).rejects(new Error('socket hang up'));
     const result = await post(lockCard, card.id, '/lock');
     expect(result.statusCode).toBe(500);
-    expect(table.get({ PK: `CARD#${card.id}`, SK: 'CARD' })!.status).toBe('Active');
+    expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
   });
 });

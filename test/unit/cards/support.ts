@@ -1,24 +1,15 @@
 /**
- * Helpers for the cards handler tests: events for each route and an in-memory table behind
- * aws-sdk-client-mock that honours exactly the expressions the cards routes use (conditions of
- * the form `a = :x AND b <> :y AND attribute_not_exists(PK)`, `SET` updates, key conditions on the
- * table and the two GSIs, filters, `Limit` and `ExclusiveStartKey`), so a test can create a card
- * and then lock, reveal or list it through the real handlers.
+ * Helpers for the cards handler tests: events for each route, and card items exactly as a create
+ * writes them, to answer the reads of the other routes with plain aws-sdk-client-mock responses.
+ * Nothing here stores anything between requests or evaluates an expression: what only DynamoDB's
+ * own semantics decide (a list's pages, a condition that actually fails, a key replayed across
+ * requests) is in test/integration/cards.test.ts.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import { apiEvent, TEST_BUSINESS_ID } from '../../support/events.ts';
+import { handler as createCard } from '../../../functions/cards/create-card.ts';
+import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 
 export type DocumentMock = AwsStub<any, any, DynamoDBDocumentClient['config']>;
 
@@ -81,155 +72,44 @@ export function userItem(status: 'Active' | 'Suspended', businessId = TEST_BUSIN
 
 type Item = Record<string, any>;
 
-class ConditionFailed extends Error {}
-
-/** An in-memory single table with the semantics the cards routes rely on. */
-export class FakeTable {
-  readonly items = new Map<string, Item>();
-  /** Every write, in order, as `<command> <PK>|<SK>`, to assert what was written before what. */
-  readonly writes: string[] = [];
-
-  constructor(private readonly ddb: DocumentMock) {
-    ddb.reset();
-    ddb.on(GetCommand).callsFake((input: { Key: Item }) => ({ Item: clone(this.items.get(keyOf(input.Key))) }));
-    ddb.on(PutCommand).callsFake((input: Item) => {
-      this.guard(() => this.check(input.Item, input), () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-      this.put(input.Item, 'Put');
-      return {};
-    });
-    ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-      this.guard(() => this.check(input.Key!, input), () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-      this.update(input);
-      return {};
-    });
-    ddb.on(DeleteCommand).callsFake((input: { Key: Item }) => {
-      this.items.delete(keyOf(input.Key));
-      return {};
-    });
-    ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: Item[] }) => {
-      const reasons = input.TransactItems.map((entry) => {
-        const op = entry.Put ?? entry.Update ?? entry.ConditionCheck;
-        const key = entry.Put ? entry.Put.Item : op.Key;
-        try {
-          this.check(key, op);
-          return { Code: 'None' };
-        } catch (error) {
-          if (error instanceof ConditionFailed) return { Code: 'ConditionalCheckFailed' };
-          throw error;
-        }
-      });
-      if (reasons.some((r) => r.Code !== 'None')) {
-        throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons });
-      }
-      for (const entry of input.TransactItems) {
-        if (entry.Put) this.put(entry.Put.Item, 'Put');
-        if (entry.Update) this.update(entry.Update);
-      }
-      return {};
-    });
-    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => this.query(input));
-  }
-
-  put(item: Item, command = 'Seed'): void {
-    this.items.set(keyOf(item), clone(item)!);
-    this.writes.push(`${command} ${keyOf(item)}`);
-  }
-
-  get(key: { PK: string; SK: string }): Item | undefined {
-    return this.items.get(keyOf(key));
-  }
-
-  all(): Item[] {
-    return [...this.items.values()];
-  }
-
-  private guard(check: () => void, error: () => Error): void {
-    try {
-      check();
-    } catch (failure) {
-      if (failure instanceof ConditionFailed) throw error();
-      throw failure;
-    }
-  }
-
-  private check(key: Item, op: Item): void {
-    const condition: string | undefined = op.ConditionExpression;
-    if (!condition) return;
-    const existing = this.items.get(keyOf(key));
-    // The idempotency claim: absent, expired or an abandoned lease. Nothing expires within a test.
-    if (condition.startsWith('attribute_not_exists(PK) OR')) {
-      if (existing) throw new ConditionFailed();
-      return;
-    }
-    const names: Record<string, string> = op.ExpressionAttributeNames ?? {};
-    const values: Record<string, unknown> = op.ExpressionAttributeValues ?? {};
-    for (const clause of condition.split(' AND ')) {
-      if (!clauseHolds(clause.trim(), existing, names, values)) throw new ConditionFailed();
-    }
-  }
-
-  private update(input: UpdateCommandInput): void {
-    const key = keyOf(input.Key!);
-    const item = { ...this.items.get(key) };
-    const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
-    const values: Record<string, unknown> = input.ExpressionAttributeValues ?? {};
-    const expression = input.UpdateExpression!;
-    if (!expression.startsWith('SET ')) throw new Error(`FakeTable: unsupported update ${expression}`);
-    for (const assignment of expression.slice(4).split(',')) {
-      const [name, value] = assignment.split('=').map((s) => s.trim()) as [string, string];
-      item[names[name] ?? name] = clone(values[value]);
-    }
-    this.items.set(key, item);
-    this.writes.push(`Update ${key}`);
-  }
-
-  private query(input: QueryCommandInput) {
-    const values: Record<string, any> = input.ExpressionAttributeValues ?? {};
-    const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
-    const index = input.IndexName;
-    const [pkName, skName] = index === 'GSI1' ? ['GSI1PK', 'GSI1SK'] : index === 'GSI2' ? ['GSI2PK', 'GSI2SK'] : ['PK', 'SK'];
-    const keyCondition = input.KeyConditionExpression!;
-    const partition = values[index ? ':partition' : ':pk'];
-    const prefix: string = keyCondition.includes('begins_with') ? values[':prefix'] : '';
-    let matches = this.all().filter((item) => item[pkName] === partition && String(item[skName]).startsWith(prefix));
-    matches.sort((a, b) => (a[skName] < b[skName] ? -1 : a[skName] > b[skName] ? 1 : 0));
-    if (input.ScanIndexForward === false) matches.reverse();
-    const start = input.ExclusiveStartKey;
-    if (start) {
-      const at = matches.findIndex((item) => item.PK === start.PK && item.SK === start.SK);
-      matches = matches.slice(at + 1);
-    }
-    const limit = input.Limit ?? matches.length;
-    const evaluated = matches.slice(0, limit);
-    const filter = input.FilterExpression;
-    const returned = filter
-      ? evaluated.filter((item) => filter.split(' AND ').every((clause) => clauseHolds(clause.trim(), item, names, values)))
-      : evaluated;
-    const last = evaluated.length === limit && evaluated.length > 0 ? evaluated[evaluated.length - 1] : undefined;
-    return {
-      Items: returned.map((item) => clone(item)),
-      ...(last ? { LastEvaluatedKey: Object.fromEntries(['PK', 'SK', ...(index ? [pkName, skName] : [])].map((n) => [n, last[n]])) } : {}),
-    };
-  }
+/** The items of every transaction sent so far, in order. */
+export function transactions(ddb: DocumentMock): Item[][] {
+  return ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems as Item[]);
 }
 
-function clauseHolds(clause: string, item: Item | undefined, names: Record<string, string>, values: Record<string, unknown>): boolean {
-  if (clause === 'attribute_not_exists(PK)') return item === undefined;
-  if (clause === 'attribute_exists(PK)') return item !== undefined;
-  const match = /^(\S+) (=|<>) (:\w+)$/.exec(clause);
-  if (!match) throw new Error(`FakeTable: unsupported condition ${clause}`);
-  const [, name, operator, placeholder] = match as unknown as [string, string, string, string];
-  if (item === undefined) return false; // a comparison on a missing item is false, as in DynamoDB
-  const actual = item[names[name] ?? name];
-  const expected = values[placeholder];
-  const equal = actual === expected || (actual !== undefined && String(actual) === String(expected));
-  return operator === '=' ? equal : !equal;
+/** Every item Put by the transactions sent so far: what those requests asked DynamoDB to store. */
+export function putItems(ddb: DocumentMock): Item[] {
+  return transactions(ddb).flatMap((items) => items.filter((entry) => entry.Put).map((entry) => entry.Put.Item as Item));
 }
 
-function keyOf(key: Item): string {
-  return `${String(key.PK)}|${String(key.SK)}`;
+/**
+ * Issues a card through the real create handler (its transaction answered as committed) and
+ * returns the view it answered and the card item it wrote: a real sealed bundle, real keys. The
+ * mock is reset afterwards, so the test scripts the next request's answers from scratch.
+ */
+export async function issuedCard(
+  ddb: DocumentMock,
+  body: Record<string, unknown> = { mode: 'B2B' },
+  authorizer?: Record<string, string>,
+): Promise<{ card: Item; item: Item }> {
+  ddb.reset();
+  ddb.on(GetCommand).resolves({ Item: userItem('Active', authorizer?.businessId ?? TEST_BUSINESS_ID) });
+  ddb.on(TransactWriteCommand).resolves({});
+  const result = await createCard(createCardEvent(body, authorizer ? { authorizer } : {}), lambdaContext);
+  if (result.statusCode !== 201) throw new Error(`create failed: ${result.body}`);
+  const card = parseBody(result);
+  const item = putItems(ddb).find((stored) => stored.entity === 'card')!;
+  ddb.reset();
+  return { card, item };
 }
 
-function clone<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+/** Answers the read of the card `item` (by its key) with `item`; any other key reads as missing. */
+export function serveCard(ddb: DocumentMock, item: Item): void {
+  ddb.on(GetCommand).resolves({});
+  ddb.on(GetCommand, { Key: { PK: item.PK, SK: item.SK } }).resolves({ Item: item });
+}
+
+/** A cancelled transaction: one reason code per item, in item order. */
+export function cancelled(...codes: string[]): TransactionCanceledException {
+  return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 }

@@ -34,4 +34,16 @@ describe('auditLedger', () => {
     expect(report.findings).toContainEqual({ kind: 'unbalanced_posting', postingId: 'p9', currency: 'USD', off_by: '-5' });
     expect(report.findings).toContainEqual({ kind: 'negative_balance', account: 'user:u:USD:available', amount: '-5' });
   });
+
+  it('accepts an available balance below zero only where a forced capture took it there', () => {
+    const forcedPost = [
+      { postingId: 'p3', account: 'business:b:USD:available', currency: 'USD', amount: -1500n, kind: 'forced_capture' },
+      { postingId: 'p3', account: 'network:USD', currency: 'USD', amount: 1500n, kind: 'forced_capture' },
+    ];
+    const forced = auditLedger([{ owner: 'business:b', currency: 'USD', available: -800n, pending: 300n }], [...topup, ...hold, ...forcedPost]);
+    expect(forced.findings).toEqual([]);
+    const unforced = forcedPost.map((l) => ({ ...l, kind: 'settlement' }));
+    const report = auditLedger([{ owner: 'business:b', currency: 'USD', available: -800n, pending: 300n }], [...topup, ...hold, ...unforced]);
+    expect(report.findings).toEqual([{ kind: 'negative_balance', account: 'business:b:USD:available', amount: '-800' }]);
+  });
 });

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../../../shared/domain/cards.ts';
-import { exceededWindow, windowPeriods } from '../../../shared/domain/spend-windows.ts';
+import { exceededWindow, windowPeriods, windowResets } from '../../../shared/domain/spend-windows.ts';
 
 describe('windowPeriods', () => {
   it('uses the calendar day and month of the business timezone, not UTC', () => {
@@ -64,5 +65,40 @@ describe('exceededWindow', () => {
     expect(exceededWindow(limits, spent, 101n)).toBe('daily');
     expect(exceededWindow({ ...limits, daily: 0n }, spent, 101n)).toBe('monthly');
     expect(exceededWindow({ ...limits, daily: 0n, monthly: 0n }, spent, 101n)).toBe('lifetime');
+  });
+});
+
+describe('windowResets', () => {
+  it('ends the day and the month at local midnight of the business timezone, in UTC', () => {
+    const at = new Date('2025-03-04T03:32:11Z');
+    expect(windowResets(at, 'Asia/Hong_Kong')).toEqual({ daily: new Date('2025-03-04T16:00:00Z'), monthly: new Date('2025-03-31T16:00:00Z') });
+    expect(windowResets(at, 'UTC')).toEqual({ daily: new Date('2025-03-05T00:00:00Z'), monthly: new Date('2025-04-01T00:00:00Z') });
+  });
+
+  it('rolls over the year, and follows a DST change (New York: 5 h behind in March before, 4 h after)', () => {
+    expect(windowResets(new Date('2025-12-31T20:00:00Z'), 'Asia/Hong_Kong').monthly).toEqual(new Date('2026-01-31T16:00:00Z'));
+    expect(windowResets(new Date('2025-03-08T20:00:00Z'), 'America/New_York')).toEqual({
+      daily: new Date('2025-03-09T05:00:00Z'),
+      monthly: new Date('2025-04-01T04:00:00Z'),
+    });
+  });
+
+  it('is always after the instant, within a day (or a month), and starts the next period', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+        fc.constantFrom('UTC', 'Asia/Hong_Kong', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu'),
+        (at, timezone) => {
+          const resets = windowResets(at, timezone);
+          expect(resets.daily.getTime()).toBeGreaterThan(at.getTime());
+          expect(resets.daily.getTime() - at.getTime()).toBeLessThanOrEqual(25 * 3600_000);
+          expect(windowPeriods(resets.daily, timezone).daily).not.toBe(windowPeriods(at, timezone).daily);
+          expect(windowPeriods(new Date(resets.daily.getTime() - 1000), timezone).daily).toBe(windowPeriods(at, timezone).daily);
+          expect(windowPeriods(resets.monthly, timezone).monthly).not.toBe(windowPeriods(at, timezone).monthly);
+          expect(windowPeriods(new Date(resets.monthly.getTime() - 1000), timezone).monthly).toBe(windowPeriods(at, timezone).monthly);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

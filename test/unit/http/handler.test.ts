@@ -4,8 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
-import { BusinessRuleError, ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../../shared/errors.ts';
-import { chainHandler, httpHandler, networkHandler } from '../../../shared/http/handler.ts';
+import { ApiError, ValidationError } from '../../../shared/errors.ts';
+import { operationHandler } from '../../../shared/http/handler.ts';
+import { testOperation } from '../../support/test-operation.ts';
 import { pathIds } from '../../../shared/http/path-ids.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logsWhile } from '../../support/capture-logs.ts';
@@ -19,7 +20,7 @@ describe('httpHandler', () => {
   beforeEach(() => ddb.reset());
 
   it('validates the body and renders 400 validation_error with field paths', async () => {
-    const handler = httpHandler({ body: Body }, async ({ body }) => body);
+    const handler = operationHandler(testOperation('business', { body: Body }), async ({ body }) => body);
     const result = await handler(apiEvent({ method: 'POST', body: { name: '', limits: { daily: 'x' } } }), lambdaContext);
     expect(result.statusCode).toBe(400);
     const { error } = parseBody(result);
@@ -29,14 +30,14 @@ describe('httpHandler', () => {
   });
 
   it('answers 400 invalid_json for a body that is not JSON', async () => {
-    const handler = httpHandler({ body: Body }, async ({ body }) => body);
+    const handler = operationHandler(testOperation('business', { body: Body }), async ({ body }) => body);
     const result = await handler(apiEvent({ method: 'POST', rawBody: '{"name":' }), lambdaContext);
     expect(result.statusCode).toBe(400);
     expect(parseBody(result).error.code).toBe('invalid_json');
   });
 
   it('passes the caller and parsed input to the domain call and returns its result with the default status', async () => {
-    const handler = httpHandler({ body: Body, status: 201 }, async ({ body, auth }) => ({ got: body.name, business: auth.businessId }));
+    const handler = operationHandler(testOperation('business', { body: Body, status: 201 }), async ({ body, auth }) => ({ got: body.name, business: auth.businessId }));
     const result = await handler(apiEvent({ method: 'POST', body: { name: 'a' } }), lambdaContext);
     expect(result.statusCode).toBe(201);
     expect(result.headers!['x-request-id']).toBeTruthy();
@@ -44,14 +45,14 @@ describe('httpHandler', () => {
   });
 
   it('lets a handler choose status and headers', async () => {
-    const handler = httpHandler({}, async () => respond(200, { ok: true }, { 'cache-control': 'no-store' }));
+    const handler = operationHandler(testOperation('business', {}), async () => respond(200, { ok: true }, { 'cache-control': 'no-store' }));
     const result = await handler(apiEvent(), lambdaContext);
     expect(result.headers!['cache-control']).toBe('no-store');
   });
 
   it('renders typed domain errors once into the API.md error body', async () => {
-    const handler = httpHandler({}, async () => {
-      throw new ConflictError('card_terminated', 'The card is terminated.');
+    const handler = operationHandler(testOperation('business', {}), async () => {
+      throw new ApiError('card_terminated');
     });
     const result = await handler(apiEvent(), lambdaContext);
     expect(result.statusCode).toBe(409);
@@ -61,7 +62,7 @@ describe('httpHandler', () => {
   });
 
   it('turns an unexpected error into a 500 without internals', async () => {
-    const handler = httpHandler({}, async () => {
+    const handler = operationHandler(testOperation('business', {}), async () => {
       throw new Error('connect ECONNREFUSED 10.0.0.1:443 secret-table-name');
     });
     const result = await handler(apiEvent(), lambdaContext);
@@ -71,7 +72,7 @@ describe('httpHandler', () => {
   });
 
   it('refuses a request without a business identity (defence in depth behind the authorizer)', async () => {
-    const handler = httpHandler({}, async () => 'never');
+    const handler = operationHandler(testOperation('business', {}), async () => 'never');
     const result = await handler(apiEvent({ authorizer: null }), lambdaContext);
     expect(result.statusCode).toBe(401);
     expect(parseBody(result).error.code).toBe('unauthorized');
@@ -80,10 +81,10 @@ describe('httpHandler', () => {
   it('refuses another kind of credential with 403 naming the kind the route needs (defence in depth behind the authorizers)', async () => {
     const never = async () => 'never';
     const cases = [
-      { handler: networkHandler({}, never), authorizer: undefined, code: 'network_credential_required' },
-      { handler: chainHandler({}, never), authorizer: { credential: 'network', principal: 'net-1' }, code: 'chain_credential_required' },
-      { handler: networkHandler({}, never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'network_credential_required' },
-      { handler: httpHandler({}, never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'api_key_required' },
+      { handler: operationHandler(testOperation('network', {}), never), authorizer: undefined, code: 'network_credential_required' },
+      { handler: operationHandler(testOperation('chain', {}), never), authorizer: { credential: 'network', principal: 'net-1' }, code: 'chain_credential_required' },
+      { handler: operationHandler(testOperation('network', {}), never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'network_credential_required' },
+      { handler: operationHandler(testOperation('business', {}), never), authorizer: { credential: 'chain', principal: 'chain-1' }, code: 'api_key_required' },
     ];
     for (const { handler, authorizer, code } of cases) {
       const result = await handler(apiEvent({ authorizer }), lambdaContext);
@@ -93,7 +94,7 @@ describe('httpHandler', () => {
   });
 
   it('refuses a card network or chain watcher route without an identity with 401', async () => {
-    for (const handler of [networkHandler({}, async () => 'never'), chainHandler({}, async () => 'never')]) {
+    for (const handler of [operationHandler(testOperation('network', {}), async () => 'never'), operationHandler(testOperation('chain', {}), async () => 'never')]) {
       const result = await handler(apiEvent({ authorizer: null }), lambdaContext);
       expect(result.statusCode).toBe(401);
       expect(parseBody(result).error.code).toBe('unauthorized');
@@ -101,14 +102,14 @@ describe('httpHandler', () => {
   });
 
   it('validates query parameters', async () => {
-    const handler = httpHandler({ query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) }, async ({ query }) => query);
+    const handler = operationHandler(testOperation('business', { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) }), async ({ query }) => query);
     expect((await handler(apiEvent({ query: { limit: '0' } }), lambdaContext)).statusCode).toBe(400);
     expect(parseBody(await handler(apiEvent({ query: { limit: '5' } }), lambdaContext))).toEqual({ limit: 5 });
   });
 
   it('never logs the request body', async () => {
     const logged = await logsWhile(async () => {
-      const handler = httpHandler({ body: Body }, async () => {
+      const handler = operationHandler(testOperation('business', { body: Body }), async () => {
         throw new Error('boom');
       });
       await handler(apiEvent({ method: 'POST', body: { name: 'SECRET-NAME-4111' } }), lambdaContext);
@@ -143,7 +144,7 @@ describe('ids in paths', () => {
     ['missing', undefined],
   ])('answers 404 <resource>_not_found for an id %s, before reading anything', async (_, id) => {
     const effect = vi.fn(async () => 'never');
-    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, effect);
+    const handler = operationHandler(testOperation('business', { params: pathIds({ id: 'card' }) }), effect);
     const result = await handler(cardRoute(id), lambdaContext);
     expect(result.statusCode).toBe(404);
     expect(parseBody(result).error).toEqual({ code: 'card_not_found', message: 'No such card.', request_id: result.headers!['x-request-id'] });
@@ -152,7 +153,7 @@ describe('ids in paths', () => {
   });
 
   it('names the resource of the param in the 404', async () => {
-    const handler = networkHandler({ params: pathIds({ verification_id: 'verification' }) }, async () => 'never');
+    const handler = operationHandler(testOperation('network', { params: pathIds({ verification_id: 'verification' }) }), async () => 'never');
     const result = await handler(
       apiEvent({ method: 'POST', pathParameters: { verification_id: 'x' }, authorizer: { credential: 'network', principal: 'network-unit' } }),
       lambdaContext,
@@ -162,12 +163,12 @@ describe('ids in paths', () => {
   });
 
   it('passes a UUID through to the domain call', async () => {
-    const handler = httpHandler({ params: pathIds({ id: 'card' }) }, async ({ params }) => params);
+    const handler = operationHandler(testOperation('business', { params: pathIds({ id: 'card' }) }), async ({ params }) => params);
     expect(parseBody(await handler(cardRoute(CARD_ID), lambdaContext))).toEqual({ id: CARD_ID });
   });
 
   it('judges the id before the query and the body: a malformed id is a 404 whatever else is wrong', async () => {
-    const handler = httpHandler({ params: pathIds({ id: 'card' }), body: Body }, async () => 'never');
+    const handler = operationHandler(testOperation('business', { params: pathIds({ id: 'card' }), body: Body }), async () => 'never');
     const result = await handler(cardRoute('x', { body: { name: '' }, query: { nope: '1' } }), lambdaContext);
     expect(result.statusCode).toBe(404);
   });
@@ -177,7 +178,7 @@ describe('query parameters', () => {
   const ListQuery = z.object({ status: z.enum(['Active', 'Locked']).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
 
   it('refuses an unknown parameter with 400 validation_error naming it in fields', async () => {
-    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    const handler = operationHandler(testOperation('business', { query: ListQuery }), async ({ query }) => query);
     const result = await handler(apiEvent({ query: { status: 'Active', p_userid: 'x', sort: 'asc' } }), lambdaContext);
     expect(result.statusCode).toBe(400);
     expect(parseBody(result).error).toMatchObject({ code: 'validation_error' });
@@ -188,7 +189,7 @@ describe('query parameters', () => {
   });
 
   it('refuses any parameter on a route that takes none', async () => {
-    const handler = httpHandler({}, async () => ({ ok: true }));
+    const handler = operationHandler(testOperation('business', {}), async () => ({ ok: true }));
     const result = await handler(apiEvent({ query: { limit: '5' } }), lambdaContext);
     expect(result.statusCode).toBe(400);
     expect(parseBody(result).error.fields).toEqual([{ path: 'limit', message: 'is not a known parameter' }]);
@@ -196,7 +197,7 @@ describe('query parameters', () => {
   });
 
   it('still takes every parameter its schema knows', async () => {
-    const handler = httpHandler({ query: ListQuery }, async ({ query }) => query);
+    const handler = operationHandler(testOperation('business', { query: ListQuery }), async ({ query }) => query);
     expect(parseBody(await handler(apiEvent({ query: { status: 'Locked', limit: '5' } }), lambdaContext))).toEqual({ status: 'Locked', limit: 5 });
   });
 });
@@ -210,7 +211,7 @@ describe('Idempotency-Key', () => {
   it('claims the key, runs the effect once and stores the response encrypted', async () => {
     ddb.on(PutCommand).resolves({});
     const effect = vi.fn(async () => ({ id: 'thing-1', email: 'someone@example.com' }));
-    const handler = httpHandler({ body: Body, status: 201 }, effect);
+    const handler = operationHandler(testOperation('business', { body: Body, status: 201 }), effect);
     const result = await handler(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(201);
     expect(effect).toHaveBeenCalledTimes(1);
@@ -223,7 +224,7 @@ describe('Idempotency-Key', () => {
   it('replays the first response for the same key and body, byte for byte, without a second effect', async () => {
     ddb.on(PutCommand).resolves({});
     const effect = vi.fn(async () => ({ id: `thing-${effect.mock.calls.length}` }));
-    const handler = httpHandler({ body: Body, status: 201 }, effect);
+    const handler = operationHandler(testOperation('business', { body: Body, status: 201 }), effect);
     const first = await handler(post({ name: 'a' }), lambdaContext);
     const stored = ddb.commandCalls(PutCommand)[1]!.args[0].input.Item!;
 
@@ -240,14 +241,14 @@ describe('Idempotency-Key', () => {
   it('answers 422 idempotency_key_reused for the same key with a different body', async () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     ddb.on(GetCommand).resolves({ Item: { state: 'completed', requestHash: 'other', statusCode: 201, responseBody: '{}' } });
-    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'b' }), lambdaContext);
+    const result = await operationHandler(testOperation('business', { body: Body }), async () => 'never')(post({ name: 'b' }), lambdaContext);
     expect(result.statusCode).toBe(422);
     expect(parseBody(result).error.code).toBe('idempotency_key_reused');
   });
 
   it('answers 422 idempotency_key_reused for a body that differs only in what the route ignores (found by the money model)', async () => {
     const effect = vi.fn(async () => ({ status: 'Locked' }));
-    const lock = httpHandler({}, effect);
+    const lock = operationHandler(testOperation('business', {}), effect);
     const first = await lock(post({}), lambdaContext);
     expect(first.statusCode).toBe(200);
     const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
@@ -264,13 +265,13 @@ describe('Idempotency-Key', () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     const { requestHash } = await import('../../../shared/http/request-hash.ts');
     ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: await requestHash('POST', '/v1/things', { name: 'a' }) } });
-    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'a' }), lambdaContext);
+    const result = await operationHandler(testOperation('business', { body: Body }), async () => 'never')(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
   });
 
   /** The first answer for `key`, then its replay from the record the first one stored. */
-  async function firstAndReplay(handler: ReturnType<typeof httpHandler>, body: unknown) {
+  async function firstAndReplay(handler: ReturnType<typeof operationHandler>, body: unknown) {
     ddb.on(PutCommand).resolves({});
     const first = await handler(post(body), lambdaContext);
     const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
@@ -282,14 +283,14 @@ describe('Idempotency-Key', () => {
   }
 
   it.each([
-    new NotFoundError('user_not_found', 'No such user.'),
-    new ConflictError('card_terminated', 'The card is terminated.'),
-    new BusinessRuleError('insufficient_balance', 'The sender lacks balance.'),
+    new ApiError('user_not_found'),
+    new ApiError('card_terminated'),
+    new ApiError('insufficient_balance'),
   ])('keeps a refusal ($statusCode $code) as the key\'s answer and replays it: same status, same body, no second effect', async (refusal) => {
     const effect = vi.fn(async () => {
       throw refusal;
     });
-    const { first, stored, replay } = await firstAndReplay(httpHandler({ body: Body }, effect), { name: 'a' });
+    const { first, stored, replay } = await firstAndReplay(operationHandler(testOperation('business', { body: Body }), effect), { name: 'a' });
     expect(first.statusCode).toBe(refusal.statusCode);
     expect(parseBody(first).error).toEqual({ code: refusal.code, message: refusal.message, request_id: first.headers!['x-request-id'] });
     expect(stored).toMatchObject({ state: 'completed', statusCode: refusal.statusCode });
@@ -305,10 +306,10 @@ describe('Idempotency-Key', () => {
 
   it('records a refusal whose transaction carried a completion item on its own: that item was never written', async () => {
     ddb.on(PutCommand).resolves({});
-    const handler = httpHandler({ body: Body, status: 201 }, async ({ idempotency }) => {
+    const handler = operationHandler(testOperation('business', { body: Body, status: 201 }), async ({ idempotency }) => {
       // The effect's transaction (with this completion item) is cancelled by a business rule.
-      idempotency!.completionItem(201, { id: 'never-committed' });
-      throw new BusinessRuleError('insufficient_balance', 'The sender lacks balance.');
+      idempotency!.completionItem({ id: 'never-committed' });
+      throw new ApiError('insufficient_balance');
     });
     const result = await handler(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(422);
@@ -323,13 +324,13 @@ describe('Idempotency-Key', () => {
 
   it.each([
     ['an unexpected failure (500)', new Error('boom'), 500],
-    ['a throttled dependency (503)', new ServiceUnavailableError(), 503],
+    ['a throttled dependency (503)', new ApiError('service_unavailable'), 503],
     ['a validation error the effect found (400)', new ValidationError([{ path: 'amount', message: 'too many decimals' }]), 400],
     ['a lost claim (409 idempotency_request_in_progress)', idempotencyInProgress(), 409],
   ])('releases the key after %s, so a retry runs again', async (_, failure, status) => {
     ddb.on(PutCommand).resolves({});
     ddb.on(DeleteCommand).resolves({});
-    const handler = httpHandler({ body: Body }, async () => {
+    const handler = operationHandler(testOperation('business', { body: Body }), async () => {
       throw failure;
     });
     const result = await handler(post({ name: 'a' }), lambdaContext);
@@ -340,8 +341,8 @@ describe('Idempotency-Key', () => {
 
   it('answers 409 idempotency_request_in_progress when the claim was lost before the refusal could be recorded', async () => {
     ddb.on(PutCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'not the owner', $metadata: {} }));
-    const handler = httpHandler({ body: Body }, async () => {
-      throw new NotFoundError('user_not_found', 'No such user.');
+    const handler = operationHandler(testOperation('business', { body: Body }), async () => {
+      throw new ApiError('user_not_found');
     });
     const result = await handler(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(409);
@@ -349,7 +350,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('rejects an over-long key with 400', async () => {
-    const result = await httpHandler({ body: Body }, async () => 'never')(post({ name: 'a' }, 'k'.repeat(256)), lambdaContext);
+    const result = await operationHandler(testOperation('business', { body: Body }), async () => 'never')(post({ name: 'a' }, 'k'.repeat(256)), lambdaContext);
     expect(result.statusCode).toBe(400);
     expect(parseBody(result).error.fields[0].path).toBe('Idempotency-Key');
   });
@@ -363,7 +364,7 @@ describe('a dependency that stays unavailable after the SDK retries', () => {
     ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
     ['a 5xx of the AWS service', Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })],
   ])('answers a retryable 503 for %s, revealing nothing of it', async (_, error) => {
-    const result = await httpHandler({}, async () => {
+    const result = await operationHandler(testOperation('business', {}), async () => {
       throw error;
     })(get(), lambdaContext);
     expect(result.statusCode).toBe(503);
@@ -372,7 +373,7 @@ describe('a dependency that stays unavailable after the SDK retries', () => {
   });
 
   it('still answers 500 for a bug', async () => {
-    const result = await httpHandler({}, async () => {
+    const result = await operationHandler(testOperation('business', {}), async () => {
       throw new TypeError('x is undefined');
     })(get(), lambdaContext);
     expect(result.statusCode).toBe(500);

@@ -7,7 +7,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { httpHandler } from '../../../shared/http/handler.ts';
+import { operationHandler } from '../../../shared/http/handler.ts';
+import { testOperation } from '../../support/test-operation.ts';
 import { logger } from '../../../shared/logger.ts';
 import { queueHandler, scheduledHandler } from '../../../shared/queues/handlers.ts';
 import { captureLogs } from '../../support/capture-logs.ts';
@@ -30,7 +31,7 @@ afterEach(() => {
 
 describe('the HTTP wrapper', () => {
   it("writes its request line with the function's name and the invocation's awsRequestId", async () => {
-    const handler = httpHandler({ body: z.object({ pan: z.string() }) }, async () => ({ ok: true }));
+    const handler = operationHandler(testOperation('business', { body: z.object({ pan: z.string() }) }), async () => ({ ok: true }));
     await handler(apiEvent({ method: 'POST', body: { pan: CARD_NUMBER } }), lambdaContext);
     const request = logLines().find((line) => line.message === 'request');
     expect(request).toMatchObject({ function_name: 'unit-test', function_request_id: 'unit-test-request', statusCode: 200 });
@@ -39,14 +40,14 @@ describe('the HTTP wrapper', () => {
 
   it('never logs the event, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
     process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
-    const handler = httpHandler({ body: z.object({ pan: z.string() }) }, async () => ({ ok: true }));
+    const handler = operationHandler(testOperation('business', { body: z.object({ pan: z.string() }) }), async () => ({ ok: true }));
     await handler(apiEvent({ method: 'POST', body: { pan: CARD_NUMBER } }), lambdaContext);
     expect(logLines().map((line) => line.message)).toEqual(['request']);
     expect(captured.join('')).not.toContain(CARD_NUMBER);
   });
 
   it('leaves no temporary key to the next invocation', async () => {
-    const handler = httpHandler({}, async () => {
+    const handler = operationHandler(testOperation('business', {}), async () => {
       logger.appendKeys({ userId: 'u-1' });
       return {};
     });

@@ -58,7 +58,7 @@ describe('API Gateway proxy event (REST API, payload 1.0)', () => {
       authorizer,
       httpMethod: 'PATCH',
       resourcePath: '/v1/users/{p_user_id}',
-      path: '/sandbox/v1/users/u1',
+      path: '/v1/users/u1',
       stage: 'sandbox',
       requestTimeEpoch: 1234,
       identity: { sourceIp: '127.0.0.1' },

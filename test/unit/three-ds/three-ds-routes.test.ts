@@ -4,12 +4,15 @@
  * transaction carries for the card's budget of wrong codes, a verify that loses a race decides
  * again, and neither the code nor its hash input ever reaches a log line.
  *
- * Reads come from a small keyed store; each transaction is answered by the test (committed, or
- * cancelled on the items it names), so DynamoDB's own semantics stay with the integration specs.
+ * Each read is answered by the test, matched on the key sent, and each transaction too (committed,
+ * or cancelled on the items it names): nothing a request writes is read back, so DynamoDB's own
+ * semantics (five wrong codes in a row, a code used twice, races) stay with
+ * test/integration/three-ds.test.ts.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, NumberValue, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as challenge } from '../../../functions/simulate/create-3ds-challenge.ts';
 import { handler as verify } from '../../../functions/simulate/verify-3ds-challenge.ts';
@@ -26,12 +29,9 @@ const HOUR_MS = 3_600_000;
 
 type Item = Record<string, any>;
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
-let items: Map<string, Item>;
-/** Decides each transaction: return the indexes of the items whose condition fails (none: it commits). */
-let failing: (transactItems: TransactItems) => number[];
 
-const key = (k: { PK: string; SK: string }) => `${k.PK}|${k.SK}`;
-const put = (item: Item) => items.set(key(item as never), item);
+/** Answers a Get of the item's key with the item (a later call for the same key wins). */
+const serve = (item: Item) => ddb.on(GetCommand, { Key: { PK: item.PK, SK: item.SK } }).resolves({ Item: item });
 
 function cardItem(overrides: Item = {}): Item {
   return {
@@ -50,34 +50,26 @@ function userItem(status: 'Active' | 'Suspended'): Item {
 }
 
 /** The card's counter of wrong codes for the current hour, as DynamoDB returns it. */
-function wrongCodesThisHour(count: number): void {
-  put({ ...threeDsKeys.cardWrongCodes(CARD_ID, wrongCodeHourLabel(Math.floor(Date.now() / HOUR_MS))), wrongCodes: NumberValue.from(String(count)) });
+function wrongCodesThisHour(count: number): Item {
+  return { ...thisHourCounterKey(), wrongCodes: NumberValue.from(String(count)) };
 }
+
+const thisHourCounterKey = () => threeDsKeys.cardWrongCodes(CARD_ID, wrongCodeHourLabel(Math.floor(Date.now() / HOUR_MS)));
 
 function transactions(): TransactItems[] {
   return ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
 }
 
-function cancelled(transactItems: TransactItems, failed: number[]) {
-  return new TransactionCanceledException({
-    message: 'Transaction cancelled',
-    $metadata: {},
-    CancellationReasons: transactItems.map((_, i) => ({ Code: failed.includes(i) ? 'ConditionalCheckFailed' : 'None' })),
-  });
-}
-
-/** A committed transaction's Puts and the verification's new state, so a following read sees them. */
-function commit(transactItems: TransactItems): void {
-  for (const entry of transactItems) {
-    if (entry.Put) put(structuredClone(entry.Put.Item as Item));
-    const update = entry.Update;
-    if (update && String(update.Key!.PK).startsWith('THREEDS#')) {
-      const verification = items.get(key(update.Key as never))!;
-      verification.status = update.ExpressionAttributeValues![':status'];
-      verification.wrongAttempts = update.ExpressionAttributeValues![':wrong'];
-      if (update.UpdateExpression!.includes('REMOVE otpHash')) delete verification.otpHash;
-    }
-  }
+/** A transaction cancelled on the items at `failed`: one reason per item, in item order. */
+function cancelledOn(failed: (transactItems: TransactItems) => number[]) {
+  return (input: TransactWriteCommandInput) => {
+    const transactItems = input.TransactItems!;
+    throw new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: transactItems.map((_, i) => ({ Code: failed(transactItems).includes(i) ? 'ConditionalCheckFailed' : 'None' })),
+    });
+  };
 }
 
 const captured = captureLogs();
@@ -87,18 +79,11 @@ beforeEach(() => {
   const realNow = Date.now();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(realNow);
-  items = new Map();
-  put(cardItem());
-  put({ PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'PROFILE', businessId: TEST_BUSINESS_ID, name: 'speed pay', timezone: 'UTC' });
-  failing = () => [];
   ddb.reset();
-  ddb.on(GetCommand).callsFake((input) => ({ Item: structuredClone(items.get(key(input.Key))) }));
-  ddb.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
-    const failed = failing(input.TransactItems!);
-    if (failed.length > 0) throw cancelled(input.TransactItems!, failed);
-    commit(input.TransactItems!);
-    return {};
-  });
+  ddb.on(GetCommand).resolves({});
+  serve(cardItem());
+  serve({ PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'PROFILE', businessId: TEST_BUSINESS_ID, name: 'speed pay', timezone: 'UTC' });
+  ddb.on(TransactWriteCommand).resolves({});
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -115,17 +100,20 @@ const verifyEvent = (verificationId: string, otp: string) =>
     body: { otp_code: otp },
   });
 
-/** The code, as only the delivery function can read it: from the sealed copy in the outbox event. */
-async function codeOf(verificationId: string): Promise<string> {
-  const event = [...items.values()].find((item) => item.entity === 'event' && item.payload.includes(verificationId))!;
-  return openSecret<string>(event.otpSealed, { business_id: TEST_BUSINESS_ID, event_id: event.eventId, purpose: 'otp' });
-}
-
-async function pendingChallenge(): Promise<{ verificationId: string; code: string; wrong: string }> {
+/**
+ * Makes a challenge (its transaction answered as committed) and serves the verification it wrote to
+ * the next reads. The code is read as only the delivery function can: from the sealed copy in the
+ * outbox event the same transaction wrote.
+ */
+async function pendingChallenge(): Promise<{ verificationId: string; verification: Item; code: string; wrong: string }> {
   const { verification_id: verificationId } = parseBody(await challenge(challengeEvent(), lambdaContext));
-  const code = await codeOf(verificationId);
+  const written = transactions()[0]!.filter((entry) => entry.Put).map((entry) => entry.Put!.Item as Item);
+  const verification = written.find((item) => item.entity === 'three_ds_verification')!;
+  const event = written.find((item) => item.entity === 'event')!;
+  const code = await openSecret<string>(event.otpSealed, { business_id: TEST_BUSINESS_ID, event_id: event.eventId, purpose: 'otp' });
+  serve(verification);
   ddb.resetHistory();
-  return { verificationId, code, wrong: String((Number(code) + 1) % 1e6).padStart(6, '0') };
+  return { verificationId, verification, code, wrong: String((Number(code) + 1) % 1e6).padStart(6, '0') };
 }
 
 /** The index of the item of `transactItems` on `k`, whatever its kind. */
@@ -138,19 +126,18 @@ function indexOn(transactItems: TransactItems, k: { PK: string; SK: string }): n
 
 describe('a 3DS challenge', () => {
   it('is refused when the card is locked while it is being made (the transaction checks the card)', async () => {
-    failing = (transactItems) => {
-      put(cardItem({ status: 'Locked' }));
-      return [indexOn(transactItems, { PK: `CARD#${CARD_ID}`, SK: 'CARD' })];
-    };
+    // The first read sees the card Active; the transaction's check of the card fails; the re-read sees it Locked.
+    ddb.on(GetCommand, { Key: { PK: `CARD#${CARD_ID}`, SK: 'CARD' } }).resolvesOnce({ Item: cardItem() }).resolves({ Item: cardItem({ status: 'Locked' }) });
+    ddb.on(TransactWriteCommand).callsFake(cancelledOn((transactItems) => [indexOn(transactItems, { PK: `CARD#${CARD_ID}`, SK: 'CARD' })]));
     const response = await challenge(challengeEvent(), lambdaContext);
     expect(response.statusCode).toBe(409);
     expect(parseBody(response).error.code).toBe('card_locked');
-    expect([...items.values()].filter((item) => item.entity === 'event')).toEqual([]);
+    expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
   });
 
   it("checks in its transaction that the card's budget of wrong codes has room this hour, and for a B2C card that its user is Active", async () => {
-    put(cardItem({ mode: 'B2C', userId: USER_ID }));
-    put(userItem('Active'));
+    serve(cardItem({ mode: 'B2C', userId: USER_ID }));
+    serve(userItem('Active'));
     expect((await challenge(challengeEvent(), lambdaContext)).statusCode).toBe(201);
     const [transactItems] = transactions();
     const hour = Math.floor(Date.now() / HOUR_MS);
@@ -165,7 +152,7 @@ describe('a 3DS challenge', () => {
   });
 
   it('is refused 409 otp_attempts_exhausted once the card holds 10 wrong codes this hour, writing nothing', async () => {
-    wrongCodesThisHour(10);
+    serve(wrongCodesThisHour(10));
     const response = await challenge(challengeEvent(), lambdaContext);
     expect(response.statusCode).toBe(409);
     expect(parseBody(response).error.code).toBe('otp_attempts_exhausted');
@@ -173,19 +160,19 @@ describe('a 3DS challenge', () => {
   });
 
   it('is refused 409 otp_attempts_exhausted when the budget runs out while it is being made', async () => {
-    failing = (transactItems) => {
-      wrongCodesThisHour(10);
-      return [indexOn(transactItems, threeDsKeys.cardWrongCodes(CARD_ID, wrongCodeHourLabel(Math.floor(Date.now() / HOUR_MS))))];
-    };
+    // The first read finds no wrong codes; the transaction's check of the counter fails; the re-read finds 10.
+    ddb.on(GetCommand, { Key: thisHourCounterKey() }).resolvesOnce({}).resolves({ Item: wrongCodesThisHour(10) });
+    ddb.on(TransactWriteCommand).callsFake(cancelledOn((transactItems) => [indexOn(transactItems, thisHourCounterKey())]));
     const response = await challenge(challengeEvent(), lambdaContext);
     expect(response.statusCode).toBe(409);
     expect(parseBody(response).error.code).toBe('otp_attempts_exhausted');
+    expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
   });
 
   it('is refused 409 card_expired past the expiry month, decided from the issue date without opening the card bundle', async () => {
     const sixYearsAgo = new Date();
     sixYearsAgo.setUTCFullYear(sixYearsAgo.getUTCFullYear() - 6);
-    put(cardItem({ createdAt: sixYearsAgo.toISOString() }));
+    serve(cardItem({ createdAt: sixYearsAgo.toISOString() }));
     const response = await challenge(challengeEvent(), lambdaContext);
     expect(response.statusCode).toBe(409);
     expect(parseBody(response).error.code).toBe('card_expired');
@@ -193,18 +180,15 @@ describe('a 3DS challenge', () => {
   });
 
   it('is refused 409 user_suspended for a B2C card whose user is suspended, also when that happens while it is being made', async () => {
-    put(cardItem({ mode: 'B2C', userId: USER_ID }));
-    put(userItem('Suspended'));
+    serve(cardItem({ mode: 'B2C', userId: USER_ID }));
+    serve(userItem('Suspended'));
     const suspended = await challenge(challengeEvent(), lambdaContext);
     expect(suspended.statusCode).toBe(409);
     expect(parseBody(suspended).error.code).toBe('user_suspended');
     expect(transactions()).toEqual([]);
 
-    put(userItem('Active'));
-    failing = (transactItems) => {
-      put(userItem('Suspended'));
-      return [indexOn(transactItems, { PK: `USER#${USER_ID}`, SK: 'PROFILE' })];
-    };
+    ddb.on(GetCommand, { Key: { PK: `USER#${USER_ID}`, SK: 'PROFILE' } }).resolvesOnce({ Item: userItem('Active') }).resolves({ Item: userItem('Suspended') });
+    ddb.on(TransactWriteCommand).callsFake(cancelledOn((transactItems) => [indexOn(transactItems, { PK: `USER#${USER_ID}`, SK: 'PROFILE' })]));
     const raced = await challenge(challengeEvent(), lambdaContext);
     expect(raced.statusCode).toBe(409);
     expect(parseBody(raced).error.code).toBe('user_suspended');
@@ -235,11 +219,15 @@ describe('a 3DS verification', () => {
   });
 
   it('counts the wrong code that locks the verification (its fifth) against the card too', async () => {
-    const { verificationId, wrong } = await pendingChallenge();
-    const answers = [];
-    for (let i = 0; i < 5; i++) answers.push(parseBody(await verify(verifyEvent(verificationId, wrong), lambdaContext)).status);
-    expect(answers).toEqual(['Failed', 'Failed', 'Failed', 'Failed', 'Locked']);
-    expect(transactions().map((t) => t.length)).toEqual([26, 26, 26, 26, 26]);
+    // Four wrong codes, then Locked at the fifth, through HTTP: test/integration/three-ds.test.ts.
+    const { verificationId, verification, wrong } = await pendingChallenge();
+    serve({ ...verification, wrongAttempts: NumberValue.from('4') });
+    const response = await verify(verifyEvent(verificationId, wrong), lambdaContext);
+    expect(parseBody(response)).toEqual({ verification_id: verificationId, status: 'Locked', attempts_remaining: 0 });
+    const [transactItems] = transactions();
+    expect(transactItems).toHaveLength(26);
+    expect(transactItems![0]!.Update).toMatchObject({ ExpressionAttributeValues: { ':status': 'Locked', ':read': 4, ':wrong': 5 } });
+    expect(transactItems![0]!.Update!.UpdateExpression).toContain('REMOVE otpHash');
   });
 
   it("accepts a right code only while the card's budget holds (a condition on this hour's counter)", async () => {
@@ -256,41 +244,38 @@ describe('a 3DS verification', () => {
 
   it('answers Locked, even for the right code, once the card holds 10 wrong codes, counting nothing more', async () => {
     const { verificationId, code } = await pendingChallenge();
-    wrongCodesThisHour(10);
+    serve(wrongCodesThisHour(10));
     const response = await verify(verifyEvent(verificationId, code), lambdaContext);
     expect(parseBody(response)).toEqual({ verification_id: verificationId, status: 'Locked', attempts_remaining: 0 });
     const [transactItems] = transactions();
     expect(transactItems).toHaveLength(1);
     expect(transactItems![0]!.Update).toMatchObject({ ExpressionAttributeValues: { ':status': 'Locked', ':wrong': 0 } });
-    // Locked for good: the hash is gone, so even the right code no longer compares.
-    expect(parseBody(await verify(verifyEvent(verificationId, code), lambdaContext)).status).toBe('Locked');
+    // Locked for good: the hash is removed, so even the right code no longer compares.
+    expect(transactItems![0]!.Update!.UpdateExpression).toContain('REMOVE otpHash');
   });
 
   it("decides again when the card's budget ran out between its read and its write, and answers Locked", async () => {
     const { verificationId, wrong } = await pendingChallenge();
-    failing = (transactItems) => {
-      if (transactItems.length === 1) return [];
-      // Concurrent wrong codes on the card's other challenges spent its budget first.
-      wrongCodesThisHour(10);
-      return [1];
-    };
+    // Concurrent wrong codes on the card's other challenges spent its budget first: this hour's
+    // counter read as empty, fails the transaction's condition, then reads as 10.
+    ddb.on(GetCommand, { Key: thisHourCounterKey() }).resolvesOnce({}).resolves({ Item: wrongCodesThisHour(10) });
+    ddb.on(TransactWriteCommand).callsFakeOnce(cancelledOn(() => [1])).resolves({});
     const response = await verify(verifyEvent(verificationId, wrong), lambdaContext);
     expect(parseBody(response)).toEqual({ verification_id: verificationId, status: 'Locked', attempts_remaining: 0 });
     expect(transactions().map((t) => t.length)).toEqual([26, 1]);
   });
 
   it('decides again when another attempt changed the verification first', async () => {
-    const { verificationId, code } = await pendingChallenge();
-    let raced = false;
+    const { verificationId, verification, code } = await pendingChallenge();
     // A concurrent wrong attempt lands between this verify's read and its write.
-    failing = () => {
-      if (raced) return [];
-      raced = true;
-      items.get(`THREEDS#${verificationId}|THREEDS`)!.wrongAttempts += 1;
-      return [0];
-    };
+    ddb
+      .on(GetCommand, { Key: { PK: verification.PK, SK: verification.SK } })
+      .resolvesOnce({ Item: verification })
+      .resolves({ Item: { ...verification, wrongAttempts: NumberValue.from('1') } });
+    ddb.on(TransactWriteCommand).callsFakeOnce(cancelledOn(() => [0])).resolves({});
     const response = await verify(verifyEvent(verificationId, code), lambdaContext);
     expect(parseBody(response)).toEqual({ verification_id: verificationId, status: 'Verified', attempts_remaining: 4 });
+    expect(transactions().map((t) => t[0]!.Update!.ExpressionAttributeValues![':read'])).toEqual([0, 1]);
   });
 
   it('never logs the code', async () => {

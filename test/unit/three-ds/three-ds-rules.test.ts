@@ -228,8 +228,14 @@ describe('which cards may be challenged', () => {
 
 describe('the OTP webhook body', () => {
   it('adds the code last to the stored fields, which never hold it', () => {
+    const stored = JSON.stringify({ type: 'three_ds.otp', p_business_id: 'b', verification_id: 'v', p_created_at: 't' });
+    const body = otpWebhookBody(stored, '000123');
+    expect(body).toBe('{"type":"three_ds.otp","p_business_id":"b","verification_id":"v","p_created_at":"t","otp_code":"000123"}');
+  });
+
+  it('adds the type to fields stored before event types existed', () => {
     const stored = JSON.stringify({ p_business_id: 'b', verification_id: 'v', p_created_at: 't' });
     const body = otpWebhookBody(stored, '000123');
-    expect(body).toBe('{"p_business_id":"b","verification_id":"v","p_created_at":"t","otp_code":"000123"}');
+    expect(body).toBe('{"p_business_id":"b","verification_id":"v","p_created_at":"t","type":"three_ds.otp","otp_code":"000123"}');
   });
 });

@@ -33,9 +33,10 @@ const transferBody = (overrides: Record<string, unknown> = {}) => ({
 const transferEvent = (body: unknown, headers: Record<string, string> = {}) =>
   apiEvent({ method: 'POST', path: '/v1/transfers', resource: '/v1/transfers', body, headers });
 
+/** Answers a Get of each user's key with that user; any other key reads as missing. */
 function serveUsers(...users: Record<string, any>[]) {
-  const byKey = new Map(users.map((user) => [`${user.PK}|${user.SK}`, user]));
-  ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: byKey.get(`${input.Key.PK}|${input.Key.SK}`) }));
+  ddb.on(GetCommand).resolves({});
+  for (const user of users) ddb.on(GetCommand, { Key: { PK: user.PK, SK: user.SK } }).resolves({ Item: user });
 }
 
 type Key = { PK: string; SK: string };
@@ -128,7 +129,7 @@ describe('POST /v1/transfers', () => {
         { account: `user:${receiver.userId}:USD:available`, currency: 'USD', amount: '2550' },
       ],
     });
-    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Transfer', transfer });
+    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Transfer', type: 'transfer.completed', transfer });
   });
 
   it('matches stated identities after normalizing case and surrounding or repeated spaces', async () => {
@@ -138,9 +139,9 @@ describe('POST /v1/transfers', () => {
   });
 
   it.each([
-    ['the sender\'s first name', { sender_party: { first_name: 'Tai Ming' } }, /sender/],
-    ['the sender\'s id number', { sender_party: { id_number: 'K98765433' } }, /sender/],
-    ['the receiver\'s last name', { receiver_party: { last_name: 'Lao' } }, /receiver/],
+    ['the sender\'s first name', { sender_party: { first_name: 'Tai Ming' } }, 'sender'],
+    ['the sender\'s id number', { sender_party: { id_number: 'K98765433' } }, 'sender'],
+    ['the receiver\'s last name', { receiver_party: { last_name: 'Lao' } }, 'receiver'],
   ])('answers 422 ekyc_mismatch when %s differs, writing nothing', async (_name, change, who) => {
     const body = transferBody();
     const result = await createTransfer(
@@ -153,20 +154,20 @@ describe('POST /v1/transfers', () => {
     );
     expect(result.statusCode).toBe(422);
     expect(parseBody(result).error.code).toBe('ekyc_mismatch');
-    expect(parseBody(result).error.message).toMatch(who);
+    expect(parseBody(result).error.party).toBe(who);
     expect(result.body).not.toContain('K9876543');
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it.each([
-    ['sender' as const, 409, 'user_not_active', /sender/],
-    ['receiver' as const, 409, 'user_not_active', /receiver/],
-    ['balance' as const, 422, 'insufficient_balance', /USD/],
-  ])('maps a failed condition on the %s item to %i %s', async (failing, status, code, message) => {
+    ['sender' as const, 409, 'user_not_active', { party: 'sender' }],
+    ['receiver' as const, 409, 'user_not_active', { party: 'receiver' }],
+    ['balance' as const, 422, 'insufficient_balance', {}],
+  ])('maps a failed condition on the %s item to %i %s', async (failing, status, code, detail) => {
     failConditionOf(failing);
     const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
     expect(result.statusCode).toBe(status);
-    expect(parseBody(result).error).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(parseBody(result).error).toMatchObject({ code, ...detail });
   });
 
   it('maps a failed idempotency completion to 409 idempotency_request_in_progress', async () => {
@@ -191,7 +192,8 @@ describe('POST /v1/transfers', () => {
     // The sender is funded meanwhile: the transaction would now commit, but the key is answered.
     ddb.reset();
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    ddb.on(GetCommand).callsFake((input: { Key: { PK: string } }) => ({ Item: input.Key.PK === record.PK ? record : undefined }));
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { PK: record.PK, SK: record.SK } }).resolves({ Item: record });
     ddb.on(TransactWriteCommand).resolves({});
     const replay = await createTransfer(request(), lambdaContext);
     expect(replay.statusCode).toBe(422);
@@ -213,7 +215,7 @@ describe('POST /v1/transfers', () => {
     serveUsers(sender, { ...receiver, status: 'Suspended' });
     const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
     expect(result.statusCode).toBe(409);
-    expect(parseBody(result).error).toMatchObject({ code: 'user_not_active', message: expect.stringMatching(/receiver/) });
+    expect(parseBody(result).error).toMatchObject({ code: 'user_not_active', party: 'receiver' });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
@@ -221,7 +223,7 @@ describe('POST /v1/transfers', () => {
     serveUsers(sender, { ...receiver, businessId: OTHER_BUSINESS_ID });
     const result = await createTransfer(transferEvent(transferBody()), lambdaContext);
     expect(result.statusCode).toBe(404);
-    expect(parseBody(result).error).toMatchObject({ code: 'user_not_found', message: expect.stringMatching(/receiver/) });
+    expect(parseBody(result).error).toMatchObject({ code: 'user_not_found', party: 'receiver' });
   });
 
   it('answers 422 same_user without reading anything', async () => {

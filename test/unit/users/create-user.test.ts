@@ -1,6 +1,7 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/users/create-user.ts';
 import { openSecret } from '../../../shared/crypto/envelope.ts';
@@ -8,7 +9,7 @@ import { isUuid } from '../../../shared/domain/ids.ts';
 import { ekycFingerprints, ekycMatches } from '../../../shared/services/users.ts';
 import { logsWhile } from '../../support/capture-logs.ts';
 import { lambdaContext, TEST_BUSINESS_ID } from '../../support/events.ts';
-import { createEvent, EKYC_SECRETS, FakeTable, parseBody, validCreateBody } from './support.ts';
+import { createEvent, EKYC_SECRETS, parseBody, validCreateBody } from './support.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -144,15 +145,8 @@ describe('POST /v1/users', () => {
       expect(parseBody(result).error).toMatchObject({ code: 'external_id_taken' });
       expect(result.body).not.toMatch(/cancellation reasons/i);
     });
-
-    it('refuses a second user with the same external_id in the business, and allows another one', async () => {
-      new FakeTable(ddb);
-      expect((await handler(createEvent(withExternalId('crm-42')), lambdaContext)).statusCode).toBe(201);
-      const again = await handler(createEvent(withExternalId('crm-42')), lambdaContext);
-      expect(again.statusCode).toBe(409);
-      expect(parseBody(again).error.code).toBe('external_id_taken');
-      expect((await handler(createEvent(withExternalId('crm-43')), lambdaContext)).statusCode).toBe(201);
-    });
+    // A second user with the same external_id (refused in its business, allowed in another):
+    // test/integration/users.test.ts, 'answers 409 external_id_taken for a second user with the same external_id'.
   });
 
   describe('validation', () => {
@@ -200,59 +194,92 @@ describe('POST /v1/users', () => {
   });
 
   describe('Idempotency-Key', () => {
-    const idempotent = (body: unknown, key = 'create-user-1') => createEvent(body, { 'Idempotency-Key': key });
+    const KEY = 'create-user-1';
+    const idempotent = (body: unknown, key = KEY) => createEvent(body, { 'Idempotency-Key': key });
+    const recordKey = { PK: `IDEMPOTENCY#${TEST_BUSINESS_ID}#${KEY}`, SK: 'IDEMPOTENCY' };
+    const keyTaken = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-    it('commits the user and the idempotency record in one transaction', async () => {
-      new FakeTable(ddb);
-      const result = await handler(idempotent(validCreateBody()), lambdaContext);
-      expect(result.statusCode).toBe(201);
-      const transactions = ddb.commandCalls(TransactWriteCommand);
-      expect(transactions).toHaveLength(1);
-      const items = transactions[0]!.args[0].input.TransactItems!;
-      expect(items.map((item) => item.Put!.Item!.PK)).toEqual([`USER#${parseBody(result).p_user_id}`, `IDEMPOTENCY#${TEST_BUSINESS_ID}#create-user-1`]);
-      expect(items[1]!.Put!.Item).toMatchObject({ state: 'completed', statusCode: 201 });
+    /** The first request commits; returns its answer and the completed record its transaction carried. */
+    async function firstRequest() {
+      ddb.on(PutCommand).resolves({});
+      ddb.on(TransactWriteCommand).resolves({});
+      const first = await handler(idempotent(validCreateBody()), lambdaContext);
+      const record = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!.at(-1)!.Put!.Item!;
+      return { first, record };
+    }
+
+    /** What DynamoDB answers a later request with the same key: the claim's condition fails, the record reads back. */
+    function keyHolds(record: Record<string, unknown>) {
+      ddb.reset();
+      ddb.on(PutCommand, { Item: recordKey }).rejects(keyTaken());
+      ddb.on(GetCommand, { Key: recordKey }).resolves({ Item: record });
+    }
+
+    it('claims the key, then commits the user and the idempotency record in one transaction', async () => {
+      const { first } = await firstRequest();
+      expect(first.statusCode).toBe(201);
+      expect(ddb).toHaveReceivedCommandOnce(PutCommand);
+      expect(ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ ...recordKey, state: 'in_progress' }) });
+      expect(ddb).toHaveReceivedCommandOnce(TransactWriteCommand);
+      const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(items.map((item) => item.Put!.Item!.PK)).toEqual([`USER#${parseBody(first).p_user_id}`, recordKey.PK]);
+      expect(items[1]!.Put).toMatchObject({ Item: { state: 'completed', statusCode: 201 }, ConditionExpression: '#owner = :owner AND #state = :inProgress' });
       // The stored response carries the masked eKYC view, so it is encrypted at rest.
       const stored = String(items[1]!.Put!.Item!.responseBody);
       expect(stored).not.toContain(validCreateBody().ekyc.email);
       expect(stored).not.toContain(validCreateBody().ekyc.phone);
     });
 
-    it('replays the first response for the same key and body, with one write of the user', async () => {
-      new FakeTable(ddb);
-      const first = await handler(idempotent(validCreateBody()), lambdaContext);
+    it('replays the first response from the stored record for the same key and body, writing no second user', async () => {
+      const { first, record } = await firstRequest();
+      keyHolds(record);
       const second = await handler(idempotent(validCreateBody()), lambdaContext);
       expect(second.statusCode).toBe(first.statusCode);
       expect(second.body).toBe(first.body);
       expect(second.headers!['idempotent-replayed']).toBe('true');
-      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+      expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: recordKey, ConsistentRead: true });
+      expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
     });
 
     it('answers 422 idempotency_key_reused for the same key with another body, and writes nothing', async () => {
-      new FakeTable(ddb);
-      await handler(idempotent(validCreateBody()), lambdaContext);
+      const { record } = await firstRequest();
+      keyHolds(record);
       const changed = validCreateBody();
       changed.ekyc.first_name = 'Siu Ming';
       const result = await handler(idempotent(changed), lambdaContext);
       expect(result.statusCode).toBe(422);
       expect(parseBody(result).error.code).toBe('idempotency_key_reused');
-      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+      expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+      expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
     });
 
     it('commits the external_id claim in the same transaction, and keeps 409 external_id_taken as the key\'s answer', async () => {
-      const table = new FakeTable(ddb);
-      await handler(createEvent(withExternalId('crm-42')), lambdaContext);
+      ddb.on(PutCommand).resolves({});
+      // The external_id is taken: the claim's condition (the second item) fails.
+      ddb.on(TransactWriteCommand).rejects(
+        new TransactionCanceledException({
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+        }),
+      );
       const result = await handler(idempotent(withExternalId('crm-42')), lambdaContext);
       expect(result.statusCode).toBe(409);
       expect(parseBody(result).error.code).toBe('external_id_taken');
-      const [, failed] = ddb.commandCalls(TransactWriteCommand);
-      expect(failed!.args[0].input.TransactItems!.map((item) => item.Put!.Item!.SK)).toEqual(['PROFILE', 'EXTERNAL_USER', 'IDEMPOTENCY']);
-      // Kept: the completion item of the cancelled transaction was never written, so the refusal
-      // is recorded on its own, and a retry with the same key replays it.
-      expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
-      expect([...table.items.values()].find((item) => String(item.PK).startsWith('IDEMPOTENCY#'))).toMatchObject({ state: 'completed', statusCode: 409 });
+      const failed = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(failed.map((item) => item.Put!.Item!.SK)).toEqual(['PROFILE', 'EXTERNAL_USER', 'IDEMPOTENCY']);
+      // Kept: the completion item of the cancelled transaction was never written, so the refusal is
+      // recorded on its own (still on owning the claim), and the key is not released.
+      expect(ddb).not.toHaveReceivedCommand(DeleteCommand);
+      expect(ddb).toHaveReceivedCommandTimes(PutCommand, 2);
+      const recorded = ddb.commandCalls(PutCommand)[1]!.args[0].input;
+      expect(recorded).toMatchObject({ Item: { ...recordKey, state: 'completed', statusCode: 409 }, ConditionExpression: '#owner = :owner AND #state = :inProgress' });
+
+      keyHolds(recorded.Item!);
       const replay = await handler(idempotent(withExternalId('crm-42')), lambdaContext);
       expect(replay.body).toBe(result.body);
       expect(replay.headers!['idempotent-replayed']).toBe('true');
+      expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
     });
   });
 

@@ -1,19 +1,10 @@
 /**
  * Helpers for the users and balances handler tests: a valid create body, events for each route,
- * and a small in-memory table behind aws-sdk-client-mock for the tests that need state across
- * calls (idempotent replays, a taken external_id). The fake honours only the conditions these
- * routes use: `attribute_not_exists(PK)` and the idempotency claim's.
+ * and a stored user item. Tests answer DynamoDB with plain aws-sdk-client-mock responses; what
+ * only DynamoDB's own semantics decide (a taken external_id, a replay across requests) is in
+ * test/integration/users.test.ts.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-  type PutCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { handler as createUser } from '../../../functions/users/create-user.ts';
 import { apiEvent, lambdaContext, parseBody } from '../../support/events.ts';
@@ -80,54 +71,3 @@ export async function storedUserItem(ddb: DocumentMock, body: unknown = validCre
 }
 
 export { parseBody };
-
-/** An in-memory table with the semantics the users routes rely on. */
-export class FakeTable {
-  readonly items = new Map<string, Record<string, any>>();
-
-  constructor(private readonly ddb: DocumentMock) {
-    ddb.reset();
-    ddb.on(PutCommand).callsFake((input: PutCommandInput) => {
-      if (!this.conditionHolds(input)) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-      this.put(input.Item!);
-      return {};
-    });
-    ddb.on(GetCommand).callsFake((input: { Key: Record<string, string> }) => ({ Item: this.items.get(keyOf(input.Key)) }));
-    ddb.on(DeleteCommand).callsFake((input: { Key: Record<string, string> }) => {
-      this.items.delete(keyOf(input.Key));
-      return {};
-    });
-    ddb.on(TransactWriteCommand).callsFake((input: { TransactItems: { Put?: PutCommandInput }[] }) => {
-      const reasons = input.TransactItems.map((item) => ({ Code: item.Put && !this.conditionHolds(item.Put) ? 'ConditionalCheckFailed' : 'None' }));
-      if (reasons.some((r) => r.Code !== 'None')) {
-        throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons });
-      }
-      for (const item of input.TransactItems) if (item.Put) this.put(item.Put.Item!);
-      return {};
-    });
-    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => ({
-      Items: [...this.items.values()].filter((item) => item.PK === input.ExpressionAttributeValues[':pk'] && String(item.SK).startsWith(input.ExpressionAttributeValues[':prefix'] ?? '')),
-    }));
-  }
-
-  put(item: Record<string, any>): void {
-    this.items.set(keyOf(item), item);
-  }
-
-  private conditionHolds(input: PutCommandInput): boolean {
-    const existing = this.items.get(keyOf(input.Item!));
-    const condition = input.ConditionExpression ?? '';
-    if (condition.startsWith('attribute_not_exists(PK)')) {
-      // The idempotency claim also accepts an expired record; none expires within a test.
-      return existing === undefined;
-    }
-    if (condition.startsWith('#owner = :owner')) {
-      return existing?.owner === input.ExpressionAttributeValues?.[':owner'] && (!condition.includes(':inProgress') || existing?.state === 'in_progress');
-    }
-    return true;
-  }
-}
-
-function keyOf(key: Record<string, unknown>): string {
-  return `${String(key.PK)}|${String(key.SK)}`;
-}

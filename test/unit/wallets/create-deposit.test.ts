@@ -28,10 +28,10 @@ function addressIndex(businessId = TEST_BUSINESS_ID) {
   return { PK: `ADDRESS#tron#${TRON_ADDRESS}`, SK: 'ADDRESS', entity: 'wallet_address_index', userId: USER_ID, businessId };
 }
 
+/** Answers a Get of each item's key with that item; any other key reads as missing. */
 function serve(items: Record<string, any>[]) {
-  const store = new Map(items.map((item) => [`${item.PK}|${item.SK}`, item]));
-  ddb.on(GetCommand).callsFake((input: { Key: { PK: string; SK: string } }) => ({ Item: store.get(`${input.Key.PK}|${input.Key.SK}`) }));
-  return store;
+  ddb.on(GetCommand).resolves({});
+  for (const item of items) ddb.on(GetCommand, { Key: { PK: item.PK, SK: item.SK } }).resolves({ Item: item });
 }
 
 function cancelled(codes: string[]) {
@@ -75,8 +75,8 @@ describe('POST /v1/simulate/deposits', () => {
         { account: `user:${USER_ID}:USD:available`, currency: 'USD', amount: '10000' },
       ],
     });
-    expect(event!.Put.Item).toMatchObject({ entity: 'event', type: 'deposit', queue: 'events', businessId: TEST_BUSINESS_ID });
-    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Deposit', deposit });
+    expect(event!.Put.Item).toMatchObject({ entity: 'event', type: 'deposit.completed', queue: 'events', businessId: TEST_BUSINESS_ID });
+    expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Deposit', type: 'deposit.completed', deposit });
   });
 
   it('answers 200 with the recorded deposit, moving nothing, when the deposit item already exists', async () => {
