@@ -11576,9 +11576,9 @@ export interface operations {
     networkReversal: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (24 h). */
-                "Idempotency-Key"?: string;
+            header: {
+                /** @description Required: the id of the network message. Replays the first answer for the same key and body (24 h). */
+                "Idempotency-Key": string;
             };
             path: {
                 /** @description The transaction's id. */
@@ -11603,7 +11603,7 @@ export interface operations {
                     "application/json": components["schemas"]["CardTransaction"];
                 };
             };
-            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`. */
+            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`, `idempotency_key_required`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11612,7 +11612,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & ({
                         error: {
                             /** @enum {string} */
-                            code: "validation_error" | "invalid_json";
+                            code: "validation_error" | "invalid_json" | "idempotency_key_required";
                         } & {
                             [key: string]: unknown;
                         };
@@ -11788,9 +11788,9 @@ export interface operations {
     networkSettlement: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (24 h). */
-                "Idempotency-Key"?: string;
+            header: {
+                /** @description Required: the id of the network message. Replays the first answer for the same key and body (24 h). */
+                "Idempotency-Key": string;
             };
             path: {
                 /** @description The transaction's id. */
@@ -11816,7 +11816,7 @@ export interface operations {
                     "application/json": components["schemas"]["CardTransaction"];
                 };
             };
-            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`. */
+            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`, `idempotency_key_required`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11825,7 +11825,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & ({
                         error: {
                             /** @enum {string} */
-                            code: "validation_error" | "invalid_json";
+                            code: "validation_error" | "invalid_json" | "idempotency_key_required";
                         } & {
                             [key: string]: unknown;
                         };
@@ -12655,9 +12655,9 @@ export interface operations {
     networkIncrement: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (24 h). */
-                "Idempotency-Key"?: string;
+            header: {
+                /** @description Required: the id of the network message. Replays the first answer for the same key and body (24 h). */
+                "Idempotency-Key": string;
             };
             path: {
                 /** @description The transaction's id. */
@@ -12682,7 +12682,7 @@ export interface operations {
                     "application/json": components["schemas"]["CardTransaction"];
                 };
             };
-            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`. */
+            /** @description The request is malformed. Codes: `validation_error`, `invalid_json`, `idempotency_key_required`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12691,7 +12691,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & ({
                         error: {
                             /** @enum {string} */
-                            code: "validation_error" | "invalid_json";
+                            code: "validation_error" | "invalid_json" | "idempotency_key_required";
                         } & {
                             [key: string]: unknown;
                         };

@@ -90,8 +90,13 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
-  /** The hold-expiry sweeper: how many expired holds one run releases at most (the next run takes the rest). */
-  HOLD_EXPIRY_SWEEP_LIMIT: z.coerce.number().int().min(1).max(1000).default(200),
+  /**
+   * The hold-expiry sweeper: how long one run keeps paging through due holds (the next run, 5
+   * minutes later, takes the rest; below the function's 300 s timeout), and how many it releases
+   * at once.
+   */
+  HOLD_EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).max(280).default(240),
+  HOLD_EXPIRY_SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   POWERTOOLS_SERVICE_NAME: z.string().default('card-platform'),
 });
 

@@ -82,6 +82,7 @@ export const ERROR_CATALOGUE = {
   credential_already_revoked: { status: 409, message: 'The credential was already revoked.' },
   request_too_large: { status: 413, message: 'The request is too large.' },
   // 422: a business rule failed
+  idempotency_key_required: { status: 400, message: 'This operation needs an Idempotency-Key header (the id of the message), so that a resend has no second effect.' },
   idempotency_key_reused: { status: 422, message: 'This Idempotency-Key was already used with a different request.' },
   insufficient_balance: { status: 422, message: 'The available balance is less than the amount.' },
   same_user: { status: 422, message: 'The sender and the receiver are the same user.' },

@@ -14,7 +14,7 @@ import { createBusiness, rotateApiKey, rotateWebhookSecret, setWebhookUrl } from
 import { issueCredential, listCredentials, revokeCredential } from '../../shared/services/credentials.ts';
 import { DEAD_LETTER_SOURCES, listDeadLetters, redriveDeadLetters, type DeadLetterSource } from '../../shared/services/dead-letters.ts';
 import { runLedgerAudit } from '../../shared/services/ledger-audit.ts';
-import { indexUnlistedTransactions } from '../../shared/services/transactions.ts';
+import { indexOlderTransactions } from '../../shared/services/transactions.ts';
 import { TopupBody } from '../../shared/domain/transactions.ts';
 import { topUpBusiness } from '../../shared/services/topups.ts';
 import { updateSandboxCredentials } from '../local/sandbox-credentials.ts';
@@ -37,7 +37,7 @@ const COMMAND_USAGE: Record<string, { synopsis: string; summary?: string }> = {
   'set-rate-limit': { synopsis: 'set-rate-limit --business-id ID --rate R --burst B', summary: "a deployed stage: the business's own API throttle (its tier plan)" },
   'enroll-usage-keys': { synopsis: 'enroll-usage-keys [--business-id ID]', summary: 'a deployed stage: give businesses their usage-plan key; default all' },
   audit: { synopsis: 'audit', summary: 'exit code 1 if any balance disagrees with its ledger' },
-  'index-transactions': { synopsis: 'index-transactions', summary: 'once after upgrading: list older transactions in GET /v1/transactions' },
+  'index-transactions': { synopsis: 'index-transactions', summary: 'once after upgrading: list older transactions in GET /v1/transactions and give older holds their expiry' },
 };
 
 function usageLine(command: string): string {
@@ -114,7 +114,7 @@ const commands: Record<string, (options: Options) => Promise<unknown>> = {
     if (!body.success) throw new ValidationError(body.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
     return topUpBusiness(required(o, 'business-id'), body.data, 'operator');
   },
-  'index-transactions': () => indexUnlistedTransactions(),
+  'index-transactions': () => indexOlderTransactions(),
   audit: async () => {
     const report = await runLedgerAudit();
     if (report.findings.length > 0) process.exitCode = 1;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { MAC_PURPOSES, macKeyVariable } from '../../shared/crypto/keyed-hash.ts';
-import { parameterNames } from '../stage-config.ts';
+import { parameterNames, stageConfig } from '../stage-config.ts';
 
 export const LOCAL_STACK_FILE = resolve('.local', 'stack.json');
 
@@ -66,6 +66,8 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     // As the deployed functions: a variable left in the operator's shell must not open private
     // addresses when setting a webhook URL.
     WEBHOOK_PRIVATE_ADDRESSES: 'deny',
+    // The stage's hold policy, as its functions get it (`index-transactions` dates older holds with it).
+    HOLD_EXPIRY_DAYS: JSON.stringify(stageConfig(stage).holdExpiry),
   });
   return `${stage} stage`;
 }

@@ -89,7 +89,12 @@ function describe(contract: Operation): ZodOpenApiOperationObject {
     : undefined;
   const idempotencyHeader =
     contract.method === 'POST' && contract.idempotent !== false
-      ? z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().meta({ description: 'Replays the first answer for the same key and body (24 h).' }) })
+      ? z.object({
+          'Idempotency-Key':
+            contract.idempotent === 'required'
+              ? z.string().min(1).max(255).meta({ description: 'Required: the id of the network message. Replays the first answer for the same key and body (24 h).' })
+              : z.string().min(1).max(255).optional().meta({ description: 'Replays the first answer for the same key and body (24 h).' }),
+        })
       : undefined;
   return {
     operationId: contract.id,

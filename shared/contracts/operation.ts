@@ -53,8 +53,11 @@ export interface Operation<
   /**
    * `false` for a POST whose answer must never be stored (a reveal link: its token exists only as
    * a hash). Its `Idempotency-Key` is ignored: a repeat makes a second, equally valid answer.
+   * `'required'` for a card-network message whose resend would otherwise have a second effect (a
+   * partial capture, a partial reversal, an increment carry no id of their own in the body): no
+   * key is `400 idempotency_key_required`.
    */
-  idempotent?: false;
+  idempotent?: false | 'required';
   /**
    * The URL carries a secret (a reveal link's token in the query string): the stack never traces the
    * route and every log redacts the query string (infra/constructs/untraced-routes.ts).
@@ -111,6 +114,7 @@ export function errorCodesOf(contract: Operation): ErrorCode[] {
     codes.add('idempotency_request_in_progress');
     codes.add('idempotency_key_reused');
   }
+  if (contract.idempotent === 'required') codes.add('idempotency_key_required');
   for (const code of contract.errors) codes.add(code);
   codes.add('internal_error');
   codes.add('service_unavailable');

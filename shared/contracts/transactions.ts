@@ -270,6 +270,7 @@ export const networkReversal = operation({
   params: transaction,
   body: AdjustAuthorizationBody,
   status: 200,
+  idempotent: 'required',
   response: CardTransaction,
   errors: ADJUSTMENT_ERRORS,
 });
@@ -285,6 +286,7 @@ export const networkSettlement = operation({
   params: transaction,
   body: CaptureBody,
   status: 200,
+  idempotent: 'required',
   response: CardTransaction,
   errors: ADJUSTMENT_ERRORS,
 });
@@ -404,6 +406,7 @@ export const networkIncrement = operation({
   params: transaction,
   body: IncrementBody,
   status: 200,
+  idempotent: 'required',
   response: CardTransaction,
   errors: INCREMENT_ERRORS,
 });

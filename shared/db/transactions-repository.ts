@@ -30,13 +30,13 @@ import { DECISION_SOURCES, type Decision } from '../domain/authorization-decisio
 import { WINDOW_DECLINE, firstDeclineReason, type DeclineReason } from '../domain/authorization.ts';
 import type { CardLimits } from '../domain/cards.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
-import { DAILY_COUNT_KIND, WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
+import { counterMoves, DAILY_COUNT_KIND, WINDOW_KINDS, type WindowKind, type WindowPeriods } from '../domain/spend-windows.ts';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type CardTransaction, type NetworkAuthorizationClaim, type TransactionStatus, type TransactionType } from '../domain/transactions.ts';
 import { CARD_CURRENCIES } from '../domain/money.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { cardKeys, HOLD_EXPIRY_SHARDS, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
+import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
 import { creditItem, holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, type Page } from './query-page.ts';
@@ -198,8 +198,9 @@ export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed
   const { before, after, move } = plan;
   // Only the transaction's own version check means something; the balance items move what the
   // transaction read as held, so their failure is a broken invariant (untagged: the commit throws).
+  const windows = windowMoves(before, plan.windowDelta);
   const tx = transaction<'stale' | 'idempotency'>()
-    .add(versionedPut(after, before.version), 'stale')
+    .add(versionedPut({ ...after, ...windows.after }, before.version), 'stale')
     .add(
       move.kind === 'release'
         ? releaseItem(plan.owner, before.localCurrency, move.amount)
@@ -207,7 +208,7 @@ export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed
     )
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
-  for (const item of windowMoves(before, plan.windowDelta)) tx.add(item);
+  for (const item of windows.items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'committed';
@@ -216,13 +217,19 @@ export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed
 }
 
 /**
- * Moves every spend window the transaction counts in by `amount`, with no limit: a give-back
- * (negative) or a debit the network forces. Nothing when it counts in none or nothing moves.
+ * Moves the spend windows the transaction counts in by `amount`, with no limit: a give-back
+ * (negative: the latest increment's periods first, shared/domain/spend-windows.ts `counterMoves`)
+ * or a debit the network forces; `after` is what the transaction then records of its increments'
+ * shares. Nothing when it counts in none or nothing moves.
  */
-function windowMoves(txn: CardTransaction, amount: bigint): TransactItem[] {
+function windowMoves(txn: CardTransaction, amount: bigint): { items: TransactItem[]; after: Pick<CardTransaction, 'incrementWindows'> } {
   const { windows } = txn;
-  if (amount === 0n || !windows) return [];
-  return WINDOW_KINDS.map((kind) => spendCounterItem(txn.cardId, kind, windows[kind], amount, 0n));
+  if (amount === 0n || !windows) return { items: [], after: {} };
+  const { moves, shares } = counterMoves(windows, txn.incrementWindows ?? [], amount);
+  return {
+    items: moves.map((move) => spendCounterItem(txn.cardId, move.kind, move.period, move.amount, 0n)),
+    after: { incrementWindows: shares },
+  };
 }
 
 export interface IncrementPlan {
@@ -231,6 +238,8 @@ export interface IncrementPlan {
   owner: BalanceOwner;
   /** The extra amount held, card-currency minor units. */
   extra: bigint;
+  /** The periods of the day the increment is made: the extra amount is checked and counted there. */
+  periods: WindowPeriods;
   limits: CardLimits;
   cardVersion: number;
   posting: Posting;
@@ -242,7 +251,8 @@ export type IncrementOutcome = { kind: 'approved' } | { kind: 'declined'; reason
 
 /**
  * An increment: checked like a new authorization for the extra amount only, in ONE transaction:
- * the user check, each spend window's counter (conditional on the limit), the balance hold
+ * the user check, each spend window's counter OF TODAY'S PERIODS (conditional on the limit; the
+ * transaction records them in `incrementWindows` when they are not its own), the balance hold
  * (conditional on available), the card's version, and the transaction moving from the version that
  * was read (`stale`: re-read and decide again), with the posting and the event. The day's
  * approval count does not move: an increment is not a new authorization.
@@ -252,7 +262,7 @@ export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOut
   const tx = transaction<DeclineReason | 'stale' | 'idempotency'>();
   if (before.userId) tx.add(activeUserCheck(before.businessId, before.userId), 'user_suspended');
   if (before.windows) {
-    for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, before.windows[kind], extra, plan.limits[kind]), WINDOW_DECLINE[kind]);
+    for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, plan.periods[kind], extra, plan.limits[kind]), WINDOW_DECLINE[kind]);
   }
   tx.add(holdItem(plan.owner, before.localCurrency, extra), 'insufficient_balance')
     .add(
@@ -311,7 +321,7 @@ export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'c
     )
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
-  for (const item of windowMoves(txn, plan.windowAmount)) tx.add(item);
+  for (const item of windowMoves(txn, plan.windowAmount).items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'committed';
@@ -320,27 +330,30 @@ export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'c
 }
 
 /**
- * Holds that expired before `beforeIso`, oldest first: one Query per shard of the sparse
- * expiry index (at most `limitPerShard` each). The index is eventually consistent: the sweeper
+ * One page of the holds of one shard of the sparse expiry index that expired before `beforeIso`,
+ * oldest first; `next` continues after it (past entries that could not be released, so one
+ * failing hold never blocks the ones behind it). The index is eventually consistent: the sweeper
  * reads each transaction again, consistently, before it expires it.
  */
-export async function listExpiredHolds(beforeIso: string, limitPerShard: number): Promise<string[]> {
-  const pages = await Promise.all(
-    Array.from({ length: HOLD_EXPIRY_SHARDS }, (_, shard) =>
-      db().send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: 'GSI4',
-          KeyConditionExpression: 'GSI4PK = :partition AND GSI4SK < :before',
-          ExpressionAttributeValues: { ':partition': holdExpiryPartition(shard), ':before': beforeIso },
-          ScanIndexForward: true,
-          Limit: limitPerShard,
-          ProjectionExpression: 'transactionId',
-        }),
-      ),
-    ),
+export async function expiredHoldsPage(
+  shard: number,
+  beforeIso: string,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<{ ids: string[]; next?: Record<string, unknown> }> {
+  const page = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI4',
+      KeyConditionExpression: 'GSI4PK = :partition AND GSI4SK < :before',
+      ExpressionAttributeValues: { ':partition': holdExpiryPartition(shard), ':before': beforeIso },
+      ScanIndexForward: true,
+      Limit: limit,
+      ProjectionExpression: 'transactionId',
+      ExclusiveStartKey: startKey,
+    }),
   );
-  return pages.flatMap((page) => (page.Items ?? []).map((item) => String(item.transactionId)));
+  return { ids: (page.Items ?? []).map((item) => String(item.transactionId)), ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}) };
 }
 
 /** The transaction as it is after a change, only if it is still at the version that was read. */
@@ -512,6 +525,7 @@ function transactionItem(txn: CardTransaction): Record<string, unknown> {
     networkRefundId: txn.networkRefundId,
     refundOf: txn.refundOf,
     windows: txn.windows ?? undefined,
+    incrementWindows: txn.incrementWindows?.length ? txn.incrementWindows.map((share) => ({ ...share.periods, amount: share.amount })) : undefined,
     merchant: { ...txn.merchant, mcc: txn.merchant.mcc ?? undefined },
     declineReason: txn.declineReason ?? undefined,
     networkAuthorizationId: txn.networkAuthorizationId ?? undefined,
@@ -559,6 +573,14 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
     ...(typeof item.networkRefundId === 'string' ? { networkRefundId: item.networkRefundId } : {}),
     ...(typeof item.refundOf === 'string' ? { refundOf: item.refundOf } : {}),
     windows: windows ? { daily: windows.daily!, monthly: windows.monthly!, lifetime: windows.lifetime ?? 'lifetime' } : null,
+    ...(Array.isArray(item.incrementWindows) && item.incrementWindows.length > 0
+      ? {
+          incrementWindows: (item.incrementWindows as Array<Record<string, unknown>>).map((share) => ({
+            periods: { daily: String(share.daily), monthly: String(share.monthly), lifetime: String(share.lifetime ?? 'lifetime') },
+            amount: bigintAttr(share.amount),
+          })),
+        }
+      : {}),
     merchant: {
       merchantId: String(merchant.merchantId ?? ''),
       merchantName: String(merchant.merchantName ?? ''),
@@ -576,51 +598,74 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
 }
 
 /**
- * Operators only (`npm run admin -- index-transactions`): gives the transactions written before the
- * business and user lists existed their GSI2/GSI3 keys, so `GET /v1/transactions` lists them. A
- * Scan, never on a request path; each item is updated only if it still lacks the keys (a live write
- * of the same transaction already carries them), so a run is safe to repeat or to overlap with
- * traffic. Returns how many were indexed.
+ * Operators only (`npm run admin -- index-transactions`, once after upgrading): gives the
+ * transactions written by earlier releases the index entries they lack:
+ * - the GSI2/GSI3 keys of the business and user lists, so `GET /v1/transactions` lists them;
+ * - a hold still held with no expiry gets `hold_expires_at` from the day it was authorized
+ *   (`expiresAt(mcc, createdAt)`) and its GSI4 entry, so the sweeper releases it (at once, if that
+ *   is past).
+ * A Scan, never on a request path. Each update is conditional: the list keys only where still
+ * missing, the expiry only on the version that was read and while nothing set one (a capture,
+ * reversal or increment racing it wins, and its own write decides), so a run is safe to repeat or
+ * to overlap with traffic.
  */
-export async function indexUnlistedTransactions(): Promise<{ scanned: number; indexed: number }> {
-  let scanned = 0;
-  let indexed = 0;
+export async function indexUnlistedTransactions(expiresAt: (mcc: string | null, from: Date) => string): Promise<{ scanned: number; indexed: number; expiring: number }> {
+  const report = { scanned: 0, indexed: 0, expiring: 0 };
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db().send(
       new ScanCommand({
         TableName: tableName(),
-        FilterExpression: 'entity = :entity AND attribute_not_exists(GSI2PK)',
-        ExpressionAttributeValues: { ':entity': 'card_transaction' },
+        FilterExpression: 'entity = :entity AND (attribute_not_exists(GSI2PK) OR (#status = :authorized AND attribute_not_exists(holdExpiresAt)))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':entity': 'card_transaction', ':authorized': 'Authorized' },
         ExclusiveStartKey: startKey,
       }),
     );
     for (const item of page.Items ?? []) {
-      scanned++;
+      report.scanned++;
       const txn = fromItem(item);
-      const keys = {
-        ...transactionKeys.businessListIndex(txn.businessId, txn.createdAt, txn.transactionId),
-        ...(txn.userId ? transactionKeys.userListIndex(txn.userId, txn.createdAt, txn.transactionId) : {}),
-      };
-      const names = Object.keys(keys);
-      try {
-        await db().send(
-          new UpdateCommand({
-            TableName: tableName(),
-            Key: transactionKeys.transaction(txn.transactionId),
-            UpdateExpression: `SET ${names.map((name) => `${name} = :${name}`).join(', ')}`,
-            ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(GSI2PK)',
-            ExpressionAttributeValues: Object.fromEntries(Object.entries(keys).map(([name, value]) => [`:${name}`, value])),
-          }),
+      if (item.GSI2PK === undefined) {
+        const listed = await conditionalSet(txn.transactionId, {
+          ...transactionKeys.businessListIndex(txn.businessId, txn.createdAt, txn.transactionId),
+          ...(txn.userId ? transactionKeys.userListIndex(txn.userId, txn.createdAt, txn.transactionId) : {}),
+        }, 'attribute_exists(PK) AND attribute_not_exists(GSI2PK)');
+        if (listed) report.indexed++;
+      }
+      if (txn.status === 'Authorized' && txn.remainingHold > 0n && !txn.expiresAt) {
+        const holdExpiresAt = expiresAt(txn.merchant.mcc, new Date(txn.createdAt));
+        const expiring = await conditionalSet(
+          txn.transactionId,
+          { holdExpiresAt, ...holdExpiryKeys.index(txn.transactionId, holdExpiresAt) },
+          'version = :version AND attribute_not_exists(holdExpiresAt)',
+          { ':version': txn.version },
         );
-        indexed++;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (expiring) report.expiring++;
       }
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return { scanned, indexed };
+  return report;
+}
+
+/** Sets `values` on a transaction if `condition` holds; false if it did not (someone else wrote first). */
+async function conditionalSet(transactionId: string, values: Record<string, unknown>, condition: string, conditionValues: Record<string, unknown> = {}): Promise<boolean> {
+  const names = Object.keys(values);
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: transactionKeys.transaction(transactionId),
+        UpdateExpression: `SET ${names.map((name) => `${name} = :${name}`).join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: { ...Object.fromEntries(Object.entries(values).map(([name, value]) => [`:${name}`, value])), ...conditionValues },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return false;
+  }
 }
 
 /** The decision fields of a stored transaction; records from before real-time decisions have none. */

@@ -35,6 +35,69 @@ export function windowPeriods(at: Date, timezone: string): WindowPeriods {
   return { daily: `${month}-${part('day')}`, monthly: month, lifetime: 'lifetime' };
 }
 
+/**
+ * What an increment made in periods other than its authorization's own (a hotel's hold enlarged
+ * on a later day) counted there, and still counts: an increment is checked against, and counted
+ * in, the windows of the day it is made, so a give-back must find its way back to them.
+ */
+export interface WindowShare {
+  periods: WindowPeriods;
+  amount: bigint;
+}
+
+/** One spend counter's move: `amount` (signed) on the `kind` counter of `period`. */
+export interface CounterMove {
+  kind: WindowKind;
+  period: string;
+  amount: bigint;
+}
+
+const samePeriods = (a: WindowPeriods, b: WindowPeriods) => WINDOW_KINDS.every((kind) => a[kind] === b[kind]);
+
+/**
+ * The shares after an increment of `extra` counted in `current`: none when `current` is the
+ * authorization's own periods (it counts there), else added to the latest share of those periods
+ * or appended as a new one.
+ */
+export function withIncrementShare(own: WindowPeriods, shares: readonly WindowShare[], current: WindowPeriods, extra: bigint): WindowShare[] {
+  if (extra === 0n || samePeriods(own, current)) return [...shares];
+  const last = shares.at(-1);
+  if (last && samePeriods(last.periods, current)) return [...shares.slice(0, -1), { periods: current, amount: last.amount + extra }];
+  return [...shares, { periods: current, amount: extra }];
+}
+
+/**
+ * How a transaction's spend counters move when what it counts changes by `delta`, and its shares
+ * after. A give-back (negative) comes out of the latest increment's share first, each share down
+ * to zero, the rest out of the authorization's own periods: no counter ever gets back more than
+ * this transaction counted in it. A positive delta (an over- or late capture the network forces)
+ * counts in the authorization's own periods. Moves of one counter are summed into one (a DynamoDB
+ * transaction touches an item once); zero moves are dropped.
+ */
+export function counterMoves(own: WindowPeriods, shares: readonly WindowShare[], delta: bigint): { moves: CounterMove[]; shares: WindowShare[] } {
+  const left = shares.map((share) => ({ ...share }));
+  const parts: Array<{ periods: WindowPeriods; amount: bigint }> = [];
+  let rest = delta;
+  for (let i = left.length - 1; i >= 0 && rest < 0n; i--) {
+    const share = left[i]!;
+    const taken = share.amount < -rest ? share.amount : -rest;
+    share.amount -= taken;
+    rest += taken;
+    parts.push({ periods: share.periods, amount: -taken });
+  }
+  parts.push({ periods: own, amount: rest });
+  const byCounter = new Map<string, CounterMove>();
+  for (const part of parts) {
+    for (const kind of WINDOW_KINDS) {
+      const key = `${kind}#${part.periods[kind]}`;
+      const move = byCounter.get(key) ?? { kind, period: part.periods[kind], amount: 0n };
+      move.amount += part.amount;
+      byCounter.set(key, move);
+    }
+  }
+  return { moves: [...byCounter.values()].filter((move) => move.amount !== 0n), shares: left.filter((share) => share.amount > 0n) };
+}
+
 /** The limit (minor units, 0 = off) that governs each window. */
 export function windowLimit(limits: CardLimits, kind: WindowKind): bigint {
   return limits[kind];

@@ -14,7 +14,7 @@ import type { DeclineReason } from './authorization.ts';
 import type { CardTransactionView, TransactionEventPayload } from './event-types.ts';
 import type { CardMode } from './cards.ts';
 import { CARD_CURRENCIES, formatAmount, formatMoney, type CardCurrency } from './money.ts';
-import type { WindowPeriods } from './spend-windows.ts';
+import type { WindowPeriods, WindowShare } from './spend-windows.ts';
 
 export const TRANSACTION_STATUSES = ['Authorized', 'Declined', 'Reversed', 'Settled', 'Expired'] as const;
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
@@ -67,6 +67,8 @@ export interface CardTransaction {
   refundOf?: string;
   /** The calendar periods the amount was counted in, so a reversal gives it back to them. */
   windows: WindowPeriods | null;
+  /** What increments made in later periods counted there and still count (absent: none). */
+  incrementWindows?: WindowShare[];
   merchant: Merchant;
   declineReason: DeclineReason | null;
   /** The network's own id for the authorization (network route), for support; claimed per card (`NetworkAuthorizationClaim`). */

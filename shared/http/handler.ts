@@ -105,6 +105,7 @@ function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknow
 
     let idempotency: IdempotencyScope | undefined;
     const idempotencyKey = headers['idempotency-key'];
+    if (spec.idempotent === 'required' && idempotencyKey === undefined) throw new ApiError('idempotency_key_required');
     if (event.httpMethod === 'POST' && spec.idempotent !== false && idempotencyKey !== undefined) {
       validate(IdempotencyKeyHeader, idempotencyKey, 'Idempotency-Key');
       // Keys are scoped to their caller: a business, or one card-network or chain-watcher credential.

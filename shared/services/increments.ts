@@ -1,8 +1,8 @@
 /**
  * Increments of an authorization (hotels, fuel, car rental: API.md "Authorization lifecycle"):
  * the extra amount is checked like a new authorization for that amount only (card status and
- * expiry, controls, currency and rate, the transaction limit, the windows, the balance), and the
- * business's real-time decision endpoint is asked too. Approved: the transaction is enlarged, in
+ * expiry, controls, currency and rate, the transaction limit, the windows of the day it is made
+ * in, the balance), and the business's real-time decision endpoint is asked too. Approved: the transaction is enlarged, in
  * ONE transaction (shared/db/transactions-repository.ts `commitIncrement`); declined: `422
  * increment_declined` with the reason, and nothing moves.
  *
@@ -14,6 +14,7 @@ import { expiryFor } from '../domain/card-number.ts';
 import type { Decision } from '../domain/authorization-decisions.ts';
 import { convert, isSupportedTransactionCurrency } from '../domain/fx.ts';
 import { holdExpiresAt } from '../domain/hold-expiry.ts';
+import { windowPeriods, withIncrementShare } from '../domain/spend-windows.ts';
 import { newId } from '../domain/ids.ts';
 import { holdLegs, posting } from '../domain/ledger.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
@@ -57,7 +58,9 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       const fx = await usableFx(at);
       if (fx) conversion = convert(amount, currency, txn.localCurrency, fx.rates.usdValues, fx.feeBps);
     }
-    const [, businessControls] = await Promise.all([timezoneOf(card.businessId), businessControlsFor(card.businessId)]);
+    const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId), businessControlsFor(card.businessId)]);
+    // Checked and counted in the windows of today, not of the day the hold was taken.
+    const periods = windowPeriods(at, timezone);
     const controls = [card.controls, businessControls];
     let extra = conversion ? conversion.localAmount + conversion.fee : 0n;
     const early = preCheck({
@@ -85,6 +88,7 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       remainingHold: txn.remainingHold + by,
       ...(txn.approvedAmount !== undefined || by < extra ? { approvedAmount: (txn.approvedAmount ?? txn.heldAmount) + by } : {}),
       expiresAt: holdExpiresAt(config().HOLD_EXPIRY_DAYS, txn.merchant.mcc, at),
+      ...(txn.windows ? { incrementWindows: withIncrementShare(txn.windows, txn.incrementWindows ?? [], periods, by) } : {}),
       updatedAt: now,
       version: txn.version + 1,
     });
@@ -108,6 +112,7 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       after,
       owner,
       extra,
+      periods,
       limits: card.limits,
       cardVersion: card.version,
       posting: posting({ postingId: newId(), kind: 'increment', reference: txn.transactionId, legs: holdLegs(owner, txn.localCurrency, extra), createdAt: now }),

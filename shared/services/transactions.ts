@@ -2,7 +2,9 @@
  * Reads of card transactions: one by id, a card's list with status and time filters, and the
  * business's whole list, optionally of one card or one user.
  */
+import { config } from '../config.ts';
 import { findCard } from '../db/cards-repository.ts';
+import { holdExpiresAt } from '../domain/hold-expiry.ts';
 import { getTransaction, indexUnlistedTransactions, listCardTransactions, listTransactions, type TransactionList } from '../db/transactions-repository.ts';
 import { isUuid } from '../domain/ids.ts';
 import { transactionView, type CardTransactionView, type ListCardTransactionsQuery, type ListTransactionsQuery } from '../domain/transactions.ts';
@@ -67,8 +69,13 @@ export async function listBusinessTransactions(businessId: string, query: ListTr
   return listPage(scope, page.items.map(transactionView), page.lastKey);
 }
 
-/** `npm run admin -- index-transactions`: older transactions join the business and user lists. */
-export { indexUnlistedTransactions };
+/**
+ * `npm run admin -- index-transactions`: older transactions join the business and user lists, and
+ * older holds get their expiry under this stage's policy, counted from the day they were taken.
+ */
+export function indexOlderTransactions() {
+  return indexUnlistedTransactions((mcc, from) => holdExpiresAt(config().HOLD_EXPIRY_DAYS, mcc, from));
+}
 
 function bounds(query: { from?: string; to?: string }): { from?: string; to?: string } {
   const from = query.from ? micros(query.from, '000') : undefined;

@@ -4,7 +4,7 @@
  * expiry and late captures, force posts, refunds, and balances below zero only by network force.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -97,7 +97,7 @@ describe('increments', () => {
 
     const broke = await p.client.post(`/v1/simulate/authorizations/${auth.id}/increment`, { amount: '20' });
     expect(broke.status, broke.text).toBe(200);
-    const noMoney = await network.post(`/network/authorizations/${auth.id}/increment`, { amount: '0.01' });
+    const noMoney = await network.post(`/network/authorizations/${auth.id}/increment`, { amount: '0.01' }, { 'idempotency-key': randomUUID() });
     expect(noMoney.status).toBe(422);
     expect(noMoney.body.error).toMatchObject({ code: 'increment_declined', decline_reason: 'exceeds_daily_limit' });
 
@@ -121,6 +121,67 @@ describe('increments', () => {
   });
 });
 
+describe('an increment on a later day', () => {
+  it('is checked and counted in that day’s windows, and a reversal gives each day back what it counted', async () => {
+    const p = await partnerWith('1000');
+    const cardId = await card(p, { daily: '100' });
+    const auth = await authorize(p, cardId, '80', '7011');
+    useStackEnvironment();
+    const { incrementAuthorization } = await import('../../shared/services/increments.ts');
+    const { getCardCounters } = await import('../../shared/db/transactions-repository.ts');
+    const { windowPeriods } = await import('../../shared/domain/spend-windows.ts');
+    const today = windowPeriods(new Date(), 'UTC');
+    const tomorrow = windowPeriods(new Date(Date.now() + 86_400_000), 'UTC');
+
+    // The hotel enlarges the hold tomorrow: 80 spent today does not count against tomorrow's 100.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 86_400_000 });
+    try {
+      const grown = await incrementAuthorization({ businessId: p.businessId }, auth.id, { amount: '30' });
+      expect(grown).toMatchObject({ status: 'Authorized', held_amount: '-110' });
+      // Tomorrow's 30 + 80 more is over tomorrow's limit.
+      await expect(incrementAuthorization({ businessId: p.businessId }, auth.id, { amount: '80' })).rejects.toMatchObject({ code: 'increment_declined', declineReason: 'exceeds_daily_limit' });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await getCardCounters(cardId, today)).spent).toMatchObject({ daily: 8000n, lifetime: 11000n });
+    expect((await getCardCounters(cardId, tomorrow)).spent.daily).toBe(3000n);
+    expect(await dailySpent(p, cardId)).toBe('80');
+
+    // Reversing 50 gives tomorrow its 30 back first, then 20 of today's 80.
+    expect((await p.client.post(`/v1/simulate/authorizations/${auth.id}/reverse`, { amount: '50' })).status).toBe(200);
+    expect((await getCardCounters(cardId, tomorrow)).spent.daily).toBe(0n);
+    expect((await getCardCounters(cardId, today)).spent).toMatchObject({ daily: 6000n, lifetime: 6000n });
+    expect((await p.client.post(`/v1/simulate/authorizations/${auth.id}/reverse`, {})).status).toBe(200);
+    expect((await getCardCounters(cardId, today)).spent).toMatchObject({ daily: 0n, lifetime: 0n });
+    expect(await balance(p)).toMatchObject({ available: '1000', pending: '0' });
+  });
+});
+
+describe('network resends', () => {
+  it('replay a partial capture, partial reversal or increment by its message id, and refuse one without it', async () => {
+    const p = await partnerWith('500');
+    const cardId = await card(p);
+    const auth = await authorize(p, cardId, '100');
+    const messages = [
+      [`/network/authorizations/${auth.id}/increment`, { amount: '20' }],
+      [`/network/authorizations/${auth.id}/settle`, { amount: '30', final: false }],
+      [`/network/authorizations/${auth.id}/reverse`, { amount: '10' }],
+    ] as const;
+    for (const [path, body] of messages) {
+      const refused = await network.post(path, body);
+      expect([refused.status, refused.body.error.code], path).toEqual([400, 'idempotency_key_required']);
+      const key = `msg-${randomUUID()}`;
+      const first = await network.post(path, body, { 'idempotency-key': key });
+      expect(first.status, first.text).toBe(200);
+      const resent = await network.post(path, body, { 'idempotency-key': key });
+      expect([resent.status, resent.headers.get('idempotent-replayed'), resent.body]).toEqual([200, 'true', first.body]);
+    }
+    // Each message moved money once: 100 + 20 held, 30 captured, 10 given back.
+    expect((await p.client.get(`/v1/transactions/${auth.id}`)).body).toMatchObject({ status: 'Authorized', held_amount: '-80', final_local_amount: '-30' });
+    expect(await balance(p)).toMatchObject({ available: '390', pending: '80' });
+  });
+});
+
 describe('captures', () => {
   it('post partial captures, keep the rest held, and settle on the final one (final_local_amount = sum of captures)', async () => {
     const p = await partnerWith('200');
@@ -132,7 +193,7 @@ describe('captures', () => {
     expect(first.body).toMatchObject({ status: 'Authorized', held_amount: '-70', final_local_amount: '-30' });
     expect(await balance(p)).toMatchObject({ available: '100', pending: '70' });
 
-    const second = await network.post(`/network/authorizations/${auth.id}/settle`, { amount: '50', final: false });
+    const second = await network.post(`/network/authorizations/${auth.id}/settle`, { amount: '50', final: false }, { 'idempotency-key': randomUUID() });
     expect(second.body).toMatchObject({ status: 'Authorized', held_amount: '-20', final_local_amount: '-80' });
 
     const last = await p.client.post(`/v1/simulate/authorizations/${auth.id}/settle`, { amount: '10' });
@@ -206,7 +267,7 @@ describe('expiry and late captures', () => {
     // Meanwhile the balance was spent elsewhere; the network captures the expired authorization anyway.
     const other = await authorize(p, cardId, '30');
     expect((await p.client.post(`/v1/simulate/authorizations/${other.id}/settle`, {})).status).toBe(200);
-    const late = await network.post(`/network/authorizations/${auth.id}/settle`, {});
+    const late = await network.post(`/network/authorizations/${auth.id}/settle`, {}, { 'idempotency-key': randomUUID() });
     expect(late.status, late.text).toBe(200);
     expect(late.body).toMatchObject({ status: 'Settled', final_local_amount: '-40', held_amount: '0' });
     expect(await balance(p)).toMatchObject({ available: '-20', pending: '0' });

@@ -199,7 +199,7 @@ describe('the network routes', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('network_credential_required');
     expect((await network.post('/network/authorizations', { ...body, card_number: '3567720000000000', network_authorization_id: 'x' })).status).toBe(404);
-    const settle = await network.post(`/network/authorizations/${first.body.id}/settle`, {});
+    const settle = await network.post(`/network/authorizations/${first.body.id}/settle`, {}, { 'idempotency-key': randomUUID() });
     expect(settle.body).toMatchObject({ status: 'Settled', final_local_amount: '-1500' });
   });
 });
@@ -292,10 +292,10 @@ describe('network authorization ids are per card', () => {
   it('leaves reversal and settlement by transaction id as they were', async () => {
     const card = await fundedCard('Network id adjustments');
     const auth = await network.post('/network/authorizations', purchase(card.cardNumber, networkId()));
-    const reversed = await network.post(`/network/authorizations/${auth.body.id}/reverse`, { amount: '2.5' });
+    const reversed = await network.post(`/network/authorizations/${auth.body.id}/reverse`, { amount: '2.5' }, { 'idempotency-key': randomUUID() });
     expect(reversed.status).toBe(200);
     expect(reversed.body).toMatchObject({ id: auth.body.id, status: 'Authorized' });
-    const settled = await network.post(`/network/authorizations/${auth.body.id}/settle`, {});
+    const settled = await network.post(`/network/authorizations/${auth.body.id}/settle`, {}, { 'idempotency-key': randomUUID() });
     expect(settled.body).toMatchObject({ id: auth.body.id, status: 'Settled', final_local_amount: '-10' });
     expect(await card.balances()).toEqual([{ currency: 'USD', available: '90', pending: '0' }]);
   });

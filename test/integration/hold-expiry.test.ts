@@ -109,4 +109,40 @@ describe('the hold-expiry sweeper', () => {
     expect(late.body).toMatchObject({ status: 'Settled', final_local_amount: '-180' });
     expect(await usd()).toMatchObject({ available: '815', pending: '0' });
   }, 60_000);
+
+  it('expires holds of an earlier release once index-transactions gives them their expiry, and lets a late capture post in parts', async () => {
+    const card = await call('POST', '/v1/cards', { mode: 'B2B', currency: 'USD' });
+    const cardId = card.body.id as string;
+    const shop = await authorize(cardId, '10', '5999');
+    const hotel = await authorize(cardId, '20', '7011');
+    const before = await usd();
+
+    // As a hold of the previous release was stored: no expiry, not in the expiry index.
+    const { db, tableName } = await import('../../shared/db/client.ts');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    for (const id of [shop, hotel]) {
+      await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: `TXN#${id}`, SK: 'TXN' }, UpdateExpression: 'REMOVE holdExpiresAt, GSI4PK, GSI4SK' }));
+    }
+    expect((await sweeper.expireDueHolds(Date.now() + 40 * DAY_MS)).expired).toBe(0);
+    expect((await call('GET', `/v1/transactions/${shop}`)).body.status).toBe('Authorized');
+
+    const { indexOlderTransactions } = await import('../../shared/services/transactions.ts');
+    expect(await indexOlderTransactions()).toMatchObject({ expiring: 2 });
+    expect(await indexOlderTransactions()).toMatchObject({ expiring: 0 });
+    const dated = (await call('GET', `/v1/transactions/${hotel}`)).body;
+    expect(Date.parse(dated.hold_expires_at) - Date.parse(dated.p_created_at)).toBe(30 * DAY_MS);
+
+    expect(await sweeper.expireDueHolds(Date.now() + 8 * DAY_MS)).toMatchObject({ expired: 1, failed: 0 });
+    expect((await call('GET', `/v1/transactions/${shop}`)).body.status).toBe('Expired');
+    expect(await sweeper.expireDueHolds(Date.now() + 31 * DAY_MS)).toMatchObject({ expired: 1, failed: 0 });
+    expect(await usd()).toMatchObject({ available: String(Number(before.available) + 30), pending: String(Number(before.pending) - 30) });
+
+    // The shop captures late, in two parts: the final one takes what the expiry released and the
+    // first did not, once (10 in all, never 4 + 10).
+    const part = await call('POST', `/v1/simulate/authorizations/${shop}/settle`, { amount: '4', final: false });
+    expect(part.body).toMatchObject({ status: 'Expired', final_local_amount: '-4' });
+    const rest = await call('POST', `/v1/simulate/authorizations/${shop}/settle`, {});
+    expect(rest.body).toMatchObject({ status: 'Settled', final_local_amount: '-10' });
+    expect(await usd()).toMatchObject({ available: String(Number(before.available) + 20), pending: String(Number(before.pending) - 30) });
+  }, 60_000);
 });

@@ -335,12 +335,12 @@ describe('npm run admin -- index-transactions', () => {
     await db().send(new UpdateCommand({ TableName: tableName(), Key: { PK: `TXN#${old.body.id}`, SK: 'TXN' }, UpdateExpression: 'REMOVE GSI2PK, GSI2SK, GSI3PK, GSI3SK' }));
     expect((await partner.get('/v1/transactions')).body.data).toEqual([]);
 
-    const { indexUnlistedTransactions } = await import('../../shared/services/transactions.ts');
-    const first = await indexUnlistedTransactions();
+    const { indexOlderTransactions } = await import('../../shared/services/transactions.ts');
+    const first = await indexOlderTransactions();
     expect(first.indexed).toBeGreaterThanOrEqual(1);
     expect((await partner.get('/v1/transactions')).body.data.map((txn: { id: string }) => txn.id)).toEqual([old.body.id]);
     expect((await partner.get(`/v1/transactions?p_user_id=${user.body.p_user_id}`)).body.data.map((txn: { id: string }) => txn.id)).toEqual([old.body.id]);
     expect((await partner.get(`/v1/transactions/${old.body.id}`)).body).toEqual(old.body);
-    expect((await indexUnlistedTransactions()).indexed).toBe(0);
+    expect((await indexOlderTransactions()).indexed).toBe(0);
   });
 });

@@ -186,10 +186,12 @@ function expectIncrement(model: Model, txn: ModelTransaction, extra: bigint, ans
     expect([answer.status, answer.body?.error?.code], answer.text).toEqual([409, STATUS_REFUSALS[txn.status]]);
     return;
   }
-  const expected = decide(model, model.cards[txn.card]!, extra, txn.periods!);
+  // Checked in the windows of the day it is made (a run crossing midnight UTC sees the new day's).
+  const periods = periodsAt(answer.body?.p_updated_at ?? new Date().toISOString());
+  const expected = decide(model, model.cards[txn.card]!, extra, periods);
   if (expected === 'approve') {
     expect(answer.status, answer.text).toBe(200);
-    increment(model, txn, extra);
+    increment(model, txn, extra, periods);
     expect(cents(answer.body.held_amount)).toBe(-txn.remaining);
   } else {
     expect([answer.status, answer.body?.error?.code, answer.body?.error?.decline_reason], answer.text).toEqual([422, 'increment_declined', expected]);

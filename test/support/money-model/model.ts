@@ -49,6 +49,8 @@ export interface ModelTransaction {
   expired?: bigint;
   /** The window periods the hold counts in; null when declined. */
   periods: Record<WindowKind, string> | null;
+  /** Increments made on a later day: counted in that day's windows, given back first (latest first). */
+  laterSpend?: { periods: Record<WindowKind, string>; amount: bigint }[];
   networkId?: string;
   amount: bigint;
 }
@@ -127,13 +129,25 @@ export function approve(model: Model, txn: ModelTransaction): void {
   addSpend(card, txn.periods!, txn.remaining);
 }
 
+/** Gives `amount` back to the windows it was counted in: a later day's increments first, latest first. */
+function giveBackSpend(card: ModelCard, txn: ModelTransaction, amount: bigint): void {
+  let rest = amount;
+  for (const later of [...(txn.laterSpend ?? [])].reverse()) {
+    const taken = later.amount < rest ? later.amount : rest;
+    addSpend(card, later.periods, -taken);
+    later.amount -= taken;
+    rest -= taken;
+  }
+  addSpend(card, txn.periods!, -rest);
+}
+
 /** Gives `amount` of a hold back to the balance and to the windows it was counted in. */
 export function reverse(model: Model, txn: ModelTransaction, amount: bigint): void {
   const card = model.cards[txn.card]!;
   const balance = balanceOf(model, card);
   balance.available += amount;
   balance.pending -= amount;
-  addSpend(card, txn.periods!, -amount);
+  giveBackSpend(card, txn, amount);
   txn.remaining -= amount;
   txn.status = txn.remaining === 0n ? 'Reversed' : 'Authorized';
 }
@@ -145,18 +159,19 @@ export function settle(model: Model, txn: ModelTransaction, amount: bigint): voi
   const released = txn.remaining - amount;
   balance.pending -= txn.remaining;
   balance.available += released;
-  addSpend(card, txn.periods!, -released);
+  giveBackSpend(card, txn, released);
   txn.remaining = 0n;
   txn.status = 'Settled';
 }
 
-/** An approved increment: `extra` more held, counted in the windows of the authorization. */
-export function increment(model: Model, txn: ModelTransaction, extra: bigint): void {
+/** An approved increment: `extra` more held, counted in the windows of the day it is made (`periods`). */
+export function increment(model: Model, txn: ModelTransaction, extra: bigint, periods: Record<WindowKind, string>): void {
   const card = model.cards[txn.card]!;
   const balance = balanceOf(model, card);
   balance.available -= extra;
   balance.pending += extra;
-  addSpend(card, txn.periods!, extra);
+  addSpend(card, periods, extra);
+  if (WINDOW_KINDS.some((kind) => periods[kind] !== txn.periods![kind])) (txn.laterSpend ??= []).push({ periods, amount: extra });
   txn.remaining += extra;
 }
 
@@ -172,7 +187,8 @@ export function capture(model: Model, txn: ModelTransaction, amount: bigint, fin
   balance.pending -= leaving;
   balance.available += leaving - amount;
   if (amount > leaving) balance.forced = true;
-  addSpend(card, txn.periods!, amount - leaving);
+  if (amount >= leaving) addSpend(card, txn.periods!, amount - leaving);
+  else giveBackSpend(card, txn, leaving - amount);
   txn.remaining -= leaving;
   txn.status = txn.status === 'Expired' ? (final ? 'Settled' : 'Expired') : txn.remaining === 0n ? 'Settled' : 'Authorized';
 }

@@ -7,11 +7,13 @@
  */
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as increment } from '../../../functions/simulate/increment-authorization.ts';
 import { handler as settle } from '../../../functions/simulate/settle-authorization.ts';
 import { handler as expireHolds } from '../../../functions/transactions/expire-holds.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
 import { HOLD_EXPIRY_SHARDS } from '../../../shared/db/keys.ts';
 import { apiEvent, lambdaContext, parseBody } from '../../support/events.ts';
 import { logsWhile } from '../../support/capture-logs.ts';
@@ -137,7 +139,7 @@ describe('the hold-expiry sweeper', () => {
   it('queries every shard of the expiry index for holds due now, oldest first', async () => {
     indexAnswer([]);
 
-    expect(await runSweeper()).toEqual({ due: 0, expired: 0, moved: 0, failed: 0 });
+    expect(await runSweeper()).toEqual({ due: 0, expired: 0, moved: 0, failed: 0, unfinished: false });
 
     const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
     expect(queries).toHaveLength(HOLD_EXPIRY_SHARDS);
@@ -148,7 +150,7 @@ describe('the hold-expiry sweeper', () => {
     indexAnswer([TRANSACTION_ID]);
     serveItems(ddb, [authorization()]);
 
-    expect(await runSweeper()).toEqual({ due: 1, expired: 1, moved: 0, failed: 0 });
+    expect(await runSweeper()).toEqual({ due: 1, expired: 1, moved: 0, failed: 0, unfinished: false });
 
     const [items] = transactions();
     expect(items![0]!.Put).toMatchObject({ ConditionExpression: 'version = :version', Item: { status: 'Expired', remainingHold: 0n, expiredAmount: 1000n } });
@@ -164,7 +166,7 @@ describe('the hold-expiry sweeper', () => {
     ddb.on(GetCommand).resolvesOnce({ Item: authorization({ version: 1 }) }).resolves({ Item: authorization({ version: 2, status: 'Settled' }) });
     ddb.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None', 'None', 'None', 'None']));
 
-    expect(await runSweeper()).toEqual({ due: 1, expired: 0, moved: 1, failed: 0 });
+    expect(await runSweeper()).toEqual({ due: 1, expired: 0, moved: 1, failed: 0, unfinished: false });
     expect(transactions()).toHaveLength(1);
   });
 
@@ -172,8 +174,37 @@ describe('the hold-expiry sweeper', () => {
     indexAnswer([TRANSACTION_ID]);
     serveItems(ddb, [authorization({ holdExpiresAt: '2999-01-01T00:00:00.000000Z' })]);
 
-    expect(await runSweeper()).toEqual({ due: 1, expired: 0, moved: 1, failed: 0 });
+    expect(await runSweeper()).toEqual({ due: 1, expired: 0, moved: 1, failed: 0, unfinished: false });
     expect(transactions()).toHaveLength(0);
+  });
+
+  it('pages on past a hold that fails, so it never blocks the holds behind it', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const shard = { ':partition': 'HOLD_EXPIRY#1' };
+    // The oldest due hold cannot be read (throttled on every try); the two behind it can.
+    const stuck = '0b6c1d7e-0000-4000-8000-000000000001';
+    const page = { Items: [{ transactionId: stuck }, { transactionId: TRANSACTION_ID }] };
+    ddb.on(QueryCommand, { ExpressionAttributeValues: shard }).resolves({ ...page, LastEvaluatedKey: { PK: 'next' } });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: shard, ExclusiveStartKey: { PK: 'next' } }).resolves({ Items: [{ transactionId: TRANSACTION_ID }] });
+    serveItems(ddb, [authorization()]);
+    ddb.on(GetCommand, { Key: { PK: `TXN#${stuck}`, SK: 'TXN' } }).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+
+    expect(await runSweeper()).toEqual({ due: 3, expired: 2, moved: 0, failed: 1, unfinished: false });
+    const pages = ddb.commandCalls(QueryCommand, { ExpressionAttributeValues: shard }).map((call) => call.args[0].input.ExclusiveStartKey);
+    expect(pages).toEqual([undefined, { PK: 'next' }]);
+  });
+
+  it('stops paging when its time budget is spent and says the next run goes on', async () => {
+    process.env.HOLD_EXPIRY_SWEEP_SECONDS = '1';
+    resetConfigForTests();
+    try {
+      // An index that never ends (every page says there is more).
+      ddb.on(QueryCommand).resolves({ Items: [], LastEvaluatedKey: { PK: 'more' } });
+      expect(await runSweeper()).toMatchObject({ due: 0, unfinished: true });
+    } finally {
+      delete process.env.HOLD_EXPIRY_SWEEP_SECONDS;
+      resetConfigForTests();
+    }
   });
 
   it('leaves a throttled hold for the next run and logs its id only, never amounts or card data', async () => {
@@ -186,7 +217,7 @@ describe('the hold-expiry sweeper', () => {
       report = await runSweeper();
     });
 
-    expect(report).toEqual({ due: 1, expired: 0, moved: 0, failed: 1 });
+    expect(report).toEqual({ due: 1, expired: 0, moved: 0, failed: 1, unfinished: false });
     const lines = logs.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     const failure = lines.find((line) => String(line.message).startsWith('hold expiry: a hold could not be released'));
     expect(failure).toMatchObject({ transactionId: TRANSACTION_ID, error: 'ApiError' });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../../../shared/domain/cards.ts';
-import { exceededWindow, windowPeriods, windowResets } from '../../../shared/domain/spend-windows.ts';
+import { counterMoves, exceededWindow, windowPeriods, windowResets, withIncrementShare } from '../../../shared/domain/spend-windows.ts';
+import { propertySeed } from '../../support/property-seed.ts';
 
 describe('windowPeriods', () => {
   it('uses the calendar day and month of the business timezone, not UTC', () => {
@@ -99,6 +100,90 @@ describe('windowResets', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('increment shares (an increment counts in the windows of the day it is made)', () => {
+  const day1 = windowPeriods(new Date('2027-03-10T12:00:00Z'), 'UTC');
+  const day2 = windowPeriods(new Date('2027-03-11T12:00:00Z'), 'UTC');
+  const nextMonth = windowPeriods(new Date('2027-04-02T12:00:00Z'), 'UTC');
+
+  it('records no share for an increment made in the authorization’s own periods', () => {
+    expect(withIncrementShare(day1, [], day1, 50n)).toEqual([]);
+  });
+
+  it('adds to the latest share of the same periods, else appends one', () => {
+    const once = withIncrementShare(day1, [], day2, 30n);
+    expect(once).toEqual([{ periods: day2, amount: 30n }]);
+    expect(withIncrementShare(day1, once, day2, 5n)).toEqual([{ periods: day2, amount: 35n }]);
+    expect(withIncrementShare(day1, once, nextMonth, 7n)).toEqual([
+      { periods: day2, amount: 30n },
+      { periods: nextMonth, amount: 7n },
+    ]);
+  });
+
+  it('gives back to the latest increment first, summing the moves of a counter they share', () => {
+    const shares = [{ periods: day2, amount: 30n }];
+    const { moves, shares: after } = counterMoves(day1, shares, -50n);
+    expect(after).toEqual([]);
+    // The month and the lifetime are one counter for both days: one move each.
+    expect(moves).toEqual([
+      { kind: 'daily', period: '2027-03-11', amount: -30n },
+      { kind: 'monthly', period: '2027-03', amount: -50n },
+      { kind: 'lifetime', period: 'lifetime', amount: -50n },
+      { kind: 'daily', period: '2027-03-10', amount: -20n },
+    ]);
+  });
+
+  it('counts what the network forces above the hold in the authorization’s own periods', () => {
+    expect(counterMoves(day1, [{ periods: day2, amount: 30n }], 8n)).toEqual({
+      moves: [
+        { kind: 'daily', period: '2027-03-10', amount: 8n },
+        { kind: 'monthly', period: '2027-03', amount: 8n },
+        { kind: 'lifetime', period: 'lifetime', amount: 8n },
+      ],
+      shares: [{ periods: day2, amount: 30n }],
+    });
+  });
+
+  it('never gives a counter back more than the transaction counted in it (any increments, any give-backs)', () => {
+    const days = [day1, day2, nextMonth, windowPeriods(new Date('2027-04-03T12:00:00Z'), 'UTC')];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.record({ day: fc.integer({ min: 0, max: 3 }), amount: fc.integer({ min: 0, max: 10_000 }) }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { maxLength: 6 }),
+        (held, increments, giveBacks) => {
+          const counted = new Map<string, bigint>();
+          const count = (periods: typeof day1, amount: bigint) => {
+            for (const kind of ['daily', 'monthly', 'lifetime'] as const) counted.set(`${kind}#${periods[kind]}`, (counted.get(`${kind}#${periods[kind]}`) ?? 0n) + amount);
+          };
+          count(day1, BigInt(held));
+          let remaining = BigInt(held);
+          let shares: ReturnType<typeof withIncrementShare> = [];
+          let day = 0;
+          for (const increment of increments) {
+            day = Math.max(day, increment.day); // days only move forward
+            shares = withIncrementShare(day1, shares, days[day]!, BigInt(increment.amount));
+            count(days[day]!, BigInt(increment.amount));
+            remaining += BigInt(increment.amount);
+          }
+          for (const giveBack of giveBacks) {
+            const amount = BigInt(giveBack) > remaining ? remaining : BigInt(giveBack);
+            const result = counterMoves(day1, shares, -amount);
+            for (const move of result.moves) counted.set(`${move.kind}#${move.period}`, (counted.get(`${move.kind}#${move.period}`) ?? 0n) + move.amount);
+            shares = result.shares;
+            remaining -= amount;
+          }
+          for (const value of counted.values()) expect(value).toBeGreaterThanOrEqual(0n);
+          // What is still counted across the daily counters is exactly what is still held.
+          const daily = [...counted].filter(([key]) => key.startsWith('daily#')).reduce((sum, [, value]) => sum + value, 0n);
+          expect(daily).toBe(remaining);
+          expect(counted.get('lifetime#lifetime')).toBe(remaining);
+        },
+      ),
+      { seed: propertySeed },
     );
   });
 });
