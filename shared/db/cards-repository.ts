@@ -43,7 +43,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys } from './keys.ts';
-import { GSI1_KEY, GSI2_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
+import { GSI2_KEY, gsi1Shard, queryNewestFirst, queryShardsNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
 import { transaction, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
 
@@ -193,16 +193,17 @@ export interface CardListFilter {
   status?: CardStatus;
 }
 
-/** One page of a business's cards, newest first (GSI1; card ids are UUID v7). */
+/** One page of a business's cards, newest first (GSI1, merged from the list's write shards; card ids are UUID v7). */
 export function listCardsOfBusiness(businessId: string, filter: CardListFilter, limit: number, startKey?: PageKey): Promise<Page<StoredCard>> {
-  return queryCards(
-    {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': cardKeys.businessListPartition(businessId) },
+  const filtered = cardFilter({ ...filter, businessId });
+  return queryShardsNewestFirst(
+    cardKeys.businessListPartitions(businessId),
+    (partition, before) => {
+      const shard = gsi1Shard(partition, before);
+      return { ...shard, ...filtered, ExpressionAttributeValues: { ...shard.ExpressionAttributeValues, ...filtered.ExpressionAttributeValues } };
     },
-    GSI1_KEY,
-    { ...filter, businessId },
+    'GSI1SK',
+    fromItem,
     limit,
     startKey,
   );
@@ -219,14 +220,16 @@ export function listCardsOfUser(
   limit: number,
   startKey?: PageKey,
 ): Promise<Page<StoredCard>> {
-  return queryCards(
+  const filtered = cardFilter({ ...filter, businessId });
+  return queryNewestFirst(
     {
       IndexName: 'GSI2',
       KeyConditionExpression: 'GSI2PK = :partition',
-      ExpressionAttributeValues: { ':partition': cardKeys.userListPartition(userId) },
+      ...filtered,
+      ExpressionAttributeValues: { ':partition': cardKeys.userListPartition(userId), ...filtered.ExpressionAttributeValues },
     },
     GSI2_KEY,
-    { ...filter, businessId },
+    fromItem,
     limit,
     startKey,
   );
@@ -247,33 +250,14 @@ export async function listAuditEvents(cardId: string, limit: number, startKey?: 
   );
 }
 
-async function queryCards(
-  query: Pick<QueryCommandInput, 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
-  keyAttributes: string[],
-  filter: CardListFilter & { businessId: string },
-  limit: number,
-  startKey?: PageKey,
-): Promise<Page<StoredCard>> {
+/** The filter of a card list: always the business, and the status when asked. */
+function cardFilter(filter: CardListFilter & { businessId: string }): Pick<QueryCommandInput, 'FilterExpression' | 'ExpressionAttributeValues' | 'ExpressionAttributeNames'> {
   const conditions = ['businessId = :businessId'];
   const values: Record<string, unknown> = { ':businessId': filter.businessId };
-  const names: Record<string, string> = {};
-  if (filter.status) {
-    conditions.push('#status = :status');
-    values[':status'] = filter.status;
-    names['#status'] = 'status';
-  }
-  return queryNewestFirst(
-    {
-      ...query,
-      FilterExpression: conditions.join(' AND '),
-      ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ...values },
-      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-    },
-    keyAttributes,
-    fromItem,
-    limit,
-    startKey,
-  );
+  if (!filter.status) return { FilterExpression: conditions.join(' AND '), ExpressionAttributeValues: values };
+  conditions.push('#status = :status');
+  values[':status'] = filter.status;
+  return { FilterExpression: conditions.join(' AND '), ExpressionAttributeValues: values, ExpressionAttributeNames: { '#status': 'status' } };
 }
 
 function auditPut(event: CardAuditEvent) {

@@ -30,7 +30,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition } from './keys.ts';
-import { GSI1_KEY, queryNewestFirst, type Page } from './query-page.ts';
+import { gsi1Shard, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { outboxEventOf, outboxItem, redeliveryItem, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
 
@@ -56,21 +56,24 @@ export async function getEvent(eventId: string): Promise<StoredEvent | undefined
 }
 
 /**
- * One page of a business's events, newest first; with `type`, only events of that type (under
- * any name it was stored under), filtered after the read: the types share the business's one
- * list partition.
+ * One page of a business's events, newest first, merged from the list's write shards; with `type`,
+ * only events of that type (under any name it was stored under), filtered after the read: the
+ * types share the business's list partitions.
  */
 export function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey, type?: EventType): Promise<Page<StoredEvent>> {
   const names = type ? storedTypeNames(type) : [];
   const typeValues = Object.fromEntries(names.map((name, i) => [`:type${i}`, name]));
-  return queryNewestFirst(
-    {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ...(type ? { FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})`, ExpressionAttributeNames: { '#type': 'type' } } : {}),
-      ExpressionAttributeValues: { ':partition': eventKeys.businessListPartition(businessId), ...typeValues },
+  return queryShardsNewestFirst(
+    eventKeys.businessListPartitions(businessId),
+    (partition, before) => {
+      const shard = gsi1Shard(partition, before);
+      return {
+        ...shard,
+        ...(type ? { FilterExpression: `#type IN (${Object.keys(typeValues).join(', ')})`, ExpressionAttributeNames: { '#type': 'type' } } : {}),
+        ExpressionAttributeValues: { ...shard.ExpressionAttributeValues, ...typeValues },
+      };
     },
-    GSI1_KEY,
+    'GSI1SK',
     fromItem,
     limit,
     startKey,

@@ -12,7 +12,7 @@
  * | credential by id (revoke)               | Query     | GSI1PK=CREDENTIALS        GSI1SK=<credential id>, then an   |
  * |                                         |           |   Update of the item it names, conditional on not revoked |
  * | user by id (checked against business)   | GetItem   | PK=USER#<id>              SK=PROFILE                        |
- * | users of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#USERS GSI1SK=<user id (uuid v7)>       |
+ * | users of a business, newest first       | Query ×16 | GSI1PK=BUSINESS#<id>#USERS[#<shard>] GSI1SK=<user id (uuid v7)> |
  * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
@@ -21,7 +21,7 @@
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
  * | card by id (checked against business)   | GetItem   | PK=CARD#<id>              SK=CARD                           |
  * | card id by number (network routes)      | GetItem   | PK=PAN#<keyed hash of number> SK=PAN (unique: Put in tx)    |
- * | cards of a business, newest first       | Query     | GSI1PK=BUSINESS#<id>#CARDS GSI1SK=<card id (uuid v7)>       |
+ * | cards of a business, newest first       | Query ×16 | GSI1PK=BUSINESS#<id>#CARDS[#<shard>] GSI1SK=<card id (uuid v7)> |
  * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
  * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
  * | audit trail of a card, newest first     | Query     | PK=CARD_AUDIT#<id>        SK begins_with AUDIT#<uuid v7>    |
@@ -32,7 +32,7 @@
  * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
  * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
  * |   optionally between two times          |           |   (`status` filter: FilterExpression)                       |
- * | transactions of a business, newest first| Query     | GSI2PK=BUSINESS#<id>#TXNS GSI2SK=<created at>#<txn id>      |
+ * | transactions of a business, newest first| Query ×16 | GSI2PK=BUSINESS#<id>#TXNS[#<shard>] GSI2SK=<created at>#<txn id> |
  * | transactions of a user (B2C), newest    | Query     | GSI3PK=USER#<id>#TXNS     GSI3SK=<created at>#<txn id>      |
  * |   first (sparse: B2C only); `status` and `type` filters on either: FilterExpression                 |
  * | claim of a network authorization id     | Put in tx | PK=NETAUTH#<network id>   SK=NETAUTH                        |
@@ -44,7 +44,7 @@
  * |   sparse)                               |           |   transaction is Authorized and holds money)                |
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
- * | events of a business, newest first      | Query     | GSI1PK=BUSINESS#<id>#EVENTS GSI1SK=<event id (uuid v7)>    |
+ * | events of a business, newest first      | Query ×16 | GSI1PK=BUSINESS#<id>#EVENTS[#<shard>] GSI1SK=<event id (uuid v7)> |
  * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
  * | undelivered events due before a time,   | Query     | GSI3PK=UNDELIVERED#<shard> GSI3SK=<due at>#<event id>       |
  * |   oldest first (the sweeper; sparse:    |           |   (one query per shard; the keys exist only while the event |
@@ -62,7 +62,8 @@
  * |   (conditional Put in the credit's tx: a deposit credits once)                                        |
  * | deposits of a user, newest first        | Query     | GSI1PK=USER#<id>#DEPOSITS GSI1SK=<deposit id (uuid v7)>     |
  * | transfer by id                          | GetItem   | PK=TRANSFER#<id>          SK=TRANSFER                       |
- * | transfers of a business, newest first   | Query     | GSI1PK=BUSINESS#<id>#TRANSFERS GSI1SK=<transfer id>         |
+ * | transfers of a business, newest first   | Query ×16 | GSI1PK=BUSINESS#<id>#TRANSFERS[#<shard>] GSI1SK=<transfer id> |
+ * |   (business-wide lists: write-sharded by id, `LIST_SHARDS`, merged newest first on read)              |
  * | transfers of a user (either party),     | Query     | PK=USER#<id>              SK begins_with TRANSFER#<uuid v7> |
  * |   newest first                          |           |   (one entry per party, written in the transfer's tx)     |
  *
@@ -94,6 +95,27 @@ export const APPEND_ONLY_PARTITIONS = ['POSTING#', 'CARD_AUDIT#'] as const;
 export const DELETABLE_PARTITIONS = { idempotency: 'IDEMPOTENCY#' } as const;
 export type DeletablePartition = keyof typeof DELETABLE_PARTITIONS;
 
+/**
+ * Business-wide lists (users, cards, transactions, transfers, events) are write-sharded: an item's
+ * list key is its business's list partition with a suffix `#<shard>` chosen by the last (random) hex
+ * digit of its id, so one busy business spreads its list writes over `LIST_SHARDS` index
+ * partitions instead of one (DynamoDB: ~1,000 write units a second per partition key). Shard 0 is
+ * the partition without a suffix, where the items of earlier releases already are. A list reads
+ * every shard and merges them newest first (shared/db/query-page.ts `queryShardsNewestFirst`).
+ */
+export const LIST_SHARDS = 16;
+
+/** The list partition of the shard of `id` (a UUID; its last hex digit is random). */
+export function listShardOf(partition: string, id: string): string {
+  const shard = shardOf(id, LIST_SHARDS);
+  return shard === 0 ? partition : `${partition}#${shard}`;
+}
+
+/** Every shard's partition of a business-wide list, shard 0 (no suffix) first. */
+export function listShards(partition: string): string[] {
+  return Array.from({ length: LIST_SHARDS }, (_, shard) => (shard === 0 ? partition : `${partition}#${shard}`));
+}
+
 export const businessKeys = {
   profile: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'PROFILE' }),
   balance: (businessId: string, currency: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: `BALANCE#${currency}` }),
@@ -111,8 +133,8 @@ export const credentialKeys = {
 
 export const userKeys = {
   profile: (userId: string): ItemKey => ({ PK: `USER#${userId}`, SK: 'PROFILE' }),
-  listIndex: (businessId: string, userId: string) => ({ GSI1PK: `BUSINESS#${businessId}#USERS`, GSI1SK: userId }),
-  listPartition: (businessId: string) => `BUSINESS#${businessId}#USERS`,
+  listIndex: (businessId: string, userId: string) => ({ GSI1PK: listShardOf(`BUSINESS#${businessId}#USERS`, userId), GSI1SK: userId }),
+  listPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#USERS`),
   /** Claims a partner's `external_id` within its business (no lookup by it: a uniqueness guard). */
   externalId: (businessId: string, externalId: string): ItemKey => ({
     PK: `BUSINESS#${businessId}#EXTERNAL_USER#${externalId}`,
@@ -130,8 +152,8 @@ export const cardKeys = {
   card: (cardId: string): ItemKey => ({ PK: `CARD#${cardId}`, SK: 'CARD' }),
   /** The unique index of card numbers: the number only ever appears as its keyed hash. */
   numberIndex: (numberHash: string): ItemKey => ({ PK: `PAN#${numberHash}`, SK: 'PAN' }),
-  businessListIndex: (businessId: string, cardId: string) => ({ GSI1PK: `BUSINESS#${businessId}#CARDS`, GSI1SK: cardId }),
-  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#CARDS`,
+  businessListIndex: (businessId: string, cardId: string) => ({ GSI1PK: listShardOf(`BUSINESS#${businessId}#CARDS`, cardId), GSI1SK: cardId }),
+  businessListPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#CARDS`),
   userListIndex: (userId: string, cardId: string) => ({ GSI2PK: `USER#${userId}#CARDS`, GSI2SK: cardId }),
   userListPartition: (userId: string) => `USER#${userId}#CARDS`,
   /** In a partition of its own, not the card's: IAM can then forbid changing it (APPEND_ONLY_PARTITIONS). */
@@ -157,16 +179,14 @@ export const transactionKeys = {
   }),
   cardListPartition: (cardId: string) => `CARD#${cardId}#TXNS`,
   /**
-   * Every transaction of the business (GSI2) and, for B2C, of its user (GSI3, sparse), sorted like
-   * the card's list. One index partition per business: its write rate is bounded like the B2B
-   * balance item every B2B authorization already updates; a business far beyond ~1,000
-   * transaction writes a second would need write shards and a merge on read.
+   * Every transaction of the business (GSI2, write-sharded: `LIST_SHARDS`) and, for B2C, of its
+   * user (GSI3, sparse), sorted like the card's list.
    */
   businessListIndex: (businessId: string, createdAt: string, transactionId: string) => ({
-    GSI2PK: `BUSINESS#${businessId}#TXNS`,
+    GSI2PK: listShardOf(`BUSINESS#${businessId}#TXNS`, transactionId),
     GSI2SK: `${createdAt}#${transactionId}`,
   }),
-  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#TXNS`,
+  businessListPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#TXNS`),
   userListIndex: (userId: string, createdAt: string, transactionId: string) => ({
     GSI3PK: `USER#${userId}#TXNS`,
     GSI3SK: `${createdAt}#${transactionId}`,
@@ -215,8 +235,8 @@ export const postingKeys = {
 
 export const eventKeys = {
   event: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
-  businessListIndex: (businessId: string, eventId: string) => ({ GSI1PK: `BUSINESS#${businessId}#EVENTS`, GSI1SK: eventId }),
-  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#EVENTS`,
+  businessListIndex: (businessId: string, eventId: string) => ({ GSI1PK: listShardOf(`BUSINESS#${businessId}#EVENTS`, eventId), GSI1SK: eventId }),
+  businessListPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#EVENTS`),
   /** A partner's redelivery request: an insert under the event's key, so the stream dispatches it like an event. */
   redelivery: (eventId: string, requestId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: `REDELIVERY#${requestId}` }),
   /**
@@ -271,8 +291,8 @@ export const depositKeys = {
 
 export const transferKeys = {
   transfer: (transferId: string): ItemKey => ({ PK: `TRANSFER#${transferId}`, SK: 'TRANSFER' }),
-  businessListIndex: (businessId: string, transferId: string) => ({ GSI1PK: `BUSINESS#${businessId}#TRANSFERS`, GSI1SK: transferId }),
-  businessListPartition: (businessId: string) => `BUSINESS#${businessId}#TRANSFERS`,
+  businessListIndex: (businessId: string, transferId: string) => ({ GSI1PK: listShardOf(`BUSINESS#${businessId}#TRANSFERS`, transferId), GSI1SK: transferId }),
+  businessListPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#TRANSFERS`),
   /** One per party, so a user's transfers (sent and received) are one Query. */
   partyEntry: (userId: string, transferId: string): ItemKey => ({ PK: `USER#${userId}`, SK: `TRANSFER#${transferId}` }),
   partyPrefix: (userId: string) => ({ PK: `USER#${userId}`, SKPrefix: 'TRANSFER#' }),

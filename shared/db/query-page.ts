@@ -70,3 +70,70 @@ export async function queryAllWithPrefix(prefix: { PK: string; SKPrefix: string 
   } while (startKey);
   return items;
 }
+
+/**
+ * A newest-first page of a write-sharded list (shared/db/keys.ts `LIST_SHARDS`): every shard is
+ * read in parallel, like `queryNewestFirst`, and the pages merge by the sort key, which orders the
+ * whole list (ids are UUID v7; a transaction's starts with its time). The cursor is one position in
+ * that order, `{ before: <sort key> }`, and every shard's next read starts strictly below it: one
+ * position carries every shard's. A shard whose reads stopped early (a sparse filter) bounds the
+ * page: only what is at or above where it stopped is certain, the rest comes on the next page (a
+ * short page with a cursor, as `queryNewestFirst` may give too).
+ *
+ * `query(partition, before)` builds one shard's Query; with `before`, its key condition must keep
+ * the sort key at most `before` (`<` or `<=`: what equals it is dropped here). A cursor of the
+ * unsharded list (the last item's keys) continues at that item's sort key.
+ */
+export async function queryShardsNewestFirst<T>(
+  partitions: readonly string[],
+  query: (partition: string, before: string | undefined) => Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
+  sortKey: string,
+  fromItem: (item: Record<string, unknown>) => T,
+  limit: number,
+  startKey?: PageKey,
+): Promise<Page<T>> {
+  const position = startKey?.before ?? startKey?.[sortKey];
+  const before = position === undefined ? undefined : String(position);
+  const shards = await Promise.all(partitions.map((partition) => readShard(query(partition, before), sortKey, before, limit)));
+  const stops = shards.flatMap((shard) => (shard.stoppedAt === undefined ? [] : [shard.stoppedAt]));
+  const floor = stops.length > 0 ? stops.reduce((a, b) => (a > b ? a : b)) : undefined;
+  const merged = shards
+    .flatMap((shard) => shard.items)
+    .filter((item) => floor === undefined || String(item[sortKey]) >= floor)
+    .sort((a, b) => (String(a[sortKey]) < String(b[sortKey]) ? 1 : -1));
+  if (merged.length > limit) {
+    const page = merged.slice(0, limit);
+    return { items: page.map(fromItem), lastKey: { before: String(page[page.length - 1]![sortKey]) } };
+  }
+  return { items: merged.map(fromItem), ...(floor === undefined ? {} : { lastKey: { before: floor } }) };
+}
+
+/** One shard's items below `before`, newest first: until one more than a page, the end, or the round limit (`stoppedAt`). */
+async function readShard(
+  query: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
+  sortKey: string,
+  before: string | undefined,
+  limit: number,
+): Promise<{ items: Record<string, unknown>[]; stoppedAt?: string }> {
+  const items: Record<string, unknown>[] = [];
+  let next: PageKey | undefined;
+  for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
+    const result = await db().send(
+      new QueryCommand({ ...query, TableName: tableName(), ScanIndexForward: false, Limit: limit + 1 - items.length, ExclusiveStartKey: next }),
+    );
+    items.push(...(result.Items ?? []).filter((item) => before === undefined || String(item[sortKey]) < before));
+    next = result.LastEvaluatedKey;
+    if (!next) return { items };
+    if (items.length > limit) break;
+  }
+  return { items, stoppedAt: String(next![sortKey]) };
+}
+
+/** The key condition of one shard of a GSI1 business-wide list, below `before` when paging on. */
+export function gsi1Shard(partition: string, before: string | undefined): Pick<QueryCommandInput, 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeValues'> {
+  return {
+    IndexName: 'GSI1',
+    KeyConditionExpression: before === undefined ? 'GSI1PK = :partition' : 'GSI1PK = :partition AND GSI1SK < :before',
+    ExpressionAttributeValues: { ':partition': partition, ...(before === undefined ? {} : { ':before': before }) },
+  };
+}

@@ -39,7 +39,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
 import { creditItem, holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
-import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, type Page } from './query-page.ts';
+import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
 
@@ -398,18 +398,15 @@ export function listCardTransactions(cardId: string, filter: TransactionFilter, 
  * starts with the creation time); status, type and user are filters on the page.
  */
 export async function listTransactions(list: TransactionList, filter: TransactionFilter, limit: number, startKey?: PageKey): Promise<Page<CardTransaction>> {
-  const [index, partitionKey, sortKey, partition, keyAttributes] =
+  const [index, partitionKey, sortKey, partitions, keyAttributes] =
     'cardId' in list
-      ? (['GSI1', 'GSI1PK', 'GSI1SK', transactionKeys.cardListPartition(list.cardId), GSI1_KEY] as const)
+      ? (['GSI1', 'GSI1PK', 'GSI1SK', [transactionKeys.cardListPartition(list.cardId)], GSI1_KEY] as const)
       : 'userId' in list
-        ? (['GSI3', 'GSI3PK', 'GSI3SK', transactionKeys.userListPartition(list.userId), GSI3_KEY] as const)
-        : (['GSI2', 'GSI2PK', 'GSI2SK', transactionKeys.businessListPartition(list.businessId), GSI2_KEY] as const);
-  const values: Record<string, unknown> = {
-    ':partition': partition,
-    ':from': filter.from ?? '0',
-    // '~' sorts after every character of "<time>#<id>", so `to` is inclusive of its own instant.
-    ':to': `${filter.to ?? '9999'}~`,
-  };
+        ? (['GSI3', 'GSI3PK', 'GSI3SK', [transactionKeys.userListPartition(list.userId)], GSI3_KEY] as const)
+        : (['GSI2', 'GSI2PK', 'GSI2SK', transactionKeys.businessListPartitions(list.businessId), GSI2_KEY] as const);
+  // '~' sorts after every character of "<time>#<id>", so `to` is inclusive of its own instant.
+  const to = `${filter.to ?? '9999'}~`;
+  const values: Record<string, unknown> = { ':from': filter.from ?? '0' };
   const names: Record<string, string> = {};
   const conditions: string[] = [];
   const equals = (attribute: string, value: string | undefined) => {
@@ -421,18 +418,15 @@ export async function listTransactions(list: TransactionList, filter: Transactio
   equals('status', filter.status);
   equals('type', filter.type);
   equals('userId', filter.userId);
-  return queryNewestFirst(
-    {
-      IndexName: index,
-      KeyConditionExpression: `${partitionKey} = :partition AND ${sortKey} BETWEEN :from AND :to`,
-      ...(conditions.length ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
-      ExpressionAttributeValues: values,
-    },
-    [...keyAttributes],
-    fromItem,
-    limit,
-    startKey,
-  );
+  const shard = (partition: string, before?: string) => ({
+    IndexName: index,
+    KeyConditionExpression: `${partitionKey} = :partition AND ${sortKey} BETWEEN :from AND :to`,
+    ...(conditions.length ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names } : {}),
+    // Paging on in a sharded list: at most the cursor's position (what equals it is dropped).
+    ExpressionAttributeValues: { ...values, ':partition': partition, ':to': before !== undefined && before < to ? before : to },
+  });
+  if (partitions.length === 1) return queryNewestFirst(shard(partitions[0]!), [...keyAttributes], fromItem, limit, startKey);
+  return queryShardsNewestFirst(partitions, shard, sortKey, fromItem, limit, startKey);
 }
 
 /** The day's approval count: +1, and when `max` is on only while fewer than `max` were approved. */

@@ -21,7 +21,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { transferKeys } from './keys.ts';
 import { creditItem, debitItem, postingItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
-import { GSI1_KEY, queryNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
+import { gsi1Shard, queryNewestFirst, queryShardsNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
 import { transaction, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
 
@@ -99,13 +99,7 @@ export async function listUserTransfers(userId: string, limit: number, startKey?
 /** One page of a business's transfers, newest first (GSI1; transfer ids are UUID v7). */
 export async function listBusinessTransfers(businessId: string, limit: number, startKey?: PageKey): Promise<TransferPage> {
   return transferPage(
-    queryNewestFirst(
-      { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': transferKeys.businessListPartition(businessId) } },
-      GSI1_KEY,
-      fromItem,
-      limit,
-      startKey,
-    ),
+    queryShardsNewestFirst(transferKeys.businessListPartitions(businessId), gsi1Shard, 'GSI1SK', fromItem, limit, startKey),
   );
 }
 

@@ -13,7 +13,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { userKeys } from './keys.ts';
-import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
+import { gsi1Shard, queryShardsNewestFirst } from './query-page.ts';
 import { transaction, type TransactItem } from './transact.ts';
 
 /** Keyed HMACs of the normalized identity fields (see `ekycFingerprints` in shared/services/users.ts). */
@@ -141,13 +141,7 @@ export interface UserPage {
 
 /** One page of a business's users, newest first (GSI1; user ids are UUID v7, so they sort by creation). */
 export async function listUsersOfBusiness(businessId: string, limit: number, startKey?: PageKey): Promise<UserPage> {
-  const page = await queryNewestFirst(
-    { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ExpressionAttributeValues: { ':partition': userKeys.listPartition(businessId) } },
-    GSI1_KEY,
-    fromItem,
-    limit,
-    startKey,
-  );
+  const page = await queryShardsNewestFirst(userKeys.listPartitions(businessId), gsi1Shard, 'GSI1SK', fromItem, limit, startKey);
   return { users: page.items, ...(page.lastKey ? { lastKey: page.lastKey } : {}) };
 }
 

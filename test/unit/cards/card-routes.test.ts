@@ -19,6 +19,7 @@ import { handler as unlockCard } from '../../../functions/cards/unlock-card.ts';
 import { handler as updateLimits } from '../../../functions/cards/update-card-limits.ts';
 import type { ApiHandler } from '../../../shared/http/handler.ts';
 import { lambdaContext, parseBody, TEST_BUSINESS_ID, TEST_KEY_ID } from '../../support/events.ts';
+import { LIST_SHARDS, listShards } from '../../../shared/db/keys.ts';
 import {
   businessAuthorizer,
   cancelled,
@@ -80,40 +81,45 @@ describe('GET /v1/cards', () => {
   // Pages newest first, filters by status and by user, another business's user:
   // test/integration/cards.test.ts, describe('GET /v1/cards').
 
-  it('queries the business\'s list (GSI1) newest first, one item past a default page of 20, filtered on the business', async () => {
+  it('queries every write shard of the business\'s list (GSI1) newest first, one item past a default page of 20, filtered on the business', async () => {
     const { item } = await issuedCard(ddb);
-    ddb.on(QueryCommand).resolves({ Items: [item] });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': item.GSI1PK } }).resolves({ Items: [item] });
     const page = parseBody(await listCards(listCardsEvent(), lambdaContext));
     expect(page.data.map((c: { id: string }) => c.id)).toEqual([item.cardId]);
     expect(page.next_cursor).toBeNull();
-    expect(ddb).toHaveReceivedCommandOnce(QueryCommand);
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      FilterExpression: 'businessId = :businessId',
-      ExpressionAttributeValues: { ':partition': `BUSINESS#${TEST_BUSINESS_ID}#CARDS`, ':businessId': TEST_BUSINESS_ID },
-      ScanIndexForward: false,
-      Limit: 21,
-    });
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, LIST_SHARDS);
+    for (const partition of listShards(`BUSINESS#${TEST_BUSINESS_ID}#CARDS`)) {
+      expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :partition',
+        FilterExpression: 'businessId = :businessId',
+        ExpressionAttributeValues: { ':partition': partition, ':businessId': TEST_BUSINESS_ID },
+        ScanIndexForward: false,
+        Limit: 21,
+      });
+    }
   });
 
   it('filters by status, querying again from where DynamoDB stopped until the page is full', async () => {
     const lockedItem = async (): Promise<Record<string, any>> => ({ ...(await issuedCard(ddb)).item, status: 'Locked' });
     const older = await lockedItem();
     const newer = await lockedItem();
-    const stoppedAt = { PK: 'CARD#an-Active-card', SK: 'CARD', GSI1PK: newer.GSI1PK, GSI1SK: 'an-Active-card' };
+    // Both in shard 0 (the list partition without a suffix), between them an Active card.
+    const shard0 = `BUSINESS#${TEST_BUSINESS_ID}#CARDS`;
+    const stoppedAt = { PK: 'CARD#an-Active-card', SK: 'CARD', GSI1PK: shard0, GSI1SK: 'an-Active-card' };
     // DynamoDB applies the filter after the Limit: the first round finds one Locked card, the second the other.
-    ddb.on(QueryCommand).resolvesOnce({ Items: [newer], LastEvaluatedKey: stoppedAt }).resolvesOnce({ Items: [older] });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': shard0 } })
+      .resolvesOnce({ Items: [{ ...newer, GSI1PK: shard0 }], LastEvaluatedKey: stoppedAt })
+      .resolvesOnce({ Items: [{ ...older, GSI1PK: shard0 }] });
     const page = parseBody(await listCards(listCardsEvent({ status: 'Locked', limit: '2' }), lambdaContext));
     expect(page.data.map((c: { id: string }) => c.id)).toEqual([newer.cardId, older.cardId]);
     expect(page.next_cursor).toBeNull();
-    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, 2);
-    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 1, {
-      FilterExpression: 'businessId = :businessId AND #status = :status',
-      ExpressionAttributeNames: { '#status': 'status' },
-      Limit: 3,
-    });
-    expect(ddb).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: stoppedAt, Limit: 2 });
+    const rounds = ddb.commandCalls(QueryCommand, { ExpressionAttributeValues: { ':partition': shard0 } }).map((call) => call.args[0].input);
+    expect(rounds).toHaveLength(2);
+    expect(rounds[0]).toMatchObject({ FilterExpression: 'businessId = :businessId AND #status = :status', ExpressionAttributeNames: { '#status': 'status' }, Limit: 3 });
+    expect(rounds[1]).toMatchObject({ ExclusiveStartKey: stoppedAt, Limit: 2 });
   });
 
   it('lists a user\'s cards from GSI2 once the user is found in the business', async () => {

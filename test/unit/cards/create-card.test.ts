@@ -10,6 +10,7 @@ import { isJcbCardNumber } from '../../../shared/domain/card-number.ts';
 import { isUuid } from '../../../shared/domain/ids.ts';
 import { lambdaContext, parseBody, TEST_BUSINESS_ID, TEST_KEY_ID } from '../../support/events.ts';
 import { cancelled, cardEvent, createCardEvent, OTHER_BUSINESS_ID, putItems, serveCard, USER_ID, userItem } from './support.ts';
+import { listShardOf } from '../../../shared/db/keys.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const MICROSECOND_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -95,7 +96,7 @@ describe('POST /v1/cards', () => {
       const card = parseBody(await createCard(createCardEvent({ mode: 'B2B' }), lambdaContext));
       expect(storedCard()).toMatchObject({
         PK: `CARD#${card.id}`,
-        GSI1PK: `BUSINESS#${TEST_BUSINESS_ID}#CARDS`,
+        GSI1PK: listShardOf(`BUSINESS#${TEST_BUSINESS_ID}#CARDS`, card.id),
         GSI1SK: card.id,
         createdBy: TEST_KEY_ID,
         statusChangedBy: TEST_KEY_ID,

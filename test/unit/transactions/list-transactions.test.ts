@@ -11,6 +11,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as listTransactions } from '../../../functions/transactions/list-transactions.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { CARD_ID, cardItem, OTHER_BUSINESS_ID, serveItems, transactionItem, USER_ID } from '../authorizations/support.ts';
+import { listShardOf, listShards } from '../../../shared/db/keys.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -30,21 +31,24 @@ function lastQuery() {
 beforeEach(() => {
   ddb.reset();
   serveItems(ddb, [cardItem({ mode: 'B2C' }), userItem()]);
-  ddb.on(QueryCommand).resolves({ Items: [transactionItem()] });
+  // The transaction in its card's and user's lists, and in shard 0 of its business's.
+  ddb.on(QueryCommand).resolves({ Items: [] });
+  for (const partition of [`BUSINESS#${TEST_BUSINESS_ID}#TXNS`, `USER#${USER_ID}#TXNS`, `CARD#${CARD_ID}#TXNS`]) {
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': partition } }).resolves({ Items: [transactionItem()] });
+  }
 });
 
 describe('GET /v1/transactions', () => {
-  it("lists the business's transactions newest first from its own index partition", async () => {
+  it("lists the business's transactions newest first from every write shard of its index partition", async () => {
     const result = await list();
     expect(result.statusCode).toBe(200);
     expect(parseBody(result)).toMatchObject({ data: [{ card: CARD_ID, status: 'Authorized' }], next_cursor: null });
-    expect(lastQuery()).toMatchObject({
-      IndexName: 'GSI2',
-      KeyConditionExpression: 'GSI2PK = :partition AND GSI2SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':partition': `BUSINESS#${TEST_BUSINESS_ID}#TXNS` },
-      ScanIndexForward: false,
-    });
-    expect(lastQuery().FilterExpression).toBeUndefined();
+    const inputs = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => input.ExpressionAttributeValues![':partition'])).toEqual(listShards(`BUSINESS#${TEST_BUSINESS_ID}#TXNS`));
+    for (const input of inputs) {
+      expect(input).toMatchObject({ IndexName: 'GSI2', KeyConditionExpression: 'GSI2PK = :partition AND GSI2SK BETWEEN :from AND :to', ScanIndexForward: false });
+      expect(input.FilterExpression).toBeUndefined();
+    }
   });
 
   it("queries a user's own index partition with p_user_id, and filters status and type", async () => {
@@ -92,13 +96,15 @@ describe('GET /v1/transactions', () => {
 
   it('pages with a cursor bound to its filters: another filter refuses it', async () => {
     const listed: Record<string, any> = { ...transactionItem(), GSI2PK: `BUSINESS#${TEST_BUSINESS_ID}#TXNS`, GSI2SK: '2025-03-04T03:32:11.051702Z#a' };
-    ddb.on(QueryCommand).resolves({ Items: [listed, { ...listed, GSI2SK: '2025-03-04T03:32:10.051702Z#b' }] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': listed.GSI2PK } }).resolves({ Items: [listed, { ...listed, GSI2SK: '2025-03-04T03:32:10.051702Z#b' }] });
     const first = parseBody(await list({ limit: '1', status: 'Authorized' }));
     expect(first.next_cursor).toEqual(expect.any(String));
 
     const next = await list({ limit: '1', status: 'Authorized', cursor: first.next_cursor });
     expect(next.statusCode).toBe(200);
-    expect(lastQuery().ExclusiveStartKey).toEqual({ PK: listed.PK, SK: 'TXN', GSI2PK: listed.GSI2PK, GSI2SK: listed.GSI2SK });
+    // Every shard reads on from the last transaction shown (inclusive in the key condition, dropped after).
+    expect(lastQuery().ExpressionAttributeValues![':to']).toBe(listed.GSI2SK);
+    expect(parseBody(next).data).toHaveLength(1);
 
     ddb.resetHistory();
     const otherFilter = await list({ limit: '1', status: 'Settled', cursor: first.next_cursor });
@@ -130,7 +136,7 @@ describe('a card transaction as stored', () => {
     const put = items.find((entry) => entry.item.Put?.Item?.entity === 'card_transaction')!.item.Put!.Item!;
     expect(put).toMatchObject({
       GSI1PK: `CARD#${CARD_ID}#TXNS`,
-      GSI2PK: `BUSINESS#${TEST_BUSINESS_ID}#TXNS`,
+      GSI2PK: listShardOf(`BUSINESS#${TEST_BUSINESS_ID}#TXNS`, 't1'),
       GSI2SK: '2025-03-04T03:32:11.051702Z#t1',
       GSI3PK: `USER#${USER_ID}#TXNS`,
       GSI3SK: '2025-03-04T03:32:11.051702Z#t1',

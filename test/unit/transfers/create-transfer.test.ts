@@ -11,6 +11,7 @@ import { handler as createTransfer } from '../../../functions/transfers/create-t
 import { handler as getTransfer } from '../../../functions/transfers/get-transfer.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { OTHER_BUSINESS_ID, storedUserItem, validCreateBody } from '../users/support.ts';
+import { listShardOf } from '../../../shared/db/keys.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -118,7 +119,7 @@ describe('POST /v1/transfers', () => {
       ExpressionAttributeValues: { ':available': -2550n, ':minAvailable': 2550n },
     });
     expect(credit!.Update).toMatchObject({ Key: { PK: `USER#${receiver.userId}`, SK: 'BALANCE#USD' }, ExpressionAttributeValues: { ':available': 2550n } });
-    expect(record!.Put.Item).toMatchObject({ PK: `TRANSFER#${transfer.id}`, GSI1PK: `BUSINESS#${TEST_BUSINESS_ID}#TRANSFERS`, amount: '2550' });
+    expect(record!.Put.Item).toMatchObject({ PK: `TRANSFER#${transfer.id}`, GSI1PK: listShardOf(`BUSINESS#${TEST_BUSINESS_ID}#TRANSFERS`, transfer.id), amount: '2550' });
     expect(senderEntry!.Put.Item).toMatchObject({ PK: `USER#${sender.userId}`, SK: `TRANSFER#${transfer.id}`, role: 'sender' });
     expect(receiverEntry!.Put.Item).toMatchObject({ PK: `USER#${receiver.userId}`, SK: `TRANSFER#${transfer.id}`, role: 'receiver' });
     expect(postingPut!.Put.Item).toMatchObject({

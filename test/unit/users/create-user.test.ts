@@ -10,6 +10,7 @@ import { ekycFingerprints, ekycMatches } from '../../../shared/services/users.ts
 import { logsWhile } from '../../support/capture-logs.ts';
 import { lambdaContext, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { createEvent, EKYC_SECRETS, parseBody, validCreateBody } from './support.ts';
+import { listShardOf } from '../../../shared/db/keys.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -63,7 +64,8 @@ describe('POST /v1/users', () => {
       expect(input.Item).toMatchObject({
         PK: `USER#${user.p_user_id}`,
         SK: 'PROFILE',
-        GSI1PK: `BUSINESS#${TEST_BUSINESS_ID}#USERS`,
+        // The user's write shard of its business's list.
+        GSI1PK: listShardOf(`BUSINESS#${TEST_BUSINESS_ID}#USERS`, user.p_user_id),
         GSI1SK: user.p_user_id,
         businessId: TEST_BUSINESS_ID,
         status: 'Active',

@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/users/list-users.ts';
+import { LIST_SHARDS, listShards } from '../../../shared/db/keys.ts';
 import { apiEvent, lambdaContext, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { businessAuthorizer, OTHER_BUSINESS_ID, parseBody, storedUserItem, validCreateBody } from './support.ts';
 
@@ -25,6 +26,14 @@ describe('GET /v1/users', () => {
   });
   beforeEach(() => ddb.reset());
 
+  /** GSI1 as DynamoDB holds it: each item in its list shard (its GSI1PK), newest first. */
+  function serveList(items: Record<string, any>[]) {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    for (const partition of new Set(items.map((item) => item.GSI1PK))) {
+      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': partition } }).resolves({ Items: items.filter((item) => item.GSI1PK === partition) });
+    }
+  }
+
   async function storedUserItemWithClaim(body: ReturnType<typeof validCreateBody>) {
     // With an external_id the create is a transaction; the read side only needs the user item.
     const { external_id, ...rest } = body;
@@ -32,19 +41,16 @@ describe('GET /v1/users', () => {
     return { ...item, externalId: external_id };
   }
 
-  it('queries the business\'s partition of GSI1, newest first, with the default limit of 20', async () => {
-    ddb.on(QueryCommand).resolves({ Items: newestFirst });
+  it('queries every write shard of the business\'s list in GSI1, newest first, with the default limit of 20, and merges them', async () => {
+    serveList(newestFirst);
     const result = await handler(listEvent(), lambdaContext);
     expect(result.statusCode).toBe(200);
-    const input = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :partition',
-      ExpressionAttributeValues: { ':partition': `BUSINESS#${TEST_BUSINESS_ID}#USERS` },
-      ScanIndexForward: false,
-    });
-    // One more than the page, to know whether another page exists.
-    expect(input.Limit).toBe(21);
+    const inputs = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => input.ExpressionAttributeValues![':partition'])).toEqual(listShards(`BUSINESS#${TEST_BUSINESS_ID}#USERS`));
+    for (const input of inputs) {
+      // One more than the page, to know whether another page exists.
+      expect(input).toMatchObject({ IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :partition', ScanIndexForward: false, Limit: 21 });
+    }
     const body = parseBody(result);
     expect(body.next_cursor).toBeNull();
     expect(body.data.map((u: any) => u.ekyc.first_name)).toEqual(['Hedy', 'Grace', 'Ada']);
@@ -54,30 +60,34 @@ describe('GET /v1/users', () => {
   });
 
   it('pages with an opaque cursor that starts after the last user shown', async () => {
-    ddb.on(QueryCommand).resolvesOnce({ Items: newestFirst.slice(0, 3) }).resolvesOnce({ Items: newestFirst.slice(2) });
+    serveList(newestFirst);
     const first = parseBody(await handler(listEvent({ limit: '2' }), lambdaContext));
     expect(first.data.map((u: any) => u.p_user_id)).toEqual([newestFirst[0]!.userId, newestFirst[1]!.userId]);
     expect(first.next_cursor).toEqual(expect.any(String));
 
+    ddb.resetHistory();
     const second = parseBody(await handler(listEvent({ limit: '2', cursor: first.next_cursor }), lambdaContext));
-    const secondInput = ddb.commandCalls(QueryCommand)[1]!.args[0].input;
-    expect(secondInput.ExclusiveStartKey).toEqual({
-      PK: newestFirst[1]!.PK,
-      SK: 'PROFILE',
-      GSI1PK: `BUSINESS#${TEST_BUSINESS_ID}#USERS`,
-      GSI1SK: newestFirst[1]!.userId,
-    });
+    // Every shard reads on from below the last user shown.
+    for (const call of ddb.commandCalls(QueryCommand)) {
+      expect(call.args[0].input).toMatchObject({ KeyConditionExpression: 'GSI1PK = :partition AND GSI1SK < :before', ExpressionAttributeValues: { ':before': newestFirst[1]!.userId } });
+    }
     expect(second.data.map((u: any) => u.p_user_id)).toEqual([newestFirst[2]!.userId]);
     expect(second.next_cursor).toBeNull();
   });
 
   it('reads on past DynamoDB\'s 1 MB cut to fill the page, from where DynamoDB stopped', async () => {
-    const lastKey = { PK: newestFirst[0]!.PK, SK: 'PROFILE', GSI1PK: newestFirst[0]!.GSI1PK, GSI1SK: newestFirst[0]!.GSI1SK };
-    ddb.on(QueryCommand).resolvesOnce({ Items: newestFirst.slice(0, 1), LastEvaluatedKey: lastKey }).resolves({ Items: newestFirst.slice(1, 2) });
+    // Two users of shard 0 (the list partition without a suffix), cut after the first.
+    const shard0 = `BUSINESS#${TEST_BUSINESS_ID}#USERS`;
+    const lastKey = { PK: newestFirst[0]!.PK, SK: 'PROFILE', GSI1PK: shard0, GSI1SK: newestFirst[0]!.GSI1SK };
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': shard0 } })
+      .resolvesOnce({ Items: newestFirst.slice(0, 1), LastEvaluatedKey: lastKey })
+      .resolves({ Items: newestFirst.slice(1, 2) });
     const body = parseBody(await handler(listEvent({ limit: '5' }), lambdaContext));
     expect(body.data).toHaveLength(2);
     expect(body.next_cursor).toBeNull();
-    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual(lastKey);
+    const shard0Calls = ddb.commandCalls(QueryCommand, { ExpressionAttributeValues: { ':partition': shard0 } });
+    expect(shard0Calls[1]!.args[0].input.ExclusiveStartKey).toEqual(lastKey);
   });
 
   it('answers an empty page for a business without users', async () => {
@@ -86,7 +96,7 @@ describe('GET /v1/users', () => {
   });
 
   it('answers 400 invalid_cursor for an edited cursor, without querying', async () => {
-    ddb.on(QueryCommand).resolvesOnce({ Items: newestFirst });
+    serveList(newestFirst);
     const { next_cursor } = parseBody(await handler(listEvent({ limit: '1' }), lambdaContext));
     const sealed = Buffer.from(String(next_cursor), 'base64url');
     sealed[sealed.length - 1]! ^= 0x01;
@@ -96,11 +106,11 @@ describe('GET /v1/users', () => {
       expect(result.statusCode, cursor).toBe(400);
       expect(parseBody(result).error.code).toBe('invalid_cursor');
     }
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(LIST_SHARDS);
   });
 
   it('answers 400 invalid_cursor for a cursor another business was given', async () => {
-    ddb.on(QueryCommand).resolvesOnce({ Items: newestFirst });
+    serveList(newestFirst);
     const { next_cursor } = parseBody(await handler(listEvent({ limit: '1' }), lambdaContext));
     const result = await handler(listEvent({ cursor: next_cursor }, businessAuthorizer(OTHER_BUSINESS_ID)), lambdaContext);
     expect(result.statusCode).toBe(400);
@@ -120,6 +130,6 @@ describe('GET /v1/users', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     expect((await handler(listEvent({ limit: '1' }), lambdaContext)).statusCode).toBe(200);
     expect((await handler(listEvent({ limit: '100' }), lambdaContext)).statusCode).toBe(200);
-    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.Limit)).toEqual([2, 101]);
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.Limit)).toEqual([...Array(LIST_SHARDS).fill(2), ...Array(LIST_SHARDS).fill(101)]);
   });
 });

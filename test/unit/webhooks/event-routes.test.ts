@@ -106,7 +106,8 @@ describe('GET /v1/events/{id}', () => {
 
 describe('GET /v1/events?type=', () => {
   it('filters by type, finding events stored under its former name too', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [eventItem()] });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': `BUSINESS#${TEST_BUSINESS_ID}#EVENTS` } }).resolves({ Items: [eventItem()] });
     const result = await listEvents(listEventsRequest({ type: 'transfer.completed' }), lambdaContext);
     expect(result.statusCode).toBe(200);
     expect(parseBody(result).data.map((event: any) => event.type)).toEqual(['transfer.completed']);
