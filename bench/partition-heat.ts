@@ -24,15 +24,23 @@
  *   doubled in a transaction, index writes by the index keys the item carries before and after).
  *   Index keys are read from the items by `TABLE_SCHEMA`'s attribute names, never assumed, so a
  *   change of keys (write shards) shows in the numbers by itself.
+ * - Webhooks are delivered too, in the same simulated second: every inserted item that the outbox
+ *   dispatcher would queue (`queuedEventOf`, as `dispatchOutboxRecords` decides) is handed, ten
+ *   to a batch as SQS would, to the real `deliverQueuedEvents`, which claims the event, POSTs it
+ *   to a receiver in this process (answering 204) and records the attempt: two more writes of the
+ *   event item, each of which writes its index entries again.
  *
- * Not modelled: the webhook delivery's updates of each event item (they write its index entries
- * again), the hold-expiry and undelivered-event sweepers, reads (RCU), and DynamoDB's adaptive
- * capacity (which cannot raise one partition key past 1,000 WCU/s anyway).
+ * Not modelled: failed deliveries and their retries, the hold-expiry and undelivered-event
+ * sweepers, reads (RCU), and DynamoDB's adaptive capacity (which cannot raise one partition key
+ * past 1,000 WCU/s anyway).
  */
+import { createServer, type Server } from 'node:http';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { newId } from '../shared/domain/ids.ts';
 import { TABLE_SCHEMA } from '../shared/db/table-schema.ts';
 import { MemoryTable } from './support/memory-table.ts';
-import { HeatRecorder, type KeyHeat, type StoredItem } from './support/partition-heat.ts';
+import { HeatRecorder, TRANSACTION_DOUBLES_INDEX_WRITES, type KeyHeat, type StoredItem } from './support/partition-heat.ts';
 import type { BenchContext, BenchSection } from './support/section.ts';
 import { formatTable } from './support/table.ts';
 
@@ -45,6 +53,8 @@ const REVERSED_SHARE = 0.05;
 const TARGET_WCU_PER_SECOND = 800;
 const PARTITION_LIMIT_WCU = 1_000;
 const TOP = 10;
+/** SQS hands the delivery function up to ten messages at once. */
+const DELIVERY_BATCH = 10;
 
 type Mode = 'B2B' | 'B2C';
 
@@ -62,6 +72,9 @@ interface WorkloadResult {
   captures: number;
   reversals: number;
   notApproved: number;
+  webhooks: number;
+  /** Deliveries the receiver did not take (none expected): their retries are not modelled. */
+  webhookRetries: number;
   tableWrites: number;
   steadySeconds: number[];
   wallSeconds: number;
@@ -75,66 +88,88 @@ export const partitionHeatSection: BenchSection = {
   async run(context: BenchContext) {
     const { say } = context;
     say(`setting up templates (real services against DynamoDB Local): a business, a user, a B2B and a B2C card`);
-    const templates = await createTemplates(context);
-    say(
-      `simulating ${SIMULATED_SECONDS} s at ${AUTHORIZATIONS_PER_SECOND} authorizations/s over ${CARDS.toLocaleString('en-US')} cards` +
-        ` (B2C: ${USERS.toLocaleString('en-US')} users); each captured after ${ADJUST_AFTER_SECONDS} s, ${REVERSED_SHARE * 100}% reversed instead`,
-    );
-    const results: WorkloadResult[] = [];
-    for (const mode of ['B2B', 'B2C'] as const) {
-      const result = await runWorkload(mode, templates, say);
-      results.push(result);
-      say('');
-      say(
-        `${mode}: ${result.approvals} approvals, ${result.captures} captures, ${result.reversals} reversals` +
-          ` (${result.notApproved} not approved), ${result.tableWrites} table writes, ${result.wallSeconds.toFixed(1)} s wall;` +
-          ` the ten hottest partition keys in simulated seconds ${result.steadySeconds.join(', ')} (steady state):`,
-      );
-      say(
-        formatTable(
-          ['key', 'index', 'WCU/s', 'writes/s', `<= ${TARGET_WCU_PER_SECOND}`],
-          result.hottest.map((heat) => [heat.pattern, heat.index, String(heat.wcuPerSecond), String(heat.writes), heat.met ? 'met' : 'MISSED']),
-        ),
-      );
-      if (Object.keys(result.unserved).length) say(`  (the in-memory table did not serve: ${JSON.stringify(result.unserved)})`);
+    const receiver = await startReceiver();
+    try {
+      return await measure(context, await createTemplates(context, receiver.url));
+    } finally {
+      await new Promise((resolve) => receiver.server.close(resolve));
     }
-    const hottest = results.flatMap((result) => result.hottest.slice(0, 1).map((heat) => ({ ...heat, workload: result.mode }))).sort((a, b) => b.wcuPerSecond - a.wcuPerSecond)[0];
-    const met = hottest !== undefined && hottest.wcuPerSecond <= TARGET_WCU_PER_SECOND;
-    say('');
-    if (hottest) {
-      say(
-        `hottest key: ${hottest.pattern} (${hottest.index}, ${hottest.workload}) at ${hottest.wcuPerSecond} WCU/s (target <= ${TARGET_WCU_PER_SECOND})${met ? '  met' : '  MISSED'}` +
-          `; a partition key serves ${PARTITION_LIMIT_WCU}, so this workload stops near ${Math.floor((AUTHORIZATIONS_PER_SECOND * PARTITION_LIMIT_WCU) / hottest.wcuPerSecond)} authorizations/s`,
-      );
-    }
-    return {
-      target: { hottestWcuPerSecond: TARGET_WCU_PER_SECOND, partitionLimitWcuPerSecond: PARTITION_LIMIT_WCU },
-      workload: {
-        authorizationsPerSecond: AUTHORIZATIONS_PER_SECOND,
-        cards: CARDS,
-        users: USERS,
-        simulatedSeconds: SIMULATED_SECONDS,
-        adjustAfterSeconds: ADJUST_AFTER_SECONDS,
-        reversedShare: REVERSED_SHARE,
-        indexes: TABLE_SCHEMA.globalIndexes.map((index) => index.indexName),
-      },
-      hottest: hottest ? { key: hottest.key, pattern: hottest.pattern, index: hottest.index, wcuPerSecond: hottest.wcuPerSecond, workload: hottest.workload } : null,
-      met,
-      /** At 1,000 WCU/s on the hottest key, the authorizations a second this business could sustain. */
-      sustainableAuthorizationsPerSecond: hottest ? Math.floor((AUTHORIZATIONS_PER_SECOND * PARTITION_LIMIT_WCU) / hottest.wcuPerSecond) : null,
-      workloads: Object.fromEntries(results.map((result) => [result.mode, result])),
-    };
   },
 };
 
-async function createTemplates({ stack }: BenchContext): Promise<Templates> {
+async function measure({ say }: BenchContext, templates: Templates) {
+  say(
+    `simulating ${SIMULATED_SECONDS} s at ${AUTHORIZATIONS_PER_SECOND} authorizations/s over ${CARDS.toLocaleString('en-US')} cards` +
+      ` (B2C: ${USERS.toLocaleString('en-US')} users); each captured after ${ADJUST_AFTER_SECONDS} s, ${REVERSED_SHARE * 100}% reversed instead;` +
+      ` every event's webhook delivered`,
+  );
+  const results: WorkloadResult[] = [];
+  for (const mode of ['B2B', 'B2C'] as const) {
+    const result = await runWorkload(mode, templates, say);
+    results.push(result);
+    say('');
+    say(
+      `${mode}: ${result.approvals} approvals, ${result.captures} captures, ${result.reversals} reversals` +
+        ` (${result.notApproved} not approved), ${result.webhooks} webhooks (${result.webhookRetries} not delivered), ${result.tableWrites} table writes, ${result.wallSeconds.toFixed(1)} s wall;` +
+        ` the ten hottest partition keys in simulated seconds ${result.steadySeconds.join(', ')} (steady state):`,
+    );
+    say(
+      formatTable(
+        ['key', 'index', 'WCU/s', 'writes/s', `<= ${TARGET_WCU_PER_SECOND}`],
+        result.hottest.map((heat) => [heat.pattern, heat.index, String(heat.wcuPerSecond), String(heat.writes), heat.met ? 'met' : 'MISSED']),
+      ),
+    );
+    // The local stack's sweepers run on timers in this process, so their index queries reach the table too (and find nothing).
+    if (Object.keys(result.unserved).length) say(`  (the in-memory table did not serve: ${JSON.stringify(result.unserved)}; index queries are the local stack's sweepers)`);
+  }
+  const hottest = results.flatMap((result) => result.hottest.slice(0, 1).map((heat) => ({ ...heat, workload: result.mode }))).sort((a, b) => b.wcuPerSecond - a.wcuPerSecond)[0];
+  const met = hottest !== undefined && hottest.wcuPerSecond <= TARGET_WCU_PER_SECOND;
+  say('');
+  if (hottest) {
+    say(
+      `hottest key: ${hottest.pattern} (${hottest.index}, ${hottest.workload}) at ${hottest.wcuPerSecond} WCU/s (target <= ${TARGET_WCU_PER_SECOND})${met ? '  met' : '  MISSED'}` +
+        `; a partition key serves ${PARTITION_LIMIT_WCU}, so this workload stops near` +
+        ` ${Math.floor((AUTHORIZATIONS_PER_SECOND * PARTITION_LIMIT_WCU) / hottest.wcuPerSecond)} authorizations/s (each with its capture or reversal and webhooks)`,
+    );
+  }
+  return {
+    target: { hottestWcuPerSecond: TARGET_WCU_PER_SECOND, partitionLimitWcuPerSecond: PARTITION_LIMIT_WCU },
+    workload: {
+      authorizationsPerSecond: AUTHORIZATIONS_PER_SECOND,
+      cards: CARDS,
+      users: USERS,
+      simulatedSeconds: SIMULATED_SECONDS,
+      adjustAfterSeconds: ADJUST_AFTER_SECONDS,
+      reversedShare: REVERSED_SHARE,
+      indexes: TABLE_SCHEMA.globalIndexes.map((index) => index.indexName),
+      transactionDoublesIndexWrites: TRANSACTION_DOUBLES_INDEX_WRITES,
+    },
+    hottest: hottest ? { key: hottest.key, pattern: hottest.pattern, index: hottest.index, wcuPerSecond: hottest.wcuPerSecond, workload: hottest.workload } : null,
+    met,
+    /** At 1,000 WCU/s on the hottest key, the authorizations a second this business could sustain. */
+    sustainableAuthorizationsPerSecond: hottest ? Math.floor((AUTHORIZATIONS_PER_SECOND * PARTITION_LIMIT_WCU) / hottest.wcuPerSecond) : null,
+    workloads: Object.fromEntries(results.map((result) => [result.mode, result])),
+  };
+}
+
+/** The partner's webhook receiver: accepts everything at once. */
+async function startReceiver(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/webhooks` };
+}
+
+async function createTemplates({ stack }: BenchContext, webhookUrl: string): Promise<Templates> {
   const { createBusiness } = await import('../shared/services/businesses.ts');
   const { db, tableName } = await import('../shared/db/client.ts');
   const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
   const { marshall } = await import('@aws-sdk/util-dynamodb');
   const { creditItem } = await import('../shared/db/ledger-items.ts');
   const { transactWrite } = await import('../shared/db/transact.ts');
-  const business = await createBusiness({ name: 'Partition heat' });
+  const business = await createBusiness({ name: 'Partition heat', webhookUrl });
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${stack.apiBase}${path}`, {
       method,
@@ -177,13 +212,23 @@ async function createTemplates({ stack }: BenchContext): Promise<Templates> {
 async function runWorkload(mode: Mode, templates: Templates, say: (line: string) => void): Promise<WorkloadResult> {
   const { simulateAuthorization, settleAuthorization, reverseAuthorization } = await import('../shared/services/authorizations.ts');
   const { SimulateAuthorizationBody } = await import('../shared/domain/transactions.ts');
+  const { queuedEventOf } = await import('../shared/db/outbox.ts');
+  const { deliverQueuedEvents } = await import('../shared/services/webhook-delivery.ts');
   const random = seeded(mode === 'B2B' ? 17 : 71);
   const recorder = new HeatRecorder();
   let second = 0;
+  // What the outbox dispatcher would queue: each inserted item that is an event (its own test).
+  const outbox: ReturnType<typeof queuedEventOf>[] = [];
   // Virtual id -> the template id it copies, and the replacements that make the copy its own.
   const copies = new Map<string, { template: string; replace: [string, string][] }>();
   const table = new MemoryTable(
-    (write) => recorder.record(second, write),
+    (write) => {
+      recorder.record(second, write);
+      if (write.kind === 'put' && !write.before && write.after) {
+        const event = queuedEventOf(unmarshall(write.after, { wrapNumbers: true }));
+        if (event) outbox.push(event);
+      }
+    },
     (pk) => {
       const at = pk.indexOf('#');
       const copy = copies.get(pk.slice(at + 1));
@@ -217,6 +262,20 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
   let captures = 0;
   let reversals = 0;
   let notApproved = 0;
+  let webhooks = 0;
+  let webhookRetries = 0;
+  const deliver = async (all: boolean) => {
+    while (outbox.length >= (all ? 1 : DELIVERY_BATCH)) {
+      const batch = outbox.splice(0, DELIVERY_BATCH);
+      for (const queue of ['events', 'otp'] as const) {
+        const records = batch.filter((event) => event?.queue === queue).map((event, i) => sqsRecord(queue, JSON.stringify(event), `${second}-${webhooks + i}`));
+        if (!records.length) continue;
+        const response = await deliverQueuedEvents(queue, records);
+        webhooks += records.length;
+        webhookRetries += response.batchItemFailures.length;
+      }
+    }
+  };
   try {
     for (second = 0; second < SIMULATED_SECONDS; second++) {
       const due = pending.get(second) ?? [];
@@ -234,11 +293,13 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
             await settleAuthorization({ network: true }, transactionId, {});
             captures++;
           }
+          await deliver(false);
         }
         const cardId = cardOf(Math.floor(random() * CARDS));
         const body = SimulateAuthorizationBody.parse({ card_id: cardId, amount: '12.34', currency: 'USD', merchant_name: 'Heat model' });
         const result = await simulateAuthorization(templates.businessId, body);
         const view = result.body as { id: string; status: string };
+        await deliver(false);
         if (view.status !== 'Authorized') {
           notApproved++;
           continue;
@@ -251,6 +312,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
           pending.set(at, list);
         }
       }
+      await deliver(true);
       say(`  ${mode} simulated second ${second} done (${((performance.now() - started) / 1000).toFixed(1)} s wall)`);
     }
   } finally {
@@ -267,11 +329,28 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
     captures,
     reversals,
     notApproved,
+    webhooks,
+    webhookRetries,
     tableWrites: recorder.writes,
     steadySeconds: steady,
     wallSeconds: (performance.now() - started) / 1000,
     hottest: recorder.hottest(TOP, new Set(steady)).map((heat) => ({ ...heat, pattern: pattern(heat.key, patterns), met: heat.wcuPerSecond <= TARGET_WCU_PER_SECOND })),
     unserved: Object.fromEntries(table.unserved),
+  };
+}
+
+/** An SQS message as the delivery function receives it from the queue, first receive. */
+function sqsRecord(queue: string, body: string, messageId: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: messageId,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'model', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:local:000000000000:${queue}`,
+    awsRegion: 'local',
   };
 }
 
