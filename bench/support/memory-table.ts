@@ -78,7 +78,10 @@ export class MemoryTable {
         return {};
       case 'UpdateCommand': {
         const [write] = this.#commit([{ kind: 'update', input }], false);
-        return input.ReturnValues === 'ALL_NEW' && write?.after ? { Attributes: out(write.after) } : {};
+        // UPDATED_NEW answered with the whole new item: a superset of what DynamoDB returns.
+        if ((input.ReturnValues === 'ALL_NEW' || input.ReturnValues === 'UPDATED_NEW') && write?.after) return { Attributes: out(write.after) };
+        if (input.ReturnValues === 'ALL_OLD' && write?.before) return { Attributes: out(write.before) };
+        return {};
       }
       case 'DeleteCommand':
         this.#commit([{ kind: 'delete', input }], false);
