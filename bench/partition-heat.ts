@@ -79,6 +79,8 @@ interface WorkloadResult {
   steadySeconds: number[];
   wallSeconds: number;
   hottest: (KeyHeat & { pattern: string; met: boolean })[];
+  /** Every family of keys written (ids as `<id>`): how many keys, and the hottest one's WCU/s. */
+  families: { index: string; family: string; keys: number; maxWcuPerSecond: number }[];
   unserved: Record<string, number>;
 }
 
@@ -126,6 +128,12 @@ async function measure({ say }: BenchContext, templates: Templates) {
         ['key', 'index', 'WCU/s', 'writes/s', `<= ${TARGET_WCU_PER_SECOND}`],
         result.hottest.map((heat) => [heat.pattern, heat.index, String(heat.wcuPerSecond), String(heat.writes), heat.met ? 'met' : 'MISSED']),
       ),
+    );
+    say(`  every family of keys written (ids as <id>): keys, hottest WCU/s`);
+    say(
+      result.families
+        .map((family) => `    ${family.family} (${family.index}): ${family.keys} keys, ${family.maxWcuPerSecond} WCU/s`)
+        .join('\n'),
     );
     // The local stack's sweepers run on timers in this process, so their index queries reach the table too (and find nothing).
     if (Object.keys(result.unserved).length) say(`  (the in-memory table did not serve: ${JSON.stringify(result.unserved)}; index queries are the local stack's sweepers)`);
@@ -364,6 +372,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
     steadySeconds: steady,
     wallSeconds: (performance.now() - started) / 1000,
     hottest: recorder.hottest(TOP, new Set(steady)).map((heat) => ({ ...heat, pattern: pattern(heat.key, patterns), met: heat.wcuPerSecond <= TARGET_WCU_PER_SECOND })),
+    families: recorder.families((key) => pattern(key, patterns), new Set(steady)),
     unserved: Object.fromEntries(table.unserved),
   };
 }

@@ -156,6 +156,23 @@ export class HeatRecorder {
     return this.#writes;
   }
 
+  /**
+   * Per family of keys (the index and the key with its ids replaced by `family`): how many keys, and
+   * the hottest one's busiest second. Shows that the per-card and per-user keys are written, and how warm.
+   */
+  families(family: (key: string) => string, seconds?: ReadonlySet<number>): { index: string; family: string; keys: number; maxWcuPerSecond: number }[] {
+    const groups = new Map<string, { index: string; family: string; keys: number; maxWcuPerSecond: number }>();
+    for (const heat of this.hottest(Number.POSITIVE_INFINITY, seconds)) {
+      const name = family(heat.key);
+      const id = `${heat.index}\u0000${name}`;
+      const group = groups.get(id) ?? { index: heat.index, family: name, keys: 0, maxWcuPerSecond: 0 };
+      group.keys++;
+      group.maxWcuPerSecond = Math.max(group.maxWcuPerSecond, heat.wcuPerSecond);
+      groups.set(id, group);
+    }
+    return [...groups.values()].sort((a, b) => b.maxWcuPerSecond - a.maxWcuPerSecond || a.family.localeCompare(b.family));
+  }
+
   /** Each key's busiest second (among `seconds`, when given), hottest first. */
   hottest(limit: number, seconds?: ReadonlySet<number>): KeyHeat[] {
     const heats: KeyHeat[] = [];

@@ -77,6 +77,19 @@ describe('per-second aggregation', () => {
     expect(recorder.hottest(1, new Set([0]))).toEqual([{ key: 'HOT', index: 'table', wcuPerSecond: 6, second: 0, writes: 3 }]);
     expect(recorder.writes).toBe(9);
   });
+
+  it('groups keys into families by the name a key maps to', () => {
+    const recorder = new HeatRecorder();
+    const put = (pk: string) => ({ kind: 'put' as const, after: item({ PK: pk, SK: 'x' }), transactional: false });
+    recorder.record(0, put('CARD#1'));
+    recorder.record(0, put('CARD#1'));
+    recorder.record(0, put('CARD#2'));
+    recorder.record(0, put('BIZ'));
+    expect(recorder.families((key) => key.replace(/#\d+$/, '#<id>'))).toEqual([
+      { index: 'table', family: 'CARD#<id>', keys: 2, maxWcuPerSecond: 2 },
+      { index: 'table', family: 'BIZ', keys: 1, maxWcuPerSecond: 1 },
+    ]);
+  });
 });
 
 describe('the in-memory table', () => {
