@@ -14,9 +14,14 @@
  *   network calls them. Their document client is routed to an in-memory table
  *   (bench/support/memory-table.ts) that serves their reads and applies and records every write
  *   they send; nothing about the writes is made up here.
- * - Scale: card N of 100,000 (and user N of 1,000,000) is a copy of the template's items under a
- *   fresh id, made when the services first touch its partition. Condition expressions are not
- *   evaluated (every approval passes its conditions; the workload is funded and has no limits).
+ * - Scale: each authorization draws one of 100,000 card slots (seeded, so runs repeat); a slot's
+ *   card is a copy of the template card's items under a fresh id, made when the services first
+ *   touch its partition. A B2C card belongs to a user of its own (a copy of the template user:
+ *   100,000 of the 1,000,000 users hold the cards). Condition expressions are not evaluated
+ *   (every approval passes its conditions; the workload is funded and has no limits).
+ * - The local stack's handlers run in this process, so while the section runs, anything they do
+ *   on a timer (the sweepers' index queries) reaches the in-memory table too; the report lists what
+ *   the table did not serve. Run the section alone (`--only`) for numbers of this workload only.
  * - Time is simulated: authorization i happens in second floor(i / 5,000); it is captured (95%) or
  *   reversed (5%) `ADJUST_AFTER_SECONDS` later, so from that second on each second carries 5,000
  *   approvals and 5,000 captures or reversals: the steady state the report reads.
