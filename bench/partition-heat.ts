@@ -8,15 +8,15 @@
  * - Templates are REAL: one business (funded by a top-up), one user (with a credited balance), one
  *   B2B card and one B2C card are created through the real services against the local stack's
  *   DynamoDB Local, and their items are read back from it.
- * - The workload is the REAL services: `simulateAuthorization` for each approval (the sandbox
- *   route; the network route writes the same transaction plus one `NETAUTH#<network id>` claim
- *   under its own key, never a hot one), then `settleAuthorization` or `reverseAuthorization` as the
- *   network calls them. Their document client is routed to an in-memory table
+ * - The workload is the REAL services as the card network calls them: `networkAuthorization`
+ *   (by card number, claiming a fresh network authorization id) for each approval, then
+ *   `settleAuthorization` or `reverseAuthorization`. Their document client is routed to an in-memory table
  *   (bench/support/memory-table.ts) that serves their reads and applies and records every write
  *   they send; nothing about the writes is made up here.
  * - Scale: each authorization draws one of 100,000 card slots (seeded, so runs repeat); a slot's
- *   card is a copy of the template card's items under a fresh id, made when the services first
- *   touch its partition. A B2C card belongs to a user of its own (a copy of the template user:
+ *   card is a copy of the template card's items under a fresh id (and its card-number index item,
+ *   under the keyed hash of a made-up number of its own), made when the services first touch its
+ *   partition. A B2C card belongs to a user of its own (a copy of the template user:
  *   100,000 of the 1,000,000 users hold the cards). Condition expressions are not evaluated
  *   (every approval passes its conditions; the workload is funded and has no limits).
  * - The local stack's handlers run in this process, so while the section runs, anything they do
@@ -67,6 +67,8 @@ interface Templates {
   businessId: string;
   userId: string;
   cards: Record<Mode, string>;
+  /** The keyed hash of each template card's number (its `PAN#` index item's key); never the number. */
+  numberHashes: Record<Mode, string>;
   /** Items of the template partitions, marshalled, by partition key. */
   partitions: Map<string, StoredItem[]>;
 }
@@ -243,17 +245,23 @@ async function createTemplates({ stack }: BenchContext, webhookUrl: string): Pro
   const b2b = await call('POST', '/v1/cards', { mode: 'B2B', currency: 'USD', nickname: 'heat' });
   const b2c = await call('POST', '/v1/cards', { mode: 'B2C', currency: 'USD', p_user_id: userId, nickname: 'heat' });
   const cards = { B2B: String(b2b.id), B2C: String(b2c.id) };
+  const { cardNumberHash } = await import('../shared/db/cards-repository.ts');
+  const numberHash = async (cardId: string) => cardNumberHash(String((await call('GET', `/v1/cards/${cardId}/full`)).card_number));
+  const numberHashes = { B2B: await numberHash(cards.B2B), B2C: await numberHash(cards.B2C) };
   const partitions = new Map<string, StoredItem[]>();
-  for (const pk of [`BUSINESS#${business.business_id}`, `USER#${userId}`, `CARD#${cards.B2B}`, `CARD#${cards.B2C}`]) {
+  const templatePartitions = [`BUSINESS#${business.business_id}`, `USER#${userId}`, `CARD#${cards.B2B}`, `CARD#${cards.B2C}`, `PAN#${numberHashes.B2B}`, `PAN#${numberHashes.B2C}`];
+  for (const pk of templatePartitions) {
     const page = await db().send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
     partitions.set(pk, (page.Items ?? []).map((item) => marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }) as StoredItem));
   }
-  return { businessId: business.business_id, userId, cards, partitions };
+  if (!partitions.get(`PAN#${numberHashes.B2B}`)?.length) throw new Error('the template card-number index item was not found');
+  return { businessId: business.business_id, userId, cards, numberHashes, partitions };
 }
 
 async function runWorkload(mode: Mode, templates: Templates, say: (line: string) => void): Promise<WorkloadResult> {
-  const { simulateAuthorization, settleAuthorization, reverseAuthorization } = await import('../shared/services/authorizations.ts');
-  const { SimulateAuthorizationBody } = await import('../shared/domain/transactions.ts');
+  const { networkAuthorization, settleAuthorization, reverseAuthorization } = await import('../shared/services/authorizations.ts');
+  const { NetworkAuthorizationBody } = await import('../shared/domain/transactions.ts');
+  const { cardNumberHash } = await import('../shared/db/cards-repository.ts');
   const { queuedEventOf } = await import('../shared/db/outbox.ts');
   const { deliverQueuedEvents } = await import('../shared/services/webhook-delivery.ts');
   const random = seeded(mode === 'B2B' ? 17 : 71);
@@ -280,12 +288,17 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
     },
   );
   for (const items of templates.partitions.values()) table.seed(items);
-  const cardIds = new Map<number, string>();
-  const cardOf = (slot: number): string => {
-    let id = cardIds.get(slot);
-    if (id) return id;
-    id = newId();
-    cardIds.set(slot, id);
+  const cardNumbers = new Map<number, string>();
+  const numberOf = async (slot: number): Promise<string> => {
+    let number = cardNumbers.get(slot);
+    if (number) return number;
+    // A made-up 16-digit number per slot (never a real card's), indexed like a real one.
+    number = `9${mode === 'B2B' ? 1 : 2}${String(slot).padStart(14, '0')}`;
+    cardNumbers.set(slot, number);
+    const id = newId();
+    const hash = await cardNumberHash(number);
+    const template = templates.cards[mode];
+    copies.set(hash, { template: templates.numberHashes[mode], replace: [[templates.numberHashes[mode], hash], [template, id]] });
     if (mode === 'B2B') {
       copies.set(id, { template: templates.cards.B2B, replace: [[templates.cards.B2B, id]] });
     } else {
@@ -294,7 +307,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
       copies.set(id, { template: templates.cards.B2C, replace: [[templates.cards.B2C, id], [templates.userId, userId]] });
       copies.set(userId, { template: templates.userId, replace: [[templates.userId, userId]] });
     }
-    return id;
+    return number;
   };
 
   const uninstall = table.install();
@@ -337,9 +350,14 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
           }
           await deliver(false);
         }
-        const cardId = cardOf(Math.floor(random() * CARDS));
-        const body = SimulateAuthorizationBody.parse({ card_id: cardId, amount: '12.34', currency: 'USD', merchant_name: 'Heat model' });
-        const result = await simulateAuthorization(templates.businessId, body);
+        const body = NetworkAuthorizationBody.parse({
+          card_number: await numberOf(Math.floor(random() * CARDS)),
+          network_authorization_id: newId(),
+          amount: '12.34',
+          currency: 'USD',
+          merchant_name: 'Heat model',
+        });
+        const result = await networkAuthorization(body);
         const view = result.body as { id: string; status: string };
         await deliver(false);
         if (view.status !== 'Authorized') {
