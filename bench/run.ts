@@ -29,7 +29,8 @@ async function sections(): Promise<BenchSection[]> {
   const { authorizationsSection } = await import('./authorizations.ts');
   const { webhookLatencySection } = await import('./webhook-latency.ts');
   const { authorizationDecisionsSection } = await import('./authorization-decisions.ts');
-  return [authorizationsSection, webhookLatencySection, authorizationDecisionsSection];
+  const { partitionHeatSection } = await import('./partition-heat.ts');
+  return [authorizationsSection, webhookLatencySection, authorizationDecisionsSection, partitionHeatSection];
 }
 
 async function main(): Promise<void> {
