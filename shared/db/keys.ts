@@ -218,7 +218,7 @@ export const holdExpiryKeys = {
   index: (transactionId: string, expiresAt: string) => ({ GSI4PK: holdExpiryPartition(shardOf(transactionId, HOLD_EXPIRY_SHARDS)), GSI4SK: `${expiresAt}#${transactionId}` }),
 };
 
-export const HOLD_EXPIRY_SHARDS = 4;
+export const HOLD_EXPIRY_SHARDS = 16;
 
 export function holdExpiryPartition(shard: number): string {
   return `HOLD_EXPIRY#${shard}`;
@@ -249,7 +249,7 @@ export const eventKeys = {
   undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(undeliveredShardOf(eventId)), GSI3SK: `${dueAt}#${eventId}` }),
 };
 
-export const UNDELIVERED_SHARDS = 4;
+export const UNDELIVERED_SHARDS = 16;
 
 export function undeliveredPartition(shard: number): string {
   return `UNDELIVERED#${shard}`;
