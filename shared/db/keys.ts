@@ -53,7 +53,7 @@
  * | a card's wrong 3DS codes in the 24 h    | GetItem,  | PK=CARD#<id>              SK=WRONG_OTP#<hour, UTC>          |
  * |   up to an hour (one counter per hour)  | Update tx |   (ADD, conditional: domain/three-ds.ts)                    |
  * | top-up by id                            | Put in tx | PK=TOPUP#<id>             SK=TOPUP                          |
- * | next address index of a key family      | Update    | PK=WALLET_COUNTER#<family> SK=COUNTER (ADD: atomic)         |
+ * | next address index of a key family      | Update    | PK=WALLET_COUNTER#<family>#<shard> SK=COUNTER (ADD: atomic) |
  * | a user's key-family address (one each)  | Put in tx | PK=USER#<id>              SK=WALLET#KEY#<family>            |
  * | a user's address on a chain             | Put in tx | PK=USER#<id>              SK=WALLET#CHAIN#<chain>           |
  * | a user's addresses and family addresses | Query     | PK=USER#<id>              SK begins_with WALLET#            |
@@ -271,8 +271,12 @@ export const topupKeys = {
 };
 
 export const walletAddressKeys = {
-  /** The platform-wide counter of addresses handed out for a key family (child index = count - 1). */
-  counter: (family: string): ItemKey => ({ PK: `WALLET_COUNTER#${family}`, SK: 'COUNTER' }),
+  /**
+   * One of a key family's `ADDRESS_COUNTER_SHARDS` counters of addresses handed out (shared/db/
+   * wallets-repository.ts `nextAddressIndex`): spread, so no single item takes every new address
+   * of the platform. (`WALLET_COUNTER#<family>` without a shard was the one counter of release 2.)
+   */
+  counter: (family: string, shard: number): ItemKey => ({ PK: `WALLET_COUNTER#${family}#${shard}`, SK: 'COUNTER' }),
   /** A user's one address of a key family (EVM chains share it). */
   familyAddress: (userId: string, family: string): ItemKey => ({ PK: `USER#${userId}`, SK: `WALLET#KEY#${family}` }),
   /** A user's address on one chain, as listed by the API. */

@@ -1,8 +1,9 @@
 /**
  * Deposit addresses in the single table.
  *
- * - `WALLET_COUNTER#<family>`: how many addresses the family has handed out, incremented with an
- *   atomic `ADD` (never read-modify-write), so two users never get the same child index.
+ * - `WALLET_COUNTER#<family>#<shard>`: how many addresses one of the family's counters has handed
+ *   out, incremented with an atomic `ADD` (never read-modify-write); each shard owns its own
+ *   residue of the child indexes, so two users never get the same one (`nextAddressIndex`).
  * - `USER#<id>` / `WALLET#KEY#<family>`: the user's one address of a key family (the EVM chains
  *   share it); `WALLET#CHAIN#<chain>`: the user's address on a chain, as the API lists it.
  * - `ADDRESS#<family>#<address>`: the index that maps an address back to its user and business,
@@ -11,6 +12,7 @@
  * A new address is one transaction: the user is still Active and of its business, and the
  * chain entry, family entry and address index are each put only if absent.
  */
+import { randomInt } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
 import type { WalletAddress } from '../domain/wallets.ts';
@@ -56,18 +58,31 @@ export async function queryUserWallets(userId: string): Promise<UserWallets> {
   return { families, chains };
 }
 
-/** Allocates the family's next address: returns the 0-based child index (the n-th address is n-1). */
-export async function nextAddressIndex(family: KeyFamily): Promise<number> {
+/** Counters per key family: a new address updates one, chosen at random, so none runs hot. */
+export const ADDRESS_COUNTER_SHARDS = 16;
+
+/**
+ * Where the sharded counters' indexes start: the single counter of release 2 handed out 0, 1, 2,
+ * ... from below, and could never reach 2^30 (a billion addresses), so the two ranges never meet.
+ */
+export const SHARDED_ADDRESS_INDEX_BASE = 2 ** 30;
+
+/**
+ * Allocates a new child index of the family: the `n`-th address (1-based) of counter `s` is
+ * `BASE + (n - 1) * SHARDS + s`. Every shard owns the indexes of its residue, so two allocations
+ * never meet, and an index is never reused (a lost race spends it).
+ */
+export async function nextAddressIndex(family: KeyFamily, shard = randomInt(ADDRESS_COUNTER_SHARDS)): Promise<number> {
   const result = await db().send(
     new UpdateCommand({
       TableName: tableName(),
-      Key: walletAddressKeys.counter(family),
+      Key: walletAddressKeys.counter(family, shard),
       UpdateExpression: 'SET entity = :entity ADD allocated :one',
       ExpressionAttributeValues: { ':entity': 'wallet_counter', ':one': 1 },
       ReturnValues: 'UPDATED_NEW',
     }),
   );
-  return intAttr(result.Attributes?.allocated) - 1;
+  return SHARDED_ADDRESS_INDEX_BASE + (intAttr(result.Attributes?.allocated) - 1) * ADDRESS_COUNTER_SHARDS + shard;
 }
 
 export interface NewWalletAddress {

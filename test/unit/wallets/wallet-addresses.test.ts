@@ -11,6 +11,7 @@ import { handler as listWalletAddresses } from '../../../functions/wallets/list-
 import { deriveAddress, parseAccountKey } from '../../../shared/domain/chain-addresses.ts';
 import { SANDBOX_TEST_XPUBS } from '../../../shared/services/wallet-keys.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+import { ADDRESS_COUNTER_SHARDS, SHARDED_ADDRESS_INDEX_BASE } from '../../../shared/db/wallets-repository.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -92,21 +93,31 @@ describe('POST /v1/users/{p_user_id}/wallet-addresses', () => {
     const result = await createWalletAddress(createEvent('TRON'), lambdaContext);
 
     expect(result.statusCode).toBe(201);
-    const expected = deriveAddress(parseAccountKey('tron', SANDBOX_TEST_XPUBS.tron), 9);
-    expect(parseBody(result)).toMatchObject({ chain: 'TRON', address: expected.address, derivation_path: "m/44'/195'/0'/0/9", assets: ['USDT', 'USDC'], p_user_id: USER_ID });
-    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-      Key: { PK: 'WALLET_COUNTER#tron', SK: 'COUNTER' },
-      UpdateExpression: 'SET entity = :entity ADD allocated :one',
-      ReturnValues: 'UPDATED_NEW',
-    });
+    // One of the family's counters, at random; its 10th address owns the index of its residue.
+    const counter = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(counter).toMatchObject({ Key: { SK: 'COUNTER' }, UpdateExpression: 'SET entity = :entity ADD allocated :one', ReturnValues: 'UPDATED_NEW' });
+    const shard = Number(/^WALLET_COUNTER#tron#(\d+)$/.exec(String(counter.Key!.PK))![1]);
+    expect(shard).toBeLessThan(ADDRESS_COUNTER_SHARDS);
+    const index = SHARDED_ADDRESS_INDEX_BASE + 9 * ADDRESS_COUNTER_SHARDS + shard;
+    const expected = deriveAddress(parseAccountKey('tron', SANDBOX_TEST_XPUBS.tron), index);
+    expect(parseBody(result)).toMatchObject({ chain: 'TRON', address: expected.address, derivation_path: `m/44'/195'/0'/0/${index}`, assets: ['USDT', 'USDC'], p_user_id: USER_ID });
     const [userCheck, chainPut, familyPut, indexPut] = transactItems();
     expect(userCheck!.ConditionCheck).toMatchObject({ Key: { PK: `USER#${USER_ID}`, SK: 'PROFILE' }, ConditionExpression: '#status = :active AND businessId = :businessId' });
     expect(chainPut!.Put).toMatchObject({ Item: { SK: 'WALLET#CHAIN#TRON', address: expected.address }, ConditionExpression: 'attribute_not_exists(PK)' });
-    expect(familyPut!.Put).toMatchObject({ Item: { SK: 'WALLET#KEY#tron', index: 9 }, ConditionExpression: 'attribute_not_exists(PK)' });
+    expect(familyPut!.Put).toMatchObject({ Item: { SK: 'WALLET#KEY#tron', index }, ConditionExpression: 'attribute_not_exists(PK)' });
     expect(indexPut!.Put).toMatchObject({
       Item: { PK: `ADDRESS#tron#${expected.address}`, userId: USER_ID, businessId: TEST_BUSINESS_ID },
       ConditionExpression: 'attribute_not_exists(PK)',
     });
+  });
+
+  it('never hands out one child index twice: each counter owns its residue, above every index of the single counter before it', () => {
+    const seen = new Set<number>();
+    for (let shard = 0; shard < ADDRESS_COUNTER_SHARDS; shard++) {
+      for (let allocated = 1; allocated <= 50; allocated++) seen.add(SHARDED_ADDRESS_INDEX_BASE + (allocated - 1) * ADDRESS_COUNTER_SHARDS + shard);
+    }
+    expect(seen.size).toBe(ADDRESS_COUNTER_SHARDS * 50);
+    expect(Math.min(...seen)).toBe(2 ** 30);
   });
 
   it('gives BSC the user\'s existing EVM address without allocating another', async () => {
