@@ -24,6 +24,7 @@ import { cpuBetween, cpuSnapshot, findDynamoDbLocalPid, type CpuUsage } from './
 import type { BenchContext, BenchSection } from './support/section.ts';
 import { summarize, type RunSummary } from './support/stats.ts';
 import { fixed, formatTable } from './support/table.ts';
+import { partnerCall } from './support/partner-call.ts';
 
 const TARGET = { throughputRatio: 0.85, p99Ratio: 1.25 };
 const CARD_COUNT = 128;
@@ -164,16 +165,7 @@ export async function createFixture({ stack, say }: BenchContext): Promise<Fixtu
   // stack has already pointed this process's configuration at its table and key file.
   const { createBusiness } = await import('../shared/services/businesses.ts');
   const business = await createBusiness({ name: 'Bench business' });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${stack.apiBase}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${business.api_key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as Record<string, unknown>;
-    if (response.status >= 300) throw new Error(`${method} ${path}: HTTP ${response.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = partnerCall(stack.apiBase, business.api_key);
   await call('POST', '/v1/simulate/topups', { currency: 'USD', amount: FUNDING });
   // Controls that the bench merchant passes, so every request is still an approval.
   await call('PUT', '/v1/controls', { blocked_countries: ['KP'], blocked_mccs: ['7995'] });

@@ -48,6 +48,8 @@ import { MemoryTable } from './support/memory-table.ts';
 import { costsOf, HeatRecorder, TABLE, TRANSACTION_DOUBLES_INDEX_WRITES, type KeyHeat, type StoredItem } from './support/partition-heat.ts';
 import type { BenchContext, BenchSection } from './support/section.ts';
 import { formatTable } from './support/table.ts';
+import { partnerCall } from './support/partner-call.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 const AUTHORIZATIONS_PER_SECOND = 5_000;
 const CARDS = 100_000;
@@ -214,16 +216,7 @@ async function createTemplates({ stack }: BenchContext, webhookUrl: string): Pro
   const { creditItem } = await import('../shared/db/ledger-items.ts');
   const { transactWrite } = await import('../shared/db/transact.ts');
   const business = await createBusiness({ name: 'Partition heat', webhookUrl });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${stack.apiBase}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${business.api_key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as Record<string, unknown>;
-    if (response.status >= 300) throw new Error(`${method} ${path}: HTTP ${response.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = partnerCall(stack.apiBase, business.api_key);
   await call('POST', '/v1/simulate/topups', { currency: 'USD', amount: '1000000000' });
   const user = await call('POST', '/v1/users', {
     ekyc: {
@@ -264,7 +257,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
   const { cardNumberHash } = await import('../shared/db/cards-repository.ts');
   const { queuedEventOf } = await import('../shared/db/outbox.ts');
   const { deliverQueuedEvents } = await import('../shared/services/webhook-delivery.ts');
-  const random = seeded(mode === 'B2B' ? 17 : 71);
+  const random = seededRandom(mode === 'B2B' ? 17 : 71);
   const recorder = new HeatRecorder();
   let second = 0;
   // What the outbox dispatcher would queue: each inserted item that is an event (its own test).
@@ -434,14 +427,3 @@ function replaceStrings<T>(value: T, replace: [string, string][]): T {
   return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, replaceStrings(entry, replace)])) as T;
 }
 
-/** A small seeded generator (mulberry32), so two runs pick the same cards. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
