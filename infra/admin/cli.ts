@@ -7,6 +7,8 @@
  * business's key or webhook secret also updates `.local/credentials.json`, so the file always
  * holds values that work.
  */
+// Creating a business seals its webhook secret: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiError, ValidationError } from '../../shared/errors.ts';

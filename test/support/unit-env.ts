@@ -2,6 +2,8 @@
  * Environment for unit tests: a fake table name and throwaway local keys, so handlers run fully
  * wrapped (validation, errors, idempotency) against aws-sdk-client-mock.
  */
+// Unit tests call services that seal and open directly: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
 import { fileURLToPath } from 'node:url';
 
 process.env.STAGE = 'sandbox';
