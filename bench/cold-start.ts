@@ -12,8 +12,10 @@
  * a consumer an empty batch, a schedule one run over the (empty) table. Node's own start-up is not
  * counted: the clock starts at the `import()`.
  *
- * Ratios are to the reference; a bundle over its tier's budget (infra/constructs/bundle-budgets.ts)
- * is printed as a miss.
+ * Ratios are to the reference. A miss is a bundle over its tier's budget (infra/constructs/bundle-budgets.ts):
+ * KiB above the reference, or import time over the reference's times the tier's ratio (the import
+ * is what the bundle decides; the first invocation's own calls are the same work in any bundle,
+ * and the reference makes none, so that ratio is printed but not held to the target).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -62,12 +64,21 @@ export const coldStartSection: BenchSection = {
       const samples = new Map<string, Sample[]>(targets.map((target) => [target.handler, []]));
       const env: NodeJS.ProcessEnv = { ...process.env, ...stack.env, POWERTOOLS_LOG_LEVEL: 'ERROR' };
       delete env.NODE_OPTIONS;
-      say(`${runs} fresh Node processes per bundle, interleaved`);
+      say(`${runs} fresh Node processes per bundle, each paired with one of the reference's`);
+      // On a shared machine the load drifts within a run; each sample is paired with a reference
+      // sample taken just before it, and a function's ratios are the medians of its pairs' ratios.
+      const pairs = new Map<string, { importRatio: number; ratio: number }[]>(functions.map((fn) => [fn.handler, []]));
+      const referenceEvent = join(dir, 'event-reference.json');
+      await writeFile(referenceEvent, JSON.stringify(eventFor(REFERENCE, 0)));
       for (let run = 0; run < runs; run++) {
-        for (const [index, target] of targets.entries()) {
+        for (const [index, fn] of functions.entries()) {
           const eventFile = join(dir, `event-${index}.json`);
-          await writeFile(eventFile, JSON.stringify(eventFor(target.handler, run)));
-          samples.get(target.handler)!.push(await coldStart(join(dir, target.handler, 'index.mjs'), eventFile, env));
+          await writeFile(eventFile, JSON.stringify(eventFor(fn.handler, run)));
+          const reference = await coldStart(join(dir, REFERENCE, 'index.mjs'), referenceEvent, env);
+          const sample = await coldStart(join(dir, fn.handler, 'index.mjs'), eventFile, env);
+          samples.get(REFERENCE)!.push(reference);
+          samples.get(fn.handler)!.push(sample);
+          pairs.get(fn.handler)!.push({ importRatio: sample.importMs / reference.importMs, ratio: sample.totalMs / reference.totalMs });
         }
       }
 
@@ -86,24 +97,27 @@ export const coldStartSection: BenchSection = {
       const reference = measured[0]!;
       const rows = measured.map((entry) => {
         const extraKiB = entry.kib - reference.kib;
-        const ratio = entry.medianMs / reference.medianMs;
+        const paired = pairs.get(entry.handler) ?? [{ importRatio: 1, ratio: 1 }];
+        const ratio = median(paired.map((pair) => pair.ratio));
+        const importRatio = median(paired.map((pair) => pair.importRatio));
         const budget = entry.tier === 'reference' ? undefined : BUNDLE_BUDGETS[entry.tier];
         const misses = budget
-          ? [extraKiB > budget.extraKiB ? `size +${Math.round(extraKiB)}>${budget.extraKiB}` : '', ratio > budget.timeRatio ? `time ${fixed(ratio, 2)}>${budget.timeRatio}` : '']
+          ? [extraKiB > budget.extraKiB ? `size +${Math.round(extraKiB)}>${budget.extraKiB}` : '', importRatio > budget.timeRatio ? `import ${fixed(importRatio, 2)}>${budget.timeRatio}` : '']
               .filter(Boolean)
               .join(', ')
           : '';
-        return { ...entry, extraKiB, ratio, importRatio: entry.importMs / reference.importMs, misses };
+        return { ...entry, extraKiB, ratio, importRatio, misses };
       });
       say(
         formatTable(
-          ['function', 'tier', 'KiB', '+KiB', 'import ms', 'import+1st ms', 'ratio', 'first answer', 'miss'],
+          ['function', 'tier', 'KiB', '+KiB', 'import ms', 'x ref', 'import+1st ms', 'x ref', 'first answer', 'miss'],
           rows.map((row) => [
             row.handler,
             row.tier,
             fixed(row.kib, 0),
             row.tier === 'reference' ? '' : fixed(row.extraKiB, 0),
             fixed(row.importMs),
+            fixed(row.importRatio, 2),
             fixed(row.medianMs),
             fixed(row.ratio, 2),
             row.outcome,

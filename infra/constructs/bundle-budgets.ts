@@ -30,6 +30,29 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
   sealing: { extraKiB: 700, timeRatio: 1.9 },
 };
 
+/**
+ * What the bundle-budget test enforces today, in KiB above the reference, where a tier's bundles
+ * do not meet its target yet (`extraKiB`): the ceiling stops them growing, and comes down to the
+ * target as they shrink (never up without a reason written here). Per function where one function
+ * is far from the rest of its tier.
+ *
+ * - `plain`: zod (~100 KB, every contract) and the X-Ray tracer (~115 KB with its dependencies)
+ *   are in every route; the money routes add the SSM client and the FX domain.
+ * - `sealing`: the Encryption SDK is ~300 KB by itself; the authorization routes add SSM and FX.
+ * - `network/create-authorization` opens the decision endpoint's secret (the Encryption SDK,
+ *   ~300 KB) and reads the FX settings (SSM, ~80 KB).
+ * - `docs/get-docs-page` serves swagger-ui's assets from its bundle (~1.8 MB of them).
+ */
+export const SIZE_CEILINGS_KIB: { tiers: Partial<Record<BundleTier, number>>; functions: Record<string, number> } = {
+  tiers: { fast: 290, plain: 480, sealing: 850 },
+  functions: { 'network/create-authorization': 850, 'docs/get-docs-page': 2200 },
+};
+
+/** The KiB above the reference a function's bundle may not exceed (test/infra/bundle-budgets.test.ts). */
+export function sizeCeilingKiB(fn: Pick<BundledFunction, 'handler' | 'tier'>): number {
+  return SIZE_CEILINGS_KIB.functions[fn.handler] ?? SIZE_CEILINGS_KIB.tiers[fn.tier] ?? BUNDLE_BUDGETS[fn.tier].extraKiB;
+}
+
 /** The route the card network waits on for a decision. */
 export const NETWORK_AUTHORIZATION_HANDLER = 'network/create-authorization';
 
