@@ -52,6 +52,10 @@ describe('heavy dependencies go only where the row uses them', () => {
     const seals = (fn.access.encrypt?.length ?? 0) + (fn.access.decrypt?.length ?? 0) > 0;
     // The Encryption SDK where the row seals or opens, and there it must be (envelope-engine.ts).
     expect(holds(fn.handler, '@aws-crypto/client-node'), 'envelope encryption').toBe(seals);
+    // The KMS client where the row hashes with a KMS HMAC key (keyed-hash-kms.ts), or seals (the keyring).
+    const hashes = (fn.access.macs?.length ?? 0) > 0;
+    if (hashes) expect(holds(fn.handler, '@aws-sdk/client-kms'), 'KMS client').toBe(true);
+    if (!hashes && !seals) expect(holds(fn.handler, '@aws-sdk/client-kms'), 'KMS client').toBe(false);
     if (!fn.access.settings?.length) expect(holds(fn.handler, '@aws-sdk/client-ssm'), 'SSM client').toBe(false);
     if (fn.kind === 'route' || fn.kind === 'authorizer') expect(holds(fn.handler, '@aws-sdk/client-sqs'), 'SQS client').toBe(false);
     expect(holds(fn.handler, '@aws-sdk/client-secrets-manager'), 'Secrets Manager client').toBe(false);
