@@ -6,6 +6,7 @@
  *   npm run bench                                  every section
  *   npm run bench -- --only authorizations         one section
  *   npm run bench -- --seconds 4 --concurrency 1,8,32
+ *   npm run bench -- --only cold-start --runs 7    fresh processes per bundle
  *
  * A missed target is printed, never an exit code: the numbers depend on the machine. The process
  * fails only when a section cannot run at all.
@@ -30,7 +31,8 @@ async function sections(): Promise<BenchSection[]> {
   const { webhookLatencySection } = await import('./webhook-latency.ts');
   const { authorizationDecisionsSection } = await import('./authorization-decisions.ts');
   const { partitionHeatSection } = await import('./partition-heat.ts');
-  return [authorizationsSection, webhookLatencySection, authorizationDecisionsSection, partitionHeatSection];
+  const { coldStartSection } = await import('./cold-start.ts');
+  return [authorizationsSection, webhookLatencySection, authorizationDecisionsSection, partitionHeatSection, coldStartSection];
 }
 
 async function main(): Promise<void> {
@@ -39,11 +41,13 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       seconds: { type: 'string', default: '6' },
       concurrency: { type: 'string', default: '1,4,16,32' },
+      runs: { type: 'string', default: '5' },
     },
   });
   const options: BenchOptions = {
     seconds: positiveNumber(values.seconds!, '--seconds'),
     concurrency: values.concurrency!.split(',').map((level) => positiveNumber(level, '--concurrency')),
+    coldStartRuns: positiveNumber(values.runs!, '--runs'),
   };
   const all = await sections();
   const selected = values.only ? all.filter((section) => section.name === values.only) : all;

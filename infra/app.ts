@@ -24,6 +24,7 @@ const config = stageConfig(stage, {
   networkAllowedCidrs: app.node.tryGetContext('networkAllowedCidrs'),
   alarmEmail: app.node.tryGetContext('alarmEmail'),
   rollbackAlarms: app.node.tryGetContext('rollbackAlarms'),
+  networkAuthorizationProvisionedConcurrency: app.node.tryGetContext('networkAuthorizationProvisionedConcurrency'),
 });
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 

@@ -23,6 +23,7 @@ import type { FunctionFactory } from './constructs/function-factory.ts';
 import { areaOfRoute, FunctionStack, FunctionStacks, PIPELINE_AREA } from './constructs/function-stacks.ts';
 import { pascal } from './constructs/naming.ts';
 import { PlatformApi } from './constructs/platform-api.ts';
+import { NETWORK_AUTHORIZATION_HANDLER } from './constructs/bundle-budgets.ts';
 import { type BundlingMode, prebundle } from './constructs/bundling.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { PlatformKeys } from './constructs/platform-keys.ts';
@@ -130,6 +131,7 @@ export class CardPlatformStack extends Stack {
         description: spec.description,
         timeout: spec.timeout,
         reservedConcurrency: spec.reservedConcurrency,
+        provisionedConcurrency: spec.handlerModule === NETWORK_AUTHORIZATION_HANDLER ? config.networkAuthorizationProvisionedConcurrency : undefined,
         config,
         logsKey: this.keys.logsKey,
         environment,

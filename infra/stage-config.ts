@@ -88,6 +88,14 @@ export interface StageConfig {
    */
   reservedConcurrency: Readonly<Record<string, number>>;
   /**
+   * Provisioned concurrency of `POST /network/authorizations` (0: none): this many execution
+   * environments of its `live` alias kept initialised, so the card network's decision window never
+   * pays a cold start while traffic stays within them. Needs the canary deployment (the alias) and
+   * at most the route's reserved concurrency. It is billed whether used or not (README "Provisioned
+   * concurrency"); also `-c networkAuthorizationProvisionedConcurrency=N`.
+   */
+  networkAuthorizationProvisionedConcurrency: number;
+  /**
    * At most this many concurrent invocations of each webhook queue's delivery function (SQS
    * event-source maximum concurrency, 2-1000), so partners whose endpoints hang occupy at most this
    * much of the account's concurrency; the rest of their messages wait in the queue.
@@ -146,6 +154,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // None: a sandbox account may be on a new account's low concurrency quota, where any
     // reservation fails the deploy; partners' tests do not need guaranteed capacity.
     reservedConcurrency: {},
+    networkAuthorizationProvisionedConcurrency: 0,
     deliveryConcurrency: { otp: 2, events: 5 },
     wafRateLimitPer5Minutes: 2000,
     // Cheaper and simpler: no versions, aliases or CodeDeploy; a broken deploy is fixed forward.
@@ -181,6 +190,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
       'POST /network/3ds/challenges/{verification_id}/verify': 20,
       'POST /network/deposits': 10,
     },
+    // Off by default: each warm environment costs ~$11 a month at 1024 MB (README "Provisioned concurrency").
+    networkAuthorizationProvisionedConcurrency: 0,
     // A delivery waits at most 10 s per message: 50 concurrent batches of 10 still deliver
     // ~50 events a second while every partner endpoint hangs.
     deliveryConcurrency: { otp: 10, events: 50 },
@@ -217,7 +228,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  */
 export function stageConfig(
   stage: Stage,
-  overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown; alarmEmail?: unknown; rollbackAlarms?: unknown } = {},
+  overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown; alarmEmail?: unknown; rollbackAlarms?: unknown; networkAuthorizationProvisionedConcurrency?: unknown } = {},
 ): StageConfig {
   let config = STAGE_CONFIGS[stage];
   if (overrides.cardBin !== undefined) {
@@ -241,6 +252,10 @@ export function stageConfig(
     if (config.deployment.kind !== 'canary') throw new Error(`The ${stage} stage deploys all at once: it has no rollback alarms to ignore.`);
     config = { ...config, deployment: { ...config.deployment, rollbackAlarms: overrides.rollbackAlarms } };
   }
+  if (overrides.networkAuthorizationProvisionedConcurrency !== undefined) {
+    const value = Number(overrides.networkAuthorizationProvisionedConcurrency);
+    config = { ...config, networkAuthorizationProvisionedConcurrency: value };
+  }
   checkConcurrency(config);
   // The functions refuse to start with a policy shared/config.ts cannot read: refuse it at synth.
   const holdExpiry = HoldExpiryPolicySchema.safeParse(config.holdExpiry);
@@ -262,6 +277,17 @@ function checkConcurrency(config: StageConfig): void {
       `The ${config.stage} stage reserves ${reserved} concurrent executions; Lambda keeps ${UNRESERVED_CONCURRENCY_MINIMUM} of an ` +
         `account's ${DEFAULT_ACCOUNT_CONCURRENCY} unreserved.`,
     );
+  }
+  const provisioned = config.networkAuthorizationProvisionedConcurrency;
+  if (!Number.isInteger(provisioned) || provisioned < 0) {
+    throw new Error(`networkAuthorizationProvisionedConcurrency must be a whole number (0 for none), not ${provisioned}.`);
+  }
+  if (provisioned > 0) {
+    if (config.deployment.kind !== 'canary') throw new Error(`The ${config.stage} stage deploys all at once: provisioned concurrency needs the canary deployment's live alias.`);
+    const reservedForRoute = config.reservedConcurrency['POST /network/authorizations'];
+    if (reservedForRoute !== undefined && provisioned > reservedForRoute) {
+      throw new Error(`networkAuthorizationProvisionedConcurrency (${provisioned}) exceeds the route's reserved concurrency (${reservedForRoute}).`);
+    }
   }
   for (const [queue, maximum] of Object.entries(config.deliveryConcurrency)) {
     if (!Number.isInteger(maximum) || maximum < 2 || maximum > 1000) {

@@ -6,9 +6,9 @@
  * Endpoints of the emulators come from the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so no
  * code path differs between the two.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_HOLD_EXPIRY, HoldExpiryPolicySchema } from './domain/hold-expiry.ts';
-import { SWEEP_GRACE_SECONDS } from './domain/webhook-delivery.ts';
+import { SWEEP_GRACE_SECONDS } from './domain/webhook-sweep-grace.ts';
 
 const Stage = z.enum(['sandbox', 'production']);
 const ParameterName = z.string().regex(/^\/[\w./-]+$/, 'must be an SSM parameter name such as /card-platform/production/fx/rates');

@@ -9,6 +9,8 @@ export interface BenchOptions {
   seconds: number;
   /** Closed-loop concurrency levels. */
   concurrency: number[];
+  /** Fresh Node processes per bundle in the cold-start section. */
+  coldStartRuns?: number;
 }
 
 export interface BenchContext {

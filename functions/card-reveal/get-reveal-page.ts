@@ -4,6 +4,10 @@
  * origin, never cached, never sent on as a referrer. A used, expired or unknown link is a `410`
  * page with no card data.
  */
+// Its row seals or opens: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
+// Its row lists MAC purposes: keyed hashes with KMS HMAC keys (shared/crypto/keyed-hash.ts).
+import '../../shared/crypto/keyed-hash-kms.ts';
 import * as api from '../../shared/contracts/card-reveal.ts';
 import { REVEAL_PAGE_STYLE, revealGonePage, revealPage } from '../../shared/domain/card-reveal.ts';
 import { operationHandler } from '../../shared/http/handler.ts';

@@ -7,6 +7,10 @@
  * business's key or webhook secret also updates `.local/credentials.json`, so the file always
  * holds values that work.
  */
+// Creating a business seals its webhook secret: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
+// Operators hash credentials with the stage's KMS HMAC keys: keyed hashes with KMS (shared/crypto/keyed-hash.ts).
+import '../../shared/crypto/keyed-hash-kms.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiError, ValidationError } from '../../shared/errors.ts';

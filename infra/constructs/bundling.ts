@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, type BuildResult, buildSync } from 'esbuild';
 import { pascal } from './naming.ts';
 
 export type BundlingMode = 'release' | 'fast';
@@ -63,4 +63,34 @@ export function prebundle(handlerModules: readonly string[], outdir: string): vo
     logLevel: 'error',
   });
   for (const module of missing) done.add(module);
+}
+
+/**
+ * The esbuild settings of a `release` bundle outside CDK (the cold-start bench, the bundle-budget
+ * test): what NodejsFunction runs with the release bundling of platform-function.ts (ESM, the
+ * `require` banner, the AWS SDK bundled, minified, external source maps without sources).
+ */
+export function releaseBuildOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
+  return {
+    entryPoints,
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    format: 'esm',
+    mainFields: MAIN_FIELDS,
+    banner: { js: REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'error',
+  };
+}
+
+/** Release bundles of `entryPoints` (`<name>/index` -> source file) in one esbuild pass (no code splitting: each bundle stands alone). */
+export function releaseBundles(entryPoints: Record<string, string>, outdir: string): BuildResult<{ metafile: true }> {
+  mkdirSync(outdir, { recursive: true });
+  return buildSync(releaseBuildOptions(entryPoints, outdir)) as BuildResult<{ metafile: true }>;
 }

@@ -32,6 +32,8 @@ export interface PlatformFunctionProps {
   bundling: 'release' | { prebundledIn: string };
   /** Concurrency set aside for (and capping) this function (stage config `reservedConcurrency`). */
   reservedConcurrency?: number;
+  /** Execution environments kept initialised on the `live` alias (canary stages only); none by default. */
+  provisionedConcurrency?: number;
 }
 
 const RELEASE_BUNDLING = {
@@ -103,7 +105,13 @@ export class PlatformFunction extends NodejsFunction {
     if (props.config.deployment.kind === 'canary') {
       // Published versions are kept (CDK's default): rolling back by hand points the alias at the
       // previous one.
-      this.liveAlias = new LiveAlias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.currentVersion });
+      this.liveAlias = new LiveAlias(this, 'Live', {
+        aliasName: LIVE_ALIAS,
+        version: this.currentVersion,
+        provisionedConcurrentExecutions: props.provisionedConcurrency || undefined,
+      });
+    } else if (props.provisionedConcurrency) {
+      throw new Error(`functions/${props.handlerModule}: provisioned concurrency needs the live alias of a canary stage`);
     }
     this.invocationTarget = this.liveAlias ?? this;
   }

@@ -8,6 +8,8 @@
  * variables the CDK stack sets on each function) before any handler is loaded: one stack per
  * process.
  */
+// The local stack runs every handler in this process: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
 import { createServer, type Server } from 'node:http';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /** The API's own description: the OpenAPI document and the reference page rendered from it. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { operation } from './operation.ts';
 
 export const getOpenApiDocument = operation({

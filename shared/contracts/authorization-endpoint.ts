@@ -1,5 +1,5 @@
 /** The business's real-time authorization endpoint: where the platform asks before approving. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AuthorizationEndpointBody, DECISION_TIMEOUT_MS, STAND_IN_ACTIONS } from '../domain/authorization-decisions.ts';
 import { operation } from './operation.ts';
 

@@ -2,7 +2,7 @@
  * Card reveal links: the partner's backend asks for a one-time link, and the cardholder's browser
  * loads it inside an iframe of the partner's page, so card data never passes through the partner.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateRevealSessionBody } from '../domain/card-reveal.ts';
 import { pathIds } from '../http/path-ids.ts';
 import { operation } from './operation.ts';

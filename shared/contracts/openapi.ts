@@ -5,7 +5,7 @@
  * stage's own.
  */
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_PAYLOADS, EVENT_TYPES } from '../domain/event-types.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.ts';
 import { errorCodesOf, type Operation } from './operation.ts';

@@ -10,7 +10,7 @@
  *     summary: 'Get a card', params: pathIds({ id: 'card' }), status: 200, response: Card, errors: [],
  *   });
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { PathIds } from '../http/path-ids.ts';

@@ -4,7 +4,7 @@
  * of `shared/domain/` are typed from these (`z.input<typeof Card>`), so a view and its description
  * cannot drift apart; the integration tests check every answer against the generated description.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DECLINE_REASONS } from '../domain/authorization.ts';
 import { CARD_AUDIT_ACTIONS, CARD_FORMS, CARD_MODES, CARD_STATUSES, LIMIT_RULES } from '../domain/cards.ts';
 import { CHAINS } from '../domain/chain-addresses.ts';

@@ -3,7 +3,7 @@
  * The operator's admin commands (`set-webhook-url`, `rotate-webhook-secret`) do the same; these let
  * the partner do it with its API key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { operation } from './operation.ts';
 import { Event } from './resources.ts';
 

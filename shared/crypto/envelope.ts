@@ -4,26 +4,33 @@
  * locally. The encryption context binds a ciphertext to its business and record, and is checked
  * on decrypt, so a ciphertext copied onto another record does not decrypt as that record.
  */
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  KmsKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  type KeyringNode,
-} from '@aws-crypto/client-node';
-import { config } from '../config.ts';
-import { readLocalKeyFile } from './key-material.ts';
 import { assertKeyGrant } from './local-key-policy.ts';
 
-const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-
 /**
- * Committing AES-GCM without the ECDSA signature suite: every reader is also a trusted writer here
- * (the platform's own functions), so the signature adds cost but no protection.
+ * The AWS Encryption SDK (with its KMS client) is about 300 KB of a bundle, so this module does not
+ * import it: shared/crypto/envelope-engine.ts does, and installs itself here when imported. Only
+ * the handlers whose route-table row seals or opens (`access.encrypt` / `access.decrypt`) import
+ * it, so no other function carries it (test/infra/bundle-budgets.test.ts holds both sides of that);
+ * the local stack, the admin CLI and the test setups import it for every handler they run.
  */
-const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
+export interface EnvelopeEngine {
+  seal(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  open(ciphertext: Uint8Array): Promise<{ plaintext: Uint8Array; context: Record<string, string> }>;
+  reset(): void;
+}
+
+let engine: EnvelopeEngine | undefined;
+
+export function installEnvelopeEngine(installed: EnvelopeEngine): void {
+  engine = installed;
+}
+
+function envelopeEngine(): EnvelopeEngine {
+  if (!engine) {
+    throw new Error('Envelope encryption is not loaded in this function: its handler must import shared/crypto/envelope-engine.ts (and its route-table row must seal or open)');
+  }
+  return engine;
+}
 
 /**
  * What a sealed secret is. Every encryption context names one, and in AWS each function may only
@@ -36,33 +43,10 @@ export type SealPurpose = (typeof SEAL_PURPOSES)[number];
 /** Always includes `purpose`, one of `SEAL_PURPOSES`. */
 export type EncryptionContext = Record<string, string>;
 
-let keyring: KeyringNode | undefined;
-
-function getKeyring(): KeyringNode {
-  if (!keyring) {
-    const cfg = config();
-    if (cfg.KEY_SOURCE === 'kms') {
-      keyring = new KmsKeyringNode({ generatorKeyId: cfg.KMS_KEY_ARN! });
-    } else {
-      const key = Buffer.from(readLocalKeyFile().aes_key, 'base64');
-      keyring = new RawAesKeyringNode({
-        keyName: 'local-data-key',
-        keyNamespace: 'card-platform-local',
-        unencryptedMasterKey: new Uint8Array(key),
-        wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-      });
-    }
-  }
-  return keyring;
-}
-
 /** Encrypts `plaintext` (a JSON-serialisable value) bound to `context`; returns base64. */
 export async function sealSecret(plaintext: unknown, context: EncryptionContext): Promise<string> {
   assertKeyGrant('encrypt', context.purpose);
-  const { result } = await encrypt(getKeyring(), Buffer.from(JSON.stringify(plaintext), 'utf8'), {
-    encryptionContext: context,
-    suiteId: SUITE,
-  });
+  const result = await envelopeEngine().seal(Buffer.from(JSON.stringify(plaintext), 'utf8'), context);
   return Buffer.from(result).toString('base64');
 }
 
@@ -72,9 +56,9 @@ export async function sealSecret(plaintext: unknown, context: EncryptionContext)
  */
 export async function openSecret<T>(ciphertext: string, context: EncryptionContext): Promise<T> {
   assertKeyGrant('decrypt', context.purpose);
-  const { plaintext, messageHeader } = await decrypt(getKeyring(), Buffer.from(ciphertext, 'base64'));
+  const { plaintext, context: sealedWith } = await envelopeEngine().open(Buffer.from(ciphertext, 'base64'));
   for (const [name, value] of Object.entries(context)) {
-    if (messageHeader.encryptionContext[name] !== value) {
+    if (sealedWith[name] !== value) {
       throw new Error(`Encryption context mismatch on "${name}"`);
     }
   }
@@ -82,5 +66,5 @@ export async function openSecret<T>(ciphertext: string, context: EncryptionConte
 }
 
 export function resetEnvelopeForTests(): void {
-  keyring = undefined;
+  engine?.reset();
 }

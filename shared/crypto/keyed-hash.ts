@@ -9,9 +9,7 @@
  * Locally, a key file stands in for KMS (`mac_keys`), and the local stack enforces the same grants.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { config } from '../config.ts';
-import { traced } from '../tracer.ts';
 import { readLocalKeyFile } from './key-material.ts';
 import { assertKeyGrant } from './local-key-policy.ts';
 
@@ -35,7 +33,18 @@ export function macKeyVariable(purpose: MacPurpose): string {
   return `MAC_KEY_ARN_${purpose.toUpperCase()}`;
 }
 
-let kms: KMSClient | undefined;
+/**
+ * KMS `GenerateMac` with the purpose's key. The KMS client is not imported here: the handlers whose
+ * row lists a MAC purpose import shared/crypto/keyed-hash-kms.ts, which installs it, so functions
+ * that hash nothing do not carry the client (test/infra/bundle-budgets.test.ts holds both sides).
+ */
+export type KmsMac = (keyId: string, message: Buffer) => Promise<Uint8Array>;
+
+let kmsMac: KmsMac | undefined;
+
+export function installKmsMac(installed: KmsMac): void {
+  kmsMac = installed;
+}
 
 /** The raw 32-byte HMAC-SHA256 of `value` under the purpose's key. */
 export async function macBytes(purpose: MacPurpose, value: string): Promise<Buffer> {
@@ -49,10 +58,8 @@ export async function macBytes(purpose: MacPurpose, value: string): Promise<Buff
   }
   const keyId = process.env[macKeyVariable(purpose)];
   if (!keyId) throw new Error(`${macKeyVariable(purpose)} is not set: this function's row does not list the "${purpose}" MAC purpose`);
-  kms ??= traced(new KMSClient({}));
-  const result = await kms.send(new GenerateMacCommand({ KeyId: keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
-  if (!result.Mac) throw new Error('KMS GenerateMac returned no MAC');
-  return Buffer.from(result.Mac);
+  if (!kmsMac) throw new Error('KMS keyed hashes are not loaded in this function: its handler must import shared/crypto/keyed-hash-kms.ts');
+  return Buffer.from(await kmsMac(keyId, message));
 }
 
 /** `macBytes` as base64url: the form stored in keys and attributes. */

@@ -7,7 +7,7 @@
  * time; anything else (a timeout, a non-2xx, a body that does not parse, a partial approval above
  * the request) applies the endpoint's `stand_in`, and the reason says which.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DECISION_TIMEOUT_MS = { min: 100, max: 2500, default: 1500 } as const;
 export const STAND_IN_ACTIONS = ['approve', 'decline'] as const;

@@ -4,7 +4,7 @@
  * card data goes from the platform to the cardholder's browser and never through the partner's
  * servers. Pure: the request schema, the origin rule, the session's lifetime, and the page itself.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Stage } from '../config.ts';
 import type { CardSecrets } from './cards.ts';
 

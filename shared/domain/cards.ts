@@ -2,7 +2,7 @@
  * Cards: the request schemas of API.md, the lifecycle state machine, spending limits, and the
  * views a partner sees. Pure: no AWS. Card numbers, expiry and CVV are in `./card-number.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.ts';
 import { ControlsBody, controlsView, type ControlsView, type SpendingControls } from './controls.ts';
 import { CARD_CURRENCIES, MoneyFormatError, formatMoney, parseMoney, type CardCurrency } from './money.ts';

@@ -9,7 +9,7 @@
  * - `max_daily_count` (0 = off) caps the authorizations APPROVED per business-timezone day, the
  *   same day as the daily limit. With both levels on, the stricter (smaller) one governs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeclineReason } from './authorization.ts';
 import { isCountryCode } from './ekyc.ts';
 

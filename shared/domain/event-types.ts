@@ -13,7 +13,7 @@
  * "exactly these fields, plus any new ones"): a receiver that validates with them keeps working
  * when a later release adds a field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 // The builders' modules import this one for types only (no import cycle at load), so the
 // schemas can be built from their constants.
 import { DECLINE_REASONS } from './authorization.ts';

@@ -1,5 +1,5 @@
 /** Request schemas of the events API (`GET /v1/events`, `GET /v1/events/{id}`, `POST /v1/events/{id}/redeliver`). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from './event-types.ts';
 
 export const ListEventsQuery = z.object({

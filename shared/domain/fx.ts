@@ -11,7 +11,7 @@
  * purchase convert to 0 and be approved with no hold at all), and so does the FX fee, which is
  * basis points of that converted amount (so a partner can check it from `local_amount`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CARD_CURRENCIES, exponentOf, type CardCurrency, type Currency } from './money.ts';
 
 /** Value of one unit of each currency in USD, as exact decimals (sandbox defaults). */

@@ -6,7 +6,7 @@
  * `HOLD_EXPIRY_DAYS`); the expiry time is fixed on the transaction when it is authorized (and
  * again on an increment), so a policy change applies to new holds, never retroactively.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoFromMicros } from './time.ts';
 
 export interface HoldExpiryPolicy {

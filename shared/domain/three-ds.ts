@@ -8,7 +8,7 @@
  * card, amount, currency, merchant), so a hash copied onto another verification, or a
  * verification edited to another amount, no longer matches any code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isExpired } from './authorization.ts';
 import type { CardExpiry } from './card-number.ts';
 import type { CardStatus } from './cards.ts';

@@ -7,7 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Decision } from './authorization-decisions.ts';
 import type { DeclineReason } from './authorization.ts';
 // Types only: event-types.ts builds its schemas from this module's constants.

@@ -4,7 +4,7 @@
  *
  * Pure: request schemas, the record, its view and its webhook body.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventPayload, TransferView } from './event-types.ts';
 import { CURRENCY_EXPONENTS, formatMoney, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';

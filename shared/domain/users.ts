@@ -2,7 +2,7 @@
  * Users (B2C cardholders): the request schemas of API.md, the statuses, and the one public view of
  * a user. Pure: no AWS. The eKYC rules themselves live in `./ekyc.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   dateOfBirthProblem,
   idNumberAlphanumerics,

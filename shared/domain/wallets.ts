@@ -5,7 +5,7 @@
  *
  * Pure: no AWS, no configuration (the deposit fee is passed in).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 // Types only: event-types.ts builds its schemas from this module's constants.
 import type { DepositView, EventPayload } from './event-types.ts';
 import { CHAINS, FAMILY_OF, normalizeAddress, type Chain, type KeyFamily } from './chain-addresses.ts';

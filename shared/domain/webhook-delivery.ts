@@ -171,8 +171,7 @@ export function claimVerdict(state: ClaimState | undefined, message: { generatio
 // ---------------------------------------------------------------------------------------------
 // The sweeper: re-queues events whose delivery stalled
 
-/** How long past its due time an event waits before the sweeper presumes its message lost. */
-export const SWEEP_GRACE_SECONDS = 120;
+export { SWEEP_GRACE_SECONDS } from './webhook-sweep-grace.ts';
 
 /** Consecutive sweeps of one event double the wait before the next, up to 2^5 grace periods. */
 const MAX_SWEEP_DOUBLINGS = 5;

@@ -15,7 +15,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialKind } from '../domain/credentials.ts';
 import { ApiError } from '../errors.ts';
 import { lambdaContextLogging, logger } from '../logger.ts';

@@ -23,7 +23,7 @@
  * sweeper's index, which queues it again once it is overdue.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { QueueName } from '../../functions/routes.ts';
 import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';

@@ -12,6 +12,8 @@
  * Nothing here is reachable through the API: extra businesses are created the way the operator's
  * admin command creates them, by calling the businesses service against the stack's table.
  */
+// Tests seed and read sealed records in the test process: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
 import { inject } from 'vitest';
 import { contractProblems } from './contract-check.ts';
 import { resetConfigForTests } from '../../shared/config.ts';

@@ -2,7 +2,7 @@
  * A contract for wrapper tests: an operation of the given credential with the given schemas and
  * status (default 200), answering any body, so a test exercises the HTTP wrapper on its own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { operation, type Credential, type Operation, type QuerySchema } from '../../shared/contracts/operation.ts';
 import type { PathIds } from '../../shared/http/path-ids.ts';
 

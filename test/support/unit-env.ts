@@ -2,6 +2,10 @@
  * Environment for unit tests: a fake table name and throwaway local keys, so handlers run fully
  * wrapped (validation, errors, idempotency) against aws-sdk-client-mock.
  */
+// Unit tests call services that seal and open directly: the envelope encryption engine (shared/crypto/envelope.ts).
+import '../../shared/crypto/envelope-engine.ts';
+// Like every handler that hashes: keyed hashes with KMS (shared/crypto/keyed-hash.ts).
+import '../../shared/crypto/keyed-hash-kms.ts';
 import { fileURLToPath } from 'node:url';
 
 process.env.STAGE = 'sandbox';

@@ -45,6 +45,8 @@ export interface Synthesis {
 export interface StackRequest {
   stage: Stage;
   tables?: Partial<PlatformTables>;
+  /** Context overrides, as `-c name=value` passes them to `stageConfig`. */
+  overrides?: Parameters<typeof stageConfig>[1];
 }
 
 export function synthesize(requests: Record<string, StackRequest>): Synthesis {
@@ -53,7 +55,7 @@ export function synthesize(requests: Record<string, StackRequest>): Synthesis {
   const stacks: Record<string, CardPlatformStack> = {};
   for (const [name, request] of Object.entries(requests)) {
     stacks[name] = new CardPlatformStack(app, `Spec-${name}`, {
-      config: stageConfig(request.stage),
+      config: stageConfig(request.stage, request.overrides),
       bundling: 'fast',
       tables: request.tables,
     });

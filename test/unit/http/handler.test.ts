@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
 import { ApiError, ValidationError } from '../../../shared/errors.ts';
 import { operationHandler } from '../../../shared/http/handler.ts';
