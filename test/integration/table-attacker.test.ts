@@ -21,7 +21,7 @@ import { createDecipheriv, createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizers, consumers, routes, type Access } from '../../functions/routes.ts';
 import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
-import { cardNumberShapedRuns, exfiltrate, luhnValid } from '../support/table-exfiltration.ts';
+import { cardNumberShapedRuns, exfiltrate, luhnValid, withoutRandomTokens } from '../support/table-exfiltration.ts';
 import { startWebhookReceiver, verifyWith, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 interface PlantedCard {
@@ -187,9 +187,10 @@ describe('an attacker with the table, its stream and one function role', () => {
 describe('an attacker with the table and its stream, and no key at all', () => {
   it('finds no card number, nor any 13-19 digit Luhn-valid run, in any attribute', () => {
     const everything = exfiltrated.join('\n');
+    const masked = withoutRandomTokens(everything);
     for (const card of planted.cards) {
       expect(everything).not.toContain(card.card_number);
-      expect(everything).not.toContain(card.card_number.slice(6, 12));
+      expect(masked).not.toContain(card.card_number.slice(6, 12));
     }
     expect(cardNumberShapedRuns(exfiltrated)).toEqual([]);
   });

@@ -90,3 +90,16 @@ export function cardNumberShapedRuns(strings: readonly string[]): string[] {
     .flatMap((value) => value.replace(HEX_TOKEN, ' ').match(/(?<![\d.])\d{13,19}(?!\d)/g) ?? [])
     .filter((run) => luhnValid(run) && !recent(run));
 }
+
+/**
+ * `text` with what is random by design masked: UUIDs, RFC 3339 times, and base64 or hex runs of
+ * 40 characters or more (ciphertexts, keyed hashes). A short secret searched as a substring (a
+ * surname, six digits of a card number) turns up inside those by chance now and then; a secret
+ * stored in the clear is never one of them, so masking them keeps the search meaningful.
+ */
+export function withoutRandomTokens(text: string): string {
+  return text
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
+    .replace(/[A-Za-z0-9+/_-]{40,}={0,2}/g, '<blob>');
+}
