@@ -50,18 +50,7 @@ export function prebundle(handlerModules: readonly string[], outdir: string): vo
   const missing = [...new Set(handlerModules)].filter((module) => !done.has(module));
   if (missing.length === 0) return;
   mkdirSync(outdir, { recursive: true });
-  buildSync({
-    entryPoints: Object.fromEntries(missing.map((module) => [`${pascal(module)}/index`, entryOf(module)])),
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    target: NODE_TARGET,
-    format: 'esm',
-    mainFields: MAIN_FIELDS,
-    banner: { js: REQUIRE_BANNER },
-    logLevel: 'error',
-  });
+  buildSync(esmBundleOptions(Object.fromEntries(missing.map((module) => [`${pascal(module)}/index`, entryOf(module)])), outdir));
   for (const module of missing) done.add(module);
 }
 
@@ -71,6 +60,11 @@ export function prebundle(handlerModules: readonly string[], outdir: string): vo
  * `require` banner, the AWS SDK bundled, minified, external source maps without sources).
  */
 export function releaseBuildOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
+  return { ...esmBundleOptions(entryPoints, outdir), minify: true, sourcemap: true, sourcesContent: false, metafile: true };
+}
+
+/** What every bundle of a handler shares: one ESM file per entry for Node, with the `require` banner. */
+function esmBundleOptions(entryPoints: Record<string, string>, outdir: string): BuildOptions {
   return {
     entryPoints,
     outdir,
@@ -81,10 +75,6 @@ export function releaseBuildOptions(entryPoints: Record<string, string>, outdir:
     format: 'esm',
     mainFields: MAIN_FIELDS,
     banner: { js: REQUIRE_BANNER },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    metafile: true,
     logLevel: 'error',
   };
 }
