@@ -24,28 +24,45 @@ export const GSI2_KEY = ['PK', 'SK', 'GSI2PK', 'GSI2SK'];
 export const GSI3_KEY = ['PK', 'SK', 'GSI3PK', 'GSI3SK'];
 
 export async function queryNewestFirst<T>(
-  query: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
+  query: ShardQuery,
   keyAttributes: string[],
   fromItem: (item: Record<string, unknown>) => T,
   limit: number,
   startKey?: PageKey,
 ): Promise<Page<T>> {
+  const { items, next } = await readNewestFirst(query, limit, startKey);
+  if (items.length > limit) {
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1]!;
+    return { items: page.map(fromItem), lastKey: Object.fromEntries(keyAttributes.map((name) => [name, last[name]])) };
+  }
+  return { items: items.map(fromItem), ...(next ? { lastKey: next } : {}) };
+}
+
+type ShardQuery = Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>;
+
+/**
+ * The reads of one page, newest first: until one item more than the page is kept, the partition
+ * ends, or `MAX_QUERIES_PER_PAGE` rounds; `next` is where DynamoDB stopped (none at the end).
+ * `keep` drops items after the read (a sharded list's items at or above its cursor).
+ */
+async function readNewestFirst(
+  query: ShardQuery,
+  limit: number,
+  startKey?: PageKey,
+  keep: (item: Record<string, unknown>) => boolean = () => true,
+): Promise<{ items: Record<string, unknown>[]; next?: PageKey }> {
   const items: Record<string, unknown>[] = [];
   let next = startKey;
   for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
     const result = await db().send(
       new QueryCommand({ ...query, TableName: tableName(), ScanIndexForward: false, Limit: limit + 1 - items.length, ExclusiveStartKey: next }),
     );
-    items.push(...(result.Items ?? []));
+    items.push(...(result.Items ?? []).filter(keep));
     next = result.LastEvaluatedKey;
-    if (items.length > limit) {
-      const page = items.slice(0, limit);
-      const last = page[page.length - 1]!;
-      return { items: page.map(fromItem), lastKey: Object.fromEntries(keyAttributes.map((name) => [name, last[name]])) };
-    }
-    if (!next) return { items: items.map(fromItem) };
+    if (!next || items.length > limit) break;
   }
-  return { items: items.map(fromItem), lastKey: next };
+  return { items, ...(next ? { next } : {}) };
 }
 
 /**
@@ -86,7 +103,7 @@ export async function queryAllWithPrefix(prefix: { PK: string; SKPrefix: string 
  */
 export async function queryShardsNewestFirst<T>(
   partitions: readonly string[],
-  query: (partition: string, before: string | undefined) => Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
+  query: (partition: string, before: string | undefined) => ShardQuery,
   sortKey: string,
   fromItem: (item: Record<string, unknown>) => T,
   limit: number,
@@ -108,25 +125,10 @@ export async function queryShardsNewestFirst<T>(
   return { items: merged.map(fromItem), ...(floor === undefined ? {} : { lastKey: { before: floor } }) };
 }
 
-/** One shard's items below `before`, newest first: until one more than a page, the end, or the round limit (`stoppedAt`). */
-async function readShard(
-  query: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
-  sortKey: string,
-  before: string | undefined,
-  limit: number,
-): Promise<{ items: Record<string, unknown>[]; stoppedAt?: string }> {
-  const items: Record<string, unknown>[] = [];
-  let next: PageKey | undefined;
-  for (let round = 0; round < MAX_QUERIES_PER_PAGE; round++) {
-    const result = await db().send(
-      new QueryCommand({ ...query, TableName: tableName(), ScanIndexForward: false, Limit: limit + 1 - items.length, ExclusiveStartKey: next }),
-    );
-    items.push(...(result.Items ?? []).filter((item) => before === undefined || String(item[sortKey]) < before));
-    next = result.LastEvaluatedKey;
-    if (!next) return { items };
-    if (items.length > limit) break;
-  }
-  return { items, stoppedAt: String(next![sortKey]) };
+/** One shard's items below `before`, newest first; `stoppedAt`: where its reads stopped before its end. */
+async function readShard(query: ShardQuery, sortKey: string, before: string | undefined, limit: number): Promise<{ items: Record<string, unknown>[]; stoppedAt?: string }> {
+  const { items, next } = await readNewestFirst(query, limit, undefined, (item) => before === undefined || String(item[sortKey]) < before);
+  return { items, ...(next ? { stoppedAt: String(next[sortKey]) } : {}) };
 }
 
 /** The key condition of one shard of a GSI1 business-wide list, below `before` when paging on. */
