@@ -69,6 +69,9 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
     approvalItems({
       transaction: txn,
       owner,
+      // One balance item held, as the engine's warm path holds on one escrow shard (the bare
+      // baseline holds on the pool: the same single conditional update, with no shard to fill).
+      hold: { kind: 'owner' },
       limits: card.limits,
       periods,
       maxDailyCount: card.controls.maxDailyCount,

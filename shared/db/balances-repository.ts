@@ -2,8 +2,12 @@
  * Reads of balance items: `BALANCE#<currency>` under a user (B2C) or a business (B2B). The
  * authorization, topup and deposit transactions write them; this module only reads. `available`
  * and `pending` are DynamoDB numbers in minor units, read as bigint (never through a JS number).
+ * A business balance is its pool and its escrow shards (shared/domain/escrow.ts), summed from one
+ * atomic read of them all.
  */
+import { escrowTotal } from '../domain/escrow.ts';
 import { bigintAttr } from './client.ts';
+import { readEscrow } from './escrow-repository.ts';
 import { businessKeys, userKeys } from './keys.ts';
 import { queryAllWithPrefix } from './query-page.ts';
 
@@ -18,9 +22,15 @@ export function queryUserBalances(userId: string): Promise<BalanceRow[]> {
   return queryBalances(userKeys.balancesPrefix(userId));
 }
 
-/** Every (B2B) balance of a business, by currency code. */
-export function queryBusinessBalances(businessId: string): Promise<BalanceRow[]> {
-  return queryBalances(businessKeys.balancesPrefix(businessId));
+/** Every (B2B) balance of a business, by currency code: each pool with its escrow shards. */
+export async function queryBusinessBalances(businessId: string): Promise<BalanceRow[]> {
+  const pools = await queryBalances(businessKeys.balancesPrefix(businessId));
+  return Promise.all(
+    pools.map(async ({ currency }) => {
+      const escrow = await readEscrow(businessId, currency);
+      return { currency, availableMinor: escrowTotal(escrow), pendingMinor: escrow.pending };
+    }),
+  );
 }
 
 async function queryBalances(prefix: { PK: string; SKPrefix: string }): Promise<BalanceRow[]> {

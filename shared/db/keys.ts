@@ -16,6 +16,8 @@
  * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
+ * |   (the pool), and each one's escrow     | Transact- | PK=ESCROW#<business id>#<currency>#<shard> SK=BALANCE       |
+ * |   shards, summed (domain/escrow.ts)     | GetItems  |   (one atomic read of the pool and its `escrowShards` shards) |
  * | default spending controls of a business | GetItem   | PK=BUSINESS#<id>          SK=CONTROLS                       |
  * |   (cached per warm container by the authorization path: services/authorizations.ts)                 |
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
@@ -120,6 +122,11 @@ export const businessKeys = {
   profile: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'PROFILE' }),
   balance: (businessId: string, currency: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: `BALANCE#${currency}` }),
   balancesPrefix: (businessId: string) => ({ PK: `BUSINESS#${businessId}`, SKPrefix: 'BALANCE#' }),
+  /**
+   * An escrow shard of a business balance (shared/domain/escrow.ts): a partition of its own, so
+   * the approvals spread over as many partition keys as there are shards.
+   */
+  escrowShard: (businessId: string, currency: string, shard: number): ItemKey => ({ PK: `ESCROW#${businessId}#${currency}#${shard}`, SK: 'BALANCE' }),
   /** The default spending controls of every card of the business. */
   controls: (businessId: string): ItemKey => ({ PK: `BUSINESS#${businessId}`, SK: 'CONTROLS' }),
 };

@@ -10,15 +10,31 @@ import { tableName } from './client.ts';
 import { businessKeys, postingKeys, userKeys, type ItemKey } from './keys.ts';
 import type { TransactItem } from './transact.ts';
 
-export function balanceKey(owner: BalanceOwner, currency: string): ItemKey {
+/**
+ * Which balance item: the owner's own (a user's, or a business's pool), or, with `shard`, an escrow
+ * shard of a business balance (shared/domain/escrow.ts). Either way the same account.
+ */
+export function balanceKey(owner: BalanceOwner, currency: string, shard?: number): ItemKey {
+  if (shard !== undefined) {
+    if (owner.kind !== 'business') throw new Error('Only a business balance has escrow shards');
+    return businessKeys.escrowShard(owner.id, currency, shard);
+  }
   return owner.kind === 'business' ? businessKeys.balance(owner.id, currency) : userKeys.balance(owner.id, currency);
+}
+
+interface BalanceCondition {
+  availableAtLeast?: bigint;
+  pendingAtLeast?: bigint;
+  /** With `availableAtLeast` of 0 or less: an item that does not exist yet (an empty shard) passes too. */
+  orMissing?: boolean;
 }
 
 function balanceUpdate(
   owner: BalanceOwner,
   currency: string,
   changes: { available?: bigint; pending?: bigint },
-  condition?: { availableAtLeast?: bigint; pendingAtLeast?: bigint },
+  condition?: BalanceCondition,
+  shard?: number,
 ): TransactItem {
   const values: Record<string, unknown> = {
     ':currency': currency,
@@ -26,6 +42,11 @@ function balanceUpdate(
     ':ownerId': owner.id,
     ':entity': 'balance',
   };
+  const sets = ['currency = :currency', 'ownerKind = :ownerKind', 'ownerId = :ownerId', 'entity = :entity'];
+  if (shard !== undefined) {
+    sets.push('escrowShard = :shard');
+    values[':shard'] = shard;
+  }
   const adds: string[] = [];
   if (changes.available !== undefined) {
     adds.push('available :available');
@@ -37,7 +58,8 @@ function balanceUpdate(
   }
   const conditions: string[] = [];
   if (condition?.availableAtLeast !== undefined) {
-    conditions.push('available >= :minAvailable');
+    const orMissing = condition.orMissing && condition.availableAtLeast <= 0n;
+    conditions.push(orMissing ? '(attribute_not_exists(available) OR available >= :minAvailable)' : 'available >= :minAvailable');
     values[':minAvailable'] = condition.availableAtLeast;
   }
   if (condition?.pendingAtLeast !== undefined) {
@@ -47,22 +69,50 @@ function balanceUpdate(
   return {
     Update: {
       TableName: tableName(),
-      Key: balanceKey(owner, currency),
-      UpdateExpression: `SET currency = :currency, ownerKind = :ownerKind, ownerId = :ownerId, entity = :entity ADD ${adds.join(', ')}`,
+      Key: balanceKey(owner, currency, shard),
+      UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}`,
       ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
       ExpressionAttributeValues: values,
     },
   };
 }
 
-/** Approval: available -> pending, only if available covers it. */
-export function holdItem(owner: BalanceOwner, currency: string, amount: bigint): TransactItem {
-  return balanceUpdate(owner, currency, { available: -amount, pending: amount }, { availableAtLeast: amount });
+/** Approval: available -> pending, only if available covers it (on an escrow shard: that shard's). */
+export function holdItem(owner: BalanceOwner, currency: string, amount: bigint, shard?: number): TransactItem {
+  return balanceUpdate(owner, currency, { available: -amount, pending: amount }, { availableAtLeast: amount }, shard);
 }
 
-/** Reversal: pending -> available. */
-export function releaseItem(owner: BalanceOwner, currency: string, amount: bigint): TransactItem {
-  return balanceUpdate(owner, currency, { available: amount, pending: -amount }, { pendingAtLeast: amount });
+/**
+ * Approval on an escrow shard being refilled in the same transaction: `refill` comes in from the
+ * pool or other shards (`escrowSourceItem`), `amount` moves to pending, only if the shard still has
+ * at least `amount - refill` (what the snapshot saw, or more), so it never goes below zero.
+ */
+export function refilledHoldItem(owner: BalanceOwner, currency: string, amount: bigint, refill: bigint, shard: number): TransactItem {
+  return balanceUpdate(owner, currency, { available: refill - amount, pending: amount }, { availableAtLeast: amount - refill, orMissing: true }, shard);
+}
+
+/**
+ * A source of an escrow refill: `amount` leaves the pool (`shard` undefined) or another shard, only
+ * if it still holds it. The pool's item also records the shard count the refill was planned with
+ * (never lowering it: the condition), so the shard it fills is one every reader sums.
+ */
+export function escrowSourceItem(owner: BalanceOwner, currency: string, amount: bigint, shard: number | undefined, shardCount: number): TransactItem {
+  const item = balanceUpdate(owner, currency, { available: -amount }, { availableAtLeast: amount }, shard);
+  if (shard !== undefined) return item;
+  const update = item.Update!;
+  return {
+    Update: {
+      ...update,
+      UpdateExpression: update.UpdateExpression!.replace('SET ', 'SET escrowShards = if_not_exists(escrowShards, :shardCount), '),
+      ConditionExpression: `${update.ConditionExpression} AND (attribute_not_exists(escrowShards) OR escrowShards >= :shardCount)`,
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':shardCount': shardCount },
+    },
+  };
+}
+
+/** Reversal: pending -> available (of the shard that holds it, when it was held on one). */
+export function releaseItem(owner: BalanceOwner, currency: string, amount: bigint, shard?: number): TransactItem {
+  return balanceUpdate(owner, currency, { available: amount, pending: -amount }, { pendingAtLeast: amount }, shard);
 }
 
 /**
@@ -70,9 +120,9 @@ export function releaseItem(owner: BalanceOwner, currency: string, amount: bigin
  * available: what the network captures beyond the hold (over-capture, late capture, force post)
  * posts even below zero, as the networks require.
  */
-export function settleItem(owner: BalanceOwner, currency: string, held: bigint, settled: bigint): TransactItem {
+export function settleItem(owner: BalanceOwner, currency: string, held: bigint, settled: bigint, shard?: number): TransactItem {
   // Nothing held (a force post, a late capture): no condition at all, and a first posting creates the balance.
-  return balanceUpdate(owner, currency, { available: held - settled, pending: -held }, held > 0n ? { pendingAtLeast: held } : undefined);
+  return balanceUpdate(owner, currency, { available: held - settled, pending: -held }, held > 0n ? { pendingAtLeast: held } : undefined, shard);
 }
 
 /** A credit from outside (top-up, deposit): creates the balance on first use. */

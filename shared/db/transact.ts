@@ -50,6 +50,8 @@ export type TransactionResult<Tag extends string> = { committed: true } | { comm
 export interface CommitOptions {
   /** Attempts (conflicts and throttling) before giving up with a 503. */
   maxAttempts?: number;
+  /** Told each item's cancellation code (undefined: none) before a conflict or throttling is retried. */
+  onRetry?: (codes: readonly (string | undefined)[]) => void;
 }
 
 /** An untagged item failed its condition: a broken invariant, not a refusal. */
@@ -129,6 +131,7 @@ export async function transactWrite<Tag extends string = never>(
       }
       const retryable = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError');
       if (!retryable) throw error;
+      options.onRetry?.(reasons.map((reason) => reason.Code));
       if (attempt >= maxAttempts) throw new ApiError('service_unavailable');
       await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
     }

@@ -17,7 +17,10 @@
  *   conditional on `spent <= limit - total`, so concurrent approvals can never pass a limit;
  * - the day's approval count is incremented on every approval; when `max_daily_count` is on, the
  *   increment is conditional on `approved < max`, so N concurrent approvals pass exactly the room;
- * - the balance moves to a hold only if `available >= total`;
+ * - the balance moves to a hold only if `available >= total`: a user's balance item, or one escrow
+ *   shard of a business balance (`BalanceHold`: the shard, or the shard refilled in this same
+ *   transaction from the pool or other shards, every source conditional on what it still holds;
+ *   shared/domain/escrow.ts), tagged `escrow_short` so the service tries the next step;
  * - the card check pins the card version that was read (status and limits unchanged);
  * - the network's authorization id is claimed on `attribute_not_exists(PK)`: of any number of
  *   concurrent requests with one id, one commits and the others learn the id is taken (a decline
@@ -37,7 +40,8 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
-import { creditItem, holdItem, postingItem, releaseItem, settleItem } from './ledger-items.ts';
+import type { RefillPlan } from '../domain/escrow.ts';
+import { creditItem, escrowSourceItem, holdItem, postingItem, refilledHoldItem, releaseItem, settleItem } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
@@ -46,9 +50,61 @@ import { activeUserCheck } from './users-repository.ts';
 /** Old day and month counters expire; a reversal that arrives later recreates a harmless one. */
 const WINDOW_TTL_SECONDS: Record<WindowKind, number | undefined> = { daily: 3 * 86_400, monthly: 62 * 86_400, lifetime: undefined };
 
+/**
+ * Where an approval or an increment holds: the owner's own balance item (a user's; a business's
+ * pool for a transaction held there before escrow), an escrow shard, or an escrow shard refilled in
+ * the same transaction (shared/services/escrow.ts runs the steps).
+ */
+export type BalanceHold =
+  | { kind: 'owner' }
+  | { kind: 'shard'; shard: number }
+  | { kind: 'refill'; plan: RefillPlan; shardCount: number };
+
+/** The shard a hold puts the money on (recorded on the transaction), if any. */
+export function heldShard(hold: BalanceHold): number | undefined {
+  return hold.kind === 'shard' ? hold.shard : hold.kind === 'refill' ? hold.plan.target : undefined;
+}
+
+/** The hold's items: tagged `insufficient_balance` on the owner's item, `escrow_short` on a shard and its sources. */
+export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount: bigint, hold: BalanceHold): TaggedItem<DeclineReason | 'escrow_short'>[] {
+  switch (hold.kind) {
+    case 'owner':
+      return [{ item: holdItem(owner, currency, amount), tag: 'insufficient_balance' }];
+    case 'shard':
+      return [{ item: holdItem(owner, currency, amount, hold.shard), tag: 'escrow_short' }];
+    case 'refill': {
+      const { plan } = hold;
+      return [
+        ...plan.sources.map((source) => ({
+          item: escrowSourceItem(owner, currency, source.amount, source.from === 'pool' ? undefined : source.from, hold.shardCount),
+          tag: 'escrow_short' as const,
+        })),
+        { item: refilledHoldItem(owner, currency, amount, plan.refill, plan.target), tag: 'escrow_short' },
+      ];
+    }
+  }
+}
+
+/** Cancellation codes that mean an item is contended (another writer, or its partition's throughput). */
+const CONTENDED = new Set(['TransactionConflict', 'ThrottlingError']);
+
+/** Commit options that call `onContention` when an `escrow_short` item was contended on an attempt. */
+function escrowContention<Tag extends string>(entries: readonly TaggedItem<Tag>[], onContention?: () => void) {
+  if (!onContention) return {};
+  const watched = entries.flatMap((entry, index) => (entry.tag === 'escrow_short' ? [index] : []));
+  return { onRetry: (codes: readonly (string | undefined)[]) => watched.some((index) => CONTENDED.has(codes[index] ?? '')) && onContention() };
+}
+
+/** What a commit that holds money answers when only an escrow step failed (not a decline: try the next step). */
+export type EscrowShort = { kind: 'escrow_short' };
+
 export interface ApprovalPlan {
   transaction: CardTransaction;
   owner: BalanceOwner;
+  /** Where the money is held (the transaction records the shard: `transaction.escrowShard`). */
+  hold: BalanceHold;
+  /** Called when an escrow item was contended (the service grows the shard count). */
+  onContention?: () => void;
   limits: CardLimits;
   periods: WindowPeriods;
   /** The governing `max_daily_count` (card and business); 0 or missing: off, yet still counted. */
@@ -67,10 +123,11 @@ export type ApprovalOutcome =
   /** The card changed since it was read: read it again and decide again. */
   | { kind: 'stale' }
   /** The network's authorization id is claimed already: a repeat, or a conflict (read the claim). */
-  | { kind: 'claimed' };
+  | { kind: 'claimed' }
+  | EscrowShort;
 
 /** What an approval item's failed condition means (puts of new ids are untagged: they never fail). */
-export type ApprovalCondition = DeclineReason | 'stale' | 'claimed' | 'idempotency';
+export type ApprovalCondition = DeclineReason | 'stale' | 'claimed' | 'idempotency' | 'escrow_short';
 
 /**
  * The approval's items, each tagged with what its failed condition means. Pure: no I/O, so the
@@ -85,7 +142,7 @@ export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>
     entries.push({ item: spendCounterItem(txn.cardId, kind, plan.periods[kind], total, plan.limits[kind]), tag: WINDOW_DECLINE[kind] });
   }
   entries.push({ item: dailyCountItem(txn.cardId, plan.periods.daily, plan.maxDailyCount ?? 0), tag: 'exceeds_daily_count' });
-  entries.push({ item: holdItem(plan.owner, txn.localCurrency, total), tag: 'insufficient_balance' });
+  entries.push(...balanceHoldEntries(plan.owner, txn.localCurrency, total, plan.hold));
   entries.push({
     item: {
       ConditionCheck: {
@@ -104,14 +161,25 @@ export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>
 }
 
 export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
-  const result = await transactWrite(approvalItems(plan));
+  const entries = approvalItems(plan);
+  const result = await transactWrite(entries, escrowContention(entries, plan.onContention));
   if (result.committed) return { kind: 'approved' };
   const { failed } = result;
   if (failed.has('idempotency')) throw idempotencyInProgress();
   // A claimed id decides before anything else: whatever else failed, this request is a repeat or a conflict.
   if (failed.has('claimed')) return { kind: 'claimed' };
   if (failed.has('stale')) return { kind: 'stale' };
-  return { kind: 'declined', reason: firstDeclineReason(failed as ReadonlySet<DeclineReason>) ?? 'insufficient_balance' };
+  return declineOrEscrowShort(failed);
+}
+
+/**
+ * Every platform decline reason comes before `insufficient_balance`: one of them failing decides.
+ * Otherwise an escrow step that came up short is not a decline yet (the service tries the next).
+ */
+function declineOrEscrowShort(failed: ReadonlySet<string>): { kind: 'declined'; reason: DeclineReason } | EscrowShort {
+  const reason = firstDeclineReason(failed as ReadonlySet<DeclineReason>);
+  if (reason) return { kind: 'declined', reason };
+  return failed.has('escrow_short') ? { kind: 'escrow_short' } : { kind: 'declined', reason: 'insufficient_balance' };
 }
 
 /**
@@ -203,8 +271,9 @@ export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed
     .add(versionedPut({ ...after, ...windows.after }, before.version), 'stale')
     .add(
       move.kind === 'release'
-        ? releaseItem(plan.owner, before.localCurrency, move.amount)
-        : settleItem(plan.owner, before.localCurrency, move.leaving, move.captured),
+        ? releaseItem(plan.owner, before.localCurrency, move.amount, before.escrowShard)
+        : // What left no hold (a late capture) is debited from the pool, like a force post; a capture of a hold, from its shard.
+          settleItem(plan.owner, before.localCurrency, move.leaving, move.captured, move.leaving > 0n ? before.escrowShard : undefined),
     )
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
@@ -236,6 +305,9 @@ export interface IncrementPlan {
   before: CardTransaction;
   after: CardTransaction;
   owner: BalanceOwner;
+  /** Where the extra amount is held: the transaction's own escrow shard (or its owner's item). */
+  hold: BalanceHold;
+  onContention?: () => void;
   /** The extra amount held, card-currency minor units. */
   extra: bigint;
   /** The periods of the day the increment is made: the extra amount is checked and counted there. */
@@ -247,7 +319,7 @@ export interface IncrementPlan {
   idempotencyCompletion?: TransactItem;
 }
 
-export type IncrementOutcome = { kind: 'approved' } | { kind: 'declined'; reason: DeclineReason } | { kind: 'stale' };
+export type IncrementOutcome = { kind: 'approved' } | { kind: 'declined'; reason: DeclineReason } | { kind: 'stale' } | EscrowShort;
 
 /**
  * An increment: checked like a new authorization for the extra amount only, in ONE transaction:
@@ -259,12 +331,12 @@ export type IncrementOutcome = { kind: 'approved' } | { kind: 'declined'; reason
  */
 export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOutcome> {
   const { before, after, extra } = plan;
-  const tx = transaction<DeclineReason | 'stale' | 'idempotency'>();
+  const tx = transaction<DeclineReason | 'stale' | 'idempotency' | 'escrow_short'>();
   if (before.userId) tx.add(activeUserCheck(before.businessId, before.userId), 'user_suspended');
   if (before.windows) {
     for (const kind of WINDOW_KINDS) tx.add(spendCounterItem(before.cardId, kind, plan.periods[kind], extra, plan.limits[kind]), WINDOW_DECLINE[kind]);
   }
-  tx.add(holdItem(plan.owner, before.localCurrency, extra), 'insufficient_balance')
+  tx.addAll(balanceHoldEntries(plan.owner, before.localCurrency, extra, plan.hold))
     .add(
       {
         ConditionCheck: {
@@ -280,12 +352,12 @@ export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOut
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
-  const result = await tx.commit();
+  const result = await tx.commit(escrowContention(tx.entries, plan.onContention));
   if (result.committed) return { kind: 'approved' };
   const { failed } = result;
   if (failed.has('idempotency')) throw idempotencyInProgress();
   if (failed.has('stale')) return { kind: 'stale' };
-  return { kind: 'declined', reason: firstDeclineReason(failed as ReadonlySet<DeclineReason>) ?? 'insufficient_balance' };
+  return declineOrEscrowShort(failed);
 }
 
 export interface NetworkPostingPlan {
@@ -525,6 +597,7 @@ function transactionItem(txn: CardTransaction): Record<string, unknown> {
     networkAuthorizationId: txn.networkAuthorizationId ?? undefined,
     decision: txn.decision,
     approvedAmount: txn.approvedAmount,
+    escrowShard: txn.escrowShard,
     partnerReason: txn.partnerReason,
     partnerMetadata: txn.partnerMetadata,
     createdAt: txn.createdAt,
@@ -585,6 +658,7 @@ function fromItem(item: Record<string, unknown>): CardTransaction {
     declineReason: (item.declineReason as DeclineReason | undefined) ?? null,
     networkAuthorizationId: typeof item.networkAuthorizationId === 'string' ? item.networkAuthorizationId : null,
     ...decisionFields(item),
+    ...(item.escrowShard !== undefined ? { escrowShard: intAttr(item.escrowShard) } : {}),
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
     version: intAttr(item.version),

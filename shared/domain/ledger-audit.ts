@@ -1,6 +1,6 @@
 /**
  * The ledger audit (invariants 1, 2 and 5): every posting sums to zero per currency, every balance
- * equals the replay of its entries, no pending balance is negative, and an available balance is
+ * (the sum of its items: a business balance's pool and escrow shards) equals the replay of its entries, no pending balance is negative, and an available balance is
  * negative only where the network forced it: an account below zero must have a `forced_capture`
  * posting (an over-capture, a late capture or a force post) among its entries. Pure: it compares
  * what the repository read.
@@ -53,9 +53,11 @@ export function auditLedger(balances: AuditBalance[], legs: AuditLeg[]): AuditRe
     }
   }
   const stored = new Map<string, bigint>();
+  // A business balance is several items (its pool and escrow shards): the account is their sum.
+  const add = (account: string, amount: bigint) => stored.set(account, (stored.get(account) ?? 0n) + amount);
   for (const b of balances) {
-    stored.set(`${b.owner}:${b.currency}:available`, b.available);
-    stored.set(`${b.owner}:${b.currency}:pending`, b.pending);
+    add(`${b.owner}:${b.currency}:available`, b.available);
+    add(`${b.owner}:${b.currency}:pending`, b.pending);
     const availableAccount = `${b.owner}:${b.currency}:available`;
     if (b.available < 0n && !forced.has(availableAccount)) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:available`, amount: b.available.toString() });
     if (b.pending < 0n) findings.push({ kind: 'negative_balance', account: `${b.owner}:${b.currency}:pending`, amount: b.pending.toString() });

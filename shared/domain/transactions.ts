@@ -75,6 +75,11 @@ export interface CardTransaction {
   networkAuthorizationId: string | null;
   /** Who decided an authorization (absent on records from before real-time decisions). */
   decision?: Decision;
+  /**
+   * The escrow shard of the business balance the hold is on (shared/domain/escrow.ts): captures,
+   * reversals, increments and expiry move that item. Absent: held on the owner's own balance item.
+   */
+  escrowShard?: number;
   /** A partner's partial approval, minor units of the card currency: what is held. */
   approvedAmount?: bigint;
   /** The partner's own reason for a decline, and the metadata it answered with. */

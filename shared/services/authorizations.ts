@@ -45,7 +45,8 @@ import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
-import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, type BalanceMove } from '../db/transactions-repository.ts';
+import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, heldShard, type BalanceMove } from '../db/transactions-repository.ts';
+import { holdWithEscrow, routeFor } from './escrow.ts';
 import { recordAuthorization, recordCapture, recordPartnerDecision } from '../metrics.ts';
 import { businessControlsFor } from './controls.ts';
 import { queryBusinessBalances, queryUserBalances } from '../db/balances-repository.ts';
@@ -234,19 +235,29 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
   } else {
     txn.decision = PLATFORM_DECISION;
   }
-  const hold = txn.heldAmount;
-  const outcome = await commitApproval({
-    transaction: txn,
-    owner,
-    limits: card.limits,
-    periods,
-    maxDailyCount: effectiveMaxDailyCount(controls),
-    cardVersion: card.version,
-    posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, cardCurrency, hold), createdAt: now }),
-    event: transactionEvent('Authorization', txn),
-    ...(request.claim ? { claim: request.claim } : {}),
-    idempotencyCompletion: request.idempotency?.completionItem(transactionView(txn)),
+  const amount = txn.heldAmount;
+  // A retry of the same network authorization lands on the same escrow shard.
+  const route = routeFor(owner, request.claim?.networkAuthorizationId ?? txn.transactionId);
+  const held = await holdWithEscrow(owner, cardCurrency, amount, route, (hold, onContention) => {
+    const shard = heldShard(hold);
+    if (shard === undefined) delete txn.escrowShard;
+    else txn.escrowShard = shard;
+    return commitApproval({
+      transaction: txn,
+      owner,
+      hold,
+      onContention,
+      limits: card.limits,
+      periods,
+      maxDailyCount: effectiveMaxDailyCount(controls),
+      cardVersion: card.version,
+      posting: posting({ postingId: newId(), kind: 'authorization', reference: txn.transactionId, legs: holdLegs(owner, cardCurrency, amount), createdAt: now }),
+      event: transactionEvent('Authorization', txn),
+      ...(request.claim ? { claim: request.claim } : {}),
+      idempotencyCompletion: request.idempotency?.completionItem(transactionView(txn)),
+    });
   });
+  const outcome = held === 'insufficient_balance' ? ({ kind: 'declined', reason: held } as const) : held;
   if (outcome.kind !== 'approved') request.idempotency?.discardCompletion(); // that transaction never committed
   switch (outcome.kind) {
     case 'approved':

@@ -24,6 +24,7 @@ import { ApiError, notFound, ValidationError } from '../errors.ts';
 import { getCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitIncrement, getTransaction } from '../db/transactions-repository.ts';
+import { holdWithEscrow, type HoldRoute } from './escrow.ts';
 import { recordAuthorization } from '../metrics.ts';
 import { decisionEndpointOf } from './authorization-endpoint.ts';
 import { askPartner, assertStatus, ownerOfTxn, timezoneOf, transactionEvent, usableFx, userSuspendedFirst, type Caller } from './authorizations.ts';
@@ -107,18 +108,25 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       }
       after = { ...after, decision };
     }
-    const outcome = await commitIncrement({
-      before: txn,
-      after,
-      owner,
-      extra,
-      periods,
-      limits: card.limits,
-      cardVersion: card.version,
-      posting: posting({ postingId: newId(), kind: 'increment', reference: txn.transactionId, legs: holdLegs(owner, txn.localCurrency, extra), createdAt: now }),
-      event: transactionEvent('Authorization', after),
-      idempotencyCompletion: idempotency?.completionItem(transactionView(after)),
-    });
+    // The extra amount joins the hold where it is: the transaction's escrow shard (refilled if short), or its owner's item.
+    const route: HoldRoute = txn.escrowShard === undefined ? { owner: true } : { shard: txn.escrowShard };
+    const held = await holdWithEscrow(owner, txn.localCurrency, extra, route, (hold, onContention) =>
+      commitIncrement({
+        before: txn,
+        after,
+        owner,
+        hold,
+        onContention,
+        extra,
+        periods,
+        limits: card.limits,
+        cardVersion: card.version,
+        posting: posting({ postingId: newId(), kind: 'increment', reference: txn.transactionId, legs: holdLegs(owner, txn.localCurrency, extra), createdAt: now }),
+        event: transactionEvent('Authorization', after),
+        idempotencyCompletion: idempotency?.completionItem(transactionView(after)),
+      }),
+    );
+    const outcome = held === 'insufficient_balance' ? ({ kind: 'declined', reason: held } as const) : held;
     if (outcome.kind === 'approved') {
       recordAuthorization('approved');
       return transactionView(after);

@@ -127,6 +127,7 @@ describe('a card transaction as stored', () => {
     const items = approvalItems({
       transaction: base,
       owner: { kind: 'user', id: USER_ID },
+      hold: { kind: 'owner' },
       limits: { transaction: 0n, daily: 0n, monthly: 0n, lifetime: 0n },
       periods: { daily: '2025-03-04', monthly: '2025-03', lifetime: 'lifetime' },
       cardVersion: 1,

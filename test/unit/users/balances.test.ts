@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as listBusinessBalances } from '../../../functions/balances/list-business-balances.ts';
@@ -84,12 +84,29 @@ describe('GET /v1/users/{p_user_id}/balances', () => {
 });
 
 describe('GET /v1/balances', () => {
-  beforeEach(() => ddb.reset());
+  const pk = `BUSINESS#${TEST_BUSINESS_ID}`;
+  /** The table as the handler reads it: pools under the business, escrow shards in partitions of their own. */
+  let table: Map<string, Record<string, unknown>>;
+  const put = (item: Record<string, unknown>) => table.set(`${String(item.PK)}|${String(item.SK)}`, item);
+  beforeEach(() => {
+    ddb.reset();
+    table = new Map();
+    ddb.on(GetCommand).callsFake((input) => ({ Item: table.get(`${input.Key.PK}|${input.Key.SK}`) }));
+    ddb.on(TransactGetCommand).callsFake((input) => ({
+      Responses: input.TransactItems.map((t: any) => ({ Item: table.get(`${t.Get.Key.PK}|${t.Get.Key.SK}`) })),
+    }));
+    ddb.on(QueryCommand).callsFake(() => ({ Items: [...table.values()].filter((item) => item.PK === pk) }));
+  });
   const request = () => listBusinessBalances(apiEvent({ method: 'GET', path: '/v1/balances', resource: '/v1/balances' }), lambdaContext);
+  const shardItem = (currency: string, shard: number, available: string, pending: string) => ({
+    ...balanceItem(`ESCROW#${TEST_BUSINESS_ID}#${currency}#${shard}`, currency, available, pending),
+    SK: 'BALANCE',
+    escrowShard: shard,
+  });
 
   it('lists the business\'s own balances', async () => {
-    const pk = `BUSINESS#${TEST_BUSINESS_ID}`;
-    ddb.on(QueryCommand).resolves({ Items: [balanceItem(pk, 'HKD', '100000', '2500'), balanceItem(pk, 'JPY', '5000', '0')] });
+    put(balanceItem(pk, 'HKD', '100000', '2500'));
+    put(balanceItem(pk, 'JPY', '5000', '0'));
     const result = await request();
     expect(result.statusCode).toBe(200);
     expect(parseBody(result)).toEqual({
@@ -101,18 +118,42 @@ describe('GET /v1/balances', () => {
     expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual({ ':pk': pk, ':prefix': 'BALANCE#' });
   });
 
+  it('sums each pool with every escrow shard it records, read in one TransactGetItems', async () => {
+    put({ ...balanceItem(pk, 'USD', '1000', '0'), escrowShards: new NumberValue('8') });
+    put(shardItem('USD', 0, '250', '50'));
+    put(shardItem('USD', 7, '125', '0'));
+    // Beyond the count the pool records: never filled, never read.
+    put(shardItem('USD', 8, '99999', '0'));
+    expect(parseBody(await request()).data).toEqual([{ currency: 'USD', available: '13.75', pending: '0.5' }]);
+    const read = ddb.commandCalls(TransactGetCommand)[0]!.args[0].input.TransactItems!;
+    expect(read.map((t: any) => t.Get.Key.PK)).toEqual([pk, ...Array.from({ length: 8 }, (_, shard) => `ESCROW#${TEST_BUSINESS_ID}#USD#${shard}`)]);
+  });
+
+  it('reads again with every shard when the count grew between its two reads', async () => {
+    put({ ...balanceItem(pk, 'USD', '0', '0'), escrowShards: new NumberValue('4') });
+    put(shardItem('USD', 5, '300', '0'));
+    let reads = 0;
+    ddb.on(TransactGetCommand).callsFake((input) => {
+      // The count doubles just after the first read of it.
+      if (reads++ === 0) put({ ...balanceItem(pk, 'USD', '0', '0'), escrowShards: new NumberValue('8') });
+      return { Responses: input.TransactItems.map((t: any) => ({ Item: table.get(`${t.Get.Key.PK}|${t.Get.Key.SK}`) })) };
+    });
+    expect(parseBody(await request()).data).toEqual([{ currency: 'USD', available: '3', pending: '0' }]);
+    expect(ddb.commandCalls(TransactGetCommand).map((call) => call.args[0].input.TransactItems!.length)).toEqual([5, 9]);
+  });
+
   it('follows the query to its last page', async () => {
-    const pk = `BUSINESS#${TEST_BUSINESS_ID}`;
     ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: [balanceItem(pk, 'EUR', '1', '0')], LastEvaluatedKey: { PK: pk, SK: 'BALANCE#EUR' } })
       .resolvesOnce({ Items: [balanceItem(pk, 'USD', '2', '0')] });
+    put(balanceItem(pk, 'EUR', '1', '0'));
+    put(balanceItem(pk, 'USD', '2', '0'));
     expect(parseBody(await request()).data.map((b: any) => b.currency)).toEqual(['EUR', 'USD']);
     expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual({ PK: pk, SK: 'BALANCE#EUR' });
   });
 
   it('answers an empty list for a business that was never funded', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
     expect(parseBody(await request())).toEqual({ data: [] });
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * Reads and the one direct write of a business balance's escrow (shared/domain/escrow.ts): the
+ * shard count the pool records, an atomic snapshot of the pool and its shards, and the count's
+ * growth. The money moves themselves are items of the approval's transaction (ledger-items.ts).
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot } from '../domain/escrow.ts';
+import { ApiError } from '../errors.ts';
+import { bigintAttr, db, intAttr, tableName } from './client.ts';
+import { businessKeys } from './keys.ts';
+
+/** The pool's item: its available amount and the shard count it records (absent: the initial count). */
+interface PoolRead {
+  pool: bigint;
+  pending: bigint;
+  shardCount: number;
+}
+
+function poolOf(item: Record<string, unknown> | undefined): PoolRead {
+  return {
+    pool: bigintAttr(item?.available),
+    pending: bigintAttr(item?.pending),
+    shardCount: item?.escrowShards === undefined ? INITIAL_ESCROW_SHARDS : Math.min(MAX_ESCROW_SHARDS, intAttr(item.escrowShards)),
+  };
+}
+
+/** How many shards a business balance has (an eventually consistent read: a count only grows). */
+export async function readShardCount(businessId: string, currency: string): Promise<number> {
+  const result = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.balance(businessId, currency), ProjectionExpression: 'escrowShards' }));
+  return poolOf(result.Item).shardCount;
+}
+
+/** A business balance summed over its pool and shards, read at once (available and pending). */
+export interface EscrowRead extends EscrowSnapshot {
+  pending: bigint;
+}
+
+const SNAPSHOT_ATTEMPTS = 6;
+
+/**
+ * One atomic read (TransactGetItems) of the pool and every shard it records. The count is read
+ * first; if the snapshot's pool records more shards (it grew in between), read again with them.
+ * A read that collides with a transaction in flight is retried; after that, a retryable 503.
+ */
+export async function readEscrow(businessId: string, currency: string): Promise<EscrowRead> {
+  let shardCount = await readShardCount(businessId, currency);
+  for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
+    const keys = [businessKeys.balance(businessId, currency), ...Array.from({ length: shardCount }, (_, shard) => businessKeys.escrowShard(businessId, currency, shard))];
+    let items: (Record<string, unknown> | undefined)[];
+    try {
+      const result = await db().send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }));
+      items = (result.Responses ?? []).map((response) => response?.Item);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      await sleep(Math.random() * 10 * 2 ** attempt);
+      continue;
+    }
+    const pool = poolOf(items[0]);
+    if (pool.shardCount > shardCount) {
+      shardCount = pool.shardCount;
+      continue;
+    }
+    const shards = items.slice(1);
+    return {
+      shardCount,
+      pool: pool.pool,
+      shards: shards.map((item) => bigintAttr(item?.available)),
+      pending: shards.reduce((sum, item) => sum + bigintAttr(item?.pending), pool.pending),
+    };
+  }
+  throw new ApiError('service_unavailable');
+}
+
+/**
+ * Records `to` shards on the pool if it still records `from`: of containers that saw the same
+ * contention at once, one grows the count and the others find it grown. Returns the count now.
+ */
+export async function growShardCount(businessId: string, currency: string, from: number, to: number): Promise<number> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: businessKeys.balance(businessId, currency),
+        UpdateExpression: 'SET escrowShards = :to',
+        ConditionExpression:
+          from === INITIAL_ESCROW_SHARDS ? 'attribute_exists(PK) AND (attribute_not_exists(escrowShards) OR escrowShards = :from)' : 'escrowShards = :from',
+        ExpressionAttributeValues: { ':from': from, ':to': to },
+      }),
+    );
+    return to;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return readShardCount(businessId, currency);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,123 @@
+/**
+ * Escrow sub-balances of a business (B2B) balance (issue 17): the one balance every card of a
+ * business spends is too hot a key for one item at thousands of approvals a second, so its
+ * available amount is spread over shard items, each holding part of it.
+ *
+ * - The pool is the balance item of earlier releases (`BUSINESS#<id>` / `BALANCE#<currency>`): top-ups,
+ *   refunds and force posts credit or debit it, and it records how many shards there are.
+ * - An approval holds on ONE shard, chosen from the authorization's id (`shardsFor`: a retry lands on
+ *   the same shard), with a condition that the shard's available covers it; then on a second shard;
+ *   then, in the approval's own transaction, a refill of the first shard from the pool (and, when the
+ *   pool is short, from the other shards: `planRefill`), read from one atomic snapshot, conditional on
+ *   every source still holding what was read. It declines only when the snapshot's SUM is short.
+ * - The transaction records its shard: captures, reversals, increments and expiry move that item.
+ * - Moves between the pool and the shards change no account: the ledger's `available` is the sum
+ *   of the pool and the shards (GET /v1/balances and the ledger audit add them up).
+ * - The shard count only grows (`grownShardCount`), when a shard or the pool is contended
+ *   (a transaction conflict or throttling on it), up to `MAX_ESCROW_SHARDS`; readers use the count the
+ *   pool records, so a shard in use is always one the sum includes.
+ *
+ * Pure: the repository (shared/db/escrow-repository.ts) reads and writes, the service
+ * (shared/services/escrow.ts) runs the steps.
+ */
+
+/** Shards a balance starts with (the pool holds everything until the first refill). */
+export const INITIAL_ESCROW_SHARDS = 4;
+/**
+ * The most shards a balance grows to. A refill that gathers from every shard stays one transaction
+ * (at most 100 items: the approval's own 12, the pool and 63 other shards), and 64 shards take
+ * 5,000 approvals a second at ~320 write units each (README "Capacity").
+ */
+export const MAX_ESCROW_SHARDS = 64;
+
+/** The next count after contention on `current` shards: doubled, never above the maximum. */
+export function grownShardCount(current: number): number {
+  return Math.min(MAX_ESCROW_SHARDS, Math.max(1, current) * 2);
+}
+
+/** FNV-1a (32-bit): a stable, well-spread number from an id. */
+function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
+ * The shard an authorization holds on first, and the second one it tries (different when there
+ * are two or more), from its id alone: a retry of the same authorization picks the same shards.
+ */
+export function shardsFor(authorizationId: string, shardCount: number): number[] {
+  const count = Math.max(1, shardCount);
+  const first = fnv1a(authorizationId) % count;
+  if (count === 1) return [first];
+  const second = (first + 1 + (fnv1a(authorizationId, 0x1b873593) % (count - 1))) % count;
+  return [first, second];
+}
+
+/** One atomic read of a business balance's pool and shards (available amounts, minor units). */
+export interface EscrowSnapshot {
+  shardCount: number;
+  pool: bigint;
+  /** Available of shard 0 .. shardCount - 1 (a shard never refilled: 0). */
+  shards: bigint[];
+}
+
+/** A source of a refill: the pool or another shard, debited `amount` only if it still holds it. */
+export interface RefillSource {
+  from: 'pool' | number;
+  amount: bigint;
+}
+
+/**
+ * A refill of `target` before it holds `amount`: `refill` moves in from `sources` (their sum), and
+ * the target's hold is conditional on its available being at least `amount - refill` (what the
+ * snapshot saw, or more), so the shard never goes below zero.
+ */
+export interface RefillPlan {
+  target: number;
+  refill: bigint;
+  sources: RefillSource[];
+}
+
+/** The whole available balance: the pool and every shard. */
+export function escrowTotal(snapshot: EscrowSnapshot): bigint {
+  return snapshot.shards.reduce((sum, shard) => sum + shard, snapshot.pool);
+}
+
+/**
+ * How to let shard `target` hold `amount`, or `'insufficient'` when the whole balance (pool and
+ * shards, as read at once) is short. The pool gives first: at least what is missing, and up to
+ * an even share of the pool per shard, so later approvals find the shard filled. Only when the
+ * pool cannot cover what is missing do other shards give, fullest first, exactly what is missing.
+ */
+export function planRefill(snapshot: EscrowSnapshot, target: number, amount: bigint): RefillPlan | 'insufficient' {
+  if (escrowTotal(snapshot) < amount) return 'insufficient';
+  const have = snapshot.shards[target] ?? 0n;
+  const missing = amount - have;
+  if (missing <= 0n) return { target, refill: 0n, sources: [] };
+  const sources: RefillSource[] = [];
+  const pool = snapshot.pool > 0n ? snapshot.pool : 0n;
+  const evenShare = pool / BigInt(Math.max(1, snapshot.shardCount));
+  const fromPool = min(pool, max(missing, evenShare));
+  if (fromPool > 0n) sources.push({ from: 'pool', amount: fromPool });
+  let stillMissing = missing - fromPool;
+  const others = snapshot.shards
+    .map((available, shard) => ({ shard, available }))
+    .filter(({ shard, available }) => shard !== target && available > 0n)
+    .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
+  for (const { shard, available } of others) {
+    if (stillMissing <= 0n) break;
+    const take = min(available, stillMissing);
+    sources.push({ from: shard, amount: take });
+    stillMissing -= take;
+  }
+  // The total covers `amount`, so the positive parts cover what is missing (checked, never assumed).
+  if (stillMissing > 0n) return 'insufficient';
+  return { target, refill: sources.reduce((sum, source) => sum + source.amount, 0n), sources };
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);

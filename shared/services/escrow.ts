@@ -1,0 +1,111 @@
+/**
+ * Holding money on a business balance's escrow shards (shared/domain/escrow.ts): the steps an
+ * approval or an increment takes, each one transaction the caller commits (`attempt`):
+ *
+ * 1. the shard chosen from the authorization's id (once warm, the shard count comes from this
+ *    container's cache: the approve path stays one read and one transaction);
+ * 2. a second shard;
+ * 3. an atomic snapshot of the pool and every shard; if their sum is short, a decline
+ *    (`insufficient_balance`); otherwise the first shard refilled from the pool (or other shards)
+ *    and held in the same transaction, every source conditional on what it still holds. A source
+ *    that moved meanwhile fails the transaction: read again and plan again, a few times, then a
+ *    retryable 503 (never a decline the sum would not justify).
+ *
+ * An increment holds on its transaction's own shard: steps 1 and 3 with that shard. A user's
+ * balance, and a business transaction held before escrow, hold on the owner's own item, one step.
+ *
+ * When an escrow item is contended (a transaction conflict or throttling on it), the shard count
+ * doubles (up to `MAX_ESCROW_SHARDS`): load grows the shards.
+ */
+import { grownShardCount, planRefill, shardsFor } from '../domain/escrow.ts';
+import type { BalanceOwner } from '../domain/ledger.ts';
+import { ApiError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
+import type { BalanceHold, EscrowShort } from '../db/transactions-repository.ts';
+
+/** Snapshots and refills before a retryable 503 (each after sources moved under the last). */
+const REFILL_ATTEMPTS = 6;
+/** How long a container trusts the shard count it read (counts only grow: a stale one is safe). */
+const SHARD_COUNT_TTL_MS = 60_000;
+
+const shardCounts = new Map<string, { count: number; readAt: number }>();
+
+async function shardCount(businessId: string, currency: string): Promise<number> {
+  const key = `${businessId}#${currency}`;
+  const cached = shardCounts.get(key);
+  if (cached && Date.now() - cached.readAt < SHARD_COUNT_TTL_MS) return cached.count;
+  return remember(key, await readShardCount(businessId, currency));
+}
+
+function remember(key: string, count: number): number {
+  shardCounts.set(key, { count, readAt: Date.now() });
+  return count;
+}
+
+/** Where to hold: the owner's own item, or escrow chosen by the authorization's id, or a transaction's own shard. */
+export type HoldRoute = { owner: true } | { authorizationId: string } | { shard: number };
+
+/** The route of a new authorization's hold: escrow for a business balance, the owner's item for a user's. */
+export function routeFor(owner: BalanceOwner, authorizationId: string): HoldRoute {
+  return owner.kind === 'business' ? { authorizationId } : { owner: true };
+}
+
+/**
+ * Runs `attempt` with each hold step until one answers anything but `escrow_short`; answers
+ * `insufficient_balance` when the whole balance is short.
+ */
+export async function holdWithEscrow<R>(
+  owner: BalanceOwner,
+  currency: string,
+  amount: bigint,
+  route: HoldRoute,
+  attempt: (hold: BalanceHold, onContention: () => void) => Promise<R | EscrowShort>,
+): Promise<R | 'insufficient_balance'> {
+  let contended = false;
+  const onContention = () => {
+    contended = true;
+  };
+  const settled = (outcome: R | EscrowShort): outcome is R => !(typeof outcome === 'object' && outcome !== null && (outcome as EscrowShort).kind === 'escrow_short');
+  if ('owner' in route) {
+    const outcome = await attempt({ kind: 'owner' }, onContention);
+    if (settled(outcome)) return outcome;
+    throw new Error('A hold on an owner item never comes up short of escrow');
+  }
+  const key = `${owner.id}#${currency}`;
+  const known = await shardCount(owner.id, currency);
+  try {
+    const shards = 'shard' in route ? [route.shard] : shardsFor(route.authorizationId, known);
+    for (const shard of shards) {
+      const outcome = await attempt({ kind: 'shard', shard }, onContention);
+      if (settled(outcome)) return outcome;
+    }
+    for (let refill = 1; refill <= REFILL_ATTEMPTS; refill++) {
+      const snapshot = await readEscrow(owner.id, currency);
+      remember(key, snapshot.shardCount);
+      const plan = planRefill(snapshot, shards[0]!, amount);
+      if (plan === 'insufficient') return 'insufficient_balance';
+      const outcome = await attempt({ kind: 'refill', plan, shardCount: snapshot.shardCount }, onContention);
+      if (settled(outcome)) return outcome;
+      await sleep(Math.random() * 5 * 2 ** refill);
+    }
+    throw new ApiError('service_unavailable');
+  } finally {
+    if (contended) await grow(owner.id, currency, shardCounts.get(key)?.count ?? known);
+  }
+}
+
+async function grow(businessId: string, currency: string, from: number): Promise<void> {
+  const to = grownShardCount(from);
+  if (to === from) return;
+  try {
+    remember(`${businessId}#${currency}`, await growShardCount(businessId, currency, from, to));
+  } catch (error) {
+    // Growth only spreads load; the hold itself was decided. Never fails a request.
+    logger.warn('Escrow shard count not grown', { error: (error as Error).name });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

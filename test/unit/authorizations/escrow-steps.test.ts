@@ -1,0 +1,118 @@
+/**
+ * The escrow steps of a B2B approval (shared/services/escrow.ts) with DynamoDB faults injected: a
+ * shard that comes up short, then the second, then a refill from one atomic snapshot in the
+ * approval's own transaction; a decline only when the snapshot's sum is short; a refill whose
+ * source moved meanwhile planned again; contention growing the shard count.
+ */
+import { DynamoDBDocumentClient, NumberValue, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
+import { lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
+import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEvent } from './support.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const POOL = { PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD' };
+const shardPk = (shard: number) => `ESCROW#${TEST_BUSINESS_ID}#USD#${shard}`;
+
+type Item = Record<string, any>;
+const keyOf = (item: Item) => (item.Update ?? item.Put ?? item.ConditionCheck).Key ?? { PK: item.Put.Item.PK, SK: item.Put.Item.SK };
+const balanceItems = (items: Item[]) => items.filter((item) => item.Update && /^(ESCROW#|BUSINESS#.*)/.test(keyOf(item).PK) && String(keyOf(item).SK).startsWith('BALANCE'));
+const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems as Item[]);
+
+/** Cancels a transaction: its escrow items fail with `code`, the rest pass. */
+const onEscrow = (items: Item[], code = 'ConditionalCheckFailed') => cancelled(items.map((item) => (String(keyOf(item).PK).startsWith('ESCROW#') ? code : 'None')));
+
+/** The snapshot the refill reads: the pool and its four shards. */
+function snapshot(pool: bigint, shards: bigint[]) {
+  ddb.on(TransactGetCommand).resolves({
+    Responses: [
+      { Item: { ...POOL, available: new NumberValue(String(pool)), pending: new NumberValue('0') } },
+      ...shards.map((available, shard) => ({ Item: { PK: shardPk(shard), SK: 'BALANCE', available: new NumberValue(String(available)), pending: new NumberValue('0') } })),
+    ],
+  });
+}
+
+beforeEach(() => {
+  ddb.reset();
+  serveItems(ddb, [cardItem(), businessItem()]);
+});
+
+describe('a B2B approval on escrow shards', () => {
+  it('holds on one shard, chosen from the authorization, in the one transaction', async () => {
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    const [held] = balanceItems(transactions()[0]!);
+    expect(keyOf(held!).PK).toMatch(/^ESCROW#.*#USD#[0-3]$/);
+    expect(held!.Update.ConditionExpression).toBe('available >= :minAvailable');
+    expect(held!.Update.ExpressionAttributeValues).toMatchObject({ ':available': -1000n, ':pending': 1000n, ':minAvailable': 1000n });
+  });
+
+  it('tries a second shard, then refills the first from the pool in the approval itself', async () => {
+    snapshot(100_000n, [0n, 0n, 0n, 0n]);
+    let third: Item[] | undefined;
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      if (transactions().length <= 2) throw onEscrow(items);
+      third = items;
+      return {};
+    });
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    const [first, second] = transactions().map((items) => keyOf(balanceItems(items)[0]!).PK);
+    expect(first).not.toBe(second);
+    const moves = balanceItems(third!);
+    // The pool gives an even share (1,000.00 / 4 shards); the first shard takes it and holds 10.
+    const pool = moves.find((item) => keyOf(item).PK === POOL.PK)!;
+    expect(pool.Update.ExpressionAttributeValues).toMatchObject({ ':available': -25_000n, ':minAvailable': 25_000n, ':shardCount': 4 });
+    expect(pool.Update.ConditionExpression).toContain('escrowShards >= :shardCount');
+    const shard = moves.find((item) => keyOf(item).PK === first)!;
+    expect(shard.Update.ExpressionAttributeValues).toMatchObject({ ':available': 24_000n, ':pending': 1_000n, ':minAvailable': -24_000n });
+    expect(shard.Update.ConditionExpression).toBe('(attribute_not_exists(available) OR available >= :minAvailable)');
+  });
+
+  it('declines insufficient_balance only when the snapshot of the pool and every shard is short', async () => {
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      // The approvals fail on their shard; the decline's own record commits.
+      if (items.some((item) => String(keyOf(item).PK).startsWith('ESCROW#'))) throw onEscrow(items);
+      return {};
+    });
+    // 9.99 in all, spread over the pool and three shards: 10 is short by one cent.
+    snapshot(99n, [300n, 0n, 300n, 300n]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+    expect(ddb.commandCalls(TransactGetCommand)).toHaveLength(1);
+  });
+
+  it('plans again from a new snapshot when a source moved between the snapshot and the refill', async () => {
+    let refills = 0;
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      const refill = items.some((item) => keyOf(item).PK === POOL.PK);
+      if (refill && ++refills === 1) throw cancelled(items.map((item) => (keyOf(item).PK === POOL.PK ? 'ConditionalCheckFailed' : 'None')));
+      if (!refill) throw onEscrow(items);
+      return {};
+    });
+    snapshot(5_000n, [0n, 0n, 0n, 0n]);
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    expect(ddb.commandCalls(TransactGetCommand)).toHaveLength(2);
+    expect(refills).toBe(2);
+  });
+
+  it('doubles the shard count when the shard it held on was contended', async () => {
+    let calls = 0;
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      if (calls++ === 0) throw onEscrow(items, 'TransactionConflict');
+      return {};
+    });
+    ddb.on(UpdateCommand).resolves({});
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    const grown = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(grown).toHaveLength(1);
+    expect(grown[0]).toMatchObject({ Key: POOL, UpdateExpression: 'SET escrowShards = :to', ExpressionAttributeValues: { ':from': 4, ':to': 8 } });
+  });
+});
