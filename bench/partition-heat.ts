@@ -24,7 +24,13 @@
  *   the table did not serve. Run the section alone (`--only`) for numbers of this workload only.
  * - Time is simulated: authorization i happens in second floor(i / 5,000); it is captured (95%) or
  *   reversed (5%) `ADJUST_AFTER_SECONDS` later, so from that second on each second carries 5,000
- *   approvals and 5,000 captures or reversals: the steady state the report reads.
+ *   approvals and 5,000 captures or reversals. The report reads the LAST simulated second: the
+ *   steady state, once the escrow shard count has grown.
+ * - Escrow growth (B2B): conditions are not evaluated, so no write is ever throttled here; instead,
+ *   every tenth of a simulated second, an escrow shard that received more than a tenth of 1,000
+ *   WCU is a shard DynamoDB would have throttled, and the model calls the escrow service's own
+ *   growth (`escrowContended`), as the service does when a transaction reports throttling. The
+ *   shard count the workload ends with is in the report.
  * - Each recorded write is costed by bench/support/partition-heat.ts (item size, 1 WCU per KB,
  *   doubled in a transaction, index writes by the index keys the item carries before and after).
  *   Index keys are read from the items by `TABLE_SCHEMA`'s attribute names, never assumed, so a
@@ -54,12 +60,18 @@ import { seededRandom } from '../test/support/seeded-random.ts';
 const AUTHORIZATIONS_PER_SECOND = 5_000;
 const CARDS = 100_000;
 const USERS = 1_000_000;
-const SIMULATED_SECONDS = 2;
+const SIMULATED_SECONDS = 3;
 const ADJUST_AFTER_SECONDS = 1;
 const REVERSED_SHARE = 0.05;
 const TARGET_WCU_PER_SECOND = 800;
 const PARTITION_LIMIT_WCU = 1_000;
 const TOP = 10;
+/**
+ * DynamoDB throttles a partition key past 1,000 WCU/s; the escrow service answers throttling on a
+ * shard by doubling the shard count (shared/services/escrow.ts). The model checks every tenth of a
+ * simulated second and calls the service's own growth where DynamoDB would have throttled.
+ */
+const TICKS_PER_SECOND = 10;
 /** SQS hands the delivery function up to ten messages at once. */
 const DELIVERY_BATCH = 10;
 
@@ -84,6 +96,8 @@ interface WorkloadResult {
   webhooks: number;
   /** Deliveries the receiver did not take (none expected): their retries are not modelled. */
   webhookRetries: number;
+  /** The business balance's escrow shards at the end (grown where DynamoDB would have throttled). */
+  escrowShards: number;
   tableWrites: number;
   steadySeconds: number[];
   wallSeconds: number;
@@ -129,7 +143,8 @@ async function measure({ say }: BenchContext, templates: Templates) {
     say('');
     say(
       `${mode}: ${result.approvals} approvals, ${result.captures} captures, ${result.reversals} reversals` +
-        ` (${result.notApproved} not approved), ${result.webhooks} webhooks (${result.webhookRetries} not delivered), ${result.tableWrites} table writes, ${result.wallSeconds.toFixed(1)} s wall;` +
+        ` (${result.notApproved} not approved), ${result.webhooks} webhooks (${result.webhookRetries} not delivered), ${result.tableWrites} table writes,` +
+        ` ${result.escrowShards} escrow shards at the end, ${result.wallSeconds.toFixed(1)} s wall;` +
         ` the ten hottest partition keys in simulated seconds ${result.steadySeconds.join(', ')} (steady state):`,
     );
     say(
@@ -257,6 +272,8 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
   const { cardNumberHash } = await import('../shared/db/cards-repository.ts');
   const { queuedEventOf } = await import('../shared/db/outbox.ts');
   const { deliverQueuedEvents } = await import('../shared/services/webhook-delivery.ts');
+  const { escrowContended } = await import('../shared/services/escrow.ts');
+  const { readShardCount } = await import('../shared/db/escrow-repository.ts');
   const random = seededRandom(mode === 'B2B' ? 17 : 71);
   const recorder = new HeatRecorder();
   let second = 0;
@@ -264,9 +281,14 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
   const outbox: ReturnType<typeof queuedEventOf>[] = [];
   // Virtual id -> the template id it copies, and the replacements that make the copy its own.
   const copies = new Map<string, { template: string; replace: [string, string][] }>();
+  // Write units each escrow shard received in the current tenth of a simulated second.
+  const escrowTick = new Map<string, number>();
   const table = new MemoryTable(
     (write) => {
       recorder.record(second, write);
+      for (const cost of costsOf(write)) {
+        if (cost.index === TABLE && cost.key.startsWith('ESCROW#')) escrowTick.set(cost.key, (escrowTick.get(cost.key) ?? 0) + cost.units);
+      }
       if (write.kind === 'put' && !write.before && write.after) {
         const event = queuedEventOf(unmarshall(write.after, { wrapNumbers: true }));
         if (event) outbox.push(event);
@@ -305,6 +327,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
 
   const uninstall = table.install();
   const started = performance.now();
+  let escrowShards = 0;
   const pending = new Map<number, { transactionId: string; reverse: boolean }[]>();
   let approvals = 0;
   let captures = 0;
@@ -350,6 +373,11 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
           currency: 'USD',
           merchant_name: 'Heat model',
         });
+        if ((i + 1) % (AUTHORIZATIONS_PER_SECOND / TICKS_PER_SECOND) === 0) {
+          const throttled = [...escrowTick.values()].some((units) => units > PARTITION_LIMIT_WCU / TICKS_PER_SECOND);
+          escrowTick.clear();
+          if (throttled) await escrowContended(templates.businessId, 'USD');
+        }
         const result = await networkAuthorization(body);
         const view = result.body as { id: string; status: string };
         await deliver(false);
@@ -368,10 +396,12 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
       await deliver(true);
       say(`  ${mode} simulated second ${second} done (${((performance.now() - started) / 1000).toFixed(1)} s wall)`);
     }
+    // The business balance's escrow shard count the workload ended with (B2B spends it; B2C never grows it).
+    escrowShards = await readShardCount(templates.businessId, 'USD');
   } finally {
     uninstall();
   }
-  const steady = Array.from({ length: SIMULATED_SECONDS - ADJUST_AFTER_SECONDS }, (_, i) => i + ADJUST_AFTER_SECONDS);
+  const steady = [SIMULATED_SECONDS - 1];
   const patterns = new Map<string, string>([
     [templates.businessId, '<business>'],
     [templates.userId, '<user>'],
@@ -384,6 +414,7 @@ async function runWorkload(mode: Mode, templates: Templates, say: (line: string)
     notApproved,
     webhooks,
     webhookRetries,
+    escrowShards,
     tableWrites: recorder.writes,
     steadySeconds: steady,
     wallSeconds: (performance.now() - started) / 1000,

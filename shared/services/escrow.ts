@@ -91,11 +91,17 @@ export async function holdWithEscrow<R>(
     }
     throw new ApiError('service_unavailable');
   } finally {
-    if (contended) await grow(owner.id, currency, shardCounts.get(key)?.count ?? known);
+    if (contended) await escrowContended(owner.id, currency);
   }
 }
 
-async function grow(businessId: string, currency: string, from: number): Promise<void> {
+/**
+ * An escrow item of this balance was contended (a transaction conflict, or DynamoDB throttling its
+ * partition): doubles the shard count from the one this container knows (the partition-heat model
+ * calls this where DynamoDB would throttle).
+ */
+export async function escrowContended(businessId: string, currency: string): Promise<void> {
+  const from = await shardCount(businessId, currency);
   const to = grownShardCount(from);
   if (to === from) return;
   try {
