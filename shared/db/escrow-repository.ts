@@ -4,11 +4,11 @@
  * growth. The money moves themselves are items of the approval's transaction (ledger-items.ts).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot } from '../domain/escrow.ts';
 import { ApiError } from '../errors.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
-import { businessKeys } from './keys.ts';
+import { businessKeys, type ItemKey } from './keys.ts';
 
 /** The pool's item: its available amount and the shard count it records (absent: the initial count). */
 interface PoolRead {
@@ -39,18 +39,28 @@ export interface EscrowRead extends EscrowSnapshot {
 const SNAPSHOT_ATTEMPTS = 6;
 
 /**
- * One atomic read (TransactGetItems) of the pool and every shard it records. The count is read
- * first; if the snapshot's pool records more shards (it grew in between), read again with them.
- * A read that collides with a transaction in flight is retried; after that, a retryable 503.
+ * How to read a balance's items:
+ * - `atomic`: one TransactGetItems, serialized with every transaction (what a decline and
+ *   `GET /v1/balances` rely on). DynamoDB cancels it when any of its items has a write in flight,
+ *   so on a busy balance it is retried, then a retryable 503.
+ * - `consistent`: strongly consistent reads (BatchGetItem) of each item, not at one instant: money
+ *   moving between two items while they are read may be counted twice or not at all. Enough to
+ *   plan a refill (every source is a condition of the refill's transaction) and for the balance a
+ *   partner's decision endpoint is shown; never to decline.
  */
-export async function readEscrow(businessId: string, currency: string): Promise<EscrowRead> {
+export type EscrowReadKind = 'atomic' | 'consistent';
+
+/**
+ * The pool and every shard it records. The count is read first; if the pool read with the shards
+ * records more (it grew in between), read again with them.
+ */
+export async function readEscrow(businessId: string, currency: string, kind: EscrowReadKind = 'atomic'): Promise<EscrowRead> {
   let shardCount = await readShardCount(businessId, currency);
   for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
     const keys = [businessKeys.balance(businessId, currency), ...Array.from({ length: shardCount }, (_, shard) => businessKeys.escrowShard(businessId, currency, shard))];
     let items: (Record<string, unknown> | undefined)[];
     try {
-      const result = await db().send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }));
-      items = (result.Responses ?? []).map((response) => response?.Item);
+      items = kind === 'atomic' ? await readAtomically(keys) : await readConsistently(keys);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       await sleep(Math.random() * 10 * 2 ** attempt);
@@ -70,6 +80,25 @@ export async function readEscrow(businessId: string, currency: string): Promise<
     };
   }
   throw new ApiError('service_unavailable');
+}
+
+async function readAtomically(keys: ItemKey[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const result = await db().send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }));
+  return (result.Responses ?? []).map((response) => response?.Item);
+}
+
+/** BatchGetItem, strongly consistent, until nothing is left unprocessed; items in `keys` order. */
+async function readConsistently(keys: ItemKey[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const found = new Map<string, Record<string, unknown>>();
+  let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > 0) await sleep(Math.random() * 10 * 2 ** Math.min(round, 6));
+    const result = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
+    for (const item of result.Responses?.[tableName()] ?? []) found.set(`${String(item.PK)}|${String(item.SK)}`, item);
+    pending = result.UnprocessedKeys?.[tableName()]?.Keys ?? [];
+    if (round >= SNAPSHOT_ATTEMPTS && pending.length) throw new ApiError('service_unavailable');
+  }
+  return keys.map((key) => found.get(`${key.PK}|${key.SK}`));
 }
 
 /**

@@ -87,7 +87,7 @@ export function holdItem(owner: BalanceOwner, currency: string, amount: bigint, 
  * pool or other shards (`escrowSourceItem`), `amount` moves to pending, only if the shard still has
  * at least `amount - refill` (what the snapshot saw, or more), so it never goes below zero.
  */
-export function refilledHoldItem(owner: BalanceOwner, currency: string, amount: bigint, refill: bigint, shard: number): TransactItem {
+export function refilledHoldItem(owner: BalanceOwner, currency: string, amount: bigint, refill: bigint, shard: number | undefined): TransactItem {
   return balanceUpdate(owner, currency, { available: refill - amount, pending: amount }, { availableAtLeast: amount - refill, orMissing: true }, shard);
 }
 
@@ -110,19 +110,56 @@ export function escrowSourceItem(owner: BalanceOwner, currency: string, amount: 
   };
 }
 
-/** Reversal: pending -> available (of the shard that holds it, when it was held on one). */
-export function releaseItem(owner: BalanceOwner, currency: string, amount: bigint, shard?: number): TransactItem {
-  return balanceUpdate(owner, currency, { available: amount, pending: -amount }, { pendingAtLeast: amount }, shard);
+/**
+ * One balance item's move: deltas of available and pending, and conditions on what it holds
+ * before the move. `shard` undefined: the owner's own item (a user's balance, a business's pool).
+ */
+export interface ItemMove {
+  shard?: number;
+  available: bigint;
+  pending: bigint;
+  availableAtLeast?: bigint;
+  pendingAtLeast?: bigint;
 }
 
 /**
- * A capture: `held` leaves pending, and available gets `held - settled`. No condition on
- * available: what the network captures beyond the hold (over-capture, late capture, force post)
- * posts even below zero, as the networks require.
+ * The moves merged into one per item (a transaction may touch an item only once): deltas add up,
+ * conditions are kept (each is on what the item held before the transaction; at most one of each
+ * kind per item is ever asked for).
  */
-export function settleItem(owner: BalanceOwner, currency: string, held: bigint, settled: bigint, shard?: number): TransactItem {
-  // Nothing held (a force post, a late capture): no condition at all, and a first posting creates the balance.
-  return balanceUpdate(owner, currency, { available: held - settled, pending: -held }, held > 0n ? { pendingAtLeast: held } : undefined, shard);
+export function mergedMoves(moves: readonly ItemMove[]): ItemMove[] {
+  const byItem = new Map<string, ItemMove>();
+  for (const move of moves) {
+    const key = String(move.shard ?? 'owner');
+    const seen = byItem.get(key);
+    if (!seen) {
+      byItem.set(key, { ...move });
+      continue;
+    }
+    if ((seen.availableAtLeast !== undefined && move.availableAtLeast !== undefined) || (seen.pendingAtLeast !== undefined && move.pendingAtLeast !== undefined)) {
+      throw new Error('Two conditions of one kind on one balance item');
+    }
+    byItem.set(key, {
+      ...seen,
+      available: seen.available + move.available,
+      pending: seen.pending + move.pending,
+      ...(move.availableAtLeast !== undefined ? { availableAtLeast: move.availableAtLeast } : {}),
+      ...(move.pendingAtLeast !== undefined ? { pendingAtLeast: move.pendingAtLeast } : {}),
+    });
+  }
+  return [...byItem.values()];
+}
+
+/** The update of one balance item for `move` (a first move creates the item). */
+export function itemMoveUpdate(owner: BalanceOwner, currency: string, move: ItemMove): TransactItem {
+  const conditions = move.availableAtLeast !== undefined || move.pendingAtLeast !== undefined;
+  return balanceUpdate(
+    owner,
+    currency,
+    { available: move.available, pending: move.pending },
+    conditions ? { availableAtLeast: move.availableAtLeast, pendingAtLeast: move.pendingAtLeast } : undefined,
+    move.shard,
+  );
 }
 
 /** A credit from outside (top-up, deposit): creates the balance on first use. */

@@ -40,8 +40,8 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
-import type { RefillPlan } from '../domain/escrow.ts';
-import { creditItem, escrowSourceItem, holdItem, postingItem, refilledHoldItem, releaseItem, settleItem } from './ledger-items.ts';
+import type { EscrowItem, RefillPlan, RefillSource } from '../domain/escrow.ts';
+import { creditItem, escrowSourceItem, holdItem, itemMoveUpdate, mergedMoves, postingItem, refilledHoldItem, type ItemMove } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
@@ -57,12 +57,13 @@ const WINDOW_TTL_SECONDS: Record<WindowKind, number | undefined> = { daily: 3 * 
  */
 export type BalanceHold =
   | { kind: 'owner' }
-  | { kind: 'shard'; shard: number }
+  | { kind: 'shard'; shard: EscrowItem }
   | { kind: 'refill'; plan: RefillPlan; shardCount: number };
 
-/** The shard a hold puts the money on (recorded on the transaction), if any. */
+/** The shard a hold puts the money on (recorded on the transaction), if any (not the pool). */
 export function heldShard(hold: BalanceHold): number | undefined {
-  return hold.kind === 'shard' ? hold.shard : hold.kind === 'refill' ? hold.plan.target : undefined;
+  const item = hold.kind === 'shard' ? hold.shard : hold.kind === 'refill' ? hold.plan.target : undefined;
+  return typeof item === 'number' ? item : undefined;
 }
 
 /** The hold's items: tagged `insufficient_balance` on the owner's item, `escrow_short` on a shard and its sources. */
@@ -71,7 +72,7 @@ export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount
     case 'owner':
       return [{ item: holdItem(owner, currency, amount), tag: 'insufficient_balance' }];
     case 'shard':
-      return [{ item: holdItem(owner, currency, amount, hold.shard), tag: 'escrow_short' }];
+      return [{ item: holdItem(owner, currency, amount, itemOf(hold.shard).shard), tag: 'escrow_short' }];
     case 'refill': {
       const { plan } = hold;
       return [
@@ -79,7 +80,7 @@ export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount
           item: escrowSourceItem(owner, currency, source.amount, source.from === 'pool' ? undefined : source.from, hold.shardCount),
           tag: 'escrow_short' as const,
         })),
-        { item: refilledHoldItem(owner, currency, amount, plan.refill, plan.target), tag: 'escrow_short' },
+        { item: refilledHoldItem(owner, currency, amount, plan.refill, itemOf(plan.target).shard), tag: 'escrow_short' },
       ];
     }
   }
@@ -88,11 +89,16 @@ export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount
 /** Cancellation codes that mean an item is contended (another writer, or its partition's throughput). */
 const CONTENDED = new Set(['TransactionConflict', 'ThrottlingError']);
 
-/** Commit options that call `onContention` when an `escrow_short` item was contended on an attempt. */
-function escrowContention<Tag extends string>(entries: readonly TaggedItem<Tag>[], onContention?: () => void) {
+/** Commit options that tell `onContention` the code when an `escrow_short` item was contended on an attempt. */
+function escrowContention<Tag extends string>(entries: readonly TaggedItem<Tag>[], onContention?: (code: string) => void) {
   if (!onContention) return {};
   const watched = entries.flatMap((entry, index) => (entry.tag === 'escrow_short' ? [index] : []));
-  return { onRetry: (codes: readonly (string | undefined)[]) => watched.some((index) => CONTENDED.has(codes[index] ?? '')) && onContention() };
+  return {
+    onRetry: (codes: readonly (string | undefined)[]) => {
+      const code = watched.map((index) => codes[index] ?? '').find((c) => CONTENDED.has(c));
+      if (code) onContention(code);
+    },
+  };
 }
 
 /** What a commit that holds money answers when only an escrow step failed (not a decline: try the next step). */
@@ -103,8 +109,8 @@ export interface ApprovalPlan {
   owner: BalanceOwner;
   /** Where the money is held (the transaction records the shard: `transaction.escrowShard`). */
   hold: BalanceHold;
-  /** Called when an escrow item was contended (the service grows the shard count). */
-  onContention?: () => void;
+  /** Told when an escrow item was contended, with the code (the service grows the shard count). */
+  onContention?: (code: string) => void;
   limits: CardLimits;
   periods: WindowPeriods;
   /** The governing `max_daily_count` (card and business); 0 or missing: off, yet still counted. */
@@ -244,11 +250,50 @@ function claimPut(claim: NetworkAuthorizationClaim, createdAt: string, key: Item
 /** How an adjustment moves the balance: a release of held money, or a capture (shared/domain/captures.ts). */
 export type BalanceMove = { kind: 'release'; amount: bigint } | { kind: 'capture'; leaving: bigint; captured: bigint };
 
+/** What a capture debits beyond what it releases from the hold: forced by the network. */
+export function forcedPart(move: BalanceMove): bigint {
+  return move.kind === 'capture' && move.captured > move.leaving ? move.captured - move.leaving : 0n;
+}
+
+/**
+ * Where a forced debit of a business balance comes from (shared/domain/escrow.ts
+ * `planForcedDebit`): available items first, each only if it still holds what it gives; what is
+ * beyond the whole balance from the pool. Absent (a user's balance): the owner's item, unconditionally.
+ */
+export interface ForcedDebit {
+  sources: RefillSource[];
+  beyond: bigint;
+}
+
+function forcedMoves(amount: bigint, forced: ForcedDebit | undefined, owner: BalanceOwner): ItemMove[] {
+  if (amount === 0n) return [];
+  if (!forced) {
+    if (owner.kind === 'business') throw new Error('A forced debit of a business balance needs its plan');
+    return [{ available: -amount, pending: 0n }];
+  }
+  const moves: ItemMove[] = forced.sources.map((source) => ({ ...itemOf(source.from), available: -source.amount, pending: 0n, availableAtLeast: source.amount }));
+  if (forced.beyond > 0n) moves.push({ available: -forced.beyond, pending: 0n });
+  return moves;
+}
+
+const itemOf = (item: EscrowItem | undefined): { shard?: number } => (item === undefined || item === 'pool' ? {} : { shard: item });
+
+/**
+ * The balance items of a money move, one update per item, tagged `stale` where a forced debit's
+ * source must still hold what it gives (re-read and plan again); the hold's own conditions are a
+ * broken invariant if they fail (untagged).
+ */
+function addBalanceMoves(tx: { add(item: TransactItem, tag?: 'stale'): unknown }, owner: BalanceOwner, currency: string, moves: ItemMove[]): void {
+  for (const move of mergedMoves(moves)) tx.add(itemMoveUpdate(owner, currency, move), move.availableAtLeast !== undefined ? 'stale' : undefined);
+}
+
 export interface AdjustmentPlan {
   before: CardTransaction;
   after: CardTransaction;
   owner: BalanceOwner;
   move: BalanceMove;
+  /** For a business balance, where a capture's forced part comes from (`forcedPart`). */
+  forced?: ForcedDebit;
   /** What the card's limit windows (the periods the authorization counted in) change by. */
   windowDelta: bigint;
   posting: Posting;
@@ -264,19 +309,22 @@ export interface AdjustmentPlan {
  */
 export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed' | 'stale'> {
   const { before, after, move } = plan;
-  // Only the transaction's own version check means something; the balance items move what the
-  // transaction read as held, so their failure is a broken invariant (untagged: the commit throws).
+  // The hold's item (its escrow shard, or the owner's item) gives back what leaves the hold; what a
+  // capture takes beyond that is a forced debit, planned across the balance (`forced`).
+  const held = itemOf(before.escrowShard);
+  const moves: ItemMove[] =
+    move.kind === 'release'
+      ? [{ ...held, available: move.amount, pending: -move.amount, pendingAtLeast: move.amount }]
+      : [
+          ...(move.leaving > 0n
+            ? [{ ...held, available: move.leaving - (move.captured < move.leaving ? move.captured : move.leaving), pending: -move.leaving, pendingAtLeast: move.leaving }]
+            : []),
+          ...forcedMoves(forcedPart(move), plan.forced, plan.owner),
+        ];
   const windows = windowMoves(before, plan.windowDelta);
-  const tx = transaction<'stale' | 'idempotency'>()
-    .add(versionedPut({ ...after, ...windows.after }, before.version), 'stale')
-    .add(
-      move.kind === 'release'
-        ? releaseItem(plan.owner, before.localCurrency, move.amount, before.escrowShard)
-        : // What left no hold (a late capture) is debited from the pool, like a force post; a capture of a hold, from its shard.
-          settleItem(plan.owner, before.localCurrency, move.leaving, move.captured, move.leaving > 0n ? before.escrowShard : undefined),
-    )
-    .add(postingItem(plan.posting))
-    .add(outboxItem(plan.event));
+  const tx = transaction<'stale' | 'idempotency'>().add(versionedPut({ ...after, ...windows.after }, before.version), 'stale');
+  addBalanceMoves(tx, plan.owner, before.localCurrency, moves);
+  tx.add(postingItem(plan.posting)).add(outboxItem(plan.event));
   for (const item of windows.items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
@@ -307,7 +355,7 @@ export interface IncrementPlan {
   owner: BalanceOwner;
   /** Where the extra amount is held: the transaction's own escrow shard (or its owner's item). */
   hold: BalanceHold;
-  onContention?: () => void;
+  onContention?: (code: string) => void;
   /** The extra amount held, card-currency minor units. */
   extra: bigint;
   /** The periods of the day the increment is made: the extra amount is checked and counted there. */
@@ -369,6 +417,8 @@ export interface NetworkPostingPlan {
   claimKey: ItemKey;
   /** A force post's debit (no condition: the network forces it) or a refund's credit. */
   move: { kind: 'debit'; amount: bigint } | { kind: 'credit'; amount: bigint };
+  /** For a business balance, where the force post's debit comes from. */
+  forced?: ForcedDebit;
   /** A force post counts in the card's current windows (no limit condition: it is forced); a refund gives nothing back. */
   windowAmount: bigint;
   posting: Posting;
@@ -381,24 +431,21 @@ export interface NetworkPostingPlan {
  * the claim), the new transaction, the balance, the windows, the posting and the event, in ONE
  * transaction. Nothing here can decline: the network already moved the money.
  */
-export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'committed' | 'claimed'> {
+export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'committed' | 'claimed' | 'stale'> {
   const { transaction: txn, move } = plan;
-  const tx = transaction<'claimed' | 'idempotency'>()
+  const tx = transaction<'claimed' | 'idempotency' | 'stale'>()
     .add(claimPut(plan.claim, txn.createdAt, plan.claimKey), 'claimed')
-    .add(transactionPut(txn))
-    .add(
-      move.kind === 'credit'
-        ? creditItem(plan.owner, txn.localCurrency, move.amount)
-        : settleItem(plan.owner, txn.localCurrency, 0n, move.amount),
-    )
-    .add(postingItem(plan.posting))
-    .add(outboxItem(plan.event));
+    .add(transactionPut(txn));
+  if (move.kind === 'credit') tx.add(creditItem(plan.owner, txn.localCurrency, move.amount));
+  else addBalanceMoves(tx, plan.owner, txn.localCurrency, forcedMoves(move.amount, plan.forced, plan.owner));
+  tx.add(postingItem(plan.posting)).add(outboxItem(plan.event));
   for (const item of windowMoves(txn, plan.windowAmount).items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'committed';
   if (result.failed.has('idempotency')) throw idempotencyInProgress();
-  return 'claimed';
+  // A claimed id decides first; otherwise a forced debit's source moved: plan again.
+  return result.failed.has('claimed') ? 'claimed' : 'stale';
 }
 
 /**

@@ -67,8 +67,16 @@ export interface EscrowSnapshot {
 
 /** A source of a refill: the pool or another shard, debited `amount` only if it still holds it. */
 export interface RefillSource {
-  from: 'pool' | number;
+  from: EscrowItem;
   amount: bigint;
+}
+
+/** An item of a business balance: its pool, or escrow shard n. */
+export type EscrowItem = 'pool' | number;
+
+/** What the snapshot read on `item`. */
+export function availableOn(snapshot: EscrowSnapshot, item: EscrowItem): bigint {
+  return item === 'pool' ? snapshot.pool : (snapshot.shards[item] ?? 0n);
 }
 
 /**
@@ -77,7 +85,8 @@ export interface RefillSource {
  * snapshot saw, or more), so the shard never goes below zero.
  */
 export interface RefillPlan {
-  target: number;
+  /** A shard, or the pool itself (an increment of a transaction held on the pool before escrow). */
+  target: EscrowItem;
   refill: bigint;
   sources: RefillSource[];
 }
@@ -93,20 +102,41 @@ export function escrowTotal(snapshot: EscrowSnapshot): bigint {
  * an even share of the pool per shard, so later approvals find the shard filled. Only when the
  * pool cannot cover what is missing do other shards give, fullest first, exactly what is missing.
  */
-export function planRefill(snapshot: EscrowSnapshot, target: number, amount: bigint): RefillPlan | 'insufficient' {
+export function planRefill(snapshot: EscrowSnapshot, target: EscrowItem, amount: bigint): RefillPlan | 'insufficient' {
   if (escrowTotal(snapshot) < amount) return 'insufficient';
-  const have = snapshot.shards[target] ?? 0n;
-  const missing = amount - have;
+  const missing = amount - availableOn(snapshot, target);
   if (missing <= 0n) return { target, refill: 0n, sources: [] };
-  const sources: RefillSource[] = [];
-  const pool = snapshot.pool > 0n ? snapshot.pool : 0n;
+  const pool = target === 'pool' || snapshot.pool < 0n ? 0n : snapshot.pool;
   const evenShare = pool / BigInt(Math.max(1, snapshot.shardCount));
-  const fromPool = min(pool, max(missing, evenShare));
-  if (fromPool > 0n) sources.push({ from: 'pool', amount: fromPool });
-  let stillMissing = missing - fromPool;
+  const sources = takeFromPositive(snapshot, missing, { exclude: target, fromPool: min(pool, max(missing, evenShare)) });
+  // The total covers `amount`, so the positive parts cover what is missing (checked, never assumed).
+  if (sources === 'short') return 'insufficient';
+  return { target, refill: sum(sources), sources };
+}
+
+/**
+ * Where a debit the network forces (a force post, a late capture, the part of a capture beyond
+ * its hold) comes from: what is available, pool first then the fullest shards, and only what is
+ * beyond the whole balance from the pool (`beyond`), taking it below zero. So the positive parts of
+ * a balance never add up to more than the balance: once it is below zero, no shard can approve.
+ */
+export function planForcedDebit(snapshot: EscrowSnapshot, amount: bigint): { sources: RefillSource[]; beyond: bigint } {
+  const pool = snapshot.pool > 0n ? snapshot.pool : 0n;
+  const positive = snapshot.shards.reduce((total, shard) => (shard > 0n ? total + shard : total), pool);
+  const covered = min(amount, positive);
+  const sources = takeFromPositive(snapshot, covered, { fromPool: min(pool, covered) });
+  if (sources === 'short') throw new Error('planForcedDebit: the positive parts cover what they were asked for');
+  return { sources, beyond: amount - covered };
+}
+
+/** `fromPool` from the pool, then what is still missing of `amount` from the fullest shards (never `exclude`). */
+function takeFromPositive(snapshot: EscrowSnapshot, amount: bigint, options: { fromPool: bigint; exclude?: EscrowItem }): RefillSource[] | 'short' {
+  const sources: RefillSource[] = [];
+  if (options.fromPool > 0n) sources.push({ from: 'pool', amount: options.fromPool });
+  let stillMissing = amount - options.fromPool;
   const others = snapshot.shards
     .map((available, shard) => ({ shard, available }))
-    .filter(({ shard, available }) => shard !== target && available > 0n)
+    .filter(({ shard, available }) => shard !== options.exclude && available > 0n)
     .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
   for (const { shard, available } of others) {
     if (stillMissing <= 0n) break;
@@ -114,10 +144,10 @@ export function planRefill(snapshot: EscrowSnapshot, target: number, amount: big
     sources.push({ from: shard, amount: take });
     stillMissing -= take;
   }
-  // The total covers `amount`, so the positive parts cover what is missing (checked, never assumed).
-  if (stillMissing > 0n) return 'insufficient';
-  return { target, refill: sources.reduce((sum, source) => sum + source.amount, 0n), sources };
+  return stillMissing > 0n ? 'short' : sources;
 }
+
+const sum = (sources: RefillSource[]) => sources.reduce((total, source) => total + source.amount, 0n);
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const max = (a: bigint, b: bigint) => (a > b ? a : b);

@@ -45,11 +45,13 @@ import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
-import { commitAdjustment, commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, heldShard, type BalanceMove } from '../db/transactions-repository.ts';
-import { holdWithEscrow, routeFor } from './escrow.ts';
+import { commitAdjustment, commitApproval, commitDecline, forcedPart, getNetworkAuthorizationClaim, getTransaction, heldShard, type BalanceMove } from '../db/transactions-repository.ts';
+import { forcedDebitOf, holdWithEscrow, routeFor } from './escrow.ts';
 import { recordAuthorization, recordCapture, recordPartnerDecision } from '../metrics.ts';
 import { businessControlsFor } from './controls.ts';
-import { queryBusinessBalances, queryUserBalances } from '../db/balances-repository.ts';
+import { queryUserBalances } from '../db/balances-repository.ts';
+import { readEscrow } from '../db/escrow-repository.ts';
+import { escrowTotal } from '../domain/escrow.ts';
 import { interpretReply, remainingBudgetMs, type Decision, type PartnerOutcome } from '../domain/authorization-decisions.ts';
 import { askEndpoint, decisionEndpointOf, rememberEndpointOf, type DecisionEndpoint } from './authorization-endpoint.ts';
 import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
@@ -274,7 +276,8 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
 }
 
 async function recordDecline(txn: CardTransaction, reason: DeclineReason, request: AuthorizationRequest): Promise<HttpResult<CardTransactionView>> {
-  const declined: CardTransaction = { ...txn, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null, expiresAt: null };
+  const { escrowShard: _heldNowhere, ...unheld } = txn;
+  const declined: CardTransaction = { ...unheld, status: 'Declined', declineReason: reason, remainingHold: 0n, windows: null, expiresAt: null };
   const { idempotency } = request;
   const recorded = await commitDecline(declined, transactionEvent('Authorization', declined), {
     ...(request.claim ? { claim: request.claim } : {}),
@@ -438,11 +441,13 @@ async function adjust(
     }
     const now = nowIso();
     const decision = decideAdjustment(txn, now);
+    const owner = ownerOfTxn(txn);
     const result = await commitAdjustment({
       before: txn,
       after: decision.after,
-      owner: ownerOfTxn(txn),
+      owner,
       move: decision.move,
+      forced: await forcedDebitOf(owner, txn.localCurrency, forcedPart(decision.move)),
       windowDelta: decision.windowDelta,
       posting: posting({ postingId: newId(), kind: decision.kind, reference: txn.transactionId, legs: decision.legs, createdAt: now }),
       event: transactionEvent(decision.action, decision.after),
@@ -557,8 +562,13 @@ export async function askPartner(
   return { outcome, latencyMs: Math.round(performance.now() - asked) };
 }
 
+/**
+ * The balance shown to the endpoint: a user's item, or a business balance's items read
+ * consistently (not at one instant: shown, never decided on; the transaction's conditions decide).
+ */
 async function availableBalance(owner: BalanceOwner, currency: string): Promise<bigint> {
-  const rows = owner.kind === 'business' ? await queryBusinessBalances(owner.id) : await queryUserBalances(owner.id);
+  if (owner.kind === 'business') return escrowTotal(await readEscrow(owner.id, currency, 'consistent'));
+  const rows = await queryUserBalances(owner.id);
   return rows.find((row) => row.currency === currency)?.availableMinor ?? 0n;
 }
 

@@ -17,12 +17,12 @@
  * When an escrow item is contended (a transaction conflict or throttling on it), the shard count
  * doubles (up to `MAX_ESCROW_SHARDS`): load grows the shards.
  */
-import { grownShardCount, planRefill, shardsFor } from '../domain/escrow.ts';
+import { grownShardCount, planForcedDebit, planRefill, shardsFor, type EscrowItem } from '../domain/escrow.ts';
 import type { BalanceOwner } from '../domain/ledger.ts';
 import { ApiError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
-import type { BalanceHold, EscrowShort } from '../db/transactions-repository.ts';
+import type { BalanceHold, EscrowShort, ForcedDebit } from '../db/transactions-repository.ts';
 
 /** Snapshots and refills before a retryable 503 (each after sources moved under the last). */
 const REFILL_ATTEMPTS = 6;
@@ -43,8 +43,27 @@ function remember(key: string, count: number): number {
   return count;
 }
 
-/** Where to hold: the owner's own item, or escrow chosen by the authorization's id, or a transaction's own shard. */
-export type HoldRoute = { owner: true } | { authorizationId: string } | { shard: number };
+/**
+ * Where to hold: a user's own item; escrow chosen by the authorization's id; or where a business
+ * transaction already holds (its shard, or the pool for one held before escrow).
+ */
+export type HoldRoute = { owner: true } | { authorizationId: string } | { shard: EscrowItem };
+
+/** Where an existing transaction's extra amount is held: with what it already holds. */
+export function routeOfHeld(owner: BalanceOwner, escrowShard: number | undefined): HoldRoute {
+  if (owner.kind !== 'business') return { owner: true };
+  return { shard: escrowShard ?? 'pool' };
+}
+
+/**
+ * Where a debit the network forces on a business balance comes from (shared/domain/escrow.ts
+ * `planForcedDebit`), from one atomic read; undefined for a user's balance (its one item) or nothing
+ * to debit. The plan's sources are conditions of the debit's transaction: if one moved, plan again.
+ */
+export async function forcedDebitOf(owner: BalanceOwner, currency: string, amount: bigint): Promise<ForcedDebit | undefined> {
+  if (owner.kind !== 'business' || amount <= 0n) return undefined;
+  return planForcedDebit(await readEscrow(owner.id, currency), amount);
+}
 
 /** The route of a new authorization's hold: escrow for a business balance, the owner's item for a user's. */
 export function routeFor(owner: BalanceOwner, authorizationId: string): HoldRoute {
@@ -60,11 +79,15 @@ export async function holdWithEscrow<R>(
   currency: string,
   amount: bigint,
   route: HoldRoute,
-  attempt: (hold: BalanceHold, onContention: () => void) => Promise<R | EscrowShort>,
+  attempt: (hold: BalanceHold, onContention: (code: string) => void) => Promise<R | EscrowShort>,
 ): Promise<R | 'insufficient_balance'> {
-  let contended = false;
-  const onContention = () => {
-    contended = true;
+  // Contention that grows the shards: throttling once, or transaction conflicts on escrow items in
+  // two attempts of this one hold (a single conflict is ordinary concurrency).
+  let throttled = false;
+  let conflicts = 0;
+  const onContention = (code: string) => {
+    if (code === 'ThrottlingError') throttled = true;
+    else conflicts++;
   };
   const settled = (outcome: R | EscrowShort): outcome is R => !(typeof outcome === 'object' && outcome !== null && (outcome as EscrowShort).kind === 'escrow_short');
   if ('owner' in route) {
@@ -75,23 +98,29 @@ export async function holdWithEscrow<R>(
   const key = `${owner.id}#${currency}`;
   const known = await shardCount(owner.id, currency);
   try {
-    const shards = 'shard' in route ? [route.shard] : shardsFor(route.authorizationId, known);
+    const shards: EscrowItem[] = 'shard' in route ? [route.shard] : shardsFor(route.authorizationId, known);
     for (const shard of shards) {
       const outcome = await attempt({ kind: 'shard', shard }, onContention);
       if (settled(outcome)) return outcome;
     }
     for (let refill = 1; refill <= REFILL_ATTEMPTS; refill++) {
-      const snapshot = await readEscrow(owner.id, currency);
+      // Planned from consistent reads (the refill's conditions keep it safe); a decline only from one atomic read.
+      const snapshot = await readEscrow(owner.id, currency, 'consistent');
       remember(key, snapshot.shardCount);
-      const plan = planRefill(snapshot, shards[0]!, amount);
-      if (plan === 'insufficient') return 'insufficient_balance';
+      let plan = planRefill(snapshot, shards[0]!, amount);
+      if (plan === 'insufficient') {
+        const exact = await readEscrow(owner.id, currency, 'atomic');
+        remember(key, exact.shardCount);
+        plan = planRefill(exact, shards[0]!, amount);
+        if (plan === 'insufficient') return 'insufficient_balance';
+      }
       const outcome = await attempt({ kind: 'refill', plan, shardCount: snapshot.shardCount }, onContention);
       if (settled(outcome)) return outcome;
       await sleep(Math.random() * 5 * 2 ** refill);
     }
     throw new ApiError('service_unavailable');
   } finally {
-    if (contended) await escrowContended(owner.id, currency);
+    if (throttled || conflicts >= 2) await escrowContended(owner.id, currency);
   }
 }
 
@@ -101,10 +130,10 @@ export async function holdWithEscrow<R>(
  * calls this where DynamoDB would throttle).
  */
 export async function escrowContended(businessId: string, currency: string): Promise<void> {
-  const from = await shardCount(businessId, currency);
-  const to = grownShardCount(from);
-  if (to === from) return;
   try {
+    const from = await shardCount(businessId, currency);
+    const to = grownShardCount(from);
+    if (to === from) return;
     remember(`${businessId}#${currency}`, await growShardCount(businessId, currency, from, to));
   } catch (error) {
     // Growth only spreads load; the hold itself was decided. Never fails a request.

@@ -24,7 +24,7 @@ import { ApiError, notFound, ValidationError } from '../errors.ts';
 import { getCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitIncrement, getTransaction } from '../db/transactions-repository.ts';
-import { holdWithEscrow, type HoldRoute } from './escrow.ts';
+import { holdWithEscrow, routeOfHeld } from './escrow.ts';
 import { recordAuthorization } from '../metrics.ts';
 import { decisionEndpointOf } from './authorization-endpoint.ts';
 import { askPartner, assertStatus, ownerOfTxn, timezoneOf, transactionEvent, usableFx, userSuspendedFirst, type Caller } from './authorizations.ts';
@@ -108,8 +108,9 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       }
       after = { ...after, decision };
     }
-    // The extra amount joins the hold where it is: the transaction's escrow shard (refilled if short), or its owner's item.
-    const route: HoldRoute = txn.escrowShard === undefined ? { owner: true } : { shard: txn.escrowShard };
+    // The extra amount joins the hold where it is: the transaction's escrow shard or, held before
+    // escrow, the business's pool (either refilled from the rest of the balance if short), or a user's item.
+    const route = routeOfHeld(owner, txn.escrowShard);
     const held = await holdWithEscrow(owner, txn.localCurrency, extra, route, (hold, onContention) =>
       commitIncrement({
         before: txn,

@@ -35,6 +35,7 @@ import { getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { networkMessageKeys } from '../db/keys.ts';
 import { commitNetworkPosting, getClaim, getTransaction } from '../db/transactions-repository.ts';
+import { forcedDebitOf } from './escrow.ts';
 import { recordCapture } from '../metrics.ts';
 import { cardIdForNumber, ownerOf, timezoneOf, transactionEvent, usableFx } from './authorizations.ts';
 
@@ -81,24 +82,33 @@ async function forcePost(card: StoredCard, body: ForcePostFields, idempotency?: 
   const txn = newTransaction(card, body, 'Sales', amount.localAmount, amount.fee, total, windowPeriods(at, await timezoneOf(card.businessId)));
   txn.networkSettlementId = body.network_settlement_id;
   const claim = claimOf(card, txn, body.network_settlement_id, body, undefined);
-  const outcome = await commitNetworkPosting({
-    transaction: txn,
-    owner,
-    claim,
-    claimKey: networkMessageKeys.settlementClaim(body.network_settlement_id),
-    move: { kind: 'debit', amount: total },
-    windowAmount: total,
-    posting: posting({ postingId: newId(), kind: 'forced_capture', reference: txn.transactionId, legs: settleLegs(owner, currency, 0n, total, amount.fee), createdAt: txn.createdAt }),
-    event: transactionEvent('Settled', txn),
-    idempotencyCompletion: idempotency?.completionItem(transactionView(txn)),
-  });
-  if (outcome === 'committed') {
-    recordCapture();
-    return respond(201, transactionView(txn));
+  // On a business balance the debit is planned across its escrow (available items first); a source
+  // that moved before the commit means planning again.
+  for (let attempt = 0; attempt < FORCED_DEBIT_ATTEMPTS; attempt++) {
+    const outcome = await commitNetworkPosting({
+      transaction: txn,
+      owner,
+      claim,
+      claimKey: networkMessageKeys.settlementClaim(body.network_settlement_id),
+      move: { kind: 'debit', amount: total },
+      forced: await forcedDebitOf(owner, currency, total),
+      windowAmount: total,
+      posting: posting({ postingId: newId(), kind: 'forced_capture', reference: txn.transactionId, legs: settleLegs(owner, currency, 0n, total, amount.fee), createdAt: txn.createdAt }),
+      event: transactionEvent('Settled', txn),
+      idempotencyCompletion: idempotency?.completionItem(transactionView(txn)),
+    });
+    if (outcome === 'committed') {
+      recordCapture();
+      return respond(201, transactionView(txn));
+    }
+    idempotency?.discardCompletion();
+    if (outcome === 'claimed') return firstOfClaim(networkMessageKeys.settlementClaim(body.network_settlement_id), claim, 'network_settlement_conflict');
   }
-  idempotency?.discardCompletion();
-  return firstOfClaim(networkMessageKeys.settlementClaim(body.network_settlement_id), claim, 'network_settlement_conflict');
+  throw new ApiError('service_unavailable');
 }
+
+/** Plans of a force post's debit before a retryable 503 (each after a source moved under the last). */
+const FORCED_DEBIT_ATTEMPTS = 5;
 
 async function refund(card: StoredCard, body: RefundFields, idempotency?: IdempotencyScope): Promise<HttpResult<CardTransactionView>> {
   if (body.transaction_id !== undefined) {

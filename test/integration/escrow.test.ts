@@ -4,6 +4,7 @@
  * concurrency, declines only when the whole balance is short, shows its sum, and every later move
  * of an authorization lands on the shard that holds it.
  */
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, createBusiness, scanAllItems, useStackEnvironment, type ApiClient } from '../support/stack.ts';
 import { propertySeed } from '../support/property-seed.ts';
@@ -132,5 +133,37 @@ describe('escrow sub-balances of a business balance', () => {
     const all = await authorize(partner, cardIds[1]!, '20');
     expect(all.body.status).toBe('Authorized');
     expect(await usd(partner)).toEqual({ currency: 'USD', available: '0', pending: '20' });
+  });
+
+  it('a forced debit takes what the shards hold first: once the balance is below zero, no shard approves', async () => {
+    const partner = await fundedPartner('Escrow forced debit', '20');
+    const cardIds = await cards(partner, 4);
+    // Spread: the money sits in shards, the pool nearly empty.
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await authorize(partner, cardIds[i % 4]!, '2.5')).body.id);
+    for (const id of ids) expect((await partner.client.post(`/v1/simulate/authorizations/${id}/reverse`, {})).status).toBe(200);
+    // The network forces 25 on a balance of 20: it ends at -5, and no shard keeps anything to spend.
+    const forced = await partner.client.post('/v1/simulate/settlements', { card_id: cardIds[0], network_settlement_id: randomUUID(), amount: '25', currency: 'USD', merchant_name: 'Forced' });
+    expect(forced.status, forced.text).toBe(201);
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '-5', pending: '0' });
+    for (const [shard, item] of await escrowItems(partner.businessId)) expect(item.available, `shard ${shard}`).toBe(0n);
+    for (const cardId of cardIds) expect((await authorize(partner, cardId, '0.01')).body.decline_reason).toBe('insufficient_balance');
+    // A top-up of 10 leaves 5 to spend, and exactly 5.
+    expect((await partner.client.post('/v1/simulate/topups', { currency: 'USD', amount: '10' })).status).toBe(201);
+    expect((await authorize(partner, cardIds[1]!, '5.01')).body.decline_reason).toBe('insufficient_balance');
+    expect((await authorize(partner, cardIds[2]!, '5')).body.status).toBe('Authorized');
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '0', pending: '5' });
+  });
+
+  it('a capture beyond its hold (a tip) takes the excess from available items, and the shard never goes below zero', async () => {
+    const partner = await fundedPartner('Escrow over-capture', '100');
+    const [cardId] = await cards(partner, 1);
+    const auth = await partner.client.post('/v1/simulate/authorizations', { card_id: cardId, amount: '10', currency: 'USD', merchant_name: 'Diner', mcc: '5812' });
+    expect(auth.body.status, auth.text).toBe('Authorized');
+    // A restaurant may capture up to 20% over: 12 of a 10 hold.
+    const settle = await partner.client.post(`/v1/simulate/authorizations/${auth.body.id}/settle`, { amount: '12' });
+    expect(settle.status, settle.text).toBe(200);
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '88', pending: '0' });
+    for (const [shard, item] of await escrowItems(partner.businessId)) expect(item.available >= 0n && item.pending === 0n, `shard ${shard}`).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * approval's own transaction; a decline only when the snapshot's sum is short; a refill whose
  * source moved meanwhile planned again; contention growing the shard count.
  */
-import { DynamoDBDocumentClient, NumberValue, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, NumberValue, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
@@ -23,14 +23,21 @@ const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => 
 /** Cancels a transaction: its escrow items fail with `code`, the rest pass. */
 const onEscrow = (items: Item[], code = 'ConditionalCheckFailed') => cancelled(items.map((item) => (String(keyOf(item).PK).startsWith('ESCROW#') ? code : 'None')));
 
-/** The snapshot the refill reads: the pool and its four shards. */
-function snapshot(pool: bigint, shards: bigint[]) {
-  ddb.on(TransactGetCommand).resolves({
-    Responses: [
-      { Item: { ...POOL, available: new NumberValue(String(pool)), pending: new NumberValue('0') } },
-      ...shards.map((available, shard) => ({ Item: { PK: shardPk(shard), SK: 'BALANCE', available: new NumberValue(String(available)), pending: new NumberValue('0') } })),
-    ],
-  });
+function balanceItems4(pool: bigint, shards: bigint[]) {
+  return [
+    { ...POOL, available: new NumberValue(String(pool)), pending: new NumberValue('0') },
+    ...shards.map((available, shard) => ({ PK: shardPk(shard), SK: 'BALANCE', available: new NumberValue(String(available)), pending: new NumberValue('0') })),
+  ];
+}
+
+/**
+ * What the refill reads of the pool and its four shards: consistently item by item (BatchGetItem,
+ * to plan) and at once (TransactGetItems, before a decline); `atOnce` when the two differ.
+ */
+function snapshot(pool: bigint, shards: bigint[], atOnce?: { pool: bigint; shards: bigint[] }) {
+  ddb.on(BatchGetCommand).callsFake((input) => ({ Responses: { [Object.keys(input.RequestItems)[0]!]: balanceItems4(pool, shards) } }));
+  const exact = atOnce ? balanceItems4(atOnce.pool, atOnce.shards) : balanceItems4(pool, shards);
+  ddb.on(TransactGetCommand).resolves({ Responses: exact.map((Item) => ({ Item })) });
 }
 
 beforeEach(() => {
@@ -82,7 +89,24 @@ describe('a B2B approval on escrow shards', () => {
     snapshot(99n, [300n, 0n, 300n, 300n]);
     const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+    // Planned from the item-by-item read; declined only after the atomic one agreed.
+    expect(ddb.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems![Object.keys(ddb.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems!)[0]!]!.ConsistentRead).toBe(true);
     expect(ddb.commandCalls(TransactGetCommand)).toHaveLength(1);
+  });
+
+  it('never declines on a read that missed money in flight between two items: the atomic read decides', async () => {
+    let refilled: Item[] | undefined;
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      if (!items.some((item) => keyOf(item).PK === POOL.PK)) throw onEscrow(items);
+      refilled = items;
+      return {};
+    });
+    // Item by item, 5.00 was seen nowhere (it moved from shard 3 to the pool between the two reads).
+    snapshot(0n, [0n, 0n, 0n, 500n], { pool: 1_000n, shards: [0n, 0n, 0n, 0n] });
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    expect(balanceItems(refilled!).find((item) => keyOf(item).PK === POOL.PK)!.Update.ExpressionAttributeValues).toMatchObject({ ':minAvailable': 1_000n });
   });
 
   it('plans again from a new snapshot when a source moved between the snapshot and the refill', async () => {
@@ -97,22 +121,42 @@ describe('a B2B approval on escrow shards', () => {
     snapshot(5_000n, [0n, 0n, 0n, 0n]);
     const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
     expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
-    expect(ddb.commandCalls(TransactGetCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
     expect(refills).toBe(2);
   });
 
-  it('doubles the shard count when the shard it held on was contended', async () => {
+  const contendedFirst = (codes: string[]) => {
     let calls = 0;
     ddb.on(TransactWriteCommand).callsFake((input) => {
-      const items = input.TransactItems as Item[];
-      if (calls++ === 0) throw onEscrow(items, 'TransactionConflict');
+      const code = codes[calls++];
+      if (code) throw onEscrow(input.TransactItems as Item[], code);
       return {};
     });
     ddb.on(UpdateCommand).resolves({});
-    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
-    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
-    const grown = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(grown).toHaveLength(1);
-    expect(grown[0]).toMatchObject({ Key: POOL, UpdateExpression: 'SET escrowShards = :to', ExpressionAttributeValues: { ':from': 4, ':to': 8 } });
+  };
+  const growth = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+
+  it('does not grow the shards for one transaction conflict: that is ordinary concurrency', async () => {
+    contendedFirst(['TransactionConflict']);
+    expect(parseBody(await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext))).toMatchObject({ status: 'Authorized' });
+    expect(growth()).toHaveLength(0);
+  });
+
+  it('doubles the shard count when its shard was throttled, or conflicted twice', async () => {
+    contendedFirst(['ThrottlingError']);
+    expect(parseBody(await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext))).toMatchObject({ status: 'Authorized' });
+    expect(growth()).toEqual([expect.objectContaining({ Key: POOL, UpdateExpression: 'SET escrowShards = :to', ExpressionAttributeValues: { ':from': 4, ':to': 8 } })]);
+    ddb.reset();
+    serveItems(ddb, [cardItem(), businessItem()]);
+    contendedFirst(['TransactionConflict', 'TransactionConflict']);
+    expect(parseBody(await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext))).toMatchObject({ status: 'Authorized' });
+    // This container knows 8 now: it doubles from there.
+    expect(growth()).toEqual([expect.objectContaining({ ExpressionAttributeValues: { ':from': 8, ':to': 16 } })]);
+  });
+
+  it('answers the approval even when growing the count fails', async () => {
+    contendedFirst(['ThrottlingError']);
+    ddb.on(UpdateCommand).rejects(new Error('throttled'));
+    expect(parseBody(await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext))).toMatchObject({ status: 'Authorized' });
   });
 });

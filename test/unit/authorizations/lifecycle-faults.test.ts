@@ -5,7 +5,7 @@
  * (a 503 that reveals nothing, or a hold left for the next sweep), a version that moved (re-read,
  * decide again: never a second release).
  */
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,7 +15,7 @@ import { handler as settle } from '../../../functions/simulate/settle-authorizat
 import { handler as expireHolds } from '../../../functions/transactions/expire-holds.ts';
 import { resetConfigForTests } from '../../../shared/config.ts';
 import { HOLD_EXPIRY_SHARDS } from '../../../shared/db/keys.ts';
-import { apiEvent, lambdaContext, parseBody } from '../../support/events.ts';
+import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { logsWhile } from '../../support/capture-logs.ts';
 import { businessItem, cancelled, cardItem, serveItems, TRANSACTION_ID, transactionItem } from './support.ts';
 
@@ -64,8 +64,10 @@ describe('a capture', () => {
     expect(items!.filter((item) => item.Update?.Key.SK.startsWith('SPEND#'))).toEqual([]);
   });
 
-  it('with a tip (MCC 5812) posts beyond the hold as a forced capture, with no condition on available, and counts the tip in the windows', async () => {
+  it('with a tip (MCC 5812) posts beyond the hold as a forced capture, taking the tip from what is available, and counts the tip in the windows', async () => {
     serveItems(ddb, [authorization({ mcc: '5812' })]);
+    // The business balance as one atomic read: 50.00 in the pool (held before escrow), no shard funded.
+    ddb.on(TransactGetCommand).resolves({ Responses: [{ Item: { PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('5000'), pending: new NumberValue('1000') } }, {}, {}, {}, {}] });
 
     const result = await settle(lifecycleEvent('settle', { amount: '12' }), lambdaContext);
 
@@ -73,8 +75,9 @@ describe('a capture', () => {
     const [items] = transactions();
     expect(items![0]!.Put.Item.GSI4PK).toBeUndefined();
     const balance = items!.find((item) => item.Update?.Key.SK === 'BALANCE#USD')!.Update;
-    expect(balance.ExpressionAttributeValues).toMatchObject({ ':available': -200n, ':pending': -1000n });
-    expect(balance.ConditionExpression).toBe('pending >= :minPending');
+    // The hold's release and the tip's debit merged on the one item: the tip only if it is still there (else: plan again).
+    expect(balance.ExpressionAttributeValues).toMatchObject({ ':available': -200n, ':pending': -1000n, ':minAvailable': 200n, ':minPending': 1000n });
+    expect(balance.ConditionExpression).toBe('available >= :minAvailable AND pending >= :minPending');
     const posting = items!.find((item) => item.Put?.Item.entity === 'posting')!.Put.Item;
     expect(posting.kind).toBe('forced_capture');
     const counters = items!.filter((item) => item.Update?.Key.SK.startsWith('SPEND#'));
@@ -119,6 +122,10 @@ describe('an increment', () => {
     serveItems(ddb, [authorization(), cardItem(), businessItem()]);
     // [daily] [monthly] [lifetime] [hold] [card check] [transaction] [posting] [event]
     ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None', 'None', 'None']));
+    // Held on the pool before escrow: short there, and short in the whole balance too (3.00 in a shard).
+    const balance = [{ PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('100'), pending: new NumberValue('1000') }, { PK: 'ESCROW#x', SK: 'BALANCE', available: new NumberValue('300') }];
+    ddb.on(BatchGetCommand).callsFake((input) => ({ Responses: { [Object.keys(input.RequestItems)[0]!]: balance } }));
+    ddb.on(TransactGetCommand).resolves({ Responses: [{ Item: balance[0] }, { Item: balance[1] }, {}, {}, {}] });
 
     const result = await increment(lifecycleEvent('increment', { amount: '5' }), lambdaContext);
 

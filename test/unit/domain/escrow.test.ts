@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escrowTotal, grownShardCount, MAX_ESCROW_SHARDS, planRefill, shardsFor, type EscrowSnapshot } from '../../../shared/domain/escrow.ts';
+import { escrowTotal, grownShardCount, MAX_ESCROW_SHARDS, planForcedDebit, planRefill, shardsFor, type EscrowSnapshot } from '../../../shared/domain/escrow.ts';
 import { propertySeed } from '../../support/property-seed.ts';
 
 describe('shardsFor', () => {
@@ -112,5 +112,44 @@ describe('planRefill', () => {
     const snapshot = { shardCount: 3, pool: 1n, shards: [1n, 1n, 1n] };
     expect(planRefill(snapshot, 1, 5n)).toBe('insufficient');
     expect(planRefill(snapshot, 1, 4n)).not.toBe('insufficient');
+  });
+});
+
+describe('planRefill of the pool (an increment of a transaction held there before escrow)', () => {
+  it('fills the pool from the fullest shards, exactly what is missing', () => {
+    expect(planRefill({ shardCount: 4, pool: 10n, shards: [40n, 0n, 70n, 0n] }, 'pool', 100n)).toEqual({
+      target: 'pool',
+      refill: 90n,
+      sources: [
+        { from: 2, amount: 70n },
+        { from: 0, amount: 20n },
+      ],
+    });
+  });
+});
+
+describe('planForcedDebit', () => {
+  it('takes what is available first, only the rest below zero: no positive part survives a balance below zero', () => {
+    fc.assert(
+      fc.property(snapshots, fc.bigInt({ min: 1n, max: 300_000n }), (snapshot: EscrowSnapshot, amount) => {
+        const { sources, beyond } = planForcedDebit(snapshot, amount);
+        const taken = sources.reduce((sum, source) => sum + source.amount, 0n);
+        expect(taken + beyond).toBe(amount);
+        expect(beyond >= 0n).toBe(true);
+        const after = { pool: snapshot.pool - beyond, shards: [...snapshot.shards] };
+        for (const source of sources) {
+          const has = source.from === 'pool' ? snapshot.pool : snapshot.shards[source.from]!;
+          expect(source.amount > 0n && source.amount <= has).toBe(true);
+          if (source.from === 'pool') after.pool -= source.amount;
+          else after.shards[source.from]! -= source.amount;
+        }
+        const positive = [after.pool, ...after.shards].filter((part) => part > 0n).reduce((sum, part) => sum + part, 0n);
+        const total = escrowTotal({ ...snapshot, ...after });
+        // What can still be approved never exceeds the balance (or zero, once it is below zero).
+        expect(positive <= (total > 0n ? total : 0n) || beyond === 0n).toBe(true);
+        if (beyond > 0n) expect(positive).toBe(0n);
+      }),
+      { seed: propertySeed, numRuns: 500 },
+    );
   });
 });
