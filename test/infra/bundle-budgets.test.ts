@@ -59,6 +59,8 @@ describe('heavy dependencies go only where the row uses them', () => {
     if (!fn.access.settings?.length) expect(holds(fn.handler, '@aws-sdk/client-ssm'), 'SSM client').toBe(false);
     if (fn.kind === 'route' || fn.kind === 'authorizer') expect(holds(fn.handler, '@aws-sdk/client-sqs'), 'SQS client').toBe(false);
     expect(holds(fn.handler, '@aws-sdk/client-secrets-manager'), 'Secrets Manager client').toBe(false);
+    // Traces are Lambda's and API Gateway's own (active tracing): no X-Ray SDK in any bundle (README "Traces").
+    expect(holds(fn.handler, 'aws-xray-sdk-core'), 'X-Ray SDK').toBe(false);
     if (fn.handler !== 'docs/get-docs-page') expect(holds(fn.handler, 'swagger-ui-dist'), 'swagger-ui').toBe(false);
     if (fn.handler !== 'docs/get-openapi-document') expect(holds(fn.handler, 'zod-openapi'), 'zod-openapi').toBe(false);
   });
