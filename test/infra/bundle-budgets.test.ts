@@ -51,7 +51,7 @@ describe('heavy dependencies go only where the row uses them', () => {
   it.each(functions.map((fn) => [fn.handler, fn] as const))('%s', (_, fn) => {
     const seals = (fn.access.encrypt?.length ?? 0) + (fn.access.decrypt?.length ?? 0) > 0;
     // The Encryption SDK where the row seals or opens, and there it must be (envelope-engine.ts).
-    expect(holds(fn.handler, '@aws-crypto/client-node'), 'envelope encryption').toBe(seals);
+    expect(holds(fn.handler, '@aws-crypto/encrypt-node'), 'envelope encryption').toBe(seals);
     // The KMS client where the row hashes with a KMS HMAC key (keyed-hash-kms.ts), or seals (the keyring).
     const hashes = (fn.access.macs?.length ?? 0) > 0;
     if (hashes) expect(holds(fn.handler, '@aws-sdk/client-kms'), 'KMS client').toBe(true);
