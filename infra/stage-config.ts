@@ -6,7 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { routesForStage, type QueueName } from '../functions/routes.ts';
-import { HoldExpiryPolicySchema, type HoldExpiryPolicy } from '../shared/domain/hold-expiry.ts';
+import { type HoldExpiryPolicy, holdExpiryPolicyProblems } from '../shared/domain/hold-expiry.ts';
 
 export const STAGES = ['sandbox', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -258,8 +258,8 @@ export function stageConfig(
   }
   checkConcurrency(config);
   // The functions refuse to start with a policy shared/config.ts cannot read: refuse it at synth.
-  const holdExpiry = HoldExpiryPolicySchema.safeParse(config.holdExpiry);
-  if (!holdExpiry.success) throw new Error(`holdExpiry of the ${stage} stage is invalid: ${holdExpiry.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  const holdExpiryProblems = holdExpiryPolicyProblems(config.holdExpiry);
+  if (holdExpiryProblems.length > 0) throw new Error(`holdExpiry of the ${stage} stage is invalid: ${holdExpiryProblems.join('; ')}`);
   return config;
 }
 

@@ -31,21 +31,44 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
 };
 
 /**
- * What the bundle-budget test enforces today, in KiB above the reference, where a tier's bundles
- * do not meet its target yet (`extraKiB`): the ceiling stops them growing, and comes down to the
- * target as they shrink (never up without a reason written here). Per function where one function
- * is far from the rest of its tier.
+ * What the bundle-budget test enforces today, in KiB above the reference, for the functions that
+ * do not meet their tier's target yet (`extraKiB`): the ceiling, just above today's size, stops
+ * them growing, and comes down to the target as they shrink (never up without a reason written
+ * here). Every other function is held to its tier's target. Measured sizes and what they are made
+ * of: docs/cold-start.md.
  *
- * - `plain`: zod (~100 KB, every contract) and the X-Ray tracer (~115 KB with its dependencies)
- *   are in every route; the money routes add the SSM client and the FX domain.
- * - `sealing`: the Encryption SDK is ~300 KB by itself; the authorization routes add SSM and FX.
- * - `network/create-authorization` opens the decision endpoint's secret (the Encryption SDK,
- *   ~300 KB) and reads the FX settings (SSM, ~80 KB).
- * - `docs/get-docs-page` serves swagger-ui's assets from its bundle (~1.8 MB of them).
+ * - `network/create-authorization`: opens the decision endpoint's secret (the Encryption SDK,
+ *   ~225 KiB) and reads the FX settings (the SSM client, ~78 KiB); without either it would still
+ *   be ~+287 (zod and the contracts, the full DynamoDB client for its transaction, logging, the
+ *   decision call's signing).
+ * - the reversal, settlement and expiry routes: the KMS client for the idempotency key's keyed
+ *   hash (~27 KiB), the transaction domain and contracts, and through the deposit schema the
+ *   chain-address code (~17 KiB).
+ * - `wallets/create-wallet-address`: derives addresses (@scure/bip32, @noble/curves).
+ * - the deposit, force-post and refund routes: the SSM client for the deposit fee or the FX
+ *   settings (~78 KiB), and the FX domain.
+ * - `docs/get-openapi-document`: describes every operation, so holds every contract and zod-openapi.
+ * - `docs/get-docs-page`: serves swagger-ui's assets from its bundle (~1.8 MB of them).
  */
 export const SIZE_CEILINGS_KIB: { tiers: Partial<Record<BundleTier, number>>; functions: Record<string, number> } = {
-  tiers: { fast: 290, plain: 480, sealing: 850 },
-  functions: { 'network/create-authorization': 850, 'docs/get-docs-page': 2200 },
+  tiers: {},
+  functions: {
+    'network/create-authorization': 620,
+    'network/reverse-authorization': 270,
+    'simulate/reverse-authorization': 270,
+    'network/settle-authorization': 270,
+    'simulate/settle-authorization': 270,
+    'simulate/expire-authorization': 270,
+    'wallets/create-wallet-address': 295,
+    'network/create-deposit': 335,
+    'simulate/create-deposit': 335,
+    'network/create-force-post': 360,
+    'simulate/create-force-post': 360,
+    'network/create-refund': 360,
+    'simulate/create-refund': 360,
+    'docs/get-openapi-document': 255,
+    'docs/get-docs-page': 2035,
+  },
 };
 
 /** The KiB above the reference a function's bundle may not exceed (test/infra/bundle-budgets.test.ts). */

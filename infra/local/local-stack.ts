@@ -178,9 +178,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      // No EMF lines in the local stack's output and no X-Ray (there is no daemon): both are for AWS.
+      // No EMF lines in the local stack's output: metrics are for AWS.
       POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_TRACE_ENABLED: 'false',
     };
     for (const [name, resources] of Object.entries(queueResources)) env[queueUrlVariable(name)] = resources.url;
     env.STREAM_DLQ_URL = streamDeadLetterQueue.url;

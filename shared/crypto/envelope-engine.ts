@@ -3,20 +3,19 @@
  * keyring in AWS or a raw AES key locally. Importing this module installs it; only the handlers
  * whose route-table row seals or opens import it (and the local stack, admin CLI and test setups).
  */
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  KmsKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  type KeyringNode,
-} from '@aws-crypto/client-node';
+// The ESDK's parts, not its `@aws-crypto/client-node` barrel: that one is CommonJS re-exporting
+// every keyring (hierarchical, RSA, caching), which esbuild cannot leave out (~40 KiB more per bundle).
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
+import { KmsKeyringNode } from '@aws-crypto/kms-keyring-node';
+import { AlgorithmSuiteIdentifier, CommitmentPolicy, type KeyringNode } from '@aws-crypto/material-management-node';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { config } from '../config.ts';
 import { installEnvelopeEngine } from './envelope.ts';
 import { readLocalKeyFile } from './key-material.ts';
 
-const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const { encrypt } = buildEncrypt(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const { decrypt } = buildDecrypt(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 
 /**
  * Committing AES-GCM without the ECDSA signature suite: every reader is also a trusted writer here

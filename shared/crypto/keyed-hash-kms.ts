@@ -4,13 +4,12 @@
  * import it.
  */
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
-import { traced } from '../tracer.ts';
 import { installKmsMac } from './keyed-hash.ts';
 
 let kms: KMSClient | undefined;
 
 installKmsMac(async (keyId, message) => {
-  kms ??= traced(new KMSClient({}));
+  kms ??= new KMSClient({});
   const result = await kms.send(new GenerateMacCommand({ KeyId: keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
   if (!result.Mac) throw new Error('KMS GenerateMac returned no MAC');
   return result.Mac;

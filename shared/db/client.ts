@@ -5,14 +5,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
-import { traced } from '../tracer.ts';
 
 let document: DynamoDBDocumentClient | undefined;
 
 export function db(): DynamoDBDocumentClient {
   if (!document) {
-    // Traced on the base client: the document client sends through its middleware stack.
-    const client = traced(new DynamoDBClient({ maxAttempts: 4 }));
+    const client = new DynamoDBClient({ maxAttempts: 4 });
     document = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
       unmarshallOptions: { wrapNumbers: true },

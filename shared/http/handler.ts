@@ -10,8 +10,8 @@
  * <resource>_not_found`), JSON parsing, zod validation into `400 validation_error` (queries
  * strict: an unknown parameter is refused), `Idempotency-Key` handling (a `2xx` or a refusal is
  * kept and replayed), rendering typed errors once, one structured log line per request (carrying the Lambda
- * context: function, cold start, `awsRequestId`), the invocation's X-Ray subsegment, and one flush of
- * the business metrics the call recorded (shared/metrics.ts).
+ * context: function, cold start, `awsRequestId`), and one flush of the business metrics the call
+ * recorded (shared/metrics.ts).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -20,7 +20,6 @@ import type { CredentialKind } from '../domain/credentials.ts';
 import { ApiError } from '../errors.ts';
 import { lambdaContextLogging, logger } from '../logger.ts';
 import { businessMetrics } from '../metrics.ts';
-import { handlerTracing } from '../tracer.ts';
 import { claimIdempotencyKey, IDEMPOTENCY_IN_PROGRESS, type IdempotencyScope } from '../db/idempotency-repository.ts';
 import { credentialRequiredError } from './credential-refusal.ts';
 import { requestBaseUrl } from './request-base.ts';
@@ -147,7 +146,6 @@ function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknow
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(handlerTracing())
     .use(lambdaContextLogging())
     .use(businessMetrics())
     .use(requestLogging())

@@ -12,18 +12,17 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContextLogging, logger } from '../logger.ts';
 import { businessMetrics } from '../metrics.ts';
-import { handlerTracing } from '../tracer.ts';
 
 export type StreamConsumer = (event: DynamoDBStreamEvent, context?: Context) => Promise<DynamoDBBatchResponse>;
 export type QueueConsumer = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 export type ScheduledFunction<T> = (event: ScheduledEvent, context?: Context) => Promise<T>;
 
 /**
- * The middy chain every consumer shares: the invocation's X-Ray subsegment, the Lambda context on
- * each log line, and one flush of the business metrics the batch or run recorded.
+ * The middy chain every consumer shares: the Lambda context on each log line, and one flush of the
+ * business metrics the batch or run recorded.
  */
 function wrapped<E, R>(core: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
-  return middy<E, R>().use(handlerTracing()).use(lambdaContextLogging()).use(businessMetrics()).handler(core) as unknown as (event: E, context?: Context) => Promise<R>;
+  return middy<E, R>().use(lambdaContextLogging()).use(businessMetrics()).handler(core) as unknown as (event: E, context?: Context) => Promise<R>;
 }
 
 export function streamHandler(name: string, fn: (records: DynamoDBRecord[]) => Promise<DynamoDBBatchResponse>): StreamConsumer {

@@ -15,12 +15,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../functions/routes.ts';
 import { config } from '../config.ts';
-import { traced } from '../tracer.ts';
 
 let client: SQSClient | undefined;
 
 export function sqs(): SQSClient {
-  client ??= traced(new SQSClient({ maxAttempts: 4 }));
+  client ??= new SQSClient({ maxAttempts: 4 });
   return client;
 }
 

@@ -25,7 +25,6 @@ import { config, type Stage } from '../config.ts';
 import { parseRateTable, RateTableError, sandboxRateTable, SANDBOX_FX_FEE_BPS, type RateTable } from '../domain/fx.ts';
 import { MoneyFormatError, parseBasisPoints } from '../domain/money.ts';
 import { logger } from '../logger.ts';
-import { traced } from '../tracer.ts';
 
 /**
  * What a route row may read (its `access.settings`): `fx`, the rate table and the FX fee, for the
@@ -109,7 +108,7 @@ export async function readDepositFeeBps(source: { stage: Stage; parameter?: stri
 
 let client: SSMClient | undefined;
 function ssm(): SSMClient {
-  client ??= traced(new SSMClient({ maxAttempts: 3 }));
+  client ??= new SSMClient({ maxAttempts: 3 });
   return client;
 }
 

@@ -51,7 +51,7 @@ describe('heavy dependencies go only where the row uses them', () => {
   it.each(functions.map((fn) => [fn.handler, fn] as const))('%s', (_, fn) => {
     const seals = (fn.access.encrypt?.length ?? 0) + (fn.access.decrypt?.length ?? 0) > 0;
     // The Encryption SDK where the row seals or opens, and there it must be (envelope-engine.ts).
-    expect(holds(fn.handler, '@aws-crypto/client-node'), 'envelope encryption').toBe(seals);
+    expect(holds(fn.handler, '@aws-crypto/encrypt-node'), 'envelope encryption').toBe(seals);
     // The KMS client where the row hashes with a KMS HMAC key (keyed-hash-kms.ts), or seals (the keyring).
     const hashes = (fn.access.macs?.length ?? 0) > 0;
     if (hashes) expect(holds(fn.handler, '@aws-sdk/client-kms'), 'KMS client').toBe(true);
@@ -59,6 +59,8 @@ describe('heavy dependencies go only where the row uses them', () => {
     if (!fn.access.settings?.length) expect(holds(fn.handler, '@aws-sdk/client-ssm'), 'SSM client').toBe(false);
     if (fn.kind === 'route' || fn.kind === 'authorizer') expect(holds(fn.handler, '@aws-sdk/client-sqs'), 'SQS client').toBe(false);
     expect(holds(fn.handler, '@aws-sdk/client-secrets-manager'), 'Secrets Manager client').toBe(false);
+    // Traces are Lambda's and API Gateway's own (active tracing): no X-Ray SDK in any bundle (README "Traces").
+    expect(holds(fn.handler, 'aws-xray-sdk-core'), 'X-Ray SDK').toBe(false);
     if (fn.handler !== 'docs/get-docs-page') expect(holds(fn.handler, 'swagger-ui-dist'), 'swagger-ui').toBe(false);
     if (fn.handler !== 'docs/get-openapi-document') expect(holds(fn.handler, 'zod-openapi'), 'zod-openapi').toBe(false);
   });

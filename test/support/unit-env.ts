@@ -18,7 +18,5 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'unit';
 process.env.AWS_SECRET_ACCESS_KEY = 'unit';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
-// No EMF lines on stdout (the EMF specs turn them back on for their own file), and no tracing
-// (Powertools traces only inside Lambda anyway).
+// No EMF lines on stdout (the EMF specs turn them back on for their own file).
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
