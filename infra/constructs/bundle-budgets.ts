@@ -43,7 +43,8 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
  *   decision call's signing).
  * - the reversal, settlement and expiry routes: the KMS client for the idempotency key's keyed
  *   hash (~27 KiB), the transaction domain and contracts, and through the deposit schema the
- *   chain-address code (~17 KiB).
+ *   chain-address code (~17 KiB). Raised by 5 (with the network authorization route) for the
+ *   escrow sub-balances (issue 17): their batch and transactional reads (~3 KiB).
  * - `wallets/create-wallet-address`: derives addresses (@scure/bip32, @noble/curves).
  * - the deposit, force-post and refund routes: the SSM client for the deposit fee or the FX
  *   settings (~78 KiB), and the FX domain.
@@ -53,12 +54,12 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
 export const SIZE_CEILINGS_KIB: { tiers: Partial<Record<BundleTier, number>>; functions: Record<string, number> } = {
   tiers: {},
   functions: {
-    'network/create-authorization': 620,
-    'network/reverse-authorization': 270,
-    'simulate/reverse-authorization': 270,
-    'network/settle-authorization': 270,
-    'simulate/settle-authorization': 270,
-    'simulate/expire-authorization': 270,
+    'network/create-authorization': 625,
+    'network/reverse-authorization': 275,
+    'simulate/reverse-authorization': 275,
+    'network/settle-authorization': 275,
+    'simulate/settle-authorization': 275,
+    'simulate/expire-authorization': 275,
     'wallets/create-wallet-address': 295,
     'network/create-deposit': 335,
     'simulate/create-deposit': 335,
