@@ -10,7 +10,8 @@
  * `/network/...` may be called from; see stage-config.ts), `-c alarmEmail=ops@example.com` (subscribes
  * to the alarm topic), `-c rollbackAlarms=ignore` (production: this deploy's canaries do not roll
  * back on alarms), `-c bundling=fast` (no minify/source maps, quicker local synths),
- * `-c nag=false` (skip the cdk-nag rule packs).
+ * `-c nag=false` (skip the cdk-nag rule packs), `-c escrowHolds=on|off` (B2B holds on escrow shards;
+ * see stage-config.ts).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
@@ -25,6 +26,7 @@ const config = stageConfig(stage, {
   alarmEmail: app.node.tryGetContext('alarmEmail'),
   rollbackAlarms: app.node.tryGetContext('rollbackAlarms'),
   networkAuthorizationProvisionedConcurrency: app.node.tryGetContext('networkAuthorizationProvisionedConcurrency'),
+  escrowHolds: app.node.tryGetContext('escrowHolds'),
 });
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 

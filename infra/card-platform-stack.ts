@@ -115,6 +115,7 @@ export class CardPlatformStack extends Stack {
       KMS_KEY_ARN: this.keys.dataKey.keyArn,
       CARD_BIN: config.cardBin,
       HOLD_EXPIRY_DAYS: JSON.stringify(config.holdExpiry),
+      ESCROW_HOLDS: config.escrowHolds,
     };
     // Deposit-address keys go only to the functions whose row asks for them (`walletKeys`); the
     // SSM lookups (template parameters) exist only when one does.

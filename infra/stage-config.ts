@@ -73,6 +73,14 @@ export interface StageConfig {
    */
   holdExpiry: HoldExpiryPolicy;
   /**
+   * Whether new B2B authorizations hold on escrow shards of the business balance (README "Escrow
+   * sub-balances"): every function gets it as `ESCROW_HOLDS`. Off, they hold on the pool (refilled
+   * from the shards if short); every function still reads and moves shards. Upgrading a stage from
+   * a release without escrow: deploy with it off first, then on (`-c escrowHolds=on`), so no
+   * version that knows no shards ever runs beside one that fills them.
+   */
+  escrowHolds: 'on' | 'off';
+  /**
    * An e-mail address subscribed to the alarm topic (the recipient confirms the subscription once).
    * Also `-c alarmEmail=...`; without one, the topic has no subscriber until an operator adds one.
    */
@@ -149,6 +157,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     fxRateMaxAge: Duration.hours(24),
     // The networks' rules: 7 days, 30 for lodging (7011) and car rental (7512).
     holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
+    // Deployed all at once: no version of another release runs beside this one.
+    escrowHolds: 'on',
     // Cold starts dominate a sandbox's few requests.
     networkAuthorizationP99Ms: 3000,
     // None: a sandbox account may be on a new account's low concurrency quota, where any
@@ -175,6 +185,9 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // Rates are fixed once a day; a table that missed a day's update declines conversions.
     fxRateMaxAge: Duration.hours(24),
     holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
+    // Canary deploys run two versions at once: off for the deploy that upgrades from release 2
+    // (which knew no shards), then `-c escrowHolds=on` (README "Escrow sub-balances").
+    escrowHolds: 'off',
     networkAuthorizationP99Ms: 1000,
     // 220 of the default 1000 leaves 780 for the partner API, the authorizers and the webhook
     // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
@@ -228,7 +241,14 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  */
 export function stageConfig(
   stage: Stage,
-  overrides: { cardBin?: unknown; networkAllowedCidrs?: unknown; alarmEmail?: unknown; rollbackAlarms?: unknown; networkAuthorizationProvisionedConcurrency?: unknown } = {},
+  overrides: {
+    cardBin?: unknown;
+    networkAllowedCidrs?: unknown;
+    alarmEmail?: unknown;
+    rollbackAlarms?: unknown;
+    networkAuthorizationProvisionedConcurrency?: unknown;
+    escrowHolds?: unknown;
+  } = {},
 ): StageConfig {
   let config = STAGE_CONFIGS[stage];
   if (overrides.cardBin !== undefined) {
@@ -251,6 +271,10 @@ export function stageConfig(
     }
     if (config.deployment.kind !== 'canary') throw new Error(`The ${stage} stage deploys all at once: it has no rollback alarms to ignore.`);
     config = { ...config, deployment: { ...config.deployment, rollbackAlarms: overrides.rollbackAlarms } };
+  }
+  if (overrides.escrowHolds !== undefined) {
+    if (overrides.escrowHolds !== 'on' && overrides.escrowHolds !== 'off') throw new Error(`escrowHolds ${JSON.stringify(overrides.escrowHolds)} must be on or off.`);
+    config = { ...config, escrowHolds: overrides.escrowHolds };
   }
   if (overrides.networkAuthorizationProvisionedConcurrency !== undefined) {
     const value = Number(overrides.networkAuthorizationProvisionedConcurrency);

@@ -84,6 +84,13 @@ export interface Config {
    */
   HOLD_EXPIRY_DAYS: HoldExpiryPolicy;
   /**
+   * `on`: new B2B authorizations hold on the business balance's escrow shards (shared/services/escrow.ts).
+   * `off`: on the pool, refilled from the shards if short. Every function of this release reads and
+   * moves shards either way; `off` exists for the deploy that upgrades from a release that knew no
+   * shards (README "Escrow sub-balances"). Set per stage from infra/stage-config.ts `escrowHolds`.
+   */
+  ESCROW_HOLDS: 'on' | 'off';
+  /**
    * The hold-expiry sweeper: how long one run keeps paging through due holds (the next run, 5
    * minutes later, takes the rest; below the function's 300 s timeout), and how many it releases
    * at once.
@@ -181,6 +188,7 @@ function readConfig(env: NodeJS.ProcessEnv): { value: Config; problems: string[]
     WEBHOOK_PRIVATE_ADDRESSES: read.oneOf('WEBHOOK_PRIVATE_ADDRESSES', ['deny', 'allow'] as const, 'deny'),
     BUSINESS_CONTROLS_CACHE_SECONDS: read.number('BUSINESS_CONTROLS_CACHE_SECONDS', 30, 0, 300),
     HOLD_EXPIRY_DAYS: read.holdExpiry('HOLD_EXPIRY_DAYS'),
+    ESCROW_HOLDS: read.oneOf('ESCROW_HOLDS', ['on', 'off'] as const, 'on'),
     HOLD_EXPIRY_SWEEP_SECONDS: read.number('HOLD_EXPIRY_SWEEP_SECONDS', 240, 1, 280),
     HOLD_EXPIRY_SWEEP_CONCURRENCY: read.number('HOLD_EXPIRY_SWEEP_CONCURRENCY', 16, 1, 64),
     POWERTOOLS_SERVICE_NAME: read.optional('POWERTOOLS_SERVICE_NAME') ?? 'card-platform',

@@ -19,6 +19,7 @@
  */
 import { grownShardCount, planForcedDebit, planRefill, shardsFor, type EscrowItem } from '../domain/escrow.ts';
 import type { BalanceOwner } from '../domain/ledger.ts';
+import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
@@ -65,9 +66,13 @@ export async function forcedDebitOf(owner: BalanceOwner, currency: string, amoun
   return planForcedDebit(await readEscrow(owner.id, currency), amount);
 }
 
-/** The route of a new authorization's hold: escrow for a business balance, the owner's item for a user's. */
+/**
+ * The route of a new authorization's hold: escrow for a business balance (the pool while the
+ * stage's `ESCROW_HOLDS` is off), the owner's item for a user's.
+ */
 export function routeFor(owner: BalanceOwner, authorizationId: string): HoldRoute {
-  return owner.kind === 'business' ? { authorizationId } : { owner: true };
+  if (owner.kind !== 'business') return { owner: true };
+  return config().ESCROW_HOLDS === 'on' ? { authorizationId } : { shard: 'pool' };
 }
 
 /**

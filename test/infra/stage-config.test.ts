@@ -67,6 +67,13 @@ describe('stageConfig', () => {
     expect(stageConfig('sandbox')).toMatchObject({ deployment: { kind: 'all-at-once' }, tableBackups: false });
   });
 
+  it('holds B2B authorizations on escrow shards in a sandbox, and in production only once told (-c escrowHolds=on)', () => {
+    expect(stageConfig('sandbox').escrowHolds).toBe('on');
+    expect(stageConfig('production').escrowHolds).toBe('off');
+    expect(stageConfig('production', { escrowHolds: 'on' }).escrowHolds).toBe('on');
+    expect(() => stageConfig('production', { escrowHolds: 'yes' })).toThrow('escrowHolds "yes" must be on or off.');
+  });
+
   it('keeps production data and year-long logs, and lets a sandbox go', () => {
     expect(stageConfig('production')).toMatchObject({ retainData: true, logRetention: 365 });
     expect(stageConfig('sandbox')).toMatchObject({ retainData: false, logRetention: 30 });

@@ -8,6 +8,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, NumberValue, TransactGetComman
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
 import { lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
 import { businessItem, cancelled, cardItem, serveItems, simulateAuthorizationEvent } from './support.ts';
 
@@ -53,6 +54,35 @@ describe('a B2B approval on escrow shards', () => {
     expect(keyOf(held!).PK).toMatch(/^ESCROW#.*#USD#[0-3]$/);
     expect(held!.Update.ConditionExpression).toBe('available >= :minAvailable');
     expect(held!.Update.ExpressionAttributeValues).toMatchObject({ ':available': -1000n, ':pending': 1000n, ':minAvailable': 1000n });
+  });
+
+  it('holds on the pool while the stage has escrow holds off (the upgrade deploy), refilling the pool from the shards if short', async () => {
+    process.env.ESCROW_HOLDS = 'off';
+    resetConfigForTests();
+    try {
+      snapshot(0n, [0n, 5_000n, 0n, 0n]);
+      let refill: Item[] | undefined;
+      ddb.on(TransactWriteCommand).callsFake((input) => {
+        const items = input.TransactItems as Item[];
+        const pool = balanceItems(items).find((item) => keyOf(item).PK === POOL.PK)!;
+        if (pool.Update.ExpressionAttributeValues[':minAvailable'] === 1_000n) throw cancelled(items.map((item) => (item === pool ? 'ConditionalCheckFailed' : 'None')));
+        refill = items;
+        return {};
+      });
+      const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+      expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+      const [first] = transactions();
+      expect(balanceItems(first!).map((item) => keyOf(item))).toEqual([POOL]);
+      // Shard 1 gives the pool exactly what it misses; the transaction records no shard.
+      expect(balanceItems(refill!).map((item) => [keyOf(item).PK, item.Update.ExpressionAttributeValues[':available']])).toEqual([
+        [shardPk(1), -1_000n],
+        [POOL.PK, 0n],
+      ]);
+      expect(refill!.find((item) => item.Put?.Item.entity === 'card_transaction')!.Put.Item.escrowShard).toBeUndefined();
+    } finally {
+      delete process.env.ESCROW_HOLDS;
+      resetConfigForTests();
+    }
   });
 
   it('tries a second shard, then refills the first from the pool in the approval itself', async () => {
