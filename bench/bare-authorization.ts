@@ -2,7 +2,7 @@
  * The bare baseline of the authorization benchmark: the database round trips of one approval and
  * nothing else. One strongly consistent GetItem of the card and one TransactWriteItems whose items
  * come from the pure function the engine's `commitApproval` commits (`approvalItems`: spend
- * counters, the daily count, hold, card version check, transaction, posting, outbox event), committed through the
+ * counters, the daily count, the hold on one escrow shard, card version check, transaction, posting, outbox event), committed through the
  * same tagged transaction helper and document client configuration (`shared/db/transact.ts`,
  * `shared/db/client.ts`). No HTTP, no authorizer, no middleware, no validation, no response
  * rendering: what remains is what any implementation of the approve path must pay.
@@ -12,6 +12,7 @@
  * the merchant checks decided before the transaction); the transaction built from it is the
  * production one by construction.
  */
+import { INITIAL_ESCROW_SHARDS, shardsFor } from '../shared/domain/escrow.ts';
 import { newId } from '../shared/domain/ids.ts';
 import { holdLegs, posting, type BalanceOwner } from '../shared/domain/ledger.ts';
 import { windowPeriods } from '../shared/domain/spend-windows.ts';
@@ -69,9 +70,9 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
     approvalItems({
       transaction: txn,
       owner,
-      // One balance item held, as the engine's warm path holds on one escrow shard (the bare
-      // baseline holds on the pool: the same single conditional update, with no shard to fill).
-      hold: { kind: 'owner' },
+      // One balance item held, as the engine's warm path does: the escrow shard the id picks among
+      // the initial ones (the engine's warm-up refilled them from the pool).
+      hold: { kind: 'shard', shard: shardsFor(txn.transactionId, INITIAL_ESCROW_SHARDS)[0]! },
       limits: card.limits,
       periods,
       maxDailyCount: card.controls.maxDailyCount,

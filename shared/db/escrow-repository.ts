@@ -9,6 +9,8 @@ import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot } from '.
 import { ApiError } from '../errors.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { businessKeys, type ItemKey } from './keys.ts';
+import { escrowSourceItem, itemMoveUpdate } from './ledger-items.ts';
+import { transaction } from './transact.ts';
 
 /** The pool's item: its available amount and the shard count it records (absent: the initial count). */
 interface PoolRead {
@@ -99,6 +101,25 @@ async function readConsistently(keys: ItemKey[]): Promise<(Record<string, unknow
     if (round >= SNAPSHOT_ATTEMPTS && pending.length) throw new ApiError('service_unavailable');
   }
   return keys.map((key) => found.get(`${key.PK}|${key.SK}`));
+}
+
+/**
+ * Moves an even share of what the pool holds (its available over the shard count) into `shard`,
+ * in one transaction conditional on the pool still holding it: no ledger account changes (the
+ * pool and its shards are one balance). `false` when the pool had nothing to share or moved meanwhile.
+ */
+export async function fillShardFromPool(businessId: string, currency: string, shard: number): Promise<boolean> {
+  const read = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.balance(businessId, currency), ConsistentRead: true }));
+  const pool = poolOf(read.Item);
+  if (shard >= pool.shardCount) return false;
+  const share = pool.pool / BigInt(pool.shardCount);
+  if (share <= 0n) return false;
+  const owner = { kind: 'business', id: businessId } as const;
+  const result = await transaction<'moved'>()
+    .add(escrowSourceItem(owner, currency, share, undefined, pool.shardCount), 'moved')
+    .add(itemMoveUpdate(owner, currency, { shard, available: share, pending: 0n }))
+    .commit();
+  return result.committed;
 }
 
 /**

@@ -22,7 +22,7 @@ import type { BalanceOwner } from '../domain/ledger.ts';
 import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
+import { fillShardFromPool, growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
 import type { BalanceHold, EscrowShort, ForcedDebit } from '../db/transactions-repository.ts';
 
 /** Snapshots and refills before a retryable 503 (each after sources moved under the last). */
@@ -104,9 +104,13 @@ export async function holdWithEscrow<R>(
   const known = await shardCount(owner.id, currency);
   try {
     const shards: EscrowItem[] = 'shard' in route ? [route.shard] : shardsFor(route.authorizationId, known);
-    for (const shard of shards) {
+    for (const [index, shard] of shards.entries()) {
       const outcome = await attempt({ kind: 'shard', shard }, onContention);
-      if (settled(outcome)) return outcome;
+      if (!settled(outcome)) continue;
+      // Held on the second shard: the first is short, and every authorization that picks it first
+      // would pay a second transaction until it is filled. Fill it now, once, from the pool.
+      if (index > 0 && typeof shards[0] === 'number') await fillShard(owner.id, currency, shards[0]);
+      return outcome;
     }
     for (let refill = 1; refill <= REFILL_ATTEMPTS; refill++) {
       // Planned from consistent reads (the refill's conditions keep it safe); a decline only from one atomic read.
@@ -143,6 +147,15 @@ export async function escrowContended(businessId: string, currency: string): Pro
   } catch (error) {
     // Growth only spreads load; the hold itself was decided. Never fails a request.
     logger.warn('Escrow shard count not grown', { error: (error as Error).name });
+  }
+}
+
+/** Best effort: a shard left short is filled by the next refill that needs it anyway. */
+async function fillShard(businessId: string, currency: string, shard: number): Promise<void> {
+  try {
+    await fillShardFromPool(businessId, currency, shard);
+  } catch (error) {
+    logger.warn('Escrow shard not filled', { error: (error as Error).name });
   }
 }
 

@@ -4,7 +4,7 @@
  * approval's own transaction; a decline only when the snapshot's sum is short; a refill whose
  * source moved meanwhile planned again; contention growing the shard count.
  */
-import { BatchGetCommand, DynamoDBDocumentClient, NumberValue, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as simulateAuthorize } from '../../../functions/simulate/create-authorization.ts';
@@ -54,6 +54,25 @@ describe('a B2B approval on escrow shards', () => {
     expect(keyOf(held!).PK).toMatch(/^ESCROW#.*#USD#[0-3]$/);
     expect(held!.Update.ConditionExpression).toBe('available >= :minAvailable');
     expect(held!.Update.ExpressionAttributeValues).toMatchObject({ ':available': -1000n, ':pending': 1000n, ':minAvailable': 1000n });
+  });
+
+  it('held on the second shard, fills the first from the pool (an even share), so the next authorizations find it funded', async () => {
+    ddb.on(GetCommand, { Key: POOL }).resolves({ Item: { ...POOL, available: new NumberValue('100000'), pending: new NumberValue('0') } });
+    ddb.on(TransactWriteCommand).callsFake((input) => {
+      const items = input.TransactItems as Item[];
+      if (transactions().length === 1) throw onEscrow(items);
+      return {};
+    });
+    const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+    expect(parseBody(result)).toMatchObject({ status: 'Authorized' });
+    const [first, second, fill] = transactions();
+    const firstShard = keyOf(balanceItems(first!)[0]!).PK;
+    expect(keyOf(balanceItems(second!)[0]!).PK).not.toBe(firstShard);
+    expect(fill!.map((item) => [keyOf(item).PK, item.Update.ExpressionAttributeValues[':available']])).toEqual([
+      [POOL.PK, -25_000n],
+      [firstShard, 25_000n],
+    ]);
+    expect(fill![0]!.Update.ConditionExpression).toContain('available >= :minAvailable');
   });
 
   it('holds on the pool while the stage has escrow holds off (the upgrade deploy), refilling the pool from the shards if short', async () => {
