@@ -5,12 +5,12 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot } from '../domain/escrow.ts';
+import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot, type RefillPlan } from '../domain/escrow.ts';
 import { ApiError } from '../errors.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { businessKeys, type ItemKey } from './keys.ts';
-import { escrowSourceItem, itemMoveUpdate } from './ledger-items.ts';
 import { transaction } from './transact.ts';
+import { balanceHoldEntries } from './transactions-repository.ts';
 
 /** The pool's item: its available amount and the shard count it records (absent: the initial count). */
 interface PoolRead {
@@ -104,22 +104,13 @@ async function readConsistently(keys: ItemKey[]): Promise<(Record<string, unknow
 }
 
 /**
- * Moves an even share of what the pool holds (its available over the shard count) into `shard`,
- * in one transaction conditional on the pool still holding it: no ledger account changes (the
- * pool and its shards are one balance). `false` when the pool had nothing to share or moved meanwhile.
+ * Moves money into a shard without a hold (`plan` from `planRefill(snapshot, shard, 0n)`): one
+ * transaction, every source conditional on what it still holds; no ledger account changes (the pool
+ * and its shards are one balance). `false` when a source moved meanwhile.
  */
-export async function fillShardFromPool(businessId: string, currency: string, shard: number): Promise<boolean> {
-  const read = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.balance(businessId, currency), ConsistentRead: true }));
-  const pool = poolOf(read.Item);
-  if (shard >= pool.shardCount) return false;
-  const share = pool.pool / BigInt(pool.shardCount);
-  if (share <= 0n) return false;
-  const owner = { kind: 'business', id: businessId } as const;
-  const result = await transaction<'moved'>()
-    .add(escrowSourceItem(owner, currency, share, undefined, pool.shardCount), 'moved')
-    .add(itemMoveUpdate(owner, currency, { shard, available: share, pending: 0n }))
-    .commit();
-  return result.committed;
+export async function commitRefill(businessId: string, currency: string, plan: RefillPlan, shardCount: number): Promise<boolean> {
+  const entries = balanceHoldEntries({ kind: 'business', id: businessId }, currency, 0n, { kind: 'refill', plan, shardCount });
+  return (await transaction<string>().addAll(entries).commit()).committed;
 }
 
 /**

@@ -97,20 +97,50 @@ export function escrowTotal(snapshot: EscrowSnapshot): bigint {
 }
 
 /**
- * How to let shard `target` hold `amount`, or `'insufficient'` when the whole balance (pool and
- * shards, as read at once) is short. The pool gives first: at least what is missing, and up to
- * an even share of the pool per shard, so later approvals find the shard filled. Only when the
- * pool cannot cover what is missing do other shards give, fullest first, exactly what is missing.
+ * How to let `target` hold `amount` (0: just bring it level), or `'insufficient'` when the whole
+ * balance (pool and shards, as read) is short. The target is brought up to what it must have
+ * (`amount`) and, beyond that, towards the balance's average per shard, so later approvals find it
+ * funded and money does not pile up in a few shards:
+ * - the pool gives first: what is wanted, at least an even share of the pool per shard;
+ * - then shards above the average give their surplus, fullest first;
+ * - only what the target must still have comes from any shard that has it, fullest first.
+ * Every source gives at most what it holds (each is a condition of the transaction).
  */
 export function planRefill(snapshot: EscrowSnapshot, target: EscrowItem, amount: bigint): RefillPlan | 'insufficient' {
-  if (escrowTotal(snapshot) < amount) return 'insufficient';
-  const missing = amount - availableOn(snapshot, target);
-  if (missing <= 0n) return { target, refill: 0n, sources: [] };
+  const total = escrowTotal(snapshot);
+  if (total < amount) return 'insufficient';
+  const have = availableOn(snapshot, target);
+  const count = BigInt(Math.max(1, snapshot.shardCount));
+  const must = amount - have;
+  const average = total > 0n ? total / count : 0n;
+  const want = max(must, target === 'pool' ? 0n : average - have);
+  if (want <= 0n) return { target, refill: 0n, sources: [] };
   const pool = target === 'pool' || snapshot.pool < 0n ? 0n : snapshot.pool;
-  const evenShare = pool / BigInt(Math.max(1, snapshot.shardCount));
-  const sources = takeFromPositive(snapshot, missing, { exclude: target, fromPool: min(pool, max(missing, evenShare)) });
-  // The total covers `amount`, so the positive parts cover what is missing (checked, never assumed).
-  if (sources === 'short') return 'insufficient';
+  const takes = new Map<EscrowItem, bigint>();
+  let wanted = want;
+  let needed = must;
+  const take = (from: EscrowItem, amountTaken: bigint) => {
+    if (amountTaken <= 0n) return;
+    takes.set(from, (takes.get(from) ?? 0n) + amountTaken);
+    wanted -= amountTaken;
+    needed -= amountTaken;
+  };
+  take('pool', min(pool, max(want, pool / count)));
+  const shards = snapshot.shards
+    .map((available, shard) => ({ shard, available }))
+    .filter(({ shard, available }) => shard !== target && available > 0n)
+    .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
+  for (const { shard, available } of shards) {
+    if (wanted <= 0n) break;
+    take(shard, min(available - average, wanted));
+  }
+  for (const { shard, available } of shards) {
+    if (needed <= 0n) break;
+    take(shard, min(available - (takes.get(shard) ?? 0n), needed));
+  }
+  // The total covers `amount`, so the positive parts cover what it must have (checked, never assumed).
+  if (needed > 0n) return 'insufficient';
+  const sources = [...takes].map(([from, given]) => ({ from, amount: given }));
   return { target, refill: sum(sources), sources };
 }
 

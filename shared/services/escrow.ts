@@ -22,7 +22,7 @@ import type { BalanceOwner } from '../domain/ledger.ts';
 import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { fillShardFromPool, growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
+import { commitRefill, growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
 import type { BalanceHold, EscrowShort, ForcedDebit } from '../db/transactions-repository.ts';
 
 /** Snapshots and refills before a retryable 503 (each after sources moved under the last). */
@@ -150,10 +150,15 @@ export async function escrowContended(businessId: string, currency: string): Pro
   }
 }
 
-/** Best effort: a shard left short is filled by the next refill that needs it anyway. */
+/**
+ * Brings a shard found short up towards the balance's average (pool first, then shards above the
+ * average). Best effort: a shard left short is refilled by the next hold that needs it anyway.
+ */
 async function fillShard(businessId: string, currency: string, shard: number): Promise<void> {
   try {
-    await fillShardFromPool(businessId, currency, shard);
+    const snapshot = await readEscrow(businessId, currency, 'consistent');
+    const plan = planRefill(snapshot, shard, 0n);
+    if (plan !== 'insufficient' && plan.refill > 0n) await commitRefill(businessId, currency, plan, snapshot.shardCount);
   } catch (error) {
     logger.warn('Escrow shard not filled', { error: (error as Error).name });
   }

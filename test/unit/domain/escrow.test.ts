@@ -78,9 +78,12 @@ describe('planRefill', () => {
         expect(new Set(plan.sources.map((source) => source.from)).size).toBe(plan.sources.length);
         // The hold's condition (available >= amount - refill) holds on what was read: the shard stays >= 0.
         expect(snapshot.shards[target]! + plan.refill - amount >= 0n).toBe(true);
-        // Shards give only when the pool cannot cover what is missing, and then exactly that.
+        // The target gets at least what it misses; a shard at or below the average gives only what the target must have.
         const missing = amount - snapshot.shards[target]!;
-        if (plan.sources.some((source) => source.from !== 'pool')) expect(plan.refill).toBe(missing);
+        expect(plan.refill >= (missing > 0n ? missing : 0n)).toBe(true);
+        const average = escrowTotal(snapshot) / BigInt(snapshot.shardCount);
+        const fromLevelShards = plan.sources.filter((source) => source.from !== 'pool' && snapshot.shards[source.from]! <= average).reduce((sum, source) => sum + source.amount, 0n);
+        expect(fromLevelShards <= (missing > 0n ? missing : 0n)).toBe(true);
       }),
       { seed: propertySeed, numRuns: 500 },
     );
@@ -104,8 +107,13 @@ describe('planRefill', () => {
     });
   });
 
-  it('moves nothing when the target already covers the amount', () => {
+  it('moves nothing when the target already covers the amount and sits at the average or above', () => {
     expect(planRefill({ shardCount: 2, pool: 0n, shards: [500n, 0n] }, 0, 500n)).toEqual({ target: 0, refill: 0n, sources: [] });
+  });
+
+  it('levels a short shard from the shards above the average when the pool is empty, not just by what it misses', () => {
+    // 1,000 in all over 4 shards (average 250): shard 1 has 0 and is asked for 1.
+    expect(planRefill({ shardCount: 4, pool: 0n, shards: [700n, 0n, 200n, 100n] }, 1, 1n)).toEqual({ target: 1, refill: 250n, sources: [{ from: 0, amount: 250n }] });
   });
 
   it('declines one minor unit short of the whole balance, even when it is spread over every shard', () => {
