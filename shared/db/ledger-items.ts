@@ -24,6 +24,7 @@ export function balanceKey(owner: BalanceOwner, currency: string, shard?: number
 
 interface BalanceCondition {
   availableAtLeast?: bigint;
+  availableAtMost?: bigint;
   pendingAtLeast?: bigint;
   /** With `availableAtLeast` of 0 or less: an item that does not exist yet (an empty shard) passes too. */
   orMissing?: boolean;
@@ -61,6 +62,10 @@ function balanceUpdate(
     const orMissing = condition.orMissing && condition.availableAtLeast <= 0n;
     conditions.push(orMissing ? '(attribute_not_exists(available) OR available >= :minAvailable)' : 'available >= :minAvailable');
     values[':minAvailable'] = condition.availableAtLeast;
+  }
+  if (condition?.availableAtMost !== undefined) {
+    conditions.push('(attribute_not_exists(available) OR available <= :maxAvailable)');
+    values[':maxAvailable'] = condition.availableAtMost;
   }
   if (condition?.pendingAtLeast !== undefined) {
     conditions.push('pending >= :minPending');
@@ -119,6 +124,8 @@ export interface ItemMove {
   available: bigint;
   pending: bigint;
   availableAtLeast?: bigint;
+  /** At most this available before the move (a missing item passes: it holds nothing). */
+  availableAtMost?: bigint;
   pendingAtLeast?: bigint;
 }
 
@@ -136,7 +143,8 @@ export function mergedMoves(moves: readonly ItemMove[]): ItemMove[] {
       byItem.set(key, { ...move });
       continue;
     }
-    if ((seen.availableAtLeast !== undefined && move.availableAtLeast !== undefined) || (seen.pendingAtLeast !== undefined && move.pendingAtLeast !== undefined)) {
+    const both = (kind: 'availableAtLeast' | 'availableAtMost' | 'pendingAtLeast') => seen[kind] !== undefined && move[kind] !== undefined;
+    if (both('availableAtLeast') || both('availableAtMost') || both('pendingAtLeast')) {
       throw new Error('Two conditions of one kind on one balance item');
     }
     byItem.set(key, {
@@ -144,6 +152,7 @@ export function mergedMoves(moves: readonly ItemMove[]): ItemMove[] {
       available: seen.available + move.available,
       pending: seen.pending + move.pending,
       ...(move.availableAtLeast !== undefined ? { availableAtLeast: move.availableAtLeast } : {}),
+      ...(move.availableAtMost !== undefined ? { availableAtMost: move.availableAtMost } : {}),
       ...(move.pendingAtLeast !== undefined ? { pendingAtLeast: move.pendingAtLeast } : {}),
     });
   }
@@ -152,12 +161,12 @@ export function mergedMoves(moves: readonly ItemMove[]): ItemMove[] {
 
 /** The update of one balance item for `move` (a first move creates the item). */
 export function itemMoveUpdate(owner: BalanceOwner, currency: string, move: ItemMove): TransactItem {
-  const conditions = move.availableAtLeast !== undefined || move.pendingAtLeast !== undefined;
+  const conditions = move.availableAtLeast !== undefined || move.pendingAtLeast !== undefined || move.availableAtMost !== undefined;
   return balanceUpdate(
     owner,
     currency,
     { available: move.available, pending: move.pending },
-    conditions ? { availableAtLeast: move.availableAtLeast, pendingAtLeast: move.pendingAtLeast } : undefined,
+    conditions ? { availableAtLeast: move.availableAtLeast, availableAtMost: move.availableAtMost, pendingAtLeast: move.pendingAtLeast } : undefined,
     move.shard,
   );
 }

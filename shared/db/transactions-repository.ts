@@ -40,7 +40,7 @@ import type { PageKey } from '../http/cursor.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
-import type { EscrowItem, RefillPlan, RefillSource } from '../domain/escrow.ts';
+import type { EscrowItem, ForcedDebitPlan, RefillPlan } from '../domain/escrow.ts';
 import { creditItem, escrowSourceItem, holdItem, itemMoveUpdate, mergedMoves, postingItem, refilledHoldItem, type ItemMove } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
@@ -89,14 +89,18 @@ export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount
 /** Cancellation codes that mean an item is contended (another writer, or its partition's throughput). */
 const CONTENDED = new Set(['TransactionConflict', 'ThrottlingError']);
 
-/** Commit options that tell `onContention` the code when an `escrow_short` item was contended on an attempt. */
-function escrowContention<Tag extends string>(entries: readonly TaggedItem<Tag>[], onContention?: (code: string) => void) {
-  if (!onContention) return {};
-  const watched = entries.flatMap((entry, index) => (entry.tag === 'escrow_short' ? [index] : []));
+/**
+ * Commit options that tell `onContention` the code when the shard the money is held on was
+ * contended on an attempt (its hold is the last `escrow_short` item). Not the pool, nor a refill's
+ * sources: a hot pool (escrow holds off) or a refill's donors say nothing about too few shards.
+ */
+function escrowContention<Tag extends string>(entries: readonly TaggedItem<Tag>[], hold: BalanceHold, onContention?: (code: string) => void) {
+  if (!onContention || heldShard(hold) === undefined) return {};
+  const watched = entries.map((entry) => entry.tag).lastIndexOf('escrow_short' as Tag);
   return {
     onRetry: (codes: readonly (string | undefined)[]) => {
-      const code = watched.map((index) => codes[index] ?? '').find((c) => CONTENDED.has(c));
-      if (code) onContention(code);
+      const code = codes[watched] ?? '';
+      if (CONTENDED.has(code)) onContention(code);
     },
   };
 }
@@ -168,7 +172,7 @@ export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>
 
 export async function commitApproval(plan: ApprovalPlan): Promise<ApprovalOutcome> {
   const entries = approvalItems(plan);
-  const result = await transactWrite(entries, escrowContention(entries, plan.onContention));
+  const result = await transactWrite(entries, escrowContention(entries, plan.hold, plan.onContention));
   if (result.committed) return { kind: 'approved' };
   const { failed } = result;
   if (failed.has('idempotency')) throw idempotencyInProgress();
@@ -260,10 +264,7 @@ export function forcedPart(move: BalanceMove): bigint {
  * `planForcedDebit`): available items first, each only if it still holds what it gives; what is
  * beyond the whole balance from the pool. Absent (a user's balance): the owner's item, unconditionally.
  */
-export interface ForcedDebit {
-  sources: RefillSource[];
-  beyond: bigint;
-}
+export type ForcedDebit = ForcedDebitPlan;
 
 function forcedMoves(amount: bigint, forced: ForcedDebit | undefined, owner: BalanceOwner): ItemMove[] {
   if (amount === 0n) return [];
@@ -273,6 +274,7 @@ function forcedMoves(amount: bigint, forced: ForcedDebit | undefined, owner: Bal
   }
   const moves: ItemMove[] = forced.sources.map((source) => ({ ...itemOf(source.from), available: -source.amount, pending: 0n, availableAtLeast: source.amount }));
   if (forced.beyond > 0n) moves.push({ available: -forced.beyond, pending: 0n });
+  forced.shardsAtMost?.forEach((seen, shard) => moves.push({ shard, available: 0n, pending: 0n, availableAtMost: seen }));
   return moves;
 }
 
@@ -284,7 +286,10 @@ const itemOf = (item: EscrowItem | undefined): { shard?: number } => (item === u
  * broken invariant if they fail (untagged).
  */
 function addBalanceMoves(tx: { add(item: TransactItem, tag?: 'stale'): unknown }, owner: BalanceOwner, currency: string, moves: ItemMove[]): void {
-  for (const move of mergedMoves(moves)) tx.add(itemMoveUpdate(owner, currency, move), move.availableAtLeast !== undefined ? 'stale' : undefined);
+  for (const move of mergedMoves(moves)) {
+    const planned = move.availableAtLeast !== undefined || move.availableAtMost !== undefined;
+    tx.add(itemMoveUpdate(owner, currency, move), planned ? 'stale' : undefined);
+  }
 }
 
 export interface AdjustmentPlan {
@@ -309,18 +314,19 @@ export interface AdjustmentPlan {
  */
 export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed' | 'stale'> {
   const { before, after, move } = plan;
-  // The hold's item (its escrow shard, or the owner's item) gives back what leaves the hold; what a
-  // capture takes beyond that is a forced debit, planned across the balance (`forced`).
+  // What leaves the hold leaves the pending of the item that holds it (its escrow shard, or the
+  // owner's item); what it gives back to available goes to the owner's item (a business's pool),
+  // never to a shard: a shard only receives money from a refill, conditional on its source, so a
+  // balance below zero never has a shard to approve with. What a capture takes beyond the hold is
+  // a forced debit, planned across the balance (`forced`).
   const held = itemOf(before.escrowShard);
-  const moves: ItemMove[] =
-    move.kind === 'release'
-      ? [{ ...held, available: move.amount, pending: -move.amount, pendingAtLeast: move.amount }]
-      : [
-          ...(move.leaving > 0n
-            ? [{ ...held, available: move.leaving - (move.captured < move.leaving ? move.captured : move.leaving), pending: -move.leaving, pendingAtLeast: move.leaving }]
-            : []),
-          ...forcedMoves(forcedPart(move), plan.forced, plan.owner),
-        ];
+  const leaving = move.kind === 'release' ? move.amount : move.leaving;
+  const givenBack = move.kind === 'release' ? move.amount : move.leaving - (move.captured < move.leaving ? move.captured : move.leaving);
+  const moves: ItemMove[] = [
+    ...(leaving > 0n ? [{ ...held, available: 0n, pending: -leaving, pendingAtLeast: leaving }] : []),
+    ...(givenBack > 0n ? [{ available: givenBack, pending: 0n }] : []),
+    ...forcedMoves(forcedPart(move), plan.forced, plan.owner),
+  ];
   const windows = windowMoves(before, plan.windowDelta);
   const tx = transaction<'stale' | 'idempotency'>().add(versionedPut({ ...after, ...windows.after }, before.version), 'stale');
   addBalanceMoves(tx, plan.owner, before.localCurrency, moves);
@@ -400,7 +406,7 @@ export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOut
     .add(postingItem(plan.posting))
     .add(outboxItem(plan.event));
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
-  const result = await tx.commit(escrowContention(tx.entries, plan.onContention));
+  const result = await tx.commit(escrowContention(tx.entries, plan.hold, plan.onContention));
   if (result.committed) return { kind: 'approved' };
   const { failed } = result;
   if (failed.has('idempotency')) throw idempotencyInProgress();

@@ -21,6 +21,9 @@
  * (shared/services/escrow.ts) runs the steps.
  */
 
+/** Shards that give their surplus to level a refill's target (what it must have may come from any). */
+export const SURPLUS_DONORS = 2;
+
 /** Shards a balance starts with (the pool holds everything until the first refill). */
 export const INITIAL_ESCROW_SHARDS = 4;
 /**
@@ -102,7 +105,7 @@ export function escrowTotal(snapshot: EscrowSnapshot): bigint {
  * (`amount`) and, beyond that, towards the balance's average per shard, so later approvals find it
  * funded and money does not pile up in a few shards:
  * - the pool gives first: what is wanted, at least an even share of the pool per shard;
- * - then shards above the average give their surplus, fullest first;
+ * - then the fullest shards (at most `SURPLUS_DONORS`) give their surplus above the average;
  * - only what the target must still have comes from any shard that has it, fullest first.
  * Every source gives at most what it holds (each is a condition of the transaction).
  */
@@ -130,7 +133,8 @@ export function planRefill(snapshot: EscrowSnapshot, target: EscrowItem, amount:
     .map((available, shard) => ({ shard, available }))
     .filter(({ shard, available }) => shard !== target && available > 0n)
     .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
-  for (const { shard, available } of shards) {
+  // A few donors at most: each is a write on a busy shard, and the transaction conflicts with its holds.
+  for (const { shard, available } of shards.slice(0, SURPLUS_DONORS)) {
     if (wanted <= 0n) break;
     take(shard, min(available - average, wanted));
   }
@@ -150,13 +154,26 @@ export function planRefill(snapshot: EscrowSnapshot, target: EscrowItem, amount:
  * beyond the whole balance from the pool (`beyond`), taking it below zero. So the positive parts of
  * a balance never add up to more than the balance: once it is below zero, no shard can approve.
  */
-export function planForcedDebit(snapshot: EscrowSnapshot, amount: bigint): { sources: RefillSource[]; beyond: bigint } {
+export function planForcedDebit(snapshot: EscrowSnapshot, amount: bigint): ForcedDebitPlan {
   const pool = snapshot.pool > 0n ? snapshot.pool : 0n;
   const positive = snapshot.shards.reduce((total, shard) => (shard > 0n ? total + shard : total), pool);
   const covered = min(amount, positive);
   const sources = takeFromPositive(snapshot, covered, { fromPool: min(pool, covered) });
   if (sources === 'short') throw new Error('planForcedDebit: the positive parts cover what they were asked for');
-  return { sources, beyond: amount - covered };
+  const beyond = amount - covered;
+  // Taking the pool below zero is right only if no shard holds more than was read: each is a condition.
+  return beyond > 0n ? { sources, beyond, shardsAtMost: [...snapshot.shards] } : { sources, beyond };
+}
+
+/**
+ * A forced debit's plan: `sources` each give only what they still hold; `beyond` (what exceeds the
+ * balance) takes the pool below zero, and then `shardsAtMost` (what each shard was read holding)
+ * are conditions too, so no shard credited since keeps money to approve with.
+ */
+export interface ForcedDebitPlan {
+  sources: RefillSource[];
+  beyond: bigint;
+  shardsAtMost?: bigint[];
 }
 
 /** `fromPool` from the pool, then what is still missing of `amount` from the fullest shards (never `exclude`). */

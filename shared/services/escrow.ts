@@ -58,12 +58,13 @@ export function routeOfHeld(owner: BalanceOwner, escrowShard: number | undefined
 
 /**
  * Where a debit the network forces on a business balance comes from (shared/domain/escrow.ts
- * `planForcedDebit`), from one atomic read; undefined for a user's balance (its one item) or nothing
+ * `planForcedDebit`), from consistent reads; undefined for a user's balance (its one item) or nothing
  * to debit. The plan's sources are conditions of the debit's transaction: if one moved, plan again.
  */
 export async function forcedDebitOf(owner: BalanceOwner, currency: string, amount: bigint): Promise<ForcedDebit | undefined> {
   if (owner.kind !== 'business' || amount <= 0n) return undefined;
-  return planForcedDebit(await readEscrow(owner.id, currency), amount);
+  // Consistent reads suffice: every source is a condition, and below zero every shard is too.
+  return planForcedDebit(await readEscrow(owner.id, currency, 'consistent'), amount);
 }
 
 /**
@@ -109,7 +110,7 @@ export async function holdWithEscrow<R>(
       if (!settled(outcome)) continue;
       // Held on the second shard: the first is short, and every authorization that picks it first
       // would pay a second transaction until it is filled. Fill it now, once, from the pool.
-      if (index > 0 && typeof shards[0] === 'number') await fillShard(owner.id, currency, shards[0]);
+      if (index > 0 && typeof shards[0] === 'number' && (outcome as { kind?: string }).kind === 'approved') await fillShard(owner.id, currency, shards[0]);
       return outcome;
     }
     for (let refill = 1; refill <= REFILL_ATTEMPTS; refill++) {

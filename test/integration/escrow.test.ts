@@ -48,6 +48,20 @@ async function escrowItems(businessId: string): Promise<Map<number, { available:
   return new Map(items.map((item) => [Number(String(item.escrowShard)), { available: BigInt(String(item.available)), pending: BigInt(String(item.pending)) }]));
 }
 
+/**
+ * Moves a balance out of the pool into shards: each small hold whose shard is empty refills it with
+ * an even share of the balance; releasing the holds returns only their cents to the pool.
+ */
+async function spreadOverShards(partner: Partner, cardIds: string[], holds = 8): Promise<void> {
+  const ids: string[] = [];
+  for (let i = 0; i < holds; i++) {
+    const auth = await authorize(partner, cardIds[i % cardIds.length]!, '0.01');
+    expect(auth.body.status, auth.text).toBe('Authorized');
+    ids.push(auth.body.id);
+  }
+  for (const id of ids) expect((await partner.client.post(`/v1/simulate/authorizations/${id}/reverse`, {})).status).toBe(200);
+}
+
 const cents = (text: string) => BigInt(Math.round(Number(text) * 100));
 
 describe('escrow sub-balances of a business balance', () => {
@@ -57,14 +71,8 @@ describe('escrow sub-balances of a business balance', () => {
     const random = seededRandom(propertySeed);
     const partner = await fundedPartner('Escrow concurrency', '500');
     const cardIds = await cards(partner, 10);
-    // Spread the balance first: sequential approvals fill shards from the pool; reversing them leaves the money there.
-    const spread: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const auth = await authorize(partner, cardIds[i % cardIds.length]!, '1');
-      expect(auth.body.status, `seed ${propertySeed}: ${auth.text}`).toBe('Authorized');
-      spread.push(auth.body.id);
-    }
-    for (const id of spread) expect((await partner.client.post(`/v1/simulate/authorizations/${id}/reverse`, {})).status).toBe(200);
+    // Spread the balance first: small holds fill shards from the pool; releasing them leaves the money there.
+    await spreadOverShards(partner, cardIds, 12);
     const before = await escrowItems(partner.businessId);
     expect([...before.values()].filter((shard) => shard.available > 0n).length, `seed ${propertySeed}`).toBeGreaterThanOrEqual(2);
     expect(await usd(partner)).toEqual({ currency: 'USD', available: '500', pending: '0' });
@@ -125,10 +133,7 @@ describe('escrow sub-balances of a business balance', () => {
   it('declines one cent more than the whole balance and approves exactly the whole balance, gathered from every shard', async () => {
     const partner = await fundedPartner('Escrow gather', '20');
     const cardIds = await cards(partner, 4);
-    // Fill several shards, then give it all back: the money now sits in shards, not the pool.
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await authorize(partner, cardIds[i % 4]!, '2.5')).body.id);
-    for (const id of ids) expect((await partner.client.post(`/v1/simulate/authorizations/${id}/reverse`, {})).status).toBe(200);
+    await spreadOverShards(partner, cardIds);
     expect((await authorize(partner, cardIds[0]!, '20.01')).body.decline_reason).toBe('insufficient_balance');
     const all = await authorize(partner, cardIds[1]!, '20');
     expect(all.body.status).toBe('Authorized');
@@ -138,10 +143,7 @@ describe('escrow sub-balances of a business balance', () => {
   it('a forced debit takes what the shards hold first: once the balance is below zero, no shard approves', async () => {
     const partner = await fundedPartner('Escrow forced debit', '20');
     const cardIds = await cards(partner, 4);
-    // Spread: the money sits in shards, the pool nearly empty.
-    const ids: string[] = [];
-    for (let i = 0; i < 8; i++) ids.push((await authorize(partner, cardIds[i % 4]!, '2.5')).body.id);
-    for (const id of ids) expect((await partner.client.post(`/v1/simulate/authorizations/${id}/reverse`, {})).status).toBe(200);
+    await spreadOverShards(partner, cardIds);
     // The network forces 25 on a balance of 20: it ends at -5, and no shard keeps anything to spend.
     const forced = await partner.client.post('/v1/simulate/settlements', { card_id: cardIds[0], network_settlement_id: randomUUID(), amount: '25', currency: 'USD', merchant_name: 'Forced' });
     expect(forced.status, forced.text).toBe(201);
@@ -153,6 +155,22 @@ describe('escrow sub-balances of a business balance', () => {
     expect((await authorize(partner, cardIds[1]!, '5.01')).body.decline_reason).toBe('insufficient_balance');
     expect((await authorize(partner, cardIds[2]!, '5')).body.status).toBe('Authorized');
     expect(await usd(partner)).toEqual({ currency: 'USD', available: '0', pending: '5' });
+  });
+
+  it('a hold released after a forced debit took the balance below zero goes back to the pool, not its shard: nothing to approve beyond the balance', async () => {
+    const partner = await fundedPartner('Escrow release below zero', '20');
+    const [cardId] = await cards(partner, 1);
+    const hold = await authorize(partner, cardId!, '20');
+    expect(hold.body.status, hold.text).toBe('Authorized');
+    const forced = await partner.client.post('/v1/simulate/settlements', { card_id: cardId, network_settlement_id: randomUUID(), amount: '10', currency: 'USD', merchant_name: 'Forced' });
+    expect(forced.status, forced.text).toBe(201);
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '-10', pending: '20' });
+    expect((await partner.client.post(`/v1/simulate/authorizations/${hold.body.id}/reverse`, {})).status).toBe(200);
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '10', pending: '0' });
+    for (const [shard, item] of await escrowItems(partner.businessId)) expect(item.available, `shard ${shard}`).toBe(0n);
+    expect((await authorize(partner, cardId!, '10.01')).body.decline_reason).toBe('insufficient_balance');
+    expect((await authorize(partner, cardId!, '10')).body.status).toBe('Authorized');
+    expect(await usd(partner)).toEqual({ currency: 'USD', available: '0', pending: '10' });
   });
 
   it('a capture beyond its hold (a tip) takes the excess from available items, and the shard never goes below zero', async () => {

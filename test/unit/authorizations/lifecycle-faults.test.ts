@@ -66,8 +66,9 @@ describe('a capture', () => {
 
   it('with a tip (MCC 5812) posts beyond the hold as a forced capture, taking the tip from what is available, and counts the tip in the windows', async () => {
     serveItems(ddb, [authorization({ mcc: '5812' })]);
-    // The business balance as one atomic read: 50.00 in the pool (held before escrow), no shard funded.
-    ddb.on(TransactGetCommand).resolves({ Responses: [{ Item: { PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('5000'), pending: new NumberValue('1000') } }, {}, {}, {}, {}] });
+    // The business balance as read: 50.00 in the pool (held before escrow), no shard funded.
+    const pool = { PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('5000'), pending: new NumberValue('1000') };
+    ddb.on(BatchGetCommand).callsFake((input) => ({ Responses: { [Object.keys(input.RequestItems)[0]!]: [pool] } }));
 
     const result = await settle(lifecycleEvent('settle', { amount: '12' }), lambdaContext);
 
@@ -122,10 +123,10 @@ describe('an increment', () => {
     serveItems(ddb, [authorization(), cardItem(), businessItem()]);
     // [daily] [monthly] [lifetime] [hold] [card check] [transaction] [posting] [event]
     ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'ConditionalCheckFailed', 'None', 'None', 'None', 'None']));
-    // Held on the pool before escrow: short there, and short in the whole balance too (3.00 in a shard).
-    const balance = [{ PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('100'), pending: new NumberValue('1000') }, { PK: 'ESCROW#x', SK: 'BALANCE', available: new NumberValue('300') }];
+    // Held on the pool before escrow: short there (1.00), and short in the whole balance too (4.00 with shard 2's 3.00).
+    const balance = [{ PK: `BUSINESS#${TEST_BUSINESS_ID}`, SK: 'BALANCE#USD', available: new NumberValue('100'), pending: new NumberValue('1000') }, { PK: `ESCROW#${TEST_BUSINESS_ID}#USD#2`, SK: 'BALANCE', available: new NumberValue('300') }];
     ddb.on(BatchGetCommand).callsFake((input) => ({ Responses: { [Object.keys(input.RequestItems)[0]!]: balance } }));
-    ddb.on(TransactGetCommand).resolves({ Responses: [{ Item: balance[0] }, { Item: balance[1] }, {}, {}, {}] });
+    ddb.on(TransactGetCommand).resolves({ Responses: [{ Item: balance[0] }, {}, {}, { Item: balance[1] }, {}] });
 
     const result = await increment(lifecycleEvent('increment', { amount: '5' }), lambdaContext);
 
