@@ -43,8 +43,9 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
  *   decision call's signing).
  * - the reversal, settlement and expiry routes: the KMS client for the idempotency key's keyed
  *   hash (~27 KiB), the transaction domain and contracts, and through the deposit schema the
- *   chain-address code (~17 KiB). Raised by 5 (with the network authorization route) for the
- *   escrow sub-balances (issue 17): their batch and transactional reads (~3 KiB).
+ *   chain-address code (~17 KiB). Raised by 5 (with the network authorization route and the
+ *   force-post routes) for the escrow sub-balances (issue 17): their batch and transactional reads
+ *   and plans (~3 KiB).
  * - `wallets/create-wallet-address`: derives addresses (@scure/bip32, @noble/curves).
  * - the deposit, force-post and refund routes: the SSM client for the deposit fee or the FX
  *   settings (~78 KiB), and the FX domain.
@@ -63,8 +64,8 @@ export const SIZE_CEILINGS_KIB: { tiers: Partial<Record<BundleTier, number>>; fu
     'wallets/create-wallet-address': 295,
     'network/create-deposit': 335,
     'simulate/create-deposit': 335,
-    'network/create-force-post': 360,
-    'simulate/create-force-post': 360,
+    'network/create-force-post': 365,
+    'simulate/create-force-post': 365,
     'network/create-refund': 360,
     'simulate/create-refund': 360,
     'docs/get-openapi-document': 255,
