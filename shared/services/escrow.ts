@@ -5,17 +5,17 @@
  * 1. the shard chosen from the authorization's id (once warm, the shard count comes from this
  *    container's cache: the approve path stays one read and one transaction);
  * 2. a second shard;
- * 3. an atomic snapshot of the pool and every shard; if their sum is short, a decline
- *    (`insufficient_balance`); otherwise the first shard refilled from the pool (or other shards)
- *    and held in the same transaction, every source conditional on what it still holds. A source
- *    that moved meanwhile fails the transaction: read again and plan again, a few times, then a
- *    retryable 503 (never a decline the sum would not justify).
+ * 3. consistent reads of the pool and every shard, and the first shard refilled (towards the
+ *    balance's average: `planRefill`) and held in the same transaction, every source conditional on
+ *    what it still holds. A source that moved meanwhile fails the transaction: read again and plan
+ *    again, a few times, then a retryable 503. A decline (`insufficient_balance`) only when one
+ *    atomic read of them all says their sum is short.
  *
- * An increment holds on its transaction's own shard: steps 1 and 3 with that shard. A user's
- * balance, and a business transaction held before escrow, hold on the owner's own item, one step.
+ * An increment holds where its transaction holds: its shard, or the pool for one held before escrow
+ * (steps 1 and 3 there). A user's balance holds on its one item, one step.
  *
- * When an escrow item is contended (a transaction conflict or throttling on it), the shard count
- * doubles (up to `MAX_ESCROW_SHARDS`): load grows the shards.
+ * When the shard a hold is on is throttled, or conflicts in two attempts, the shard count doubles
+ * (up to `MAX_ESCROW_SHARDS`): load grows the shards.
  */
 import { grownShardCount, planForcedDebit, planRefill, shardsFor, type EscrowItem } from '../domain/escrow.ts';
 import type { BalanceOwner } from '../domain/ledger.ts';
@@ -109,7 +109,7 @@ export async function holdWithEscrow<R>(
       const outcome = await attempt({ kind: 'shard', shard }, onContention);
       if (!settled(outcome)) continue;
       // Held on the second shard: the first is short, and every authorization that picks it first
-      // would pay a second transaction until it is filled. Fill it now, once, from the pool.
+      // would pay a second transaction until it is filled. Fill it now, towards the average.
       if (index > 0 && typeof shards[0] === 'number' && (outcome as { kind?: string }).kind === 'approved') await fillShard(owner.id, currency, shards[0]);
       return outcome;
     }
