@@ -118,6 +118,10 @@ export async function holdWithEscrow<R>(
       const snapshot = await readEscrow(owner.id, currency, 'consistent');
       remember(key, snapshot.shardCount);
       let plan = planRefill(snapshot, shards[0]!, amount);
+      // Holding on the pool with no shard holding anything: the pool's own condition just failed
+      // and there is nothing to gather, so the decline needs no atomic read (on a busy pool, with
+      // escrow holds off, that read would be cancelled by the pool's own traffic).
+      if (plan === 'insufficient' && shards[0] === 'pool' && snapshot.shards.every((shard) => shard <= 0n)) return 'insufficient_balance';
       if (plan === 'insufficient') {
         const exact = await readEscrow(owner.id, currency, 'atomic');
         remember(key, exact.shardCount);

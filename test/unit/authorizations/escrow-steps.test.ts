@@ -104,6 +104,25 @@ describe('a B2B approval on escrow shards', () => {
     }
   });
 
+  it('with escrow holds off, declines a short pool with no shard holding anything without an atomic read', async () => {
+    process.env.ESCROW_HOLDS = 'off';
+    resetConfigForTests();
+    try {
+      snapshot(500n, [0n, 0n, 0n, 0n]);
+      ddb.on(TransactWriteCommand).callsFake((input) => {
+        const items = input.TransactItems as Item[];
+        if (balanceItems(items).some((item) => keyOf(item).PK === POOL.PK)) throw cancelled(items.map((item) => (keyOf(item).PK === POOL.PK ? 'ConditionalCheckFailed' : 'None')));
+        return {};
+      });
+      const result = await simulateAuthorize(simulateAuthorizationEvent({ amount: '10' }), lambdaContext);
+      expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'insufficient_balance' });
+      expect(ddb.commandCalls(TransactGetCommand)).toHaveLength(0);
+    } finally {
+      delete process.env.ESCROW_HOLDS;
+      resetConfigForTests();
+    }
+  });
+
   it('tries a second shard, then refills the first from the pool in the approval itself', async () => {
     snapshot(100_000n, [0n, 0n, 0n, 0n]);
     let third: Item[] | undefined;
