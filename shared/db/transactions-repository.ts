@@ -41,7 +41,7 @@ import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
 import type { EscrowItem, ForcedDebitPlan, RefillPlan } from '../domain/escrow.ts';
-import { creditItem, escrowSourceItem, holdItem, itemMoveUpdate, mergedMoves, postingItem, refilledHoldItem, type ItemMove } from './ledger-items.ts';
+import { creditItem, holdItem, itemMoveUpdate, mergedMoves, postingItem, type ItemMove } from './ledger-items.ts';
 import { outboxItem, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
@@ -74,14 +74,18 @@ export function balanceHoldEntries(owner: BalanceOwner, currency: string, amount
     case 'shard':
       return [{ item: holdItem(owner, currency, amount, itemOf(hold.shard).shard), tag: 'escrow_short' }];
     case 'refill': {
+      // Sources give only what they still hold (the pool also pins the shard count); the target
+      // takes the refill in and holds `amount`, only if it still has `amount - refill` (what was read, or more).
       const { plan } = hold;
-      return [
-        ...plan.sources.map((source) => ({
-          item: escrowSourceItem(owner, currency, source.amount, source.from === 'pool' ? undefined : source.from, hold.shardCount),
-          tag: 'escrow_short' as const,
-        })),
-        { item: refilledHoldItem(owner, currency, amount, plan.refill, itemOf(plan.target).shard), tag: 'escrow_short' },
-      ];
+      const sources: ItemMove[] = plan.sources.map((source) => ({
+        ...itemOf(source.from),
+        available: -source.amount,
+        pending: 0n,
+        availableAtLeast: source.amount,
+        ...(source.from === 'pool' ? { shardCountAtLeast: hold.shardCount } : {}),
+      }));
+      const target: ItemMove = { ...itemOf(plan.target), available: plan.refill - amount, pending: amount, availableAtLeast: amount - plan.refill };
+      return [...sources, target].map((move) => ({ item: itemMoveUpdate(owner, currency, move), tag: 'escrow_short' as const }));
     }
   }
 }
