@@ -119,32 +119,24 @@ export function planRefill(snapshot: EscrowSnapshot, target: EscrowItem, amount:
   const want = max(must, target === 'pool' ? 0n : average - have);
   if (want <= 0n) return { target, refill: 0n, sources: [] };
   const pool = target === 'pool' || snapshot.pool < 0n ? 0n : snapshot.pool;
-  const takes = new Map<EscrowItem, bigint>();
+  const takings = new Takings();
   let wanted = want;
   let needed = must;
-  const take = (from: EscrowItem, amountTaken: bigint) => {
-    if (amountTaken <= 0n) return;
-    takes.set(from, (takes.get(from) ?? 0n) + amountTaken);
-    wanted -= amountTaken;
-    needed -= amountTaken;
+  const give = (from: EscrowItem, amountGiven: bigint) => {
+    const given = takings.take(from, amountGiven);
+    wanted -= given;
+    needed -= given;
   };
-  take('pool', min(pool, max(want, pool / count)));
-  const shards = snapshot.shards
-    .map((available, shard) => ({ shard, available }))
-    .filter(({ shard, available }) => shard !== target && available > 0n)
-    .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
+  give('pool', min(pool, max(want, pool / count)));
+  const shards = fullestShards(snapshot, target);
   // A few donors at most: each is a write on a busy shard, and the transaction conflicts with its holds.
   for (const { shard, available } of shards.slice(0, SURPLUS_DONORS)) {
     if (wanted <= 0n) break;
-    take(shard, min(available - average, wanted));
-  }
-  for (const { shard, available } of shards) {
-    if (needed <= 0n) break;
-    take(shard, min(available - (takes.get(shard) ?? 0n), needed));
+    give(shard, min(available - average, wanted));
   }
   // The total covers `amount`, so the positive parts cover what it must have (checked, never assumed).
-  if (needed > 0n) return 'insufficient';
-  const sources = [...takes].map(([from, given]) => ({ from, amount: given }));
+  if (takings.fromFullest(shards, needed) > 0n) return 'insufficient';
+  const sources = takings.sources();
   return { target, refill: sum(sources), sources };
 }
 
@@ -158,8 +150,10 @@ export function planForcedDebit(snapshot: EscrowSnapshot, amount: bigint): Force
   const pool = snapshot.pool > 0n ? snapshot.pool : 0n;
   const positive = snapshot.shards.reduce((total, shard) => (shard > 0n ? total + shard : total), pool);
   const covered = min(amount, positive);
-  const sources = takeFromPositive(snapshot, covered, { fromPool: min(pool, covered) });
-  if (sources === 'short') throw new Error('planForcedDebit: the positive parts cover what they were asked for');
+  const takings = new Takings();
+  const fromPool = takings.take('pool', min(pool, covered));
+  if (takings.fromFullest(fullestShards(snapshot), covered - fromPool) > 0n) throw new Error('planForcedDebit: the positive parts cover what they were asked for');
+  const sources = takings.sources();
   const beyond = amount - covered;
   // Taking the pool below zero is right only if no shard holds more than was read: each is a condition.
   return beyond > 0n ? { sources, beyond, shardsAtMost: [...snapshot.shards] } : { sources, beyond };
@@ -176,22 +170,38 @@ export interface ForcedDebitPlan {
   shardsAtMost?: bigint[];
 }
 
-/** `fromPool` from the pool, then what is still missing of `amount` from the fullest shards (never `exclude`). */
-function takeFromPositive(snapshot: EscrowSnapshot, amount: bigint, options: { fromPool: bigint; exclude?: EscrowItem }): RefillSource[] | 'short' {
-  const sources: RefillSource[] = [];
-  if (options.fromPool > 0n) sources.push({ from: 'pool', amount: options.fromPool });
-  let stillMissing = amount - options.fromPool;
-  const others = snapshot.shards
+/** The shards holding something, but `exclude`, fullest first (ties: lower index first). */
+function fullestShards(snapshot: EscrowSnapshot, exclude?: EscrowItem): { shard: number; available: bigint }[] {
+  return snapshot.shards
     .map((available, shard) => ({ shard, available }))
-    .filter(({ shard, available }) => shard !== options.exclude && available > 0n)
+    .filter(({ shard, available }) => shard !== exclude && available > 0n)
     .sort((a, b) => (a.available === b.available ? a.shard - b.shard : a.available > b.available ? -1 : 1));
-  for (const { shard, available } of others) {
-    if (stillMissing <= 0n) break;
-    const take = min(available, stillMissing);
-    sources.push({ from: shard, amount: take });
-    stillMissing -= take;
+}
+
+/** What a plan takes from each item; one source per item, however many times it is taken from. */
+class Takings {
+  readonly #taken = new Map<EscrowItem, bigint>();
+
+  /** Takes `amount` from `from` (nothing if it is not positive); answers what was taken. */
+  take(from: EscrowItem, amount: bigint): bigint {
+    if (amount <= 0n) return 0n;
+    this.#taken.set(from, (this.#taken.get(from) ?? 0n) + amount);
+    return amount;
   }
-  return stillMissing > 0n ? 'short' : sources;
+
+  /** Takes up to `amount` from `shards` in order, each at most what it has left; answers what is still missing. */
+  fromFullest(shards: { shard: number; available: bigint }[], amount: bigint): bigint {
+    let missing = amount;
+    for (const { shard, available } of shards) {
+      if (missing <= 0n) break;
+      missing -= this.take(shard, min(available - (this.#taken.get(shard) ?? 0n), missing));
+    }
+    return missing;
+  }
+
+  sources(): RefillSource[] {
+    return [...this.#taken].map(([from, amount]) => ({ from, amount }));
+  }
 }
 
 const sum = (sources: RefillSource[]) => sources.reduce((total, source) => total + source.amount, 0n);
