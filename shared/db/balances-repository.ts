@@ -7,7 +7,7 @@
  */
 import { escrowTotal } from '../domain/escrow.ts';
 import { bigintAttr } from './client.ts';
-import { readEscrow } from './escrow-repository.ts';
+import { readEscrow, shardCountOf } from './escrow-repository.ts';
 import { businessKeys, userKeys } from './keys.ts';
 import { queryAllWithPrefix } from './query-page.ts';
 
@@ -24,10 +24,13 @@ export function queryUserBalances(userId: string): Promise<BalanceRow[]> {
 
 /** Every (B2B) balance of a business, by currency code: each pool with its escrow shards. */
 export async function queryBusinessBalances(businessId: string): Promise<BalanceRow[]> {
-  const pools = await queryBalances(businessKeys.balancesPrefix(businessId));
+  const prefix = businessKeys.balancesPrefix(businessId);
+  const pools = await queryAllWithPrefix(prefix);
   return Promise.all(
-    pools.map(async ({ currency }) => {
-      const escrow = await readEscrow(businessId, currency);
+    pools.map(async (pool) => {
+      const currency = currencyOf(pool, prefix);
+      // The pool just read says how many shards to read with it.
+      const escrow = await readEscrow(businessId, currency, 'atomic', shardCountOf(pool));
       return { currency, availableMinor: escrowTotal(escrow), pendingMinor: escrow.pending };
     }),
   );
@@ -35,8 +38,12 @@ export async function queryBusinessBalances(businessId: string): Promise<Balance
 
 async function queryBalances(prefix: { PK: string; SKPrefix: string }): Promise<BalanceRow[]> {
   return (await queryAllWithPrefix(prefix)).map((item) => ({
-    currency: String(item.currency ?? String(item.SK).slice(prefix.SKPrefix.length)),
+    currency: currencyOf(item, prefix),
     availableMinor: bigintAttr(item.available),
     pendingMinor: bigintAttr(item.pending),
   }));
+}
+
+function currencyOf(item: Record<string, unknown>, prefix: { SKPrefix: string }): string {
+  return String(item.currency ?? String(item.SK).slice(prefix.SKPrefix.length));
 }

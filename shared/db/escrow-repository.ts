@@ -20,15 +20,17 @@ interface PoolRead {
 }
 
 function poolOf(item: Record<string, unknown> | undefined): PoolRead {
-  return {
-    pool: bigintAttr(item?.available),
-    pending: bigintAttr(item?.pending),
-    shardCount: item?.escrowShards === undefined ? INITIAL_ESCROW_SHARDS : Math.min(MAX_ESCROW_SHARDS, intAttr(item.escrowShards)),
-  };
+  return { pool: bigintAttr(item?.available), pending: bigintAttr(item?.pending), shardCount: shardCountOf(item) };
+}
+
+/** The shard count a pool item records (absent: the initial count). */
+export function shardCountOf(pool: Record<string, unknown> | undefined): number {
+  return pool?.escrowShards === undefined ? INITIAL_ESCROW_SHARDS : Math.min(MAX_ESCROW_SHARDS, intAttr(pool.escrowShards));
 }
 
 /** How many shards a business balance has (an eventually consistent read: a count only grows). */
 export async function readShardCount(businessId: string, currency: string): Promise<number> {
+  // (Every other read takes the count from a cache or an item already read: `readEscrow`'s `knownShardCount`.)
   const result = await db().send(new GetCommand({ TableName: tableName(), Key: businessKeys.balance(businessId, currency), ProjectionExpression: 'escrowShards' }));
   return poolOf(result.Item).shardCount;
 }
@@ -53,11 +55,12 @@ const SNAPSHOT_ATTEMPTS = 6;
 export type EscrowReadKind = 'atomic' | 'consistent';
 
 /**
- * The pool and every shard it records. The count is read first; if the pool read with the shards
- * records more (it grew in between), read again with them.
+ * The pool and every shard it records. The count is `knownShardCount` (a caller's cached or just
+ * read count: counts only grow, so an old one is never too high) or read first; if the pool read
+ * with the shards records more (it grew), read again with them.
  */
-export async function readEscrow(businessId: string, currency: string, kind: EscrowReadKind = 'atomic'): Promise<EscrowRead> {
-  let shardCount = await readShardCount(businessId, currency);
+export async function readEscrow(businessId: string, currency: string, kind: EscrowReadKind = 'atomic', knownShardCount?: number): Promise<EscrowRead> {
+  let shardCount = knownShardCount ?? (await readShardCount(businessId, currency));
   for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
     const keys = [businessKeys.balance(businessId, currency), ...Array.from({ length: shardCount }, (_, shard) => businessKeys.escrowShard(businessId, currency, shard))];
     let items: (Record<string, unknown> | undefined)[];

@@ -46,11 +46,10 @@ import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '..
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import type { OutboxEvent } from '../db/outbox.ts';
 import { commitAdjustment, commitApproval, commitDecline, forcedPart, getNetworkAuthorizationClaim, getTransaction, heldShard, type BalanceMove } from '../db/transactions-repository.ts';
-import { forcedDebitOf, holdWithEscrow, routeFor } from './escrow.ts';
+import { forcedDebitOf, holdWithEscrow, readBusinessBalance, routeFor } from './escrow.ts';
 import { recordAuthorization, recordCapture, recordPartnerDecision } from '../metrics.ts';
 import { businessControlsFor } from './controls.ts';
 import { queryUserBalances } from '../db/balances-repository.ts';
-import { readEscrow } from '../db/escrow-repository.ts';
 import { escrowTotal } from '../domain/escrow.ts';
 import { interpretReply, remainingBudgetMs, type Decision, type PartnerOutcome } from '../domain/authorization-decisions.ts';
 import { askEndpoint, decisionEndpointOf, rememberEndpointOf, type DecisionEndpoint } from './authorization-endpoint.ts';
@@ -567,7 +566,7 @@ export async function askPartner(
  * consistently (not at one instant: shown, never decided on; the transaction's conditions decide).
  */
 async function availableBalance(owner: BalanceOwner, currency: string): Promise<bigint> {
-  if (owner.kind === 'business') return escrowTotal(await readEscrow(owner.id, currency, 'consistent'));
+  if (owner.kind === 'business') return escrowTotal(await readBusinessBalance(owner.id, currency, 'consistent'));
   const rows = await queryUserBalances(owner.id);
   return rows.find((row) => row.currency === currency)?.availableMinor ?? 0n;
 }

@@ -22,7 +22,7 @@ import type { BalanceOwner } from '../domain/ledger.ts';
 import { config } from '../config.ts';
 import { ApiError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { commitRefill, growShardCount, readEscrow, readShardCount } from '../db/escrow-repository.ts';
+import { commitRefill, growShardCount, readEscrow, readShardCount, type EscrowRead } from '../db/escrow-repository.ts';
 import type { BalanceHold, EscrowShort, ForcedDebit } from '../db/transactions-repository.ts';
 
 /** Snapshots and refills before a retryable 503 (each after sources moved under the last). */
@@ -37,6 +37,16 @@ async function shardCount(businessId: string, currency: string): Promise<number>
   const cached = shardCounts.get(key);
   if (cached && Date.now() - cached.readAt < SHARD_COUNT_TTL_MS) return cached.count;
   return remember(key, await readShardCount(businessId, currency));
+}
+
+/**
+ * The pool and shards of a business balance, with this container's shard count (no read of the
+ * count itself once warm; a count that grew is picked up from the pool read with the shards).
+ */
+export async function readBusinessBalance(businessId: string, currency: string, kind: 'atomic' | 'consistent'): Promise<EscrowRead> {
+  const read = await readEscrow(businessId, currency, kind, await shardCount(businessId, currency));
+  remember(`${businessId}#${currency}`, read.shardCount);
+  return read;
 }
 
 function remember(key: string, count: number): number {
@@ -64,7 +74,7 @@ export function routeOfHeld(owner: BalanceOwner, escrowShard: number | undefined
 export async function forcedDebitOf(owner: BalanceOwner, currency: string, amount: bigint): Promise<ForcedDebit | undefined> {
   if (owner.kind !== 'business' || amount <= 0n) return undefined;
   // Consistent reads suffice: every source is a condition, and below zero every shard is too.
-  return planForcedDebit(await readEscrow(owner.id, currency, 'consistent'), amount);
+  return planForcedDebit(await readBusinessBalance(owner.id, currency, 'consistent'), amount);
 }
 
 /**
@@ -101,7 +111,6 @@ export async function holdWithEscrow<R>(
     if (settled(outcome)) return outcome;
     throw new Error('A hold on an owner item never comes up short of escrow');
   }
-  const key = `${owner.id}#${currency}`;
   const known = await shardCount(owner.id, currency);
   try {
     const shards: EscrowItem[] = 'shard' in route ? [route.shard] : shardsFor(route.authorizationId, known);
@@ -115,16 +124,14 @@ export async function holdWithEscrow<R>(
     }
     for (let refill = 1; refill <= REFILL_ATTEMPTS; refill++) {
       // Planned from consistent reads (the refill's conditions keep it safe); a decline only from one atomic read.
-      const snapshot = await readEscrow(owner.id, currency, 'consistent');
-      remember(key, snapshot.shardCount);
+      const snapshot = await readBusinessBalance(owner.id, currency, 'consistent');
       let plan = planRefill(snapshot, shards[0]!, amount);
       // Holding on the pool with no shard holding anything: the pool's own condition just failed
       // and there is nothing to gather, so the decline needs no atomic read (on a busy pool, with
       // escrow holds off, that read would be cancelled by the pool's own traffic).
       if (plan === 'insufficient' && shards[0] === 'pool' && snapshot.shards.every((shard) => shard <= 0n)) return 'insufficient_balance';
       if (plan === 'insufficient') {
-        const exact = await readEscrow(owner.id, currency, 'atomic');
-        remember(key, exact.shardCount);
+        const exact = await readBusinessBalance(owner.id, currency, 'atomic');
         plan = planRefill(exact, shards[0]!, amount);
         if (plan === 'insufficient') return 'insufficient_balance';
       }
@@ -161,7 +168,7 @@ export async function escrowContended(businessId: string, currency: string): Pro
  */
 async function fillShard(businessId: string, currency: string, shard: number): Promise<void> {
   try {
-    const snapshot = await readEscrow(businessId, currency, 'consistent');
+    const snapshot = await readBusinessBalance(businessId, currency, 'consistent');
     const plan = planRefill(snapshot, shard, 0n);
     if (plan !== 'insufficient' && plan.refill > 0n) await commitRefill(businessId, currency, plan, snapshot.shardCount);
   } catch (error) {
