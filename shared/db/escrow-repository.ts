@@ -4,9 +4,10 @@
  * growth. The money moves themselves are items of the approval's transaction (ledger-items.ts).
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INITIAL_ESCROW_SHARDS, MAX_ESCROW_SHARDS, type EscrowSnapshot, type RefillPlan } from '../domain/escrow.ts';
 import { ApiError } from '../errors.ts';
+import { getItemsConsistently } from './batch-get.ts';
 import { bigintAttr, db, intAttr, tableName } from './client.ts';
 import { businessKeys, type ItemKey } from './keys.ts';
 import { transaction } from './transact.ts';
@@ -65,7 +66,7 @@ export async function readEscrow(businessId: string, currency: string, kind: Esc
     const keys = [businessKeys.balance(businessId, currency), ...Array.from({ length: shardCount }, (_, shard) => businessKeys.escrowShard(businessId, currency, shard))];
     let items: (Record<string, unknown> | undefined)[];
     try {
-      items = kind === 'atomic' ? await readAtomically(keys) : await readConsistently(keys);
+      items = kind === 'atomic' ? await readAtomically(keys) : await getItemsConsistently(keys);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       await sleep(Math.random() * 10 * 2 ** attempt);
@@ -90,20 +91,6 @@ export async function readEscrow(businessId: string, currency: string, kind: Esc
 async function readAtomically(keys: ItemKey[]): Promise<(Record<string, unknown> | undefined)[]> {
   const result = await db().send(new TransactGetCommand({ TransactItems: keys.map((Key) => ({ Get: { TableName: tableName(), Key } })) }));
   return (result.Responses ?? []).map((response) => response?.Item);
-}
-
-/** BatchGetItem, strongly consistent, until nothing is left unprocessed; items in `keys` order. */
-async function readConsistently(keys: ItemKey[]): Promise<(Record<string, unknown> | undefined)[]> {
-  const found = new Map<string, Record<string, unknown>>();
-  let pending: Record<string, unknown>[] = keys.map((key) => ({ ...key }));
-  for (let round = 0; pending.length > 0; round++) {
-    if (round > 0) await sleep(Math.random() * 10 * 2 ** Math.min(round, 6));
-    const result = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
-    for (const item of result.Responses?.[tableName()] ?? []) found.set(`${String(item.PK)}|${String(item.SK)}`, item);
-    pending = result.UnprocessedKeys?.[tableName()]?.Keys ?? [];
-    if (round >= SNAPSHOT_ATTEMPTS && pending.length) throw new ApiError('service_unavailable');
-  }
-  return keys.map((key) => found.get(`${key.PK}|${key.SK}`));
 }
 
 /**
