@@ -12,7 +12,7 @@
  * | credential by id (revoke)               | Query     | GSI1PK=CREDENTIALS        GSI1SK=<credential id>, then an   |
  * |                                         |           |   Update of the item it names, conditional on not revoked |
  * | user by id (checked against business)   | GetItem   | PK=USER#<id>              SK=PROFILE                        |
- * | users of a business, newest first       | Query ×16 | GSI1PK=BUSINESS#<id>#USERS[#<shard>] GSI1SK=<user id (uuid v7)> |
+ * | users of a business, newest first       | Query ×32 | GSI1PK=BUSINESS#<id>#USERS[#<shard>] GSI1SK=<user id (uuid v7)> |
  * | external_id claim, unique per business  | Put in tx | PK=BUSINESS#<id>#EXTERNAL_USER#<external id> SK=EXTERNAL_USER |
  * | balances of a user                      | Query     | PK=USER#<id>              SK begins_with BALANCE#           |
  * | balances of a business (B2B)            | Query     | PK=BUSINESS#<id>          SK begins_with BALANCE#           |
@@ -23,7 +23,7 @@
  * | idempotency record                      | GetItem   | PK=IDEMPOTENCY#<business>#<key> SK=IDEMPOTENCY              |
  * | card by id (checked against business)   | GetItem   | PK=CARD#<id>              SK=CARD                           |
  * | card id by number (network routes)      | GetItem   | PK=PAN#<keyed hash of number> SK=PAN (unique: Put in tx)    |
- * | cards of a business, newest first       | Query ×16 | GSI1PK=BUSINESS#<id>#CARDS[#<shard>] GSI1SK=<card id (uuid v7)> |
+ * | cards of a business, newest first       | Query ×32 | GSI1PK=BUSINESS#<id>#CARDS[#<shard>] GSI1SK=<card id (uuid v7)> |
  * | cards of a user, newest first           | Query     | GSI2PK=USER#<id>#CARDS    GSI2SK=<card id (uuid v7)>        |
  * |   (`status` filter on either)           |           |   FilterExpression on #status; pages are refilled           |
  * | audit trail of a card, newest first     | Query     | PK=CARD_AUDIT#<id>        SK begins_with AUDIT#<uuid v7>    |
@@ -34,7 +34,7 @@
  * | card transaction by id                  | GetItem   | PK=TXN#<id>               SK=TXN                            |
  * | transactions of a card, newest first,   | Query     | GSI1PK=CARD#<id>#TXNS     GSI1SK=<created at>#<txn id>      |
  * |   optionally between two times          |           |   (`status` filter: FilterExpression)                       |
- * | transactions of a business, newest first| Query ×16 | GSI2PK=BUSINESS#<id>#TXNS[#<shard>] GSI2SK=<created at>#<txn id> |
+ * | transactions of a business, newest first| Query ×32 | GSI2PK=BUSINESS#<id>#TXNS[#<shard>] GSI2SK=<created at>#<txn id> |
  * | transactions of a user (B2C), newest    | Query     | GSI3PK=USER#<id>#TXNS     GSI3SK=<created at>#<txn id>      |
  * |   first (sparse: B2C only); `status` and `type` filters on either: FilterExpression                 |
  * | claim of a network authorization id     | Put in tx | PK=NETAUTH#<network id>   SK=NETAUTH                        |
@@ -46,7 +46,7 @@
  * |   sparse)                               |           |   transaction is Authorized and holds money)                |
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
  * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
- * | events of a business, newest first      | Query ×16 | GSI1PK=BUSINESS#<id>#EVENTS[#<shard>] GSI1SK=<event id (uuid v7)> |
+ * | events of a business, newest first      | Query ×32 | GSI1PK=BUSINESS#<id>#EVENTS[#<shard>] GSI1SK=<event id (uuid v7)> |
  * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
  * | undelivered events due before a time,   | Query     | GSI3PK=UNDELIVERED#<shard> GSI3SK=<due at>#<event id>       |
  * |   oldest first (the sweeper; sparse:    |           |   (one query per shard; the keys exist only while the event |
@@ -64,7 +64,7 @@
  * |   (conditional Put in the credit's tx: a deposit credits once)                                        |
  * | deposits of a user, newest first        | Query     | GSI1PK=USER#<id>#DEPOSITS GSI1SK=<deposit id (uuid v7)>     |
  * | transfer by id                          | GetItem   | PK=TRANSFER#<id>          SK=TRANSFER                       |
- * | transfers of a business, newest first   | Query ×16 | GSI1PK=BUSINESS#<id>#TRANSFERS[#<shard>] GSI1SK=<transfer id> |
+ * | transfers of a business, newest first   | Query ×32 | GSI1PK=BUSINESS#<id>#TRANSFERS[#<shard>] GSI1SK=<transfer id> |
  * |   (business-wide lists: write-sharded by id, `LIST_SHARDS`, merged newest first on read)              |
  * | transfers of a user (either party),     | Query     | PK=USER#<id>              SK begins_with TRANSFER#<uuid v7> |
  * |   newest first                          |           |   (one entry per party, written in the transfer's tx)     |
@@ -100,14 +100,17 @@ export type DeletablePartition = keyof typeof DELETABLE_PARTITIONS;
 /**
  * Business-wide lists (users, cards, transactions, transfers, events) are write-sharded: an item's
  * list key is its business's list partition with a suffix `#<shard>` chosen by the last (random) hex
- * digit of its id, so one busy business spreads its list writes over `LIST_SHARDS` index
- * partitions instead of one (DynamoDB: ~1,000 write units a second per partition key). Shard 0 is
- * the partition without a suffix, where the items of earlier releases already are. A list reads
- * every shard and merges them newest first (shared/db/query-page.ts `queryShardsNewestFirst`).
+ * digits of its id (`shardOf`), so one busy business spreads its list writes over `LIST_SHARDS`
+ * index partitions instead of one (DynamoDB: ~1,000 write units a second per partition key; 32
+ * keeps the events and transactions lists of one business at 5,000 authorizations a second under
+ * 800: README "Capacity"). Shard 0 is the partition without a suffix, where the items of earlier
+ * releases already are. A list reads every shard and merges them newest first
+ * (shared/db/query-page.ts `queryShardsNewestFirst`), so an item stays found wherever an earlier
+ * shard count put it: release 2's 16 shards are the first 16 of these.
  */
-export const LIST_SHARDS = 16;
+export const LIST_SHARDS = 32;
 
-/** The list partition of the shard of `id` (a UUID; its last hex digit is random). */
+/** The list partition of the shard of `id` (a UUID; its last hex digits are random). */
 export function listShardOf(partition: string, id: string): string {
   const shard = shardOf(id, LIST_SHARDS);
   return shard === 0 ? partition : `${partition}#${shard}`;
@@ -218,22 +221,28 @@ export const networkMessageKeys = {
 /**
  * The sparse index of holds by expiry time: set while a transaction is `Authorized` with money
  * held, removed by the write that captures, reverses or expires the rest. Spread over
- * `HOLD_EXPIRY_SHARDS` partitions by the transaction id's last (random) hex digit, so every
+ * `HOLD_EXPIRY_SHARDS` partitions by the transaction id's last (random) hex digits, so every
  * approval's write does not land on one index partition; the sweeper queries each.
  */
 export const holdExpiryKeys = {
   index: (transactionId: string, expiresAt: string) => ({ GSI4PK: holdExpiryPartition(shardOf(transactionId, HOLD_EXPIRY_SHARDS)), GSI4SK: `${expiresAt}#${transactionId}` }),
 };
 
-export const HOLD_EXPIRY_SHARDS = 16;
+export const HOLD_EXPIRY_SHARDS = 32;
 
 export function holdExpiryPartition(shard: number): string {
   return `HOLD_EXPIRY#${shard}`;
 }
 
-function shardOf(id: string, shards: number): number {
-  const digit = Number.parseInt(id.slice(-1), 16);
-  return Number.isNaN(digit) ? 0 : digit % shards;
+/**
+ * The shard of an id among `shards` (a divisor of 256): its last two hex digits, which are random in
+ * a UUID v7, modulo the count. Modulo 16 that is the last digit alone, the shard function of
+ * release 2, so an item of then is in the shard it would be in now, or, for a count above 16, in one
+ * of the first 16, which every sweep and list still reads.
+ */
+export function shardOf(id: string, shards: number): number {
+  const digits = Number.parseInt(id.slice(-2), 16);
+  return Number.isNaN(digits) ? 0 : digits % shards;
 }
 
 export const postingKeys = {
@@ -249,23 +258,19 @@ export const eventKeys = {
   /**
    * The sparse index of undelivered events: set while an event is pending or retrying, sorted by
    * when it is next due (RFC 3339 times of one width sort as strings), removed once it is
-   * delivered, dead-lettered or has no URL. Every insert and attempt writes it, so it is spread
-   * over `UNDELIVERED_SHARDS` partitions (by the event id's last, random, hex digit) to stay under
-   * one index partition's write rate; the sweeper queries each.
+   * delivered, dead-lettered or has no URL. Every insert and attempt writes it, for every business,
+   * so it is spread over `UNDELIVERED_SHARDS` partitions (`shardOf` the event id) to stay under one
+   * index partition's write rate; the sweeper queries each.
    */
-  undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(undeliveredShardOf(eventId)), GSI3SK: `${dueAt}#${eventId}` }),
+  undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(shardOf(eventId, UNDELIVERED_SHARDS)), GSI3SK: `${dueAt}#${eventId}` }),
 };
 
-export const UNDELIVERED_SHARDS = 16;
+export const UNDELIVERED_SHARDS = 64;
 
 export function undeliveredPartition(shard: number): string {
   return `UNDELIVERED#${shard}`;
 }
 
-function undeliveredShardOf(eventId: string): number {
-  const digit = Number.parseInt(eventId.slice(-1), 16);
-  return Number.isNaN(digit) ? 0 : digit % UNDELIVERED_SHARDS;
-}
 
 export const threeDsKeys = {
   verification: (verificationId: string): ItemKey => ({ PK: `THREEDS#${verificationId}`, SK: 'THREEDS' }),

@@ -42,23 +42,23 @@ export async function expireDueHolds(nowMs = Date.now()): Promise<HoldExpiryRepo
   const deadline = performance.now() + HOLD_EXPIRY_SWEEP_SECONDS * 1000;
   const now = isoFromMicros(BigInt(Math.floor(nowMs)) * 1000n);
   const report: HoldExpiryReport = { due: 0, expired: 0, moved: 0, failed: 0, unfinished: false };
-  // The shards are swept side by side, each with its share of the concurrency.
+  // The shards are swept side by side, each with its share of the concurrency; with more shards
+  // than the concurrency, that many shards at a time, one release each.
   const perShard = Math.max(1, Math.floor(HOLD_EXPIRY_SWEEP_CONCURRENCY / HOLD_EXPIRY_SHARDS));
-  await Promise.all(
-    Array.from({ length: HOLD_EXPIRY_SHARDS }, async (_, shard) => {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        if (performance.now() >= deadline) {
-          report.unfinished = true;
-          return;
-        }
-        const page = await expiredHoldsPage(shard, now, PAGE_SIZE, startKey);
-        report.due += page.ids.length;
-        await inParallel(page.ids, perShard, (transactionId) => expireOne(transactionId, now, report));
-        startKey = page.next;
-      } while (startKey);
-    }),
-  );
+  const shards = Array.from({ length: HOLD_EXPIRY_SHARDS }, (_, shard) => shard);
+  await inParallel(shards, Math.ceil(HOLD_EXPIRY_SWEEP_CONCURRENCY / perShard), async (shard) => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      if (performance.now() >= deadline) {
+        report.unfinished = true;
+        return;
+      }
+      const page = await expiredHoldsPage(shard, now, PAGE_SIZE, startKey);
+      report.due += page.ids.length;
+      await inParallel(page.ids, perShard, (transactionId) => expireOne(transactionId, now, report));
+      startKey = page.next;
+    } while (startKey);
+  });
   if (report.due > 0) logger.info('hold expiry: released expired holds', { ...report });
   return report;
 }

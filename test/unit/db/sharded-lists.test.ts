@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LIST_SHARDS, listShardOf, listShards } from '../../../shared/db/keys.ts';
+import { LIST_SHARDS, listShardOf, listShards, shardOf } from '../../../shared/db/keys.ts';
 import { gsi1Shard, queryShardsNewestFirst } from '../../../shared/db/query-page.ts';
 import { propertySeed } from '../../support/property-seed.ts';
 
@@ -49,8 +49,16 @@ describe('a write-sharded list', () => {
   it('puts each item in the shard of its id, shard 0 being the partition without a suffix', () => {
     expect(listShards(LIST)).toHaveLength(LIST_SHARDS);
     expect(listShards(LIST)[0]).toBe(LIST);
-    expect(listShardOf(LIST, id(0x10))).toBe(LIST);
-    expect(listShardOf(LIST, id(0x13))).toBe(`${LIST}#3`);
+    expect(listShardOf(LIST, id(0x20))).toBe(LIST);
+    expect(listShardOf(LIST, id(0x13))).toBe(`${LIST}#19`);
+    expect(listShardOf(LIST, id(0xe3))).toBe(`${LIST}#3`);
+  });
+
+  it('shards by the last two hex digits: modulo 16 that is the last digit alone, as release 2 sharded', () => {
+    for (let n = 0; n < 256; n++) {
+      expect(shardOf(id(n), 16)).toBe(n % 16);
+      expect(shardOf(id(n), LIST_SHARDS)).toBe(n % LIST_SHARDS);
+    }
   });
 
   it('pages through every matching item once, newest first, whatever the spread, filter and page size', async () => {
