@@ -174,16 +174,16 @@ export const queues: QueueRow[] = [
 ];
 
 /**
- * The outbox dispatcher reads new `EVENT#` items from the stream (events and redelivery requests)
- * and sends them to the webhook queues (the sweeper, a scheduled function, is the only other
- * sender); each queue has one delivery function.
- * Deliveries record attempts on the event (readWrite) and open the webhook secret and sealed OTPs
- * (decrypt).
+ * The outbox dispatcher reads newly inserted events and redelivery requests from the stream (their
+ * `entity` begins with `event`; an event's delivery record, `webhook_delivery`, does not) and sends
+ * them to the webhook queues (the sweeper, a scheduled function, is the only other sender); each
+ * queue has one delivery function. Deliveries record attempts on the event's delivery record
+ * (readWrite) and open the webhook secret and sealed OTPs (decrypt).
  */
 export const consumers: ConsumerRow[] = [
   {
     handler: 'webhooks/dispatch-outbox-events',
-    source: { kind: 'stream', filter: { attribute: 'PK', beginsWith: 'EVENT#' } },
+    source: { kind: 'stream', filter: { attribute: 'entity', beginsWith: 'event' } },
     batchSize: 100,
     access: { table: 'read', sendTo: ['otp', 'events'] },
   },

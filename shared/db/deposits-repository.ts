@@ -15,7 +15,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { depositKeys } from './keys.ts';
 import { GSI1_KEY, queryNewestFirst } from './query-page.ts';
 import { creditItem, postingItem } from './ledger-items.ts';
-import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { outboxEntries, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
 
 export interface DepositPlan {
@@ -37,7 +37,7 @@ export async function commitDeposit(plan: DepositPlan): Promise<'committed' | 'd
     .add({ Put: { TableName: tableName(), Item: depositItem(deposit), ConditionExpression: 'attribute_not_exists(PK)' } }, 'duplicate')
     .add(creditItem(owner, deposit.credit.currency, deposit.credit.net))
     .add(postingItem(plan.posting))
-    .add(outboxItem(plan.event));
+    .addAll(outboxEntries(plan.event));
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'committed';

@@ -1,17 +1,26 @@
 /**
  * Outbox events as the partner sees them (`GET /v1/events`) and as the delivery functions and the
- * sweeper record them: every attempt (time, status code or error, duration) is appended to the
- * event's own item, with the resulting delivery status.
+ * sweeper record them. An event is two items of its partition `EVENT#<id>`, both written by the
+ * commit that reports it (shared/db/outbox.ts):
  *
- * Attempts live on the event item, so listing events needs no second query. An item is capped at
- * 400 KB; the attempt list is capped at `MAX_RECORDED_ATTEMPTS` (a full 24 h retry cycle is 22)
- * and attempts past it only update the counters and status.
+ * - the event (`SK=EVENT`): type, payload, times; in the business's list index; written once.
+ * - its delivery record (`SK=DELIVERY`): the status, every attempt (time, status code or error,
+ *   duration), and how delivery is coordinated (shared/domain/webhook-delivery.ts): its
+ *   `generation` (deliveries asked for), the owner and lease of the current attempt (`claimedBy`,
+ *   `claimToken`, `claimUntil`), and, while it is undelivered, its keys in the sparse index the
+ *   sweeper reads (`GSI3PK`/`GSI3SK`, due time first). Every write that changes the status keeps
+ *   that index in step in the same update.
  *
- * The item is also where delivery is coordinated (shared/domain/webhook-delivery.ts): its
- * `generation` (deliveries asked for), the owner and lease of the current attempt (`claimedBy`,
- * `claimToken`, `claimUntil`), and, while it is undelivered, its keys in the sparse index the
- * sweeper reads (`GSI3PK`/`GSI3SK`, due time first). Every write that changes the status keeps
- * that index in step in the same update.
+ * Splitting them keeps the list index of a busy business written once per event: a claim and a
+ * recorded attempt write the small record, not the event and its payload (README "Capacity").
+ * Reading an event is one query of its partition; a list page reads its records in one batch.
+ *
+ * Events committed before the split keep their delivery state on the event item. They read as they
+ * are; the first write to their delivery (a claim, a sweep, a redelivery) moves the state to a
+ * record of its own, atomically (`moveDeliveryOffEvent`), and then writes it there.
+ *
+ * The attempt list is capped at `MAX_RECORDED_ATTEMPTS` (a full 24 h retry cycle is 22); attempts
+ * past it only update the counters and status.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -27,11 +36,12 @@ import {
   type DeliveryStatus,
 } from '../domain/webhook-delivery.ts';
 import type { PageKey } from '../http/cursor.ts';
+import { getItemsConsistently } from './batch-get.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition } from './keys.ts';
 import { gsi1Shard, queryShardsNewestFirst, type Page } from './query-page.ts';
-import { outboxEventOf, outboxItem, redeliveryItem, type OutboxEvent } from './outbox.ts';
+import { DELIVERY_ENTITY, outboxEntries, outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
 
 export const MAX_RECORDED_ATTEMPTS = 100;
@@ -48,11 +58,25 @@ export interface StoredEvent extends OutboxEvent {
   sweepCount: number;
   /** Its sort key in the undelivered index (`<due at>#<id>`), while it is undelivered. */
   undeliveredKey: string | null;
+  /** Committed before delivery records: its state is still on the event item (moved on the first write). */
+  deliveryOnEvent: boolean;
 }
 
+/** The event and its delivery record: one strongly consistent query of the event's partition. */
 export async function getEvent(eventId: string): Promise<StoredEvent | undefined> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: eventKeys.event(eventId), ConsistentRead: true }));
-  return result.Item ? fromItem(result.Item) : undefined;
+  const { PK, SK: eventSK } = eventKeys.event(eventId);
+  const deliverySK = eventKeys.delivery(eventId).SK;
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :delivery AND :event',
+      ExpressionAttributeValues: { ':pk': PK, ':delivery': deliverySK, ':event': eventSK },
+      ConsistentRead: true,
+    }),
+  );
+  const items = result.Items ?? [];
+  const event = items.find((item) => item.SK === eventSK);
+  return event && storedEvent(event, items.find((item) => item.SK === deliverySK));
 }
 
 /**
@@ -60,10 +84,10 @@ export async function getEvent(eventId: string): Promise<StoredEvent | undefined
  * only events of that type (under any name it was stored under), filtered after the read: the
  * types share the business's list partitions.
  */
-export function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey, type?: EventType): Promise<Page<StoredEvent>> {
+export async function listEventsOfBusiness(businessId: string, limit: number, startKey?: PageKey, type?: EventType): Promise<Page<StoredEvent>> {
   const names = type ? storedTypeNames(type) : [];
   const typeValues = Object.fromEntries(names.map((name, i) => [`:type${i}`, name]));
-  return queryShardsNewestFirst(
+  const page = await queryShardsNewestFirst(
     eventKeys.businessListPartitions(businessId),
     (partition, before) => {
       const shard = gsi1Shard(partition, before);
@@ -74,10 +98,12 @@ export function listEventsOfBusiness(businessId: string, limit: number, startKey
       };
     },
     'GSI1SK',
-    fromItem,
+    (item) => item,
     limit,
     startKey,
   );
+  const records = await getItemsConsistently(page.items.map((item) => eventKeys.delivery(String(item.eventId))));
+  return { ...page, items: page.items.map((item, i) => storedEvent(item, records[i])) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,10 +127,7 @@ export async function claimAttempt(eventId: string, message: { generation: numbe
   const token = `${message.messageId}:${nowMs}:${Math.random().toString(36).slice(2)}`;
   const generation = generationIs(message.generation);
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: eventKeys.event(eventId),
+    await updateDelivery(eventId, {
         UpdateExpression: 'SET claimedBy = :message, claimToken = :token, claimUntil = :until',
         ConditionExpression: [
           'attribute_exists(PK)',
@@ -122,9 +145,7 @@ export async function claimAttempt(eventId: string, message: { generation: numbe
           ':until': nowMs + ATTEMPT_CLAIM_SECONDS * 1000,
           ':now': nowMs,
         },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
+    });
     return { verdict: 'claimed', token };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -156,7 +177,7 @@ export async function recordAttempt(eventId: string, generation: number, attempt
   let withAttempt = true;
   for (let round = 0; round < 3; round++) {
     try {
-      await db().send(attemptUpdate(eventId, generation, attempt, result, { ownGeneration, withAttempt }));
+      await updateDelivery(eventId, attemptUpdate(eventId, generation, attempt, result, { ownGeneration, withAttempt }));
       return;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -179,7 +200,7 @@ function attemptUpdate(
   attempt: DeliveryAttempt,
   result: AttemptResult,
   variant: { ownGeneration: boolean; withAttempt: boolean },
-): UpdateCommand {
+): DeliveryUpdate {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':one': 1, ':at': attempt.attemptedAt };
   const sets = ['lastAttemptAt = :at'];
@@ -209,15 +230,12 @@ function attemptUpdate(
       values[':delivered'] = result.deliveredAt;
     }
   }
-  return new UpdateCommand({
-    TableName: tableName(),
-    Key: eventKeys.event(eventId),
+  return {
     UpdateExpression: `SET ${sets.join(', ')} ADD attemptCount :one${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
     ConditionExpression: conditions.join(' AND '),
     ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
     ExpressionAttributeValues: values,
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
+  };
 }
 
 /**
@@ -228,16 +246,12 @@ function attemptUpdate(
 export async function settleEvent(eventId: string, generation: number, status: 'failed' | 'no_webhook_url'): Promise<boolean> {
   const same = generationIs(generation);
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: eventKeys.event(eventId),
-        UpdateExpression: 'SET #status = :status REMOVE nextAttemptAt, GSI3PK, GSI3SK, claimToken, claimUntil, sweepCount',
-        ConditionExpression: `attribute_exists(PK) AND ${same.expression}`,
-        ExpressionAttributeNames: { '#status': 'deliveryStatus' },
-        ExpressionAttributeValues: { ':status': status, ...same.values },
-      }),
-    );
+    await updateDelivery(eventId, {
+      UpdateExpression: 'SET #status = :status REMOVE nextAttemptAt, GSI3PK, GSI3SK, claimToken, claimUntil, sweepCount',
+      ConditionExpression: `attribute_exists(PK) AND ${same.expression}`,
+      ExpressionAttributeNames: { '#status': 'deliveryStatus' },
+      ExpressionAttributeValues: { ':status': status, ...same.values },
+    });
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
@@ -256,6 +270,7 @@ export async function settleEvent(eventId: string, generation: number, status: '
  * delivered even if an attempt of the old one is in flight, as the partner asked.
  */
 export async function requestRedelivery(event: StoredEvent, businessId: string, requestId: string, requestedAt: string): Promise<boolean> {
+  if (event.deliveryOnEvent) await moveDeliveryOffEvent(event.eventId);
   const same = generationIs(event.generation);
   const index = eventKeys.undeliveredIndex(event.eventId, requestedAt);
   // The request id is fresh, so only the event's own condition can fail: the caller read this
@@ -267,7 +282,7 @@ export async function requestRedelivery(event: StoredEvent, businessId: string, 
       {
         Update: {
           TableName: tableName(),
-          Key: eventKeys.event(event.eventId),
+          Key: eventKeys.delivery(event.eventId),
           UpdateExpression:
             'SET #status = :pending, generation = :next, GSI3PK = :undeliveredPartition, GSI3SK = :undeliveredKey ' +
             'REMOVE nextAttemptAt, claimedBy, claimToken, claimUntil, sweepCount',
@@ -316,9 +331,7 @@ export async function requeueEvent(event: StoredEvent, requeue: Requeue, nowMs: 
     '(attribute_not_exists(claimUntil) OR claimUntil < :now)',
     ...(requeue.seenUndeliveredKey ? ['GSI3SK = :seen'] : []),
   ];
-  const input: UpdateCommandInput = {
-    TableName: tableName(),
-    Key: eventKeys.event(event.eventId),
+  const update: DeliveryUpdate = {
     UpdateExpression:
       'SET generation = :next, #status = :status, GSI3PK = :undeliveredPartition, GSI3SK = :undeliveredKey, sweepCount = :sweeps' +
       (requeue.nextAttemptAt ? ', nextAttemptAt = :nextAttempt' : '') +
@@ -339,7 +352,7 @@ export async function requeueEvent(event: StoredEvent, requeue: Requeue, nowMs: 
     },
   };
   try {
-    await db().send(new UpdateCommand(input));
+    await updateDelivery(event.eventId, update);
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
@@ -370,7 +383,7 @@ export async function listOverdueEvents(beforeIso: string, limitPerShard: number
       ),
     ),
   );
-  return pages.flatMap((page) => (page.Items ?? []).map(fromItem));
+  return withTheirEvents(pages.flatMap((page) => page.Items ?? []));
 }
 
 /**
@@ -379,7 +392,7 @@ export async function listOverdueEvents(beforeIso: string, limitPerShard: number
  * holds only undelivered events, so reading it whole is bounded by the backlog, not the history.
  */
 export async function listUndeliveredCommittedBetween(fromIso: string, toIso: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
+  const records: Record<string, unknown>[] = [];
   for (let shard = 0; shard < UNDELIVERED_SHARDS; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -393,11 +406,27 @@ export async function listUndeliveredCommittedBetween(fromIso: string, toIso: st
           ExclusiveStartKey: startKey,
         }),
       );
-      events.push(...(page.Items ?? []).map(fromItem));
+      records.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
-  return events;
+  return withTheirEvents(records);
+}
+
+/**
+ * The events of items read from the undelivered index: delivery records, whose events are read in
+ * one batch, and events committed before delivery records, which are their own.
+ */
+async function withTheirEvents(indexed: Record<string, unknown>[]): Promise<StoredEvent[]> {
+  const records = indexed.filter((item) => item.entity === DELIVERY_ENTITY);
+  const events = await getItemsConsistently(records.map((record) => eventKeys.event(String(record.eventId))));
+  return [
+    ...records.flatMap((record, i) => {
+      const event = events[i];
+      return event ? [storedEvent(event, record)] : [];
+    }),
+    ...indexed.filter((item) => item.entity !== DELIVERY_ENTITY).map((item) => storedEvent(item, undefined)),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,15 +457,20 @@ function attemptItem(attempt: DeliveryAttempt): Record<string, unknown> {
   };
 }
 
-function fromItem(item: Record<string, unknown>): StoredEvent {
-  const event = outboxEventOf(item);
-  if (!event) throw new Error(`Item ${String(item.PK)} is not an event`);
-  const attempts = Array.isArray(item.attempts) ? (item.attempts as Record<string, unknown>[]) : [];
-  const nextAttemptAt = typeof item.nextAttemptAt === 'string' ? item.nextAttemptAt : null;
+/**
+ * An event from its item and its delivery record; without a record (an event committed before
+ * delivery records), from the state on the event item.
+ */
+function storedEvent(eventItem: Record<string, unknown>, record: Record<string, unknown> | undefined): StoredEvent {
+  const event = outboxEventOf(eventItem);
+  if (!event) throw new Error(`Item ${String(eventItem.PK)} is not an event`);
+  const state = record ?? eventItem;
+  const attempts = Array.isArray(state.attempts) ? (state.attempts as Record<string, unknown>[]) : [];
+  const nextAttemptAt = typeof state.nextAttemptAt === 'string' ? state.nextAttemptAt : null;
   return {
     ...event,
-    deliveryStatus: deliveryStatusOf(item.deliveryStatus, nextAttemptAt !== null),
-    attemptCount: intAttr(item.attemptCount),
+    deliveryStatus: deliveryStatusOf(state.deliveryStatus, nextAttemptAt !== null),
+    attemptCount: intAttr(state.attemptCount),
     attempts: attempts.map((a) => ({
       attemptedAt: String(a.attemptedAt),
       statusCode: a.statusCode === undefined ? null : intAttr(a.statusCode),
@@ -444,11 +478,106 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
       durationMs: intAttr(a.durationMs),
     })),
     nextAttemptAt,
-    deliveredAt: typeof item.deliveredAt === 'string' ? item.deliveredAt : null,
-    generation: generationOf(item.generation),
-    sweepCount: intAttr(item.sweepCount),
-    undeliveredKey: typeof item.GSI3SK === 'string' ? item.GSI3SK : null,
+    deliveredAt: typeof state.deliveredAt === 'string' ? state.deliveredAt : null,
+    generation: generationOf(state.generation),
+    sweepCount: intAttr(state.sweepCount),
+    undeliveredKey: typeof state.GSI3SK === 'string' ? state.GSI3SK : null,
+    deliveryOnEvent: record === undefined,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes of the delivery record
+
+/** An update of an event's delivery record: its expressions (the key and table are added). */
+type DeliveryUpdate = Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
+
+/**
+ * Sends `update` to the event's delivery record. Its condition must require the record
+ * (`attribute_exists(PK)`): a refusal that reads back no record is an event committed before
+ * delivery records (or none at all), so its state is moved to a record of its own and the update
+ * sent once more. A refusal throws `ConditionalCheckFailedException` with the record as it was.
+ */
+async function updateDelivery(eventId: string, update: DeliveryUpdate): Promise<void> {
+  const command = () =>
+    new UpdateCommand({ ...update, TableName: tableName(), Key: eventKeys.delivery(eventId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  try {
+    await db().send(command());
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException) || error.Item) throw error;
+    await moveDeliveryOffEvent(eventId);
+    await db().send(command());
+  }
+}
+
+/** What an event item of before delivery records keeps of its delivery, and a record holds. */
+const DELIVERY_STATE = [
+  'deliveryStatus',
+  'attemptCount',
+  'attempts',
+  'nextAttemptAt',
+  'deliveredAt',
+  'lastAttemptAt',
+  'generation',
+  'claimedBy',
+  'claimToken',
+  'claimUntil',
+  'sweepCount',
+  'GSI3PK',
+  'GSI3SK',
+] as const;
+
+const MOVE_ROUNDS = 3;
+
+/**
+ * Moves the delivery state of an event committed before delivery records to a record of its own,
+ * in one transaction: the record is created (only if there is none) and the state, with the
+ * undelivered-index keys, removed from the event item, conditional on the state being what was
+ * read (a function of the previous release may still write it during a deploy). Does nothing for
+ * an event without such state (already moved, or never there), or none at all.
+ */
+export async function moveDeliveryOffEvent(eventId: string): Promise<void> {
+  for (let round = 0; round < MOVE_ROUNDS; round++) {
+    const { Item: item } = await db().send(new GetCommand({ TableName: tableName(), Key: eventKeys.event(eventId), ConsistentRead: true }));
+    if (!item || item.deliveryStatus === undefined) return;
+    const state = Object.fromEntries(DELIVERY_STATE.flatMap((name) => (item[name] === undefined ? [] : [[name, item[name]]])));
+    const same = generationIs(generationOf(item.generation));
+    const result = await transaction<'moved'>()
+      .add({
+        Put: {
+          TableName: tableName(),
+          Item: { ...eventKeys.delivery(eventId), entity: DELIVERY_ENTITY, eventId, businessId: item.businessId, createdAt: item.createdAt, ...state },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      }, 'moved')
+      .add(
+        {
+          Update: {
+            TableName: tableName(),
+            Key: eventKeys.event(eventId),
+            UpdateExpression: `REMOVE ${DELIVERY_STATE.join(', ')}`,
+            ConditionExpression: [
+              '#status = :status',
+              same.expression,
+              item.claimToken === undefined ? 'attribute_not_exists(claimToken)' : 'claimToken = :claim',
+              item.lastAttemptAt === undefined ? 'attribute_not_exists(lastAttemptAt)' : 'lastAttemptAt = :attempt',
+            ].join(' AND '),
+            ExpressionAttributeNames: { '#status': 'deliveryStatus' },
+            ExpressionAttributeValues: {
+              ...same.values,
+              ':status': item.deliveryStatus,
+              ...(item.claimToken === undefined ? {} : { ':claim': item.claimToken }),
+              ...(item.lastAttemptAt === undefined ? {} : { ':attempt': item.lastAttemptAt }),
+            },
+          },
+        },
+        'moved',
+      )
+      .commit();
+    // Refused: the state changed since it was read (read again), or another writer moved it (the
+    // next read finds none and returns).
+    if (result.committed) return;
+  }
 }
 
 /**
@@ -457,7 +586,7 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
  * `Idempotency-Key`'s answer in the same transaction, when there is one.
  */
 export async function insertStandaloneEvent(event: OutboxEvent, idempotencyCompletion?: TransactItem): Promise<void> {
-  const tx = transaction<'idempotency'>().add(outboxItem(event));
+  const tx = transaction<'idempotency'>().addAll(outboxEntries(event));
   if (idempotencyCompletion) tx.add(idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (!result.committed) throw idempotencyInProgress();

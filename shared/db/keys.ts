@@ -45,12 +45,13 @@
  * |   oldest first (the hold-expiry sweeper;|           |   (one query per shard; the keys exist only while the       |
  * |   sparse)                               |           |   transaction is Authorized and holds money)                |
  * | ledger posting (audit replays them all) | Put in tx | PK=POSTING#<id>           SK=POSTING                        |
- * | outbox event by id                      | GetItem   | PK=EVENT#<id>             SK=EVENT                          |
+ * | outbox event and its delivery record    | Query     | PK=EVENT#<id>             SK BETWEEN DELIVERY AND EVENT     |
+ * |   (by id: both items of the partition)  |           |   (a list page's records: BatchGetItem SK=DELIVERY)         |
  * | events of a business, newest first      | Query ×32 | GSI1PK=BUSINESS#<id>#EVENTS[#<shard>] GSI1SK=<event id (uuid v7)> |
  * | redelivery request (stream dispatches)  | Put in tx | PK=EVENT#<id>             SK=REDELIVERY#<uuid v7>           |
  * | undelivered events due before a time,   | Query     | GSI3PK=UNDELIVERED#<shard> GSI3SK=<due at>#<event id>       |
- * |   oldest first (the sweeper; sparse:    |           |   (one query per shard; the keys exist only while the event |
- * |   removed on delivery or dead-letter)   |           |   is pending or retrying)                                   |
+ * |   oldest first (the sweeper; sparse:    |           |   (one query per shard, on the delivery records; the keys   |
+ * |   removed on delivery or dead-letter)   |           |   exist only while the event is pending or retrying)        |
  * | 3DS verification by id                  | GetItem   | PK=THREEDS#<id>           SK=THREEDS                        |
  * | a card's wrong 3DS codes in the 24 h    | GetItem,  | PK=CARD#<id>              SK=WRONG_OTP#<hour, UTC>          |
  * |   up to an hour (one counter per hour)  | Update tx |   (ADD, conditional: domain/three-ds.ts)                    |
@@ -251,6 +252,8 @@ export const postingKeys = {
 
 export const eventKeys = {
   event: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' }),
+  /** Its delivery record: status, attempts, generation and claim (shared/db/events-repository.ts). */
+  delivery: (eventId: string): ItemKey => ({ PK: `EVENT#${eventId}`, SK: 'DELIVERY' }),
   businessListIndex: (businessId: string, eventId: string) => ({ GSI1PK: listShardOf(`BUSINESS#${businessId}#EVENTS`, eventId), GSI1SK: eventId }),
   businessListPartitions: (businessId: string) => listShards(`BUSINESS#${businessId}#EVENTS`),
   /** A partner's redelivery request: an insert under the event's key, so the stream dispatches it like an event. */

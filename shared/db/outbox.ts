@@ -1,8 +1,8 @@
 /**
  * The transactional outbox. A handler never sends to SQS after committing: the event is an item
- * written in the same `TransactWriteItems` as the state change it reports, and the table's stream
- * carries it to the dispatcher, which routes it to its queue. A crash between commit and enqueue
- * therefore loses nothing (invariant 6).
+ * written in the same `TransactWriteItems` as the state change it reports (with its delivery
+ * record, `outboxEntries`), and the table's stream carries it to the dispatcher, which routes it to
+ * its queue. A crash between commit and enqueue therefore loses nothing (invariant 6).
  *
  * The event id is the Standard Webhooks `webhook-id`: stable across every retry and redelivery.
  */
@@ -10,7 +10,7 @@ import { eventTypeOf, type EventType } from '../domain/event-types.ts';
 import { generationOf } from '../domain/webhook-delivery.ts';
 import { intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
-import type { TransactItem } from './transact.ts';
+import type { TaggedItem, TransactItem } from './transact.ts';
 import type { QueueName } from '../../functions/routes.ts';
 
 export interface OutboxEvent {
@@ -48,26 +48,49 @@ export function otpSealContext(event: { businessId: string; eventId: string }): 
   return { business_id: event.businessId, event_id: event.eventId, purpose: 'otp' };
 }
 
-export function outboxItem(event: OutboxEvent): TransactItem {
-  return {
-    Put: {
-      TableName: tableName(),
-      Item: {
-        ...eventKeys.event(event.eventId),
-        ...eventKeys.businessListIndex(event.businessId, event.eventId),
-        // Undelivered from the start, due at once: if the stream never brings it to a queue, the
-        // sweeper finds it here.
-        ...eventKeys.undeliveredIndex(event.eventId, event.createdAt),
-        entity: 'event',
-        ...eventFields(event),
-        deliveryStatus: 'pending',
-        attemptCount: 0,
-        generation: FIRST_GENERATION,
+/**
+ * The outbox items of `event`, for the transaction that commits the change it reports: the event
+ * itself (the webhook, written once: it is what `GET /v1/events` lists, in the business's list
+ * index) and its delivery record (shared/db/events-repository.ts), undelivered from the start and
+ * due at once, in the sparse index the sweeper reads: if the stream never brings the event to a
+ * queue, the sweeper finds it there. Every attempt writes the small delivery record, never the
+ * event, so a busy business's list index is written once per event (README "Capacity").
+ */
+export function outboxEntries(event: OutboxEvent): TaggedItem<never>[] {
+  return [
+    {
+      item: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...eventKeys.event(event.eventId), ...eventKeys.businessListIndex(event.businessId, event.eventId), entity: 'event', ...eventFields(event) },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
-      ConditionExpression: 'attribute_not_exists(PK)',
     },
-  };
+    {
+      item: {
+        Put: {
+          TableName: tableName(),
+          Item: {
+            ...eventKeys.delivery(event.eventId),
+            ...eventKeys.undeliveredIndex(event.eventId, event.createdAt),
+            entity: DELIVERY_ENTITY,
+            eventId: event.eventId,
+            businessId: event.businessId,
+            createdAt: event.createdAt,
+            deliveryStatus: 'pending',
+            attemptCount: 0,
+            generation: FIRST_GENERATION,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+  ];
 }
+
+/** The `entity` of an event's delivery record (not an outbox insert: the dispatcher's stream filter passes it by). */
+export const DELIVERY_ENTITY = 'webhook_delivery';
 
 /** Redelivery requests are only needed until the stream has carried them (24 h retention). */
 const REDELIVERY_TTL_SECONDS = 2 * 24 * 60 * 60;

@@ -31,7 +31,7 @@ import {
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { threeDsKeys } from './keys.ts';
-import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { outboxEntries, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
 import { activeCardCheck } from './cards-repository.ts';
 import { activeUserCheck } from './users-repository.ts';
@@ -69,7 +69,7 @@ export async function insertChallenge(
     .add({ Put: { TableName: table, Item: toItem(verification), ConditionExpression: 'attribute_not_exists(PK)' } })
     .add(activeCardCheck(verification.cardId), 'check');
   if (checks.userId) tx.add(activeUserCheck(verification.businessId, checks.userId), 'check');
-  tx.add(budgetCheck(verification.cardId, wrongCodeHour(checks.nowMs)), 'check').add(outboxItem(event));
+  tx.add(budgetCheck(verification.cardId, wrongCodeHour(checks.nowMs)), 'check').addAll(outboxEntries(event));
   if (idempotencyCompletion) tx.add(idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'inserted';

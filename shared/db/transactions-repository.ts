@@ -42,7 +42,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { cardKeys, holdExpiryKeys, holdExpiryPartition, networkAuthorizationKeys, spendWindowKeys, transactionKeys, type ItemKey } from './keys.ts';
 import type { EscrowItem, ForcedDebitPlan, RefillPlan } from '../domain/escrow.ts';
 import { creditItem, holdItem, itemMoveUpdate, mergedMoves, postingItem, type ItemMove } from './ledger-items.ts';
-import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { outboxEntries, type OutboxEvent } from './outbox.ts';
 import { GSI1_KEY, GSI2_KEY, GSI3_KEY, queryAllWithPrefix, queryNewestFirst, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { transaction, transactWrite, type TaggedItem, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
@@ -169,7 +169,7 @@ export function approvalItems(plan: ApprovalPlan): TaggedItem<ApprovalCondition>
     tag: 'stale',
   });
   if (plan.claim) entries.push({ item: claimPut(plan.claim, txn.createdAt), tag: 'claimed' });
-  entries.push({ item: transactionPut(txn) }, { item: postingItem(plan.posting) }, { item: outboxItem(plan.event) });
+  entries.push({ item: transactionPut(txn) }, { item: postingItem(plan.posting) }, ...outboxEntries(plan.event));
   if (plan.idempotencyCompletion) entries.push({ item: plan.idempotencyCompletion, tag: 'idempotency' });
   return entries;
 }
@@ -208,7 +208,7 @@ export async function commitDecline(
 ): Promise<'recorded' | 'claimed'> {
   const tx = transaction<'claimed' | 'idempotency'>();
   if (options.claim) tx.add(claimPut(options.claim, txn.createdAt), 'claimed');
-  tx.add(transactionPut(txn)).add(outboxItem(event));
+  tx.add(transactionPut(txn)).addAll(outboxEntries(event));
   if (options.idempotencyCompletion) tx.add(options.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
   if (result.committed) return 'recorded';
@@ -334,7 +334,7 @@ export async function commitAdjustment(plan: AdjustmentPlan): Promise<'committed
   const windows = windowMoves(before, plan.windowDelta);
   const tx = transaction<'stale' | 'idempotency'>().add(versionedPut({ ...after, ...windows.after }, before.version), 'stale');
   addBalanceMoves(tx, plan.owner, before.localCurrency, moves);
-  tx.add(postingItem(plan.posting)).add(outboxItem(plan.event));
+  tx.add(postingItem(plan.posting)).addAll(outboxEntries(plan.event));
   for (const item of windows.items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();
@@ -408,7 +408,7 @@ export async function commitIncrement(plan: IncrementPlan): Promise<IncrementOut
     )
     .add(versionedPut(after, before.version), 'stale')
     .add(postingItem(plan.posting))
-    .add(outboxItem(plan.event));
+    .addAll(outboxEntries(plan.event));
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit(escrowContention(tx.entries, plan.hold, plan.onContention));
   if (result.committed) return { kind: 'approved' };
@@ -448,7 +448,7 @@ export async function commitNetworkPosting(plan: NetworkPostingPlan): Promise<'c
     .add(transactionPut(txn));
   if (move.kind === 'credit') tx.add(creditItem(plan.owner, txn.localCurrency, move.amount));
   else addBalanceMoves(tx, plan.owner, txn.localCurrency, forcedMoves(move.amount, plan.forced, plan.owner));
-  tx.add(postingItem(plan.posting)).add(outboxItem(plan.event));
+  tx.add(postingItem(plan.posting)).addAll(outboxEntries(plan.event));
   for (const item of windowMoves(txn, plan.windowAmount).items) tx.add(item);
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
   const result = await tx.commit();

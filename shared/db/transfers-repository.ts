@@ -20,7 +20,7 @@ import { db, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
 import { transferKeys } from './keys.ts';
 import { creditItem, debitItem, postingItem } from './ledger-items.ts';
-import { outboxItem, type OutboxEvent } from './outbox.ts';
+import { outboxEntries, type OutboxEvent } from './outbox.ts';
 import { gsi1Shard, queryNewestFirst, queryShardsNewestFirst, TABLE_KEY, type Page } from './query-page.ts';
 import { transaction, type TransactItem } from './transact.ts';
 import { activeUserCheck } from './users-repository.ts';
@@ -55,7 +55,7 @@ export async function commitTransfer(plan: TransferPlan): Promise<void> {
     .add(entry(transfer.senderUserId, 'sender'))
     .add(entry(transfer.receiverUserId, 'receiver'))
     .add(postingItem(plan.posting))
-    .add(outboxItem(plan.event));
+    .addAll(outboxEntries(plan.event));
   if (plan.idempotencyCompletion) tx.add(plan.idempotencyCompletion, 'idempotency');
 
   const result = await tx.commit();

@@ -71,7 +71,7 @@ export function retryDelaySeconds(policy: RetryPolicy, failedAttempts: number, r
 }
 
 // ---------------------------------------------------------------------------------------------
-// Delivery status and attempts, as recorded on the event and shown in `GET /v1/events`
+// Delivery status and attempts, as recorded on the event's delivery record and shown in `GET /v1/events`
 
 /**
  * - `pending`: committed (or queued again by a partner's redelivery), no attempt of it yet;

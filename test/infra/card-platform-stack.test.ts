@@ -567,7 +567,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
         .map(([id]) => id);
       expect(senders.sort()).toEqual([dispatcherId, sweeperId].sort());
       const [mapping] = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(([, props]) => invokedFunctionIds(template, props.FunctionName).has(dispatcherId));
-      expect(JSON.parse(mapping![1].FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { PK: { S: [{ prefix: 'EVENT#' }] } } } });
+      expect(JSON.parse(mapping![1].FilterCriteria.Filters[0].Pattern)).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: [{ prefix: 'event' }] } } } });
       expect(unconditioned(statementsOfFunction(template, dispatcherId), 'kms:Decrypt')).toBe(false);
     });
 

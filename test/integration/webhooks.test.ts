@@ -528,6 +528,107 @@ describe('one delivery per request for it', () => {
   });
 });
 
+describe('events committed before delivery records (state on the event item)', () => {
+  /**
+   * Rewrites a committed event into the shape release 2 wrote: its delivery state, and while it is
+   * undelivered its undelivered-index keys, on the event item itself; no delivery record.
+   */
+  async function asCommittedBeforeRecords(eventId: string): Promise<void> {
+    const { db, tableName } = await import('../../shared/db/client.ts');
+    const { DeleteCommand, GetCommand, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const key = (SK: string) => ({ PK: `EVENT#${eventId}`, SK });
+    const event = (await db().send(new GetCommand({ TableName: tableName(), Key: key('EVENT'), ConsistentRead: true }))).Item!;
+    const record = (await db().send(new GetCommand({ TableName: tableName(), Key: key('DELIVERY'), ConsistentRead: true }))).Item!;
+    const { PK: _pk, SK: _sk, entity: _entity, eventId: _id, businessId: _business, createdAt: _created, ...state } = record;
+    await db().send(new PutCommand({ TableName: tableName(), Item: { ...event, ...state } }));
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: key('DELIVERY') }));
+  }
+
+  async function itemsOf(eventId: string): Promise<Record<string, any>[]> {
+    const { db, tableName } = await import('../../shared/db/client.ts');
+    const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    const result = await db().send(
+      new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `EVENT#${eventId}` }, ConsistentRead: true }),
+    );
+    return result.Items ?? [];
+  }
+
+  /** After the move: one delivery record with the state, and an event item with none of it. */
+  async function expectMoved(eventId: string) {
+    const items = await itemsOf(eventId);
+    const event = items.find((item) => item.SK === 'EVENT')!;
+    expect(items.filter((item) => item.SK === 'DELIVERY')).toHaveLength(1);
+    for (const name of ['deliveryStatus', 'attemptCount', 'attempts', 'generation', 'claimToken', 'GSI3PK', 'GSI3SK']) expect(event).not.toHaveProperty(name);
+    return items.find((item) => item.SK === 'DELIVERY')!;
+  }
+
+  it('lists and shows one as it was, sweeps it when overdue, and delivers it once, moving its state to a record of its own', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const dispatcher = stack.pollers.byName['webhooks/dispatch-outbox-events']!;
+    await dispatcher.stop();
+    let txn: any;
+    let pending: any;
+    try {
+      txn = await authorize(p, cardId, '6');
+      pending = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id);
+      await asCommittedBeforeRecords(pending.id);
+      expect((await p.call('GET', `/v1/events/${pending.id}`)).body).toEqual(pending);
+      expect(await eventWhere(p, (e) => e.id === pending.id)).toEqual(pending);
+      // The sweeper finds it in the undelivered index through the event item's own keys.
+      const report = await services.sweeper.sweepUndeliveredEvents(Date.now() + 3 * 60_000);
+      expect(report.requeued).toBeGreaterThanOrEqual(1);
+      const delivery = await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+      expect(webhookId(delivery)).toBe(pending.id);
+    } finally {
+      dispatcher.start();
+    }
+    await eventWhere(p, (e) => e.id === pending.id && e.delivery_status === 'delivered');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await vi.waitFor(async () => expect(await queued('events')).toBe(0), WAIT);
+    expect(receiver.received(p.path).filter(ofTransaction(txn.id, 'Authorization'))).toHaveLength(1);
+    const record = await expectMoved(pending.id);
+    expect([record.deliveryStatus, Number(record.attemptCount)]).toEqual(['delivered', 1]);
+    expect(record).not.toHaveProperty('GSI3PK');
+  });
+
+  it('redelivers a delivered one on request, its earlier attempts kept', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '7');
+    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    const event = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
+    await asCommittedBeforeRecords(event.id);
+
+    expect((await p.call('POST', `/v1/events/${event.id}/redeliver`)).status).toBe(202);
+    await vi.waitFor(() => expect(receiver.received(p.path).filter(ofTransaction(txn.id, 'Authorization'))).toHaveLength(2), WAIT);
+    const after = await eventWhere(p, (e) => e.id === event.id && e.attempt_count === 2);
+    expect(after.delivery_status).toBe('delivered');
+    expect(after.attempts[0]).toEqual(event.attempts[0]);
+    await expectMoved(event.id);
+  });
+
+  it('moves the state once when redeliveries and moves race: one record, and every redelivery asked for is one generation', async () => {
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    const txn = await authorize(p, cardId, '5');
+    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+    const event = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
+    await asCommittedBeforeRecords(event.id);
+    const { moveDeliveryOffEvent } = await import('../../shared/db/events-repository.ts');
+
+    const answers = await Promise.all([
+      ...Array.from({ length: 4 }, () => p.call('POST', `/v1/events/${event.id}/redeliver`)),
+      ...Array.from({ length: 4 }, () => moveDeliveryOffEvent(event.id).then(() => ({ status: 0 }))),
+    ]);
+    expect(answers.slice(0, 4).map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
+    const record = await expectMoved(event.id);
+    // The first generation, and one more per redelivery: none lost to the move, none counted twice.
+    expect(Number(record.generation)).toBe(5);
+    await eventWhere(p, (e) => e.id === event.id && e.delivery_status === 'delivered' && e.attempt_count >= 2);
+  });
+});
+
 describe('webhook secret rotation', () => {
   it('signs with both the new and the old secret after a rotation, so receivers on either verify', async () => {
     const p = await partner();

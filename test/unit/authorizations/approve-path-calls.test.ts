@@ -43,8 +43,8 @@ describe('the approve path', () => {
     expect(second.statusCode).toBe(201);
     expect(parseBody(second)).toMatchObject({ status: 'Authorized', local_amount: '-12.5' });
     // B2B with every limit off: 3 spend counters, the daily count, the hold, the card check, the
-    // transaction, the posting and the outbox event.
-    expectOneCardReadAndOneTransaction(sentCommands(), 9);
+    // transaction, the posting, and the outbox event and its delivery record.
+    expectOneCardReadAndOneTransaction(sentCommands(), 10);
   });
 
   it('reads the card once and writes one transaction on POST /network/authorizations once the number is known', async () => {
@@ -59,7 +59,7 @@ describe('the approve path', () => {
     // The same 9 items plus the claim of the network's id: checking the id is a condition of
     // the same transaction, not another read.
     const commands = sentCommands();
-    expectOneCardReadAndOneTransaction(commands, 10);
+    expectOneCardReadAndOneTransaction(commands, 11);
     const claim = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.Put?.Item?.PK === 'NETAUTH#net-approve-2');
     expect(claim?.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(PK)' });
   });
@@ -73,7 +73,7 @@ describe('the approve path', () => {
 
     expect(parseBody(second).status).toBe('Authorized');
     const commands = sentCommands();
-    expectOneCardReadAndOneTransaction(commands, 10);
+    expectOneCardReadAndOneTransaction(commands, 11);
     const userCheck = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.ConditionCheck?.Key?.PK?.startsWith('USER#'));
     expect(userCheck?.ConditionCheck).toMatchObject({
       ConditionExpression: '#status = :active AND businessId = :businessId',
@@ -126,7 +126,7 @@ describe('the approve path with spending controls on', () => {
 
     expect(parseBody(second).status).toBe('Authorized');
     const commands = sentCommands();
-    expectOneCardReadAndOneTransaction(commands, 9);
+    expectOneCardReadAndOneTransaction(commands, 10);
     const count = commands[1]!.input.TransactItems.find((item: Record<string, any>) => item.Update?.Key?.SK?.startsWith('SPEND#daily_count#'));
     // The business's 3 is stricter than the card's 5.
     expect(count.Update).toMatchObject({ ConditionExpression: 'attribute_not_exists(approved) OR approved < :max', ExpressionAttributeValues: { ':max': 3 } });
@@ -158,6 +158,6 @@ describe('the approve path with spending controls on', () => {
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'merchant_country_blocked' });
     const commands = sentCommands();
     expect(commands.map((command) => command.name)).toEqual(['GetCommand', 'TransactWriteCommand']);
-    expect(commands[1]!.input.TransactItems).toHaveLength(2);
+    expect(commands[1]!.input.TransactItems).toHaveLength(3);
   });
 });

@@ -73,9 +73,9 @@ describe('a cancelled authorization transaction', () => {
     await authorizeWith([BALANCE_HOLD]);
 
     const [approval, decline] = transactions();
-    // The user check, three counters, the daily count, hold, card check, transaction, posting, event.
-    expect(approval).toHaveLength(10);
-    expect(decline).toHaveLength(2);
+    // The user check, three counters, the daily count, hold, card check, transaction, posting, event and its delivery record.
+    expect(approval).toHaveLength(11);
+    expect(decline).toHaveLength(3);
     const put = (entity: string) => decline!.find((item) => item.Put?.Item?.entity === entity)!.Put;
     expect(put('card_transaction').Item).toMatchObject({ status: 'Declined', declineReason: 'insufficient_balance', remainingHold: 0n });
     expect(put('card_transaction').ConditionExpression).toBe('attribute_not_exists(PK)');
@@ -118,7 +118,7 @@ describe('spending controls, decided before the transaction', () => {
 
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: reason });
     expect(transactions()).toHaveLength(1);
-    expect(transactions()[0]).toHaveLength(2);
+    expect(transactions()[0]).toHaveLength(3);
   });
 
   it('approves what an allow list names and a block list does not', async () => {
@@ -165,7 +165,7 @@ describe('checks decided before the transaction', () => {
     expect(result.statusCode).toBe(201);
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'card_expired' });
     expect(transactions()).toHaveLength(1);
-    expect(transactions()[0]).toHaveLength(2);
+    expect(transactions()[0]).toHaveLength(3);
   });
 
   it('approves a card issued almost five years ago (valid through its expiry month)', async () => {

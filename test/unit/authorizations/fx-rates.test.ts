@@ -86,7 +86,7 @@ describe('a conversion', () => {
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'fx_rate_unavailable', local_amount: null, calculated_fee: '0' });
     const [decline] = transactions();
     expect(transactions()).toHaveLength(1);
-    expect(decline!.map((item) => item.Put.Item.entity)).toEqual(['network_authorization_claim', 'card_transaction', 'event']);
+    expect(decline!.map((item) => item.Put.Item.entity)).toEqual(['network_authorization_claim', 'card_transaction', 'event', 'webhook_delivery']);
     expect(logLines()).toContainEqual(expect.objectContaining({ level: 'WARN', message: expect.stringContaining('too old'), maxAgeSeconds: 86_400 }));
   });
 

@@ -133,7 +133,7 @@ describe('an increment', () => {
     expect(result.statusCode).toBe(422);
     expect(parseBody(result).error).toMatchObject({ code: 'increment_declined', decline_reason: 'insufficient_balance' });
     const [items] = transactions();
-    expect(items).toHaveLength(8);
+    expect(items).toHaveLength(9);
     expect(items![3]!.Update.ExpressionAttributeValues).toMatchObject({ ':available': -500n, ':pending': 500n, ':minAvailable': 500n });
   });
 });

@@ -109,7 +109,7 @@ describe('the first authorization with a network id', () => {
 
     expect(parseBody(result)).toMatchObject({ status: 'Declined', decline_reason: 'card_locked' });
     const [decline] = transactions();
-    expect(decline).toHaveLength(3);
+    expect(decline).toHaveLength(4);
     expect(decline![claimIndex(decline!)]!.Put).toMatchObject({ Item: { PK: 'NETAUTH#net-claim-3', cardId: CARD_ID }, ConditionExpression: 'attribute_not_exists(PK)' });
   });
 });
@@ -214,6 +214,7 @@ describe('the same network id with other terms', () => {
       'network_authorization_claim',
       'card_transaction',
       'event',
+      'webhook_delivery',
     ]);
   });
 });

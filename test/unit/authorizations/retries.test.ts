@@ -13,9 +13,9 @@ import { businessItem, CARD_ID, cancelled, cardItem, serveItems, simulateAuthori
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-/** A B2B approval: [daily] [monthly] [lifetime] [daily count] [hold] [card check] [transaction] [posting] [event]. */
+/** A B2B approval: [daily] [monthly] [lifetime] [daily count] [hold] [card check] [transaction] [posting] [event] [delivery record]. */
 const CARD_CHECK = 5;
-const B2B_APPROVAL_ITEMS = 9;
+const B2B_APPROVAL_ITEMS = 10;
 
 function reasons(failures: Record<number, string>): string[] {
   return Array.from({ length: B2B_APPROVAL_ITEMS }, (_, index) => failures[index] ?? 'None');
@@ -49,7 +49,7 @@ describe('the card changed since it was read', () => {
     expect(cardReads()[1]!.args[0].input.ConsistentRead).toBe(true);
     const [approval, decline] = transactions();
     expect(approval![CARD_CHECK]!.ConditionCheck.ExpressionAttributeValues).toEqual({ ':version': 3 });
-    expect(decline).toHaveLength(2);
+    expect(decline).toHaveLength(3);
   });
 
   it('decides again under the new limits and pins the new version', async () => {

@@ -15,8 +15,8 @@ import { listShardOf } from '../../../shared/db/keys.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-/** [sender check] [receiver check] [debit] [credit] [transfer] [sender entry] [receiver entry] [posting] [event] */
-const TRANSFER_ITEMS = 9;
+/** [sender check] [receiver check] [debit] [credit] [transfer] [sender entry] [receiver entry] [posting] [event] [its delivery record] */
+const TRANSFER_ITEMS = 10;
 
 let sender: Record<string, any>;
 let receiver: Record<string, any>;
@@ -105,7 +105,7 @@ describe('POST /v1/transfers', () => {
     });
     const items = transactItems();
     expect(items).toHaveLength(TRANSFER_ITEMS);
-    const [senderCheck, receiverCheck, debit, credit, record, senderEntry, receiverEntry, postingPut, event] = items;
+    const [senderCheck, receiverCheck, debit, credit, record, senderEntry, receiverEntry, postingPut, event, delivery] = items;
     for (const [check, user] of [[senderCheck, sender], [receiverCheck, receiver]] as const) {
       expect(check!.ConditionCheck).toMatchObject({
         Key: { PK: user.PK, SK: 'PROFILE' },
@@ -131,6 +131,7 @@ describe('POST /v1/transfers', () => {
       ],
     });
     expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Transfer', type: 'transfer.completed', transfer });
+    expect(delivery!.Put.Item).toMatchObject({ PK: event!.Put.Item.PK, SK: 'DELIVERY', entity: 'webhook_delivery', deliveryStatus: 'pending', generation: 1 });
   });
 
   it('matches stated identities after normalizing case and surrounding or repeated spaces', async () => {

@@ -62,8 +62,8 @@ describe('POST /v1/simulate/deposits', () => {
     const deposit = parseBody(result);
     expect(deposit).toMatchObject({ p_user_id: USER_ID, tx_hash: TX_HASH, credited_currency: 'USD', credited_amount: '100', fee: '0', status: 'Completed' });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(1);
-    const [record, credit, postingPut, event] = transactItems();
-    expect(transactItems()).toHaveLength(4);
+    const [record, credit, postingPut, event, delivery] = transactItems();
+    expect(transactItems()).toHaveLength(5);
     expect(record!.Put).toMatchObject({ Item: { ...DEPOSIT_KEY, depositId: deposit.id, net: '10000' }, ConditionExpression: 'attribute_not_exists(PK)' });
     expect(credit!.Update).toMatchObject({ Key: { PK: `USER#${USER_ID}`, SK: 'BALANCE#USD' }, ExpressionAttributeValues: { ':available': 10_000n } });
     expect(credit!.Update.ConditionExpression).toBeUndefined();
@@ -77,6 +77,7 @@ describe('POST /v1/simulate/deposits', () => {
     });
     expect(event!.Put.Item).toMatchObject({ entity: 'event', type: 'deposit.completed', queue: 'events', businessId: TEST_BUSINESS_ID });
     expect(JSON.parse(event!.Put.Item.payload)).toEqual({ action: 'Deposit', type: 'deposit.completed', deposit });
+    expect(delivery!.Put.Item).toMatchObject({ PK: event!.Put.Item.PK, SK: 'DELIVERY', entity: 'webhook_delivery', GSI3PK: expect.stringMatching(/^UNDELIVERED#/) });
   });
 
   it('answers 200 with the recorded deposit, moving nothing, when the deposit item already exists', async () => {
@@ -129,7 +130,7 @@ describe('POST /v1/simulate/deposits', () => {
   it('answers 409 idempotency_request_in_progress when the idempotency completion lost its lease', async () => {
     serve([addressIndex()]);
     ddb.on(PutCommand).resolves({});
-    ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'None', 'ConditionalCheckFailed']));
+    ddb.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'None', 'None', 'ConditionalCheckFailed']));
 
     const result = await simulateDeposit(simulateEvent(body, { 'Idempotency-Key': 'deposit-2' }), lambdaContext);
 

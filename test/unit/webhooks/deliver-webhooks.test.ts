@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -117,10 +117,10 @@ const claims = () => allUpdates().filter((input) => input.UpdateExpression === C
 /** What was recorded on the event: attempts and statuses. */
 const updates = () => allUpdates().filter((input) => input.UpdateExpression !== CLAIM);
 
-/** The event item as a refused claim reads it back. */
+/** The event's delivery record as a refused claim reads it back. */
 function refuseClaim(item: Record<string, unknown>) {
   ddb.on(UpdateCommand, { UpdateExpression: CLAIM }).rejects(
-    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ PK: 'EVENT#e', SK: 'EVENT', ...item }) }),
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ PK: 'EVENT#e', SK: 'DELIVERY', ...item }) }),
   );
 }
 const visibility = () => sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout);
@@ -137,7 +137,33 @@ describe('delivering a transaction event', () => {
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':status': 'delivered', ':generation': 3, ':attempt': [{ statusCode: 200, durationMs: expect.any(Number) }] });
     expect(update?.UpdateExpression).toMatch(/REMOVE .*GSI3PK, GSI3SK/);
     expect(update?.UpdateExpression).toMatch(/REMOVE .*claimToken, claimUntil/);
+    // Both on the small delivery record, never on the event (its payload and list-index entry).
+    expect([claim?.Key, update?.Key]).toEqual([0, 1].map(() => ({ PK: `EVENT#${transactionEvent().eventId}`, SK: 'DELIVERY' })));
     expect(visibility()).toEqual([]);
+  });
+
+  it('delivers an event committed before delivery records: the claim moves its state to a record of its own first', async () => {
+    const event = transactionEvent();
+    const legacy = { PK: `EVENT#${event.eventId}`, SK: 'EVENT', entity: 'event', ...event, deliveryStatus: 'pending', attemptCount: 0, generation: 1, GSI3PK: 'UNDELIVERED#1', GSI3SK: `${event.createdAt}#${event.eventId}` };
+    ddb.on(GetCommand, { Key: { PK: legacy.PK, SK: 'EVENT' } }).resolves({ Item: legacy });
+    ddb.on(UpdateCommand, { UpdateExpression: CLAIM })
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await deliverEvent(sqsEvent(event))).toEqual({ batchItemFailures: [] });
+    expect(received).toHaveLength(1);
+    const [move] = ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
+    expect(move![0]!.Put!.Item).toMatchObject({ SK: 'DELIVERY', deliveryStatus: 'pending', generation: 1, GSI3PK: 'UNDELIVERED#1' });
+    expect(move![1]!.Update).toMatchObject({ Key: { PK: legacy.PK, SK: 'EVENT' }, ConditionExpression: expect.stringContaining('#status = :status') });
+    expect(claims()).toHaveLength(2);
+    expect(updates()[0]).toMatchObject({ Key: { PK: legacy.PK, SK: 'DELIVERY' }, ExpressionAttributeValues: expect.objectContaining({ ':status': 'delivered' }) });
+  });
+
+  it('sends nothing for a message whose event does not exist, and leaves it for the DLQ', async () => {
+    ddb.on(UpdateCommand, { UpdateExpression: CLAIM }).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    expect(await deliverEvent(sqsEvent(transactionEvent()))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(received).toEqual([]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   it('hides a failed message for the next backoff delay, reports it for retry, and says retrying, due again at the next attempt', async () => {

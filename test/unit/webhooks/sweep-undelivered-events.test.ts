@@ -6,7 +6,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -60,6 +61,18 @@ function overdue(id: string, extra: Record<string, unknown> = {}) {
   };
 }
 
+const CONTENT = ['eventId', 'businessId', 'type', 'queue', 'payload', 'createdAt', 'deliverUntil'];
+const STATE = ['deliveryStatus', 'attemptCount', 'generation', 'nextAttemptAt', 'sweepCount', 'GSI3PK', 'GSI3SK'];
+const pick = (item: Record<string, unknown>, names: string[]) => Object.fromEntries(names.flatMap((name) => (item[name] === undefined ? [] : [[name, item[name]]])));
+
+/** Overdue events as the undelivered index holds them: their delivery records; their events are read in a batch. */
+function serveOverdue(events: ReturnType<typeof overdue>[]) {
+  ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
+    Items: events.map((event) => ({ PK: event.PK, SK: 'DELIVERY', entity: 'webhook_delivery', eventId: event.eventId, businessId: event.businessId, createdAt: event.createdAt, ...pick(event, STATE) })),
+  });
+  ddb.on(BatchGetCommand).resolves({ Responses: { [process.env.TABLE_NAME!]: events.map((event) => ({ PK: event.PK, SK: 'EVENT', entity: 'event', ...pick(event, CONTENT) })) } });
+}
+
 const queries = () => ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
 const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
 const sent = () => sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((entry) => ({ url: call.args[0].input.QueueUrl, ...JSON.parse(entry.MessageBody!) })));
@@ -82,9 +95,7 @@ describe('the webhook sweeper', () => {
   });
 
   it("queues an overdue event again on its own queue, as its next generation, only if nothing happened to it since the read", async () => {
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
-      Items: [overdue('e-1'), overdue('e-2', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) + 60, generation: 4 })],
-    });
+    serveOverdue([overdue('e-1'), overdue('e-2', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) + 60, generation: 4 })]);
     const report = await run();
     expect(report).toMatchObject({ overdue: 2, requeued: 2, moved: 0 });
     expect(sent()).toEqual([
@@ -92,6 +103,7 @@ describe('the webhook sweeper', () => {
       expect.objectContaining({ url: OTP_URL, eventId: 'e-2', generation: 5 }),
     ]);
     const [first] = updates();
+    expect(first?.Key).toEqual({ PK: 'EVENT#e-1', SK: 'DELIVERY' });
     expect(first?.ConditionExpression).toContain('GSI3SK = :seen');
     expect(first?.ExpressionAttributeValues).toMatchObject({ ':generation': 1, ':next': 2, ':seen': `${DUE}#e-1`, ':sweeps': 1, ':status': 'pending' });
     // Due again a grace period from now, not at once.
@@ -100,16 +112,40 @@ describe('the webhook sweeper', () => {
   });
 
   it('sends nothing for an event that moved on since the read (an attempt, a redelivery, another run)', async () => {
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({ Items: [overdue('e-3')] });
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    serveOverdue([overdue('e-3')]);
+    // The record, read back with the refusal, shows an attempt since the read.
+    const record = { PK: 'EVENT#e-3', SK: 'DELIVERY', deliveryStatus: 'retrying', generation: 1, GSI3SK: `${DUE}#later` };
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(record) }));
     expect(await run()).toMatchObject({ overdue: 1, requeued: 0, moved: 1 });
     expect(sent()).toEqual([]);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('moves the state of an event committed before delivery records to a record of its own, then queues it', async () => {
+    const legacy = overdue('e-6');
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({ Items: [legacy] });
+    ddb.on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
+    ddb.on(GetCommand).resolves({ Item: legacy });
+    ddb.on(TransactWriteCommand).resolves({});
+    expect(await run()).toMatchObject({ overdue: 1, requeued: 1 });
+    expect(sent()).toEqual([expect.objectContaining({ eventId: 'e-6', generation: 2 })]);
+    const [move] = ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
+    expect(move![0]!.Put).toMatchObject({
+      Item: { PK: 'EVENT#e-6', SK: 'DELIVERY', entity: 'webhook_delivery', deliveryStatus: 'pending', generation: 1, GSI3PK: 'UNDELIVERED#1', GSI3SK: `${DUE}#e-6` },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    });
+    expect(move![0]!.Put!.Item).not.toHaveProperty('payload');
+    expect(move![1]!.Update).toMatchObject({ Key: { PK: 'EVENT#e-6', SK: 'EVENT' }, UpdateExpression: expect.stringMatching(/^REMOVE .*deliveryStatus.*GSI3PK, GSI3SK$/) });
+    expect(updates().map((update) => update.Key)).toEqual([
+      { PK: 'EVENT#e-6', SK: 'DELIVERY' },
+      { PK: 'EVENT#e-6', SK: 'DELIVERY' },
+    ]);
   });
 
   it('marks an OTP past its expiry failed instead of queueing it', async () => {
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
-      Items: [overdue('e-4', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) - 1 })],
-    });
+    serveOverdue([overdue('e-4', { queue: 'otp', type: 'three_ds.otp', deliverUntil: Math.floor(Date.now() / 1000) - 1 })]);
     expect(await run()).toMatchObject({ expired: 1, requeued: 0 });
     expect(sent()).toEqual([]);
     expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':status': 'failed' });
@@ -117,9 +153,7 @@ describe('the webhook sweeper', () => {
   });
 
   it('keeps a retrying event retrying, its next attempt now, and spaces repeated sweeps further apart', async () => {
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({
-      Items: [overdue('e-5', { deliveryStatus: 'retrying', nextAttemptAt: DUE, attemptCount: 3, sweepCount: 2 })],
-    });
+    serveOverdue([overdue('e-5', { deliveryStatus: 'retrying', nextAttemptAt: DUE, attemptCount: 3, sweepCount: 2 })]);
     await run();
     const values = updates()[0]?.ExpressionAttributeValues;
     expect(values).toMatchObject({ ':status': 'retrying', ':sweeps': 3, ':nextAttempt': expect.any(String) });

@@ -128,9 +128,13 @@ describe('POST /v1/webhook-endpoint/test', () => {
     expect(view).toMatchObject({ type: 'webhook.test', p_business_id: TEST_BUSINESS_ID, delivery_status: 'pending', attempt_count: 0 });
     expect(view.payload).toEqual({ type: 'webhook.test', p_business_id: TEST_BUSINESS_ID, p_created_at: view.p_created_at });
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items).toHaveLength(1);
+    expect(items).toHaveLength(2);
     expect(items[0]!.Put).toMatchObject({
-      Item: { PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', type: 'webhook.test', queue: 'events', businessId: TEST_BUSINESS_ID, deliveryStatus: 'pending' },
+      Item: { PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', type: 'webhook.test', queue: 'events', businessId: TEST_BUSINESS_ID },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    });
+    expect(items[1]!.Put).toMatchObject({
+      Item: { PK: `EVENT#${view.id}`, SK: 'DELIVERY', entity: 'webhook_delivery', deliveryStatus: 'pending', generation: 1 },
       ConditionExpression: 'attribute_not_exists(PK)',
     });
   });
