@@ -39,7 +39,7 @@
  *   dispatcher would queue (`queuedEventOf`, as `dispatchOutboxRecords` decides) is handed, ten
  *   to a batch as SQS would, to the real `deliverQueuedEvents`, which claims the event, POSTs it
  *   to a receiver in this process (answering 204) and records the attempt: two more writes of the
- *   event item, each of which writes its index entries again.
+ *   event's delivery record (and of its undelivered-index entry), none of the event item.
  *
  * Not modelled: failed deliveries and their retries, the hold-expiry and undelivered-event
  * sweepers, reads (RCU), and DynamoDB's adaptive capacity (which cannot raise one partition key

@@ -81,6 +81,15 @@ export interface StageConfig {
    */
   escrowHolds: 'on' | 'off';
   /**
+   * Whether new events keep their webhook delivery state on a record of their own (README "Webhook
+   * delivery records"): every function gets it as `DELIVERY_RECORDS`. Off, new events carry it on
+   * the event item as release 2 wrote them, and every function still follows an event's state to
+   * its record when there is one. Upgrading a stage from release 2: deploy with it off first, then
+   * on (`-c deliveryRecords=on`), so no version that knows no records ever runs beside one that
+   * makes them.
+   */
+  deliveryRecords: 'on' | 'off';
+  /**
    * An e-mail address subscribed to the alarm topic (the recipient confirms the subscription once).
    * Also `-c alarmEmail=...`; without one, the topic has no subscriber until an operator adds one.
    */
@@ -159,6 +168,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
     // Deployed all at once: no version of another release runs beside this one.
     escrowHolds: 'on',
+    deliveryRecords: 'on',
     // Cold starts dominate a sandbox's few requests.
     networkAuthorizationP99Ms: 3000,
     // None: a sandbox account may be on a new account's low concurrency quota, where any
@@ -188,6 +198,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // Canary deploys run two versions at once: off for the deploy that upgrades from release 2
     // (which knew no shards), then `-c escrowHolds=on` (README "Escrow sub-balances").
     escrowHolds: 'off',
+    // Likewise for events' delivery records: off for that deploy, then `-c deliveryRecords=on`.
+    deliveryRecords: 'off',
     networkAuthorizationP99Ms: 1000,
     // 220 of the default 1000 leaves 780 for the partner API, the authorizers and the webhook
     // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
@@ -248,6 +260,7 @@ export function stageConfig(
     rollbackAlarms?: unknown;
     networkAuthorizationProvisionedConcurrency?: unknown;
     escrowHolds?: unknown;
+    deliveryRecords?: unknown;
   } = {},
 ): StageConfig {
   let config = STAGE_CONFIGS[stage];
@@ -275,6 +288,10 @@ export function stageConfig(
   if (overrides.escrowHolds !== undefined) {
     if (overrides.escrowHolds !== 'on' && overrides.escrowHolds !== 'off') throw new Error(`escrowHolds ${JSON.stringify(overrides.escrowHolds)} must be on or off.`);
     config = { ...config, escrowHolds: overrides.escrowHolds };
+  }
+  if (overrides.deliveryRecords !== undefined) {
+    if (overrides.deliveryRecords !== 'on' && overrides.deliveryRecords !== 'off') throw new Error(`deliveryRecords ${JSON.stringify(overrides.deliveryRecords)} must be on or off.`);
+    config = { ...config, deliveryRecords: overrides.deliveryRecords };
   }
   if (overrides.networkAuthorizationProvisionedConcurrency !== undefined) {
     const value = Number(overrides.networkAuthorizationProvisionedConcurrency);

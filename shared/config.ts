@@ -91,6 +91,15 @@ export interface Config {
    */
   ESCROW_HOLDS: 'on' | 'off';
   /**
+   * `on`: an event's delivery state is on a delivery record of its own (shared/db/events-repository.ts),
+   * created with the event, and the state of an event committed without one moves there on its first
+   * delivery write. `off`: new events carry their state on the event item, as release 2 wrote them;
+   * writes follow an event's state to its record if a version with `on` made one. `off` exists for
+   * the deploy that upgrades from release 2 (README "Webhook delivery records"). Set per stage from
+   * infra/stage-config.ts `deliveryRecords`.
+   */
+  DELIVERY_RECORDS: 'on' | 'off';
+  /**
    * The hold-expiry sweeper: how long one run keeps paging through due holds (the next run, 5
    * minutes later, takes the rest; below the function's 300 s timeout), and how many it releases
    * at once.
@@ -189,6 +198,7 @@ function readConfig(env: NodeJS.ProcessEnv): { value: Config; problems: string[]
     BUSINESS_CONTROLS_CACHE_SECONDS: read.number('BUSINESS_CONTROLS_CACHE_SECONDS', 30, 0, 300),
     HOLD_EXPIRY_DAYS: read.holdExpiry('HOLD_EXPIRY_DAYS'),
     ESCROW_HOLDS: read.oneOf('ESCROW_HOLDS', ['on', 'off'] as const, 'on'),
+    DELIVERY_RECORDS: read.oneOf('DELIVERY_RECORDS', ['on', 'off'] as const, 'on'),
     HOLD_EXPIRY_SWEEP_SECONDS: read.number('HOLD_EXPIRY_SWEEP_SECONDS', 240, 1, 280),
     HOLD_EXPIRY_SWEEP_CONCURRENCY: read.number('HOLD_EXPIRY_SWEEP_CONCURRENCY', 16, 1, 64),
     POWERTOOLS_SERVICE_NAME: read.optional('POWERTOOLS_SERVICE_NAME') ?? 'card-platform',

@@ -17,7 +17,11 @@
  *
  * Events committed before the split keep their delivery state on the event item. They read as they
  * are; the first write to their delivery (a claim, a sweep, a redelivery) moves the state to a
- * record of its own, atomically (`moveDeliveryOffEvent`), and then writes it there.
+ * record of its own, atomically (`moveDeliveryOffEvent`), and then writes it there. With
+ * `DELIVERY_RECORDS` off (the deploy that upgrades from release 2, when release-2 functions may
+ * still run), nothing is moved and new events carry their state too (shared/db/outbox.ts); writes
+ * go to the event item unless it is marked `deliveryRecord` (a function with it on made a record),
+ * and then to the record.
  *
  * The attempt list is capped at `MAX_RECORDED_ATTEMPTS` (a full 24 h retry cycle is 22); attempts
  * past it only update the counters and status.
@@ -39,7 +43,8 @@ import type { PageKey } from '../http/cursor.ts';
 import { getItemsConsistently } from './batch-get.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';
-import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition } from './keys.ts';
+import { config } from '../config.ts';
+import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition, type ItemKey } from './keys.ts';
 import { gsi1Shard, queryShardsNewestFirst, type Page } from './query-page.ts';
 import { DELIVERY_ENTITY, outboxEntries, outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
@@ -66,17 +71,23 @@ export interface StoredEvent extends OutboxEvent {
 export async function getEvent(eventId: string): Promise<StoredEvent | undefined> {
   const { PK, SK: eventSK } = eventKeys.event(eventId);
   const deliverySK = eventKeys.delivery(eventId).SK;
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :delivery AND :event',
-      ExpressionAttributeValues: { ':pk': PK, ':delivery': deliverySK, ':event': eventSK },
-      ConsistentRead: true,
-    }),
-  );
-  const items = result.Items ?? [];
-  const event = items.find((item) => item.SK === eventSK);
-  return event && storedEvent(event, items.find((item) => item.SK === deliverySK));
+  // A query is not isolated from a transaction: one that moved the state between the two items'
+  // reads shows an event marked as having a record and no record. Read again.
+  for (let round = 0; ; round++) {
+    const result = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :delivery AND :event',
+        ExpressionAttributeValues: { ':pk': PK, ':delivery': deliverySK, ':event': eventSK },
+        ConsistentRead: true,
+      }),
+    );
+    const items = result.Items ?? [];
+    const event = items.find((item) => item.SK === eventSK);
+    const record = items.find((item) => item.SK === deliverySK);
+    if (event?.deliveryRecord === true && !record && round < 2) continue;
+    return event && storedEvent(event, record);
+  }
 }
 
 /**
@@ -270,7 +281,11 @@ export async function settleEvent(eventId: string, generation: number, status: '
  * delivered even if an attempt of the old one is in flight, as the partner asked.
  */
 export async function requestRedelivery(event: StoredEvent, businessId: string, requestId: string, requestedAt: string): Promise<boolean> {
-  if (event.deliveryOnEvent) await moveDeliveryOffEvent(event.eventId);
+  const recordsOn = config().DELIVERY_RECORDS === 'on';
+  if (event.deliveryOnEvent && recordsOn) await moveDeliveryOffEvent(event.eventId);
+  // Without records, on the event item unless a function with them moved the state meanwhile (the
+  // condition then fails and the caller reads again, finding the record).
+  const onEvent = event.deliveryOnEvent && !recordsOn;
   const same = generationIs(event.generation);
   const index = eventKeys.undeliveredIndex(event.eventId, requestedAt);
   // The request id is fresh, so only the event's own condition can fail: the caller read this
@@ -282,11 +297,11 @@ export async function requestRedelivery(event: StoredEvent, businessId: string, 
       {
         Update: {
           TableName: tableName(),
-          Key: eventKeys.delivery(event.eventId),
+          Key: onEvent ? eventKeys.event(event.eventId) : eventKeys.delivery(event.eventId),
           UpdateExpression:
             'SET #status = :pending, generation = :next, GSI3PK = :undeliveredPartition, GSI3SK = :undeliveredKey ' +
             'REMOVE nextAttemptAt, claimedBy, claimToken, claimUntil, sweepCount',
-          ConditionExpression: `businessId = :business AND ${same.expression}`,
+          ConditionExpression: `businessId = :business AND ${same.expression}${onEvent ? ` AND ${NO_RECORD}` : ''}`,
           ExpressionAttributeNames: { '#status': 'deliveryStatus' },
           ExpressionAttributeValues: {
             ...same.values,
@@ -492,21 +507,45 @@ function storedEvent(eventItem: Record<string, unknown>, record: Record<string, 
 /** An update of an event's delivery record: its expressions (the key and table are added). */
 type DeliveryUpdate = Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>;
 
+/** "This event item does not hand its delivery to a record" (as every item release 2 wrote). */
+const NO_RECORD = 'attribute_not_exists(deliveryRecord)';
+
 /**
- * Sends `update` to the event's delivery record. Its condition must require the record
- * (`attribute_exists(PK)`): a refusal that reads back no record is an event committed before
- * delivery records (or none at all), so its state is moved to a record of its own and the update
- * sent once more. A refusal throws `ConditionalCheckFailedException` with the record as it was.
+ * Sends `update` to where the event's delivery state is. Its condition must require the item
+ * (`attribute_exists(PK)`). A refusal throws `ConditionalCheckFailedException` with the item as it
+ * was (the record, or the event item holding the state).
+ *
+ * - `DELIVERY_RECORDS` on: to the delivery record. A refusal that reads back no record is an event
+ *   committed without one (or none at all): its state is moved to a record and the update sent once more.
+ * - Off: to the event item, on condition that it holds the state; a refusal that reads back an
+ *   item marked `deliveryRecord` (a function with records on made one) sends it to the record.
  */
 async function updateDelivery(eventId: string, update: DeliveryUpdate): Promise<void> {
-  const command = () =>
-    new UpdateCommand({ ...update, TableName: tableName(), Key: eventKeys.delivery(eventId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+  const send = (Key: ItemKey, extraCondition?: string) =>
+    db().send(
+      new UpdateCommand({
+        ...update,
+        ...(extraCondition ? { ConditionExpression: `(${update.ConditionExpression}) AND ${extraCondition}` } : {}),
+        TableName: tableName(),
+        Key,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  const recordsOn = config().DELIVERY_RECORDS === 'on';
   try {
-    await db().send(command());
+    await (recordsOn ? send(eventKeys.delivery(eventId)) : send(eventKeys.event(eventId), NO_RECORD));
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException) || error.Item) throw error;
-    await moveDeliveryOffEvent(eventId);
-    await db().send(command());
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (recordsOn && !error.Item) {
+      await moveDeliveryOffEvent(eventId);
+      await send(eventKeys.delivery(eventId));
+      return;
+    }
+    if (!recordsOn && error.Item?.deliveryRecord?.BOOL === true) {
+      await send(eventKeys.delivery(eventId));
+      return;
+    }
+    throw error;
   }
 }
 
@@ -539,9 +578,15 @@ const MOVE_ROUNDS = 3;
 export async function moveDeliveryOffEvent(eventId: string): Promise<void> {
   for (let round = 0; round < MOVE_ROUNDS; round++) {
     const { Item: item } = await db().send(new GetCommand({ TableName: tableName(), Key: eventKeys.event(eventId), ConsistentRead: true }));
-    if (!item || item.deliveryStatus === undefined) return;
+    if (!item || item.deliveryStatus === undefined || item.deliveryRecord === true) return;
     const state = Object.fromEntries(DELIVERY_STATE.flatMap((name) => (item[name] === undefined ? [] : [[name, item[name]]])));
     const same = generationIs(generationOf(item.generation));
+    // Every attribute a write of the state changes, as read (absent stays absent).
+    const watched = ['claimToken', 'lastAttemptAt', 'nextAttemptAt', 'sweepCount', 'GSI3SK'] as const;
+    const unchanged = {
+      conditions: watched.map((name, i) => (item[name] === undefined ? `attribute_not_exists(${name})` : `${name} = :was${i}`)),
+      values: Object.fromEntries(watched.flatMap((name, i) => (item[name] === undefined ? [] : [[`:was${i}`, item[name]]]))),
+    };
     const result = await transaction<'moved'>()
       .add({
         Put: {
@@ -555,20 +600,11 @@ export async function moveDeliveryOffEvent(eventId: string): Promise<void> {
           Update: {
             TableName: tableName(),
             Key: eventKeys.event(eventId),
-            UpdateExpression: `REMOVE ${DELIVERY_STATE.join(', ')}`,
-            ConditionExpression: [
-              '#status = :status',
-              same.expression,
-              item.claimToken === undefined ? 'attribute_not_exists(claimToken)' : 'claimToken = :claim',
-              item.lastAttemptAt === undefined ? 'attribute_not_exists(lastAttemptAt)' : 'lastAttemptAt = :attempt',
-            ].join(' AND '),
+            // Marked, so a function with records off follows the state to the record from now on.
+            UpdateExpression: `SET deliveryRecord = :marked REMOVE ${DELIVERY_STATE.join(', ')}`,
+            ConditionExpression: [NO_RECORD, '#status = :status', same.expression, ...unchanged.conditions].join(' AND '),
             ExpressionAttributeNames: { '#status': 'deliveryStatus' },
-            ExpressionAttributeValues: {
-              ...same.values,
-              ':status': item.deliveryStatus,
-              ...(item.claimToken === undefined ? {} : { ':claim': item.claimToken }),
-              ...(item.lastAttemptAt === undefined ? {} : { ':attempt': item.lastAttemptAt }),
-            },
+            ExpressionAttributeValues: { ...same.values, ':status': item.deliveryStatus, ':marked': true, ...unchanged.values },
           },
         },
         'moved',

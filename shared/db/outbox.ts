@@ -6,6 +6,7 @@
  *
  * The event id is the Standard Webhooks `webhook-id`: stable across every retry and redelivery.
  */
+import { config } from '../config.ts';
 import { eventTypeOf, type EventType } from '../domain/event-types.ts';
 import { generationOf } from '../domain/webhook-delivery.ts';
 import { intAttr, tableName } from './client.ts';
@@ -54,38 +55,25 @@ export function otpSealContext(event: { businessId: string; eventId: string }): 
  * index) and its delivery record (shared/db/events-repository.ts), undelivered from the start and
  * due at once, in the sparse index the sweeper reads: if the stream never brings the event to a
  * queue, the sweeper finds it there. Every attempt writes the small delivery record, never the
- * event, so a busy business's list index is written once per event (README "Capacity").
+ * event, so a busy business's list index is written once per event (README "Capacity"). The event
+ * item says so (`deliveryRecord`): a writer that finds it follows the state to the record.
+ *
+ * With `DELIVERY_RECORDS` off (the deploy that upgrades from release 2), one item, as release 2
+ * wrote it: the event with its delivery state and undelivered-index keys.
  */
 export function outboxEntries(event: OutboxEvent): TaggedItem<never>[] {
+  const eventItem = { ...eventKeys.event(event.eventId), ...eventKeys.businessListIndex(event.businessId, event.eventId), entity: 'event', ...eventFields(event) };
+  const undelivered = {
+    ...eventKeys.undeliveredIndex(event.eventId, event.createdAt),
+    deliveryStatus: 'pending',
+    attemptCount: 0,
+    generation: FIRST_GENERATION,
+  };
+  const put = (Item: Record<string, unknown>): TaggedItem<never> => ({ item: { Put: { TableName: tableName(), Item, ConditionExpression: 'attribute_not_exists(PK)' } } });
+  if (config().DELIVERY_RECORDS === 'off') return [put({ ...eventItem, ...undelivered })];
   return [
-    {
-      item: {
-        Put: {
-          TableName: tableName(),
-          Item: { ...eventKeys.event(event.eventId), ...eventKeys.businessListIndex(event.businessId, event.eventId), entity: 'event', ...eventFields(event) },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
-    },
-    {
-      item: {
-        Put: {
-          TableName: tableName(),
-          Item: {
-            ...eventKeys.delivery(event.eventId),
-            ...eventKeys.undeliveredIndex(event.eventId, event.createdAt),
-            entity: DELIVERY_ENTITY,
-            eventId: event.eventId,
-            businessId: event.businessId,
-            createdAt: event.createdAt,
-            deliveryStatus: 'pending',
-            attemptCount: 0,
-            generation: FIRST_GENERATION,
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
-    },
+    put({ ...eventItem, deliveryRecord: true }),
+    put({ ...eventKeys.delivery(event.eventId), entity: DELIVERY_ENTITY, eventId: event.eventId, businessId: event.businessId, createdAt: event.createdAt, ...undelivered }),
   ];
 }
 
@@ -97,7 +85,7 @@ const REDELIVERY_TTL_SECONDS = 2 * 24 * 60 * 60;
 
 /**
  * A partner's redelivery request, committed instead of sending to SQS from the API handler: an
- * insert under the event's partition (so the dispatcher's `EVENT#` stream filter selects it) that
+ * insert under the event's partition (its `entity` passes the dispatcher's stream filter) that
  * carries the event as first committed, so the queued message is the same event with the same
  * `webhook-id`, for the delivery generation the request starts. It has no list-index keys: it is
  * not an event of its own.

@@ -43,9 +43,11 @@ export async function expireDueHolds(nowMs = Date.now()): Promise<HoldExpiryRepo
   const now = isoFromMicros(BigInt(Math.floor(nowMs)) * 1000n);
   const report: HoldExpiryReport = { due: 0, expired: 0, moved: 0, failed: 0, unfinished: false };
   // The shards are swept side by side, each with its share of the concurrency; with more shards
-  // than the concurrency, that many shards at a time, one release each.
+  // than the concurrency, that many shards at a time, one release each, starting at a shard drawn
+  // per run, so a backlog longer than one run cannot leave the same shards last every time.
   const perShard = Math.max(1, Math.floor(HOLD_EXPIRY_SWEEP_CONCURRENCY / HOLD_EXPIRY_SHARDS));
-  const shards = Array.from({ length: HOLD_EXPIRY_SHARDS }, (_, shard) => shard);
+  const first = Math.floor(Math.random() * HOLD_EXPIRY_SHARDS);
+  const shards = Array.from({ length: HOLD_EXPIRY_SHARDS }, (_, i) => (first + i) % HOLD_EXPIRY_SHARDS);
   await inParallel(shards, Math.ceil(HOLD_EXPIRY_SWEEP_CONCURRENCY / perShard), async (shard) => {
     let startKey: Record<string, unknown> | undefined;
     do {

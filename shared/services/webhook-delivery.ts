@@ -1,7 +1,7 @@
 /**
  * Webhook delivery: the consumer of the `otp` and `events` queues. For each message it claims the
  * event for one attempt, POSTs it to the business's webhook URL, signed per Standard Webhooks, and
- * records the attempt (time, status code or error, duration) on the event.
+ * records the attempt (time, status code or error, duration) on the event's delivery record.
  *
  * - A message of an older delivery generation than the event's, a duplicate of the message that
  *   owns the current one, or one whose event is already delivered is acked without a POST

@@ -74,6 +74,13 @@ describe('stageConfig', () => {
     expect(() => stageConfig('production', { escrowHolds: 'yes' })).toThrow('escrowHolds "yes" must be on or off.');
   });
 
+  it('gives events delivery records in a sandbox, and in production only once told (-c deliveryRecords=on)', () => {
+    expect(stageConfig('sandbox').deliveryRecords).toBe('on');
+    expect(stageConfig('production').deliveryRecords).toBe('off');
+    expect(stageConfig('production', { deliveryRecords: 'on' }).deliveryRecords).toBe('on');
+    expect(() => stageConfig('production', { deliveryRecords: 'yes' })).toThrow('deliveryRecords "yes" must be on or off.');
+  });
+
   it('keeps production data and year-long logs, and lets a sandbox go', () => {
     expect(stageConfig('production')).toMatchObject({ retainData: true, logRetention: 365 });
     expect(stageConfig('sandbox')).toMatchObject({ retainData: false, logRetention: 30 });

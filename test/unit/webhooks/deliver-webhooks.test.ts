@@ -326,3 +326,47 @@ describe('delivering a 3DS code', () => {
     expect(visibility()[0]).toBeLessThanOrEqual(1);
   });
 });
+
+describe('with delivery records off (the deploy that upgrades from release 2)', () => {
+  beforeAll(() => {
+    process.env.DELIVERY_RECORDS = 'off';
+    resetConfigForTests();
+  });
+  afterAll(() => {
+    delete process.env.DELIVERY_RECORDS;
+    resetConfigForTests();
+  });
+
+  const eventKey = () => ({ PK: `EVENT#${transactionEvent().eventId}`, SK: 'EVENT' });
+  const recordKey = () => ({ PK: `EVENT#${transactionEvent().eventId}`, SK: 'DELIVERY' });
+
+  it('claims and records on the event item, as release 2 did, only while it hands nothing to a record', async () => {
+    expect(await deliverEvent(sqsEvent(transactionEvent()))).toEqual({ batchItemFailures: [] });
+    expect(received).toHaveLength(1);
+    expect(claims().map((claim) => claim.Key)).toEqual([eventKey()]);
+    expect(claims()[0]!.ConditionExpression).toMatch(/ AND attribute_not_exists\(deliveryRecord\)$/);
+    expect(updates()[0]).toMatchObject({ Key: eventKey(), ExpressionAttributeValues: expect.objectContaining({ ':status': 'delivered' }) });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('follows an event whose state a function with records on moved to its record, and delivers it once', async () => {
+    const marked = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall({ ...eventKey(), deliveryRecord: true }) });
+    ddb.on(UpdateCommand, { Key: eventKey() }).rejects(marked);
+    ddb.on(UpdateCommand, { Key: recordKey() }).resolves({});
+    expect(await deliverEvent(sqsEvent(transactionEvent()))).toEqual({ batchItemFailures: [] });
+    expect(received).toHaveLength(1);
+    expect(claims().map((claim) => claim.Key)).toEqual([eventKey(), recordKey()]);
+    expect(updates().map((update) => update.Key)).toEqual([eventKey(), recordKey()]);
+    expect(updates()[1]!.ConditionExpression).not.toContain('deliveryRecord');
+    // Nothing is moved with records off.
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('acts on the refusal of the event item itself (an attempt in flight) without looking for a record', async () => {
+    refuseClaim({ SK: 'EVENT', generation: 1, deliveryStatus: 'pending', claimedBy: 'm-0', claimToken: 'other', claimUntil: Date.now() + 20_000 });
+    const result = await deliverEvent(sqsEvent(transactionEvent()));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(received).toEqual([]);
+    expect(claims().map((claim) => claim.Key)).toEqual([eventKey()]);
+  });
+});

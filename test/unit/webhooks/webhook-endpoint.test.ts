@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { resetConfigForTests } from '../../../shared/config.ts';
 import { handler as getWebhookEndpoint } from '../../../functions/webhook-endpoint/get-webhook-endpoint.ts';
 import { handler as rotateWebhookSecret } from '../../../functions/webhook-endpoint/rotate-webhook-secret.ts';
 import { handler as sendTestWebhook } from '../../../functions/webhook-endpoint/send-test-webhook.ts';
@@ -130,13 +131,29 @@ describe('POST /v1/webhook-endpoint/test', () => {
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(items).toHaveLength(2);
     expect(items[0]!.Put).toMatchObject({
-      Item: { PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', type: 'webhook.test', queue: 'events', businessId: TEST_BUSINESS_ID },
+      Item: { PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', type: 'webhook.test', queue: 'events', businessId: TEST_BUSINESS_ID, deliveryRecord: true },
       ConditionExpression: 'attribute_not_exists(PK)',
     });
     expect(items[1]!.Put).toMatchObject({
       Item: { PK: `EVENT#${view.id}`, SK: 'DELIVERY', entity: 'webhook_delivery', deliveryStatus: 'pending', generation: 1 },
       ConditionExpression: 'attribute_not_exists(PK)',
     });
+  });
+
+  it('commits it as one item carrying its delivery state, as release 2 did, while delivery records are off', async () => {
+    process.env.DELIVERY_RECORDS = 'off';
+    resetConfigForTests();
+    try {
+      ddb.on(TransactWriteCommand).resolves({});
+      const view = parseBody(await sendTestWebhook(request('POST', `${PATH}/test`), lambdaContext));
+      const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(items).toHaveLength(1);
+      expect(items[0]!.Put!.Item).toMatchObject({ PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', deliveryStatus: 'pending', generation: 1, GSI3PK: expect.stringMatching(/^UNDELIVERED#/) });
+      expect(items[0]!.Put!.Item).not.toHaveProperty('deliveryRecord');
+    } finally {
+      delete process.env.DELIVERY_RECORDS;
+      resetConfigForTests();
+    }
   });
 
   it('refuses when no URL is set (409 webhook_url_not_set), committing nothing', async () => {
