@@ -55,6 +55,7 @@ export const authorizationDecisionsSection: BenchSection = {
 
     await stack.pollers.stream.stop();
     await stack.pollers.queue.stop();
+    await stack.pollers.schedule.stop();
     const worker = await LoadWorker.start();
     try {
       await worker.init(stack, fixture, CONCURRENCY);
@@ -114,6 +115,7 @@ export const authorizationDecisionsSection: BenchSection = {
       await endpoint.close();
       stack.pollers.stream.start();
       stack.pollers.queue.start();
+      stack.pollers.schedule.start();
     }
   },
 };

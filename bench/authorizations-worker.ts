@@ -31,7 +31,7 @@ export interface InitCommand {
   maxConcurrency: number;
 }
 
-export type Workload = 'api-simulate' | 'api-network' | 'bare';
+export type Workload = 'api-simulate' | 'api-network' | 'bare' | 'bare-network';
 
 export interface RunCommand extends ClosedLoopOptions {
   kind: 'run';
@@ -96,6 +96,11 @@ function run(command: RunCommand): Promise<Segment> {
     case 'bare':
       return closedLoop(command, async (sequence) => {
         await bare.bareApproval(cardFor(sequence).id, amountMinor, init.amount, timezone);
+        return true;
+      });
+    case 'bare-network':
+      return closedLoop(command, async (sequence) => {
+        await bare.bareApproval(cardFor(sequence).id, amountMinor, init.amount, timezone, `bench-${randomUUID()}`);
         return true;
       });
     case 'api-simulate': {

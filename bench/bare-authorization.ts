@@ -1,6 +1,6 @@
 /**
  * The bare baseline of the authorization benchmark: the database round trips of one approval and
- * nothing else. One strongly consistent GetItem of the card and one TransactWriteItems whose items
+ * nothing else (on the network route, with the claim of the network's id). One strongly consistent GetItem of the card and one TransactWriteItems whose items
  * come from the pure function the engine's `commitApproval` commits (`approvalItems`: spend
  * counters, the daily count, the hold on one escrow shard, card version check, transaction, posting, outbox event), committed through the
  * same tagged transaction helper and document client configuration (`shared/db/transact.ts`,
@@ -17,7 +17,7 @@ import { newId } from '../shared/domain/ids.ts';
 import { holdLegs, posting, type BalanceOwner } from '../shared/domain/ledger.ts';
 import { windowPeriods } from '../shared/domain/spend-windows.ts';
 import { nowIso } from '../shared/domain/time.ts';
-import { transactionWebhookBody, type CardTransaction } from '../shared/domain/transactions.ts';
+import { networkAuthorizationFingerprint, transactionWebhookBody, type CardTransaction } from '../shared/domain/transactions.ts';
 import { requireBusiness } from '../shared/db/businesses-repository.ts';
 import { getCard } from '../shared/db/cards-repository.ts';
 import { approvalItems } from '../shared/db/transactions-repository.ts';
@@ -32,9 +32,12 @@ export async function businessTimezone(businessId: string): Promise<string> {
 
 /**
  * One approval's database work for `cardId`, holding `amountMinor` of the card's currency.
- * Throws unless the transaction committed as an approval.
+ * With `networkAuthorizationId`, the network route's: the transaction also claims the network's
+ * id (what makes a resent message a repeat, not a second approval: work any implementation of that
+ * route must do) and the escrow shard is the one the network's id picks. Throws unless the
+ * transaction committed as an approval.
  */
-export async function bareApproval(cardId: string, amountMinor: bigint, amountText: string, timezone: string): Promise<void> {
+export async function bareApproval(cardId: string, amountMinor: bigint, amountText: string, timezone: string, networkAuthorizationId?: string): Promise<void> {
   const card = await getCard(cardId);
   if (!card) throw new Error(`bench card ${cardId} is missing`);
   const at = new Date();
@@ -60,7 +63,7 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
     windows: periods,
     merchant: MERCHANT,
     declineReason: null,
-    networkAuthorizationId: null,
+    networkAuthorizationId: networkAuthorizationId ?? null,
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -72,7 +75,17 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
       owner,
       // One balance item held, as the engine's warm path does: the escrow shard the id picks among
       // the initial ones (the engine's warm-up refilled them from the pool).
-      hold: { kind: 'shard', shard: shardsFor(txn.transactionId, INITIAL_ESCROW_SHARDS)[0]! },
+      hold: { kind: 'shard', shard: shardsFor(networkAuthorizationId ?? txn.transactionId, INITIAL_ESCROW_SHARDS)[0]! },
+      ...(networkAuthorizationId
+        ? {
+            claim: {
+              networkAuthorizationId,
+              cardId: card.cardId,
+              transactionId: txn.transactionId,
+              fingerprint: networkAuthorizationFingerprint({ cardId: card.cardId, amount: amountText, currency: card.currency, merchant: MERCHANT }),
+            },
+          }
+        : {}),
       limits: card.limits,
       periods,
       maxDailyCount: card.controls.maxDailyCount,
