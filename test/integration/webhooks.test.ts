@@ -592,13 +592,19 @@ describe('events committed before delivery records (state on the event item)', (
     expect(record).not.toHaveProperty('GSI3PK');
   });
 
-  it('redelivers a delivered one on request, its earlier attempts kept', async () => {
+  /** A partner's delivered authorization event, rewritten as release 2 stored it. */
+  async function deliveredBeforeRecords(amount: string) {
     const p = await partner();
     const cardId = await fundedCard(p);
-    const txn = await authorize(p, cardId, '7');
+    const txn = await authorize(p, cardId, amount);
     await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
     const event = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
     await asCommittedBeforeRecords(event.id);
+    return { p, txn, event };
+  }
+
+  it('redelivers a delivered one on request, its earlier attempts kept', async () => {
+    const { p, txn, event } = await deliveredBeforeRecords('7');
 
     expect((await p.call('POST', `/v1/events/${event.id}/redeliver`)).status).toBe(202);
     await vi.waitFor(() => expect(receiver.received(p.path).filter(ofTransaction(txn.id, 'Authorization'))).toHaveLength(2), WAIT);
@@ -609,12 +615,7 @@ describe('events committed before delivery records (state on the event item)', (
   });
 
   it('moves the state once when redeliveries and moves race: one record, and every redelivery asked for is one generation', async () => {
-    const p = await partner();
-    const cardId = await fundedCard(p);
-    const txn = await authorize(p, cardId, '5');
-    await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
-    const event = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
-    await asCommittedBeforeRecords(event.id);
+    const { p, event } = await deliveredBeforeRecords('5');
     const { moveDeliveryOffEvent } = await import('../../shared/db/events-repository.ts');
 
     const answers = await Promise.all([
