@@ -11,8 +11,8 @@
  * to the alarm topic), `-c rollbackAlarms=ignore` (production: this deploy's canaries do not roll
  * back on alarms), `-c bundling=fast` (no minify/source maps, quicker local synths),
  * `-c nag=false` (skip the cdk-nag rule packs), `-c escrowHolds=on|off` (B2B holds on escrow shards;
- * see stage-config.ts), `-c deliveryRecords=on|off` (events' delivery state on records of their own;
- * see stage-config.ts).
+ * see stage-config.ts), `-c writeFormat=release2|release3` (how new items are written; see
+ * stage-config.ts).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
@@ -28,7 +28,7 @@ const config = stageConfig(stage, {
   rollbackAlarms: app.node.tryGetContext('rollbackAlarms'),
   networkAuthorizationProvisionedConcurrency: app.node.tryGetContext('networkAuthorizationProvisionedConcurrency'),
   escrowHolds: app.node.tryGetContext('escrowHolds'),
-  deliveryRecords: app.node.tryGetContext('deliveryRecords'),
+  writeFormat: app.node.tryGetContext('writeFormat'),
 });
 const bundling = app.node.tryGetContext('bundling') === 'fast' ? 'fast' : 'release';
 

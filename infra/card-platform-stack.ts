@@ -116,7 +116,7 @@ export class CardPlatformStack extends Stack {
       CARD_BIN: config.cardBin,
       HOLD_EXPIRY_DAYS: JSON.stringify(config.holdExpiry),
       ESCROW_HOLDS: config.escrowHolds,
-      DELIVERY_RECORDS: config.deliveryRecords,
+      WRITE_FORMAT: config.writeFormat,
     };
     // Deposit-address keys go only to the functions whose row asks for them (`walletKeys`); the
     // SSM lookups (template parameters) exist only when one does.

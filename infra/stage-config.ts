@@ -81,14 +81,13 @@ export interface StageConfig {
    */
   escrowHolds: 'on' | 'off';
   /**
-   * Whether new events keep their webhook delivery state on a record of their own (README "Webhook
-   * delivery records"): every function gets it as `DELIVERY_RECORDS`. Off, new events carry it on
-   * the event item as release 2 wrote them, and every function still follows an event's state to
-   * its record when there is one. Upgrading a stage from release 2: deploy with it off first, then
-   * on (`-c deliveryRecords=on`), so no version that knows no records ever runs beside one that
-   * makes them.
+   * How new items are written (every function reads both): `release3` (events' delivery state on
+   * records of their own, list and sweeper index keys over the full shard counts) or `release2` (as
+   * release 2 wrote them). Every function gets it as `WRITE_FORMAT`. Upgrading a stage from release
+   * 2: deploy with `release2` first, then `-c writeFormat=release3`, so no release-2 function ever
+   * runs beside, or is rolled back to over, items it cannot see (README "Upgrading from release 2").
    */
-  deliveryRecords: 'on' | 'off';
+  writeFormat: 'release2' | 'release3';
   /**
    * An e-mail address subscribed to the alarm topic (the recipient confirms the subscription once).
    * Also `-c alarmEmail=...`; without one, the topic has no subscriber until an operator adds one.
@@ -168,7 +167,7 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     holdExpiry: { defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } },
     // Deployed all at once: no version of another release runs beside this one.
     escrowHolds: 'on',
-    deliveryRecords: 'on',
+    writeFormat: 'release3',
     // Cold starts dominate a sandbox's few requests.
     networkAuthorizationP99Ms: 3000,
     // None: a sandbox account may be on a new account's low concurrency quota, where any
@@ -198,8 +197,8 @@ const STAGE_CONFIGS: Record<Stage, StageConfig> = {
     // Canary deploys run two versions at once: off for the deploy that upgrades from release 2
     // (which knew no shards), then `-c escrowHolds=on` (README "Escrow sub-balances").
     escrowHolds: 'off',
-    // Likewise for events' delivery records: off for that deploy, then `-c deliveryRecords=on`.
-    deliveryRecords: 'off',
+    // Likewise items in release 2's format for that deploy, then `-c writeFormat=release3`.
+    writeFormat: 'release2',
     networkAuthorizationP99Ms: 1000,
     // 220 of the default 1000 leaves 780 for the partner API, the authorizers and the webhook
     // pipeline. At ~100 ms an approval, 100 concurrent authorizations serve ~1000 per second.
@@ -260,7 +259,7 @@ export function stageConfig(
     rollbackAlarms?: unknown;
     networkAuthorizationProvisionedConcurrency?: unknown;
     escrowHolds?: unknown;
-    deliveryRecords?: unknown;
+    writeFormat?: unknown;
   } = {},
 ): StageConfig {
   let config = STAGE_CONFIGS[stage];
@@ -289,9 +288,11 @@ export function stageConfig(
     if (overrides.escrowHolds !== 'on' && overrides.escrowHolds !== 'off') throw new Error(`escrowHolds ${JSON.stringify(overrides.escrowHolds)} must be on or off.`);
     config = { ...config, escrowHolds: overrides.escrowHolds };
   }
-  if (overrides.deliveryRecords !== undefined) {
-    if (overrides.deliveryRecords !== 'on' && overrides.deliveryRecords !== 'off') throw new Error(`deliveryRecords ${JSON.stringify(overrides.deliveryRecords)} must be on or off.`);
-    config = { ...config, deliveryRecords: overrides.deliveryRecords };
+  if (overrides.writeFormat !== undefined) {
+    if (overrides.writeFormat !== 'release2' && overrides.writeFormat !== 'release3') {
+      throw new Error(`writeFormat ${JSON.stringify(overrides.writeFormat)} must be release2 or release3.`);
+    }
+    config = { ...config, writeFormat: overrides.writeFormat };
   }
   if (overrides.networkAuthorizationProvisionedConcurrency !== undefined) {
     const value = Number(overrides.networkAuthorizationProvisionedConcurrency);

@@ -91,14 +91,16 @@ export interface Config {
    */
   ESCROW_HOLDS: 'on' | 'off';
   /**
-   * `on`: an event's delivery state is on a delivery record of its own (shared/db/events-repository.ts),
-   * created with the event, and the state of an event committed without one moves there on its first
-   * delivery write. `off`: new events carry their state on the event item, as release 2 wrote them;
-   * writes follow an event's state to its record if a version with `on` made one. `off` exists for
-   * the deploy that upgrades from release 2 (README "Webhook delivery records"). Set per stage from
-   * infra/stage-config.ts `deliveryRecords`.
+   * How new items are written; every function reads both formats. `release3`: an event's delivery
+   * state on a delivery record of its own (shared/db/events-repository.ts; an event committed
+   * without one moves its state there on its first delivery write), and list and sweeper index keys
+   * over the full shard counts (shared/db/keys.ts). `release2`: as release 2 wrote them (the state
+   * on the event item, nothing moved, 16 shards), so release-2 functions running beside (a canary)
+   * or rolled back to see everything; writes still follow an event to its record if a `release3`
+   * function made one. README "Upgrading from release 2". Set per stage from infra/stage-config.ts
+   * `writeFormat`.
    */
-  DELIVERY_RECORDS: 'on' | 'off';
+  WRITE_FORMAT: 'release2' | 'release3';
   /**
    * The hold-expiry sweeper: how long one run keeps paging through due holds (the next run, 5
    * minutes later, takes the rest; below the function's 300 s timeout), and how many it releases
@@ -198,7 +200,7 @@ function readConfig(env: NodeJS.ProcessEnv): { value: Config; problems: string[]
     BUSINESS_CONTROLS_CACHE_SECONDS: read.number('BUSINESS_CONTROLS_CACHE_SECONDS', 30, 0, 300),
     HOLD_EXPIRY_DAYS: read.holdExpiry('HOLD_EXPIRY_DAYS'),
     ESCROW_HOLDS: read.oneOf('ESCROW_HOLDS', ['on', 'off'] as const, 'on'),
-    DELIVERY_RECORDS: read.oneOf('DELIVERY_RECORDS', ['on', 'off'] as const, 'on'),
+    WRITE_FORMAT: read.oneOf('WRITE_FORMAT', ['release2', 'release3'] as const, 'release3'),
     HOLD_EXPIRY_SWEEP_SECONDS: read.number('HOLD_EXPIRY_SWEEP_SECONDS', 240, 1, 280),
     HOLD_EXPIRY_SWEEP_CONCURRENCY: read.number('HOLD_EXPIRY_SWEEP_CONCURRENCY', 16, 1, 64),
     POWERTOOLS_SERVICE_NAME: read.optional('POWERTOOLS_SERVICE_NAME') ?? 'card-platform',

@@ -68,6 +68,10 @@ async function useDeployedStage(stage: 'sandbox' | 'production'): Promise<string
     WEBHOOK_PRIVATE_ADDRESSES: 'deny',
     // The stage's hold policy, as its functions get it (`index-transactions` dates older holds with it).
     HOLD_EXPIRY_DAYS: JSON.stringify(stageConfig(stage).holdExpiry),
+    // The stage's default formats: `release2` and escrow off are safe beside functions deployed with
+    // either (a redrive never makes records beside release-2 functions mid-upgrade).
+    WRITE_FORMAT: stageConfig(stage).writeFormat,
+    ESCROW_HOLDS: stageConfig(stage).escrowHolds,
   });
   return `${stage} stage`;
 }

@@ -15,8 +15,10 @@ const MAX_ROUNDS = 6;
 /** The items at `keys`, in `keys` order (undefined where there is none). */
 export async function getItemsConsistently(keys: readonly ItemKey[]): Promise<(Record<string, unknown> | undefined)[]> {
   const found = new Map<string, Record<string, unknown>>();
+  // BatchGetItem refuses a request that names one key twice.
+  const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
   const chunks: ItemKey[][] = [];
-  for (let start = 0; start < keys.length; start += KEYS_PER_REQUEST) chunks.push(keys.slice(start, start + KEYS_PER_REQUEST));
+  for (let start = 0; start < unique.length; start += KEYS_PER_REQUEST) chunks.push(unique.slice(start, start + KEYS_PER_REQUEST));
   await Promise.all(chunks.map((chunk) => readChunk(chunk, found)));
   return keys.map((key) => found.get(keyId(key)));
 }

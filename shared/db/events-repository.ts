@@ -18,7 +18,7 @@
  * Events committed before the split keep their delivery state on the event item. They read as they
  * are; the first write to their delivery (a claim, a sweep, a redelivery) moves the state to a
  * record of its own, atomically (`moveDeliveryOffEvent`), and then writes it there. With
- * `DELIVERY_RECORDS` off (the deploy that upgrades from release 2, when release-2 functions may
+ * `WRITE_FORMAT` release2 (the deploy that upgrades from release 2, when release-2 functions may
  * still run), nothing is moved and new events carry their state too (shared/db/outbox.ts); writes
  * go to the event item unless it is marked `deliveryRecord` (a function with it on made a record),
  * and then to the record.
@@ -46,7 +46,7 @@ import { idempotencyInProgress } from './idempotency-repository.ts';
 import { config } from '../config.ts';
 import { eventKeys, UNDELIVERED_SHARDS, undeliveredPartition, type ItemKey } from './keys.ts';
 import { gsi1Shard, queryShardsNewestFirst, type Page } from './query-page.ts';
-import { DELIVERY_ENTITY, outboxEntries, outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
+import { DELIVERY_ENTITY, HANDED_TO_RECORD, outboxEntries, outboxEventOf, redeliveryItem, type OutboxEvent } from './outbox.ts';
 import { transaction, type TransactItem } from './transact.ts';
 
 export const MAX_RECORDED_ATTEMPTS = 100;
@@ -281,7 +281,7 @@ export async function settleEvent(eventId: string, generation: number, status: '
  * delivered even if an attempt of the old one is in flight, as the partner asked.
  */
 export async function requestRedelivery(event: StoredEvent, businessId: string, requestId: string, requestedAt: string): Promise<boolean> {
-  const recordsOn = config().DELIVERY_RECORDS === 'on';
+  const recordsOn = config().WRITE_FORMAT === 'release3';
   if (event.deliveryOnEvent && recordsOn) await moveDeliveryOffEvent(event.eventId);
   // Without records, on the event item unless a function with them moved the state meanwhile (the
   // condition then fails and the caller reads again, finding the record).
@@ -433,6 +433,12 @@ export async function listUndeliveredCommittedBetween(fromIso: string, toIso: st
  * one batch, and events committed before delivery records, which are their own.
  */
 async function withTheirEvents(indexed: Record<string, unknown>[]): Promise<StoredEvent[]> {
+  // An event item whose state is on its record has no business in the index: only a release-2
+  // function's write can have put it back (its conditions fail on a marked item, but not every
+  // write of theirs is conditional). Its record is what is delivered; the stray keys go.
+  const strays = indexed.filter((item) => item.entity !== DELIVERY_ENTITY && item.deliveryRecord === true);
+  await Promise.all(strays.map(dropStrayIndexKeys));
+  indexed = indexed.filter((item) => !strays.includes(item));
   const records = indexed.filter((item) => item.entity === DELIVERY_ENTITY);
   const events = await getItemsConsistently(records.map((record) => eventKeys.event(String(record.eventId))));
   return [
@@ -470,6 +476,22 @@ function attemptItem(attempt: DeliveryAttempt): Record<string, unknown> {
     error: attempt.error ?? undefined,
     durationMs: attempt.durationMs,
   };
+}
+
+async function dropStrayIndexKeys(item: Record<string, unknown>): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: eventKeys.event(String(item.eventId)),
+        UpdateExpression: 'REMOVE GSI3PK, GSI3SK',
+        ConditionExpression: 'deliveryRecord = :marked AND GSI3SK = :seen',
+        ExpressionAttributeValues: { ':marked': true, ':seen': item.GSI3SK },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /**
@@ -515,9 +537,9 @@ const NO_RECORD = 'attribute_not_exists(deliveryRecord)';
  * (`attribute_exists(PK)`). A refusal throws `ConditionalCheckFailedException` with the item as it
  * was (the record, or the event item holding the state).
  *
- * - `DELIVERY_RECORDS` on: to the delivery record. A refusal that reads back no record is an event
+ * - `WRITE_FORMAT` release3: to the delivery record. A refusal that reads back no record is an event
  *   committed without one (or none at all): its state is moved to a record and the update sent once more.
- * - Off: to the event item, on condition that it holds the state; a refusal that reads back an
+ * - release2: to the event item, on condition that it holds the state; a refusal that reads back an
  *   item marked `deliveryRecord` (a function with records on made one) sends it to the record.
  */
 async function updateDelivery(eventId: string, update: DeliveryUpdate): Promise<void> {
@@ -531,7 +553,7 @@ async function updateDelivery(eventId: string, update: DeliveryUpdate): Promise<
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-  const recordsOn = config().DELIVERY_RECORDS === 'on';
+  const recordsOn = config().WRITE_FORMAT === 'release3';
   try {
     await (recordsOn ? send(eventKeys.delivery(eventId)) : send(eventKeys.event(eventId), NO_RECORD));
   } catch (error) {
@@ -600,11 +622,18 @@ export async function moveDeliveryOffEvent(eventId: string): Promise<void> {
           Update: {
             TableName: tableName(),
             Key: eventKeys.event(eventId),
-            // Marked, so a function with records off follows the state to the record from now on.
-            UpdateExpression: `SET deliveryRecord = :marked REMOVE ${DELIVERY_STATE.join(', ')}`,
+            // Marked (HANDED_TO_RECORD), so a function writing release 2's format follows the state
+            // to the record from now on, and a release-2 function's conditions all fail.
+            UpdateExpression: `SET deliveryRecord = :marked, generation = :handed REMOVE ${DELIVERY_STATE.filter((name) => name !== 'generation').join(', ')}`,
             ConditionExpression: [NO_RECORD, '#status = :status', same.expression, ...unchanged.conditions].join(' AND '),
             ExpressionAttributeNames: { '#status': 'deliveryStatus' },
-            ExpressionAttributeValues: { ...same.values, ':status': item.deliveryStatus, ':marked': true, ...unchanged.values },
+            ExpressionAttributeValues: {
+              ...same.values,
+              ':status': item.deliveryStatus,
+              ':marked': HANDED_TO_RECORD.deliveryRecord,
+              ':handed': HANDED_TO_RECORD.generation,
+              ...unchanged.values,
+            },
           },
         },
         'moved',

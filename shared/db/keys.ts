@@ -77,6 +77,8 @@
  * because IAM sees only an item's partition key (below).
  */
 
+import { config } from '../config.ts';
+
 export interface ItemKey {
   PK: string;
   SK: string;
@@ -113,7 +115,7 @@ export const LIST_SHARDS = 32;
 
 /** The list partition of the shard of `id` (a UUID; its last hex digits are random). */
 export function listShardOf(partition: string, id: string): string {
-  const shard = shardOf(id, LIST_SHARDS);
+  const shard = shardOf(id, writeShards(LIST_SHARDS));
   return shard === 0 ? partition : `${partition}#${shard}`;
 }
 
@@ -226,13 +228,25 @@ export const networkMessageKeys = {
  * approval's write does not land on one index partition; the sweeper queries each.
  */
 export const holdExpiryKeys = {
-  index: (transactionId: string, expiresAt: string) => ({ GSI4PK: holdExpiryPartition(shardOf(transactionId, HOLD_EXPIRY_SHARDS)), GSI4SK: `${expiresAt}#${transactionId}` }),
+  index: (transactionId: string, expiresAt: string) => ({ GSI4PK: holdExpiryPartition(shardOf(transactionId, writeShards(HOLD_EXPIRY_SHARDS))), GSI4SK: `${expiresAt}#${transactionId}` }),
 };
 
 export const HOLD_EXPIRY_SHARDS = 32;
 
 export function holdExpiryPartition(shard: number): string {
   return `HOLD_EXPIRY#${shard}`;
+}
+
+/** Release 2's shard count for every sharded key. */
+const RELEASE2_SHARDS = 16;
+
+/**
+ * How many shards new keys spread over: the full count, or, while writing release 2's format
+ * (`WRITE_FORMAT`), release 2's 16, where a release-2 function (beside this one in a canary, or
+ * rolled back to) finds them. Reads always cover the full count.
+ */
+function writeShards(shards: number): number {
+  return config().WRITE_FORMAT === 'release2' ? Math.min(shards, RELEASE2_SHARDS) : shards;
 }
 
 /**
@@ -265,7 +279,7 @@ export const eventKeys = {
    * so it is spread over `UNDELIVERED_SHARDS` partitions (`shardOf` the event id) to stay under one
    * index partition's write rate; the sweeper queries each.
    */
-  undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(shardOf(eventId, UNDELIVERED_SHARDS)), GSI3SK: `${dueAt}#${eventId}` }),
+  undeliveredIndex: (eventId: string, dueAt: string) => ({ GSI3PK: undeliveredPartition(shardOf(eventId, writeShards(UNDELIVERED_SHARDS))), GSI3SK: `${dueAt}#${eventId}` }),
 };
 
 export const UNDELIVERED_SHARDS = 64;

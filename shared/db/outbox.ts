@@ -58,7 +58,7 @@ export function otpSealContext(event: { businessId: string; eventId: string }): 
  * event, so a busy business's list index is written once per event (README "Capacity"). The event
  * item says so (`deliveryRecord`): a writer that finds it follows the state to the record.
  *
- * With `DELIVERY_RECORDS` off (the deploy that upgrades from release 2), one item, as release 2
+ * With `WRITE_FORMAT` release2 (the deploy that upgrades from release 2), one item, as release 2
  * wrote it: the event with its delivery state and undelivered-index keys.
  */
 export function outboxEntries(event: OutboxEvent): TaggedItem<never>[] {
@@ -70,12 +70,19 @@ export function outboxEntries(event: OutboxEvent): TaggedItem<never>[] {
     generation: FIRST_GENERATION,
   };
   const put = (Item: Record<string, unknown>): TaggedItem<never> => ({ item: { Put: { TableName: tableName(), Item, ConditionExpression: 'attribute_not_exists(PK)' } } });
-  if (config().DELIVERY_RECORDS === 'off') return [put({ ...eventItem, ...undelivered })];
+  if (config().WRITE_FORMAT === 'release2') return [put({ ...eventItem, ...undelivered })];
   return [
-    put({ ...eventItem, deliveryRecord: true }),
+    put({ ...eventItem, ...HANDED_TO_RECORD }),
     put({ ...eventKeys.delivery(event.eventId), entity: DELIVERY_ENTITY, eventId: event.eventId, businessId: event.businessId, createdAt: event.createdAt, ...undelivered }),
   ];
 }
+
+/**
+ * What marks an event item whose delivery state is on its record: `deliveryRecord`, which this
+ * release's writes check, and a generation no delivery ever has, which fails every condition of a
+ * release-2 function (they hold only for the generation they act on, 1 when absent).
+ */
+export const HANDED_TO_RECORD = { deliveryRecord: true, generation: 0 } as const;
 
 /** The `entity` of an event's delivery record (not an outbox insert: the dispatcher's stream filter passes it by). */
 export const DELIVERY_ENTITY = 'webhook_delivery';

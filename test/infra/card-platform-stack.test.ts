@@ -613,7 +613,7 @@ describe.each(STAGES)('the %s stack', (stage) => {
       expect(JSON.parse(fn.Environment.Variables.HOLD_EXPIRY_DAYS)).toEqual({ defaultDays: 7, daysByMcc: { '7011': 30, '7512': 30 } });
       // Every function is told whether new B2B holds go on escrow shards (off in production until the upgrade deploy is done).
       expect(fn.Environment.Variables.ESCROW_HOLDS).toBe(stage === 'production' ? 'off' : 'on');
-      expect(fn.Environment.Variables.DELIVERY_RECORDS).toBe(stage === 'production' ? 'off' : 'on');
+      expect(fn.Environment.Variables.WRITE_FORMAT).toBe(stage === 'production' ? 'release2' : 'release3');
       const statements = statementsOfFunction(template, sweeperId);
       expect(allowed(statements, 'dynamodb:Query')).toBe(true);
       expect(allowed(statements, 'dynamodb:PutItem')).toBe(true);

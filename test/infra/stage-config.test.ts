@@ -74,11 +74,11 @@ describe('stageConfig', () => {
     expect(() => stageConfig('production', { escrowHolds: 'yes' })).toThrow('escrowHolds "yes" must be on or off.');
   });
 
-  it('gives events delivery records in a sandbox, and in production only once told (-c deliveryRecords=on)', () => {
-    expect(stageConfig('sandbox').deliveryRecords).toBe('on');
-    expect(stageConfig('production').deliveryRecords).toBe('off');
-    expect(stageConfig('production', { deliveryRecords: 'on' }).deliveryRecords).toBe('on');
-    expect(() => stageConfig('production', { deliveryRecords: 'yes' })).toThrow('deliveryRecords "yes" must be on or off.');
+  it("writes release 3's format in a sandbox, and in production only once told (-c writeFormat=release3)", () => {
+    expect(stageConfig('sandbox').writeFormat).toBe('release3');
+    expect(stageConfig('production').writeFormat).toBe('release2');
+    expect(stageConfig('production', { writeFormat: 'release3' }).writeFormat).toBe('release3');
+    expect(() => stageConfig('production', { writeFormat: 'on' })).toThrow('writeFormat "on" must be release2 or release3.');
   });
 
   it('keeps production data and year-long logs, and lets a sandbox go', () => {

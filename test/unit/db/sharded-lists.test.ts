@@ -9,7 +9,8 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LIST_SHARDS, listShardOf, listShards, shardOf } from '../../../shared/db/keys.ts';
+import { resetConfigForTests } from '../../../shared/config.ts';
+import { eventKeys, holdExpiryKeys, LIST_SHARDS, listShardOf, listShards, shardOf, UNDELIVERED_SHARDS } from '../../../shared/db/keys.ts';
 import { gsi1Shard, queryShardsNewestFirst } from '../../../shared/db/query-page.ts';
 import { propertySeed } from '../../support/property-seed.ts';
 
@@ -52,6 +53,22 @@ describe('a write-sharded list', () => {
     expect(listShardOf(LIST, id(0x20))).toBe(LIST);
     expect(listShardOf(LIST, id(0x13))).toBe(`${LIST}#19`);
     expect(listShardOf(LIST, id(0xe3))).toBe(`${LIST}#3`);
+  });
+
+  it("writes over release 2's 16 shards while writing its format, where a release-2 function finds them", () => {
+    process.env.WRITE_FORMAT = 'release2';
+    resetConfigForTests();
+    try {
+      for (let n = 0; n < 256; n++) {
+        expect(listShardOf(LIST, id(n))).toBe(n % 16 === 0 ? LIST : `${LIST}#${n % 16}`);
+        expect(holdExpiryKeys.index(id(n), 't').GSI4PK).toBe(`HOLD_EXPIRY#${n % 16}`);
+        expect(eventKeys.undeliveredIndex(id(n), 't').GSI3PK).toBe(`UNDELIVERED#${n % 16}`);
+      }
+    } finally {
+      delete process.env.WRITE_FORMAT;
+      resetConfigForTests();
+    }
+    expect(eventKeys.undeliveredIndex(id(0xff), 't').GSI3PK).toBe(`UNDELIVERED#${0xff % UNDELIVERED_SHARDS}`);
   });
 
   it('shards by the last two hex digits: modulo 16 that is the last digit alone, as release 2 sharded', () => {

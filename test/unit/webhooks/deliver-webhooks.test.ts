@@ -327,13 +327,13 @@ describe('delivering a 3DS code', () => {
   });
 });
 
-describe('with delivery records off (the deploy that upgrades from release 2)', () => {
+describe("writing release 2's format (the deploy that upgrades from release 2)", () => {
   beforeAll(() => {
-    process.env.DELIVERY_RECORDS = 'off';
+    process.env.WRITE_FORMAT = 'release2';
     resetConfigForTests();
   });
   afterAll(() => {
-    delete process.env.DELIVERY_RECORDS;
+    delete process.env.WRITE_FORMAT;
     resetConfigForTests();
   });
 

@@ -137,10 +137,25 @@ describe('the webhook sweeper', () => {
       ConditionExpression: 'attribute_not_exists(PK)',
     });
     expect(move![0]!.Put!.Item).not.toHaveProperty('payload');
-    expect(move![1]!.Update).toMatchObject({ Key: { PK: 'EVENT#e-6', SK: 'EVENT' }, UpdateExpression: expect.stringMatching(/^SET deliveryRecord = :marked REMOVE .*deliveryStatus.*GSI3PK, GSI3SK$/) });
+    expect(move![1]!.Update).toMatchObject({ Key: { PK: 'EVENT#e-6', SK: 'EVENT' }, UpdateExpression: expect.stringMatching(/^SET deliveryRecord = :marked, generation = :handed REMOVE .*deliveryStatus.*GSI3PK, GSI3SK$/) });
     expect(updates().map((update) => update.Key)).toEqual([
       { PK: 'EVENT#e-6', SK: 'DELIVERY' },
       { PK: 'EVENT#e-6', SK: 'DELIVERY' },
+    ]);
+  });
+
+  it("drops the index keys a release-2 function put back on an event whose state is on its record, and queues nothing for them", async () => {
+    const stray = overdue('e-7', { deliveryRecord: true, generation: 0 });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':partition': 'UNDELIVERED#1' } }).resolves({ Items: [stray] });
+    expect(await run()).toMatchObject({ overdue: 0, requeued: 0 });
+    expect(sent()).toEqual([]);
+    expect(updates()).toEqual([
+      expect.objectContaining({
+        Key: { PK: 'EVENT#e-7', SK: 'EVENT' },
+        UpdateExpression: 'REMOVE GSI3PK, GSI3SK',
+        ConditionExpression: 'deliveryRecord = :marked AND GSI3SK = :seen',
+        ExpressionAttributeValues: { ':marked': true, ':seen': `${DUE}#e-7` },
+      }),
     ]);
   });
 

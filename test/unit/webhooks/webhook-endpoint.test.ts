@@ -140,8 +140,8 @@ describe('POST /v1/webhook-endpoint/test', () => {
     });
   });
 
-  it('commits it as one item carrying its delivery state, as release 2 did, while delivery records are off', async () => {
-    process.env.DELIVERY_RECORDS = 'off';
+  it("commits it as one item carrying its delivery state, as release 2 did, while writing release 2's format", async () => {
+    process.env.WRITE_FORMAT = 'release2';
     resetConfigForTests();
     try {
       ddb.on(TransactWriteCommand).resolves({});
@@ -151,7 +151,7 @@ describe('POST /v1/webhook-endpoint/test', () => {
       expect(items[0]!.Put!.Item).toMatchObject({ PK: `EVENT#${view.id}`, SK: 'EVENT', entity: 'event', deliveryStatus: 'pending', generation: 1, GSI3PK: expect.stringMatching(/^UNDELIVERED#/) });
       expect(items[0]!.Put!.Item).not.toHaveProperty('deliveryRecord');
     } finally {
-      delete process.env.DELIVERY_RECORDS;
+      delete process.env.WRITE_FORMAT;
       resetConfigForTests();
     }
   });
