@@ -53,14 +53,16 @@ export async function exfiltrate(tableName: string): Promise<Exfiltrated> {
 }
 
 /** Every string in a value, numbers (wrapped or not) as their text. */
-export function stringsIn(value: unknown, into: string[] = []): string[] {
+export function stringsIn(value: unknown, into: string[] = [], options: { numbers: boolean } = { numbers: true }): string[] {
   if (typeof value === 'string') into.push(value);
-  else if (typeof value === 'number' || typeof value === 'bigint') into.push(String(value));
-  else if (value instanceof Uint8Array) into.push(Buffer.from(value).toString('latin1'));
-  else if (Array.isArray(value) || value instanceof Set) for (const v of value) stringsIn(v, into);
+  else if (typeof value === 'number' || typeof value === 'bigint') {
+    if (options.numbers) into.push(String(value));
+  } else if (value instanceof Uint8Array) into.push(Buffer.from(value).toString('latin1'));
+  else if (Array.isArray(value) || value instanceof Set) for (const v of value) stringsIn(v, into, options);
   else if (value && typeof value === 'object') {
-    if ('value' in value && Object.keys(value).length === 1) into.push(String((value as { value: unknown }).value));
-    else for (const v of Object.values(value)) stringsIn(v, into);
+    if ('value' in value && Object.keys(value).length === 1) {
+      if (options.numbers) into.push(String((value as { value: unknown }).value));
+    } else for (const v of Object.values(value)) stringsIn(v, into, options);
   }
   return into;
 }
