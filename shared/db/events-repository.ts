@@ -436,17 +436,16 @@ async function withTheirEvents(indexed: Record<string, unknown>[]): Promise<Stor
   // An event item whose state is on its record has no business in the index: only a release-2
   // function's write can have put it back (its conditions fail on a marked item, but not every
   // write of theirs is conditional). Its record is what is delivered; the stray keys go.
-  const strays = indexed.filter((item) => item.entity !== DELIVERY_ENTITY && item.deliveryRecord === true);
-  await Promise.all(strays.map(dropStrayIndexKeys));
-  indexed = indexed.filter((item) => !strays.includes(item));
   const records = indexed.filter((item) => item.entity === DELIVERY_ENTITY);
-  const events = await getItemsConsistently(records.map((record) => eventKeys.event(String(record.eventId))));
+  const ownState = indexed.filter((item) => item.entity !== DELIVERY_ENTITY && item.deliveryRecord !== true);
+  const strays = indexed.filter((item) => item.entity !== DELIVERY_ENTITY && item.deliveryRecord === true);
+  const [events] = await Promise.all([
+    getItemsConsistently(records.map((record) => eventKeys.event(String(record.eventId)))),
+    Promise.all(strays.map(dropStrayIndexKeys)),
+  ]);
   return [
-    ...records.flatMap((record, i) => {
-      const event = events[i];
-      return event ? [storedEvent(event, record)] : [];
-    }),
-    ...indexed.filter((item) => item.entity !== DELIVERY_ENTITY).map((item) => storedEvent(item, undefined)),
+    ...records.flatMap((record, i) => (events[i] ? [storedEvent(events[i], record)] : [])),
+    ...ownState.map((item) => storedEvent(item, undefined)),
   ];
 }
 
