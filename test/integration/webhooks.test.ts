@@ -616,6 +616,48 @@ describe('events committed before delivery records (state on the event item)', (
     await expectMoved(event.id);
   });
 
+  it("delivers once across both write formats: release 2's events, and records, whichever format the writer has (a deploy's canary)", async () => {
+    const { resetConfigForTests } = await import('../../shared/config.ts');
+    const before = process.env.WRITE_FORMAT;
+    const writing = (format: 'release2' | undefined) => {
+      if (format === undefined) delete process.env.WRITE_FORMAT;
+      else process.env.WRITE_FORMAT = format;
+      resetConfigForTests();
+    };
+    const p = await partner();
+    const cardId = await fundedCard(p);
+    // A release-3 event, delivered; then a writer of release 2's format redelivers it: the
+    // redelivery follows the event to its record instead of reviving the state on the event item.
+    const recorded = await authorize(p, cardId, '3');
+    await receiver.waitFor(p.path, ofTransaction(recorded.id, 'Authorization'));
+    const withRecord = await eventWhere(p, (e) => e.payload.card_transaction.id === recorded.id && e.delivery_status === 'delivered');
+    let inOldFormat: any;
+    try {
+      writing('release2');
+      expect((await p.call('POST', `/v1/events/${withRecord.id}/redeliver`)).status).toBe(202);
+      await vi.waitFor(() => expect(receiver.received(p.path).filter(ofTransaction(recorded.id, 'Authorization'))).toHaveLength(2), WAIT);
+      await eventWhere(p, (e) => e.id === withRecord.id && e.attempt_count === 2 && e.delivery_status === 'delivered');
+      const marked = (await itemsOf(withRecord.id)).find((item) => item.SK === 'EVENT')!;
+      expect(marked).not.toHaveProperty('deliveryStatus');
+      expect(marked).not.toHaveProperty('GSI3PK');
+
+      // An event committed in release 2's format: one item, delivered through it.
+      const txn = await authorize(p, cardId, '4');
+      await receiver.waitFor(p.path, ofTransaction(txn.id, 'Authorization'));
+      inOldFormat = await eventWhere(p, (e) => e.payload.card_transaction.id === txn.id && e.delivery_status === 'delivered');
+      const items = await itemsOf(inOldFormat.id);
+      expect(items.map((item) => item.SK)).toEqual(['EVENT']);
+      expect(items[0]).toMatchObject({ deliveryStatus: 'delivered' });
+    } finally {
+      writing(before as 'release2' | undefined);
+    }
+    // Back on release 3's format: a redelivery of it moves its state to a record, and delivers once more.
+    expect((await p.call('POST', `/v1/events/${inOldFormat.id}/redeliver`)).status).toBe(202);
+    await eventWhere(p, (e) => e.id === inOldFormat.id && e.attempt_count === 2 && e.delivery_status === 'delivered');
+    await expectMoved(inOldFormat.id);
+    expect(receiver.received(p.path).filter((request) => webhookId(request) === inOldFormat.id)).toHaveLength(2);
+  });
+
   it('moves the state once when redeliveries and moves race: one record, and every redelivery asked for is one generation', async () => {
     const { p, event } = await deliveredBeforeRecords('5');
     const { moveDeliveryOffEvent } = await import('../../shared/db/events-repository.ts');
