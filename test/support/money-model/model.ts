@@ -45,7 +45,7 @@ export interface ModelTransaction {
   card: number;
   status: 'Authorized' | 'Declined' | 'Reversed' | 'Settled' | 'Expired';
   remaining: bigint;
-  /** What an expiry released: a late capture's default amount. */
+  /** What an expiry released that no late capture has taken yet: a late capture's default amount. */
   expired?: bigint;
   /** The window periods the hold counts in; null when declined. */
   periods: Record<WindowKind, string> | null;
@@ -178,7 +178,8 @@ export function increment(model: Model, txn: ModelTransaction, extra: bigint, pe
 /**
  * A capture of `amount` (API.md "Authorization lifecycle"): a final one (or one that takes all
  * that is held) releases the rest; a partial one keeps it held. Of an `Expired` authorization (a
- * late capture), it comes out of available, which may go below zero.
+ * late capture), it comes out of available, which may go below zero, and takes from what the
+ * expiry released: the authorization is `Settled` when the capture is final or nothing of that is left.
  */
 export function capture(model: Model, txn: ModelTransaction, amount: bigint, final: boolean): void {
   const card = model.cards[txn.card]!;
@@ -190,7 +191,11 @@ export function capture(model: Model, txn: ModelTransaction, amount: bigint, fin
   if (amount >= leaving) addSpend(card, txn.periods!, amount - leaving);
   else giveBackSpend(card, txn, leaving - amount);
   txn.remaining -= leaving;
-  txn.status = txn.status === 'Expired' ? (final ? 'Settled' : 'Expired') : txn.remaining === 0n ? 'Settled' : 'Authorized';
+  if (txn.status === 'Expired') {
+    // A late capture takes from what the expiry released; with nothing of it left, it settles even when not final.
+    txn.expired = amount >= (txn.expired ?? 0n) ? 0n : txn.expired! - amount;
+    txn.status = final || txn.expired === 0n ? 'Settled' : 'Expired';
+  } else txn.status = txn.remaining === 0n ? 'Settled' : 'Authorized';
 }
 
 /** The platform released what was held: status Expired, windows given back. */
