@@ -13,6 +13,7 @@ import * as authorizationEndpoint from '../shared/contracts/authorization-endpoi
 import * as cardReveal from '../shared/contracts/card-reveal.ts';
 import * as cards from '../shared/contracts/cards.ts';
 import * as controls from '../shared/contracts/controls.ts';
+import * as deposits from '../shared/contracts/deposits.ts';
 import * as transactions from '../shared/contracts/transactions.ts';
 import * as transfers from '../shared/contracts/transfers.ts';
 import * as users from '../shared/contracts/users.ts';
@@ -107,7 +108,7 @@ const routeRows: RouteRowSpec[] = [
   // A challenge seals its one-time code into the outbox event (encrypt); verifying needs only the HMAC key.
   { operation: transactions.simulateThreeDsChallenge, handler: 'simulate/create-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'], encrypt: ['otp'] } },
   { operation: transactions.simulateThreeDsVerification, handler: 'simulate/verify-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'] } },
-  { operation: transactions.simulateDeposit, handler: 'simulate/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
+  { operation: deposits.simulateDeposit, handler: 'simulate/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
   // The authorization lifecycle: increments ask the business's endpoint like an authorization (decrypt `decision-secret`).
   { operation: transactions.simulateIncrement, handler: 'simulate/increment-authorization', access: { ...post, settings: ['fx'], decrypt: ['decision-secret'] } },
   { operation: transactions.simulateExpiry, handler: 'simulate/expire-authorization', access: post },
@@ -127,7 +128,7 @@ const routeRows: RouteRowSpec[] = [
   { operation: transactions.networkThreeDsVerification, handler: 'network/verify-3ds-challenge', access: { ...post, macs: ['idempotency', 'otp'] } },
   // The chain watcher reports deposits to the platform's addresses, with its own credential: a
   // deposit credits money, which the card network must never be able to do.
-  { operation: transactions.chainDeposit, handler: 'network/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
+  { operation: deposits.chainDeposit, handler: 'network/create-deposit', access: { ...post, settings: ['deposit-fee'] } },
   // The card network's authorization lifecycle: increments, force posts and refunds (by card number: `pan`).
   { operation: transactions.networkIncrement, handler: 'network/increment-authorization', access: { ...post, settings: ['fx'], decrypt: ['decision-secret'] } },
   { operation: transactions.networkForcePost, handler: 'network/create-force-post', access: { ...post, macs: ['idempotency', 'pan'], settings: ['fx'] } },

@@ -1,6 +1,6 @@
 // Its row lists MAC purposes: keyed hashes with KMS HMAC keys (shared/crypto/keyed-hash.ts).
 import '../../shared/crypto/keyed-hash-kms.ts';
-import * as api from '../../shared/contracts/transactions.ts';
+import * as api from '../../shared/contracts/deposits.ts';
 import { operationHandler } from '../../shared/http/handler.ts';
 import { simulateDeposit } from '../../shared/services/deposits.ts';
 

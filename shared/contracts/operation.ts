@@ -78,6 +78,9 @@ export interface Operation<
   errors: readonly ErrorCode[];
 }
 
+/** `otherStatuses` of the routes keyed by a network's or chain's own id: a resent message answers 200. */
+export const NEW_OR_REPEAT = { 200: 'A repeat of an earlier request (same network or deposit id): the first answer, as it is now.' };
+
 /** Declares one operation, keeping every schema's exact type for the handler and the client. */
 export function operation<
   const C extends Credential,

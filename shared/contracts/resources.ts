@@ -7,11 +7,10 @@
 import * as z from 'zod';
 import { DECLINE_REASONS } from '../domain/authorization.ts';
 import { CARD_AUDIT_ACTIONS, CARD_FORMS, CARD_MODES, CARD_STATUSES, LIMIT_RULES } from '../domain/cards.ts';
-import { CHAINS } from '../domain/chain-addresses.ts';
+import { CHAINS, DEPOSIT_ASSETS } from '../domain/chains.ts';
 import { ID_TYPES } from '../domain/ekyc.ts';
 import { CARD_CURRENCIES, CURRENCY_EXPONENTS } from '../domain/money.ts';
 import { USER_STATUSES } from '../domain/users.ts';
-import { DEPOSIT_ASSETS } from '../domain/wallets.ts';
 import { DELIVERY_STATUSES } from '../domain/webhook-delivery.ts';
 import { CardTransactionSchema, DepositSchema, EVENT_TYPES, TransferSchema } from '../domain/event-types.ts';
 

@@ -1,4 +1,4 @@
-/** Card transactions, webhook events, and the card network's and chain watcher's routes. */
+/** Card transactions, webhook events, and the card network's routes (the chain watcher's: deposits.ts). */
 import { ListEventsQuery } from '../domain/events.ts';
 import { NetworkThreeDsBody, SimulateThreeDsBody, VerifyOtpBody } from '../domain/three-ds.ts';
 import {
@@ -15,10 +15,9 @@ import {
   SimulateRefundBody,
   TopupBody,
 } from '../domain/transactions.ts';
-import { DepositBody } from '../domain/wallets.ts';
 import { pathIds } from '../http/path-ids.ts';
-import { operation } from './operation.ts';
-import { CardTransaction, Challenge, Deposit, Event, EventTypeList, listPage, Topup, Verification } from './resources.ts';
+import { NEW_OR_REPEAT, operation } from './operation.ts';
+import { CardTransaction, Challenge, Event, EventTypeList, listPage, Topup, Verification } from './resources.ts';
 
 const transaction = pathIds({ id: 'transaction' });
 const verification = pathIds({ verification_id: 'verification' });
@@ -42,8 +41,6 @@ const REFUND_DESCRIPTION =
   'A `Refund` transaction, status `Settled`, with positive amounts, credited to the balance the card spends (webhook action `Refund`); limit windows get nothing back. ' +
   'A repeat of `network_refund_id` with the same card and terms answers the first refund with `200`; with other terms, `409 network_refund_conflict`.';
 const CHALLENGE_ERRORS = ['card_not_found', 'card_terminated', 'card_locked', 'card_expired', 'user_suspended', 'otp_attempts_exhausted'] as const;
-const DEPOSIT_ERRORS = ['address_not_found', 'deposit_conflict'] as const;
-const NEW_OR_REPEAT = { 200: 'A repeat of an earlier request (same network or deposit id): the first answer, as it is now.' };
 
 export const listCardTransactions = operation({
   id: 'listCardTransactions',
@@ -228,21 +225,6 @@ export const simulateThreeDsVerification = operation({
   errors: ['verification_already_used'],
 });
 
-export const simulateDeposit = operation({
-  id: 'simulateDeposit',
-  method: 'POST',
-  path: '/v1/simulate/deposits',
-  credential: 'business',
-  sandboxOnly: true,
-  tag: 'Sandbox simulator',
-  summary: 'Simulate an on-chain deposit to a user\'s address',
-  body: DepositBody,
-  status: 201,
-  otherStatuses: NEW_OR_REPEAT,
-  response: Deposit,
-  errors: DEPOSIT_ERRORS,
-});
-
 // The card network (processor gateway), addressed by card number, with its own credential
 
 export const networkAuthorization = operation({
@@ -316,20 +298,6 @@ export const networkThreeDsVerification = operation({
   status: 200,
   response: Verification,
   errors: ['verification_already_used'],
-});
-
-export const chainDeposit = operation({
-  id: 'chainDeposit',
-  method: 'POST',
-  path: '/network/deposits',
-  credential: 'chain',
-  tag: 'Chain watcher',
-  summary: "Report a deposit to a platform address",
-  body: DepositBody,
-  status: 201,
-  otherStatuses: NEW_OR_REPEAT,
-  response: Deposit,
-  errors: DEPOSIT_ERRORS,
 });
 
 export const simulateIncrement = operation({

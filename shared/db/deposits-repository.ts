@@ -5,10 +5,10 @@
  * item and answer with it). Amounts are stored as minor-unit strings and read back exactly.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { CHAINS, type Chain } from '../domain/chain-addresses.ts';
+import { CHAINS, DEPOSIT_ASSETS, type Chain, type DepositAsset } from '../domain/chains.ts';
 import type { BalanceOwner, Posting } from '../domain/ledger.ts';
 import { isCurrency } from '../domain/money.ts';
-import { DEPOSIT_ASSETS, depositIdentity, type Deposit, type DepositAsset } from '../domain/wallets.ts';
+import { depositIdentity, type Deposit } from '../domain/wallets.ts';
 import type { PageKey } from '../http/cursor.ts';
 import { db, intAttr, tableName } from './client.ts';
 import { idempotencyInProgress } from './idempotency-repository.ts';

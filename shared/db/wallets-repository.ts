@@ -14,7 +14,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chain-addresses.ts';
+import { CHAINS, KEY_FAMILIES, type Chain, type KeyFamily } from '../domain/chains.ts';
 import type { WalletAddress } from '../domain/wallets.ts';
 import { ApiError } from '../errors.ts';
 import { db, intAttr, tableName } from './client.ts';

@@ -22,15 +22,8 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
+import { FAMILY_OF, type Chain, type KeyFamily } from './chains.ts';
 
-export const CHAINS = ['BTC', 'ETH', 'TRON', 'BSC', 'POLYGON'] as const;
-export type Chain = (typeof CHAINS)[number];
-
-/** Chains that derive from the same account key share a family (and an address per user). */
-export const KEY_FAMILIES = ['btc', 'evm', 'tron'] as const;
-export type KeyFamily = (typeof KEY_FAMILIES)[number];
-
-export const FAMILY_OF: Record<Chain, KeyFamily> = { BTC: 'btc', ETH: 'evm', BSC: 'evm', POLYGON: 'evm', TRON: 'tron' };
 
 /** The account path each family's configured key must stand for (purpose and coin type). */
 const ACCOUNT_PATH_PREFIX: Record<KeyFamily, string> = { btc: "m/84'/0'", evm: "m/44'/60'", tron: "m/44'/195'" };

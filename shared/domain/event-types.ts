@@ -20,7 +20,7 @@ import { DECLINE_REASONS } from './authorization.ts';
 import { DECISION_SOURCES } from './authorization-decisions.ts';
 import { CARD_CURRENCIES, CURRENCY_EXPONENTS, type Currency } from './money.ts';
 import { TRANSACTION_EVENT_TYPES, TRANSACTION_STATUSES, TRANSACTION_TYPES } from './transactions.ts';
-import { CHAINS, DEPOSIT_ASSETS } from './wallets.ts';
+import { CHAINS, DEPOSIT_ASSETS } from './chains.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Field types

@@ -8,7 +8,8 @@
  * A deposit is credited whatever the user's status: the coins have arrived and refusing the
  * credit would not send them back; a suspended user simply cannot spend them.
  */
-import { FAMILY_OF } from '../domain/chain-addresses.ts';
+import { FAMILY_OF } from '../domain/chains.ts';
+import type { DepositBody } from '../domain/deposit-body.ts';
 import { newId } from '../domain/ids.ts';
 import { depositLegs, posting } from '../domain/ledger.ts';
 import { nowIso } from '../domain/time.ts';
@@ -20,7 +21,6 @@ import {
   depositWebhookBody,
   sameDeposit,
   type Deposit,
-  type DepositBody,
   type DepositView,
   type ListDepositsQuery,
 } from '../domain/wallets.ts';

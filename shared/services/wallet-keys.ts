@@ -9,7 +9,8 @@
  * - The sandbox (and the local stack) falls back to `SANDBOX_TEST_XPUBS` for any key not set.
  */
 import { config } from '../config.ts';
-import { KEY_FAMILIES, parseAccountKey, XPUB_VARIABLE, type AccountKey, type KeyFamily } from '../domain/chain-addresses.ts';
+import { parseAccountKey, XPUB_VARIABLE, type AccountKey } from '../domain/chain-addresses.ts';
+import { KEY_FAMILIES, type KeyFamily } from '../domain/chains.ts';
 import { logger } from '../logger.ts';
 
 /**

@@ -5,7 +5,8 @@
  * answers the ETH address. The n-th address a family hands out is child n-1 of its external
  * chain, taken from an atomic counter; the same user and chain always get the same address.
  */
-import { FAMILY_OF, deriveAddress, type Chain } from '../domain/chain-addresses.ts';
+import { deriveAddress } from '../domain/chain-addresses.ts';
+import { FAMILY_OF, type Chain } from '../domain/chains.ts';
 import { nowIso } from '../domain/time.ts';
 import { walletAddressView, type WalletAddress, type WalletAddressView } from '../domain/wallets.ts';
 import { ApiError } from '../errors.ts';

@@ -5,7 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveAddress, parseAccountKey, type KeyFamily } from '../../shared/domain/chain-addresses.ts';
+import { deriveAddress, parseAccountKey } from '../../shared/domain/chain-addresses.ts';
+import type { KeyFamily } from '../../shared/domain/chains.ts';
 import { SANDBOX_TEST_XPUBS } from '../../shared/services/wallet-keys.ts';
 import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
 import { startWebhookReceiver, verifyWith } from '../support/webhook-receiver.ts';

@@ -9,17 +9,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AccountKeyError,
-  CHAINS,
   deriveAddress,
   encodeAddress,
-  FAMILY_OF,
-  KEY_FAMILIES,
   MAX_CHILD_INDEX,
   normalizeAddress,
   parseAccountKey,
   toChecksumAddress,
-  type KeyFamily,
 } from '../../../shared/domain/chain-addresses.ts';
+import { CHAINS, FAMILY_OF, KEY_FAMILIES, type KeyFamily } from '../../../shared/domain/chains.ts';
 import { SANDBOX_TEST_XPUBS } from '../../../shared/services/wallet-keys.ts';
 
 /** The account of BIP-84's test vectors ("abandon" x11 + "about"), in both serializations. */

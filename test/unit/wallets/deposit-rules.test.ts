@@ -4,7 +4,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { depositLegs, posting } from '../../../shared/domain/ledger.ts';
-import { DepositAmountError, DepositBody, depositCredit, depositIdentity, type DepositAsset } from '../../../shared/domain/wallets.ts';
+import type { DepositAsset } from '../../../shared/domain/chains.ts';
+import { DepositBody } from '../../../shared/domain/deposit-body.ts';
+import { DepositAmountError, depositCredit, depositIdentity } from '../../../shared/domain/wallets.ts';
 
 describe('depositCredit', () => {
   it('credits USDT and USDC to USD 1:1, with no fee in the sandbox', () => {
