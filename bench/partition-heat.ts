@@ -267,7 +267,8 @@ async function createTemplates({ stack }: BenchContext, webhookUrl: string): Pro
 }
 
 async function runWorkload(mode: Mode, templates: Templates, say: (line: string) => void): Promise<WorkloadResult> {
-  const { networkAuthorization, settleAuthorization, reverseAuthorization } = await import('../shared/services/authorizations.ts');
+  const { networkAuthorization } = await import('../shared/services/authorizations.ts');
+  const { settleAuthorization, reverseAuthorization } = await import('../shared/services/authorization-adjustments.ts');
   const { NetworkAuthorizationBody } = await import('../shared/domain/transactions.ts');
   const { cardNumberHash } = await import('../shared/db/cards-repository.ts');
   const { queuedEventOf } = await import('../shared/db/outbox.ts');

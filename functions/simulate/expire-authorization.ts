@@ -2,7 +2,7 @@
 import '../../shared/crypto/keyed-hash-kms.ts';
 import * as api from '../../shared/contracts/transactions.ts';
 import { operationHandler } from '../../shared/http/handler.ts';
-import { expireAuthorization } from '../../shared/services/authorizations.ts';
+import { expireAuthorization } from '../../shared/services/authorization-adjustments.ts';
 
 export const handler = operationHandler(api.simulateExpiry, ({ params, auth, idempotency }) =>
   expireAuthorization({ businessId: auth.businessId }, params.id, idempotency),

@@ -2,7 +2,7 @@
 import '../../shared/crypto/keyed-hash-kms.ts';
 import * as api from '../../shared/contracts/transactions.ts';
 import { operationHandler } from '../../shared/http/handler.ts';
-import { reverseAuthorization } from '../../shared/services/authorizations.ts';
+import { reverseAuthorization } from '../../shared/services/authorization-adjustments.ts';
 
 export const handler = operationHandler(api.simulateReversal, ({ body, params, auth, idempotency }) =>
   reverseAuthorization({ businessId: auth.businessId }, params.id, body, idempotency),

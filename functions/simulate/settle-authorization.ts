@@ -2,7 +2,7 @@
 import '../../shared/crypto/keyed-hash-kms.ts';
 import * as api from '../../shared/contracts/transactions.ts';
 import { operationHandler } from '../../shared/http/handler.ts';
-import { settleAuthorization } from '../../shared/services/authorizations.ts';
+import { settleAuthorization } from '../../shared/services/authorization-adjustments.ts';
 
 export const handler = operationHandler(api.simulateSettlement, ({ body, params, auth, idempotency }) =>
   settleAuthorization({ businessId: auth.businessId }, params.id, body, idempotency),

@@ -41,33 +41,30 @@ export const BUNDLE_BUDGETS: Record<BundleTier, TierBudget> = {
  *   ~225 KiB) and reads the FX settings (the SSM client, ~78 KiB); without either it would still
  *   be ~+287 (zod and the contracts, the full DynamoDB client for its transaction, logging, the
  *   decision call's signing).
- * - the reversal, settlement and expiry routes: the KMS client for the idempotency key's keyed
- *   hash (~27 KiB), the transaction domain and contracts, and through the deposit schema the
- *   chain-address code (~17 KiB). Raised by 5 (with the network authorization route and the
- *   force-post routes) for the escrow sub-balances (issue 17): their batch and transactional reads
- *   and plans (~3 KiB).
  * - `wallets/create-wallet-address`: derives addresses (@scure/bip32, @noble/curves).
  * - the deposit, force-post and refund routes: the SSM client for the deposit fee or the FX
- *   settings (~78 KiB), and the FX domain.
+ *   settings (~78 KiB), and the FX domain; the deposit routes also check addresses against their
+ *   chain's encoding (chain-addresses.ts: @noble/hashes, @scure/base, ~17 KiB).
  * - `docs/get-openapi-document`: describes every operation, so holds every contract and zod-openapi.
  * - `docs/get-docs-page`: serves swagger-ui's assets from its bundle (~1.8 MB of them).
+ *
+ * Came down to their tier's target: the reversal, settlement and expiry routes (+266..+274 ->
+ * +239..+240), once the chain names (chains.ts) and the deposit contract (contracts/deposits.ts)
+ * stopped bringing the address code into every transaction contract and event, and their
+ * service (authorization-adjustments.ts) stopped importing the approve path's decision-endpoint
+ * signing.
  */
 export const SIZE_CEILINGS_KIB: { tiers: Partial<Record<BundleTier, number>>; functions: Record<string, number> } = {
   tiers: {},
   functions: {
-    'network/create-authorization': 625,
-    'network/reverse-authorization': 275,
-    'simulate/reverse-authorization': 275,
-    'network/settle-authorization': 275,
-    'simulate/settle-authorization': 275,
-    'simulate/expire-authorization': 275,
-    'wallets/create-wallet-address': 295,
-    'network/create-deposit': 335,
-    'simulate/create-deposit': 335,
-    'network/create-force-post': 365,
-    'simulate/create-force-post': 365,
-    'network/create-refund': 360,
-    'simulate/create-refund': 360,
+    'network/create-authorization': 610,
+    'wallets/create-wallet-address': 290,
+    'network/create-deposit': 325,
+    'simulate/create-deposit': 325,
+    'network/create-force-post': 350,
+    'simulate/create-force-post': 350,
+    'network/create-refund': 345,
+    'simulate/create-refund': 345,
     'docs/get-openapi-document': 255,
     'docs/get-docs-page': 2035,
   },

@@ -1,5 +1,6 @@
 /**
- * Card authorizations, reversals and settlements: the heart of the platform.
+ * Card authorizations: the heart of the platform (their reversal, capture and expiry:
+ * authorization-adjustments.ts).
  *
  * The approve path is one read (the card, with its own spending controls; the PAN index and the
  * business timezone are immutable and cached per container, the business's default controls are
@@ -13,11 +14,10 @@ import { findUser } from '../db/users-repository.ts';
 import { expiryFor } from '../domain/card-number.ts';
 import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
-import { holdLegs, posting, releaseLegs, settleLegs, type BalanceOwner, type Leg, type PostingKind } from '../domain/ledger.ts';
-import { planCapture } from '../domain/captures.ts';
+import { holdLegs, posting, type BalanceOwner } from '../domain/ledger.ts';
 import { holdExpiresAt } from '../domain/hold-expiry.ts';
 import { config } from '../config.ts';
-import { formatMoney, parseMoney, type CardCurrency } from '../domain/money.ts';
+import { formatMoney, parseMoney } from '../domain/money.ts';
 import { windowPeriods } from '../domain/spend-windows.ts';
 import { nowIso } from '../domain/time.ts';
 import {
@@ -26,37 +26,29 @@ import {
   normalizeDecimal,
   repeatOrConflict,
   transactionView,
-  transactionWebhookBody,
-  type AdjustAuthorizationBody,
-  type CaptureBody,
   type CardTransaction,
-  type TransactionAction,
-  type TransactionStatus,
   type CardTransactionView,
   type Merchant,
   type NetworkAuthorizationBody,
   type NetworkAuthorizationClaim,
   type SimulateAuthorizationBody,
 } from '../domain/transactions.ts';
-import { ApiError, notFound, ValidationError } from '../errors.ts';
+import { ApiError, notFound } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { logger } from '../logger.ts';
 import { requireBusiness } from '../db/businesses-repository.ts';
 import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
-import type { OutboxEvent } from '../db/outbox.ts';
-import { commitAdjustment, commitApproval, commitDecline, forcedPart, getNetworkAuthorizationClaim, getTransaction, heldShard, type BalanceMove } from '../db/transactions-repository.ts';
-import { forcedDebitOf, holdWithEscrow, readBusinessBalance, routeFor } from './escrow.ts';
-import { recordAuthorization, recordCapture, recordPartnerDecision } from '../metrics.ts';
+import { commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, heldShard } from '../db/transactions-repository.ts';
+import { holdWithEscrow, readBusinessBalance, routeFor } from './escrow.ts';
+import { recordAuthorization, recordPartnerDecision } from '../metrics.ts';
 import { businessControlsFor } from './controls.ts';
 import { queryUserBalances } from '../db/balances-repository.ts';
 import { escrowTotal } from '../domain/escrow.ts';
 import { interpretReply, remainingBudgetMs, type Decision, type PartnerOutcome } from '../domain/authorization-decisions.ts';
 import { askEndpoint, decisionEndpointOf, rememberEndpointOf, type DecisionEndpoint } from './authorization-endpoint.ts';
 import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
-
-/** Attempts when the card changes under an authorization (a concurrent lock, limit or controls change). */
-const MAX_STALE_RETRIES = 5;
+import { checkPrecision, MAX_STALE_RETRIES, ownerOf, transactionEvent } from './transaction-writes.ts';
 
 interface AuthorizationRequest {
   card: StoredCard;
@@ -308,200 +300,7 @@ async function claimedAuthorization(request: NetworkAuthorizationClaim): Promise
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reversal, capture and expiry
-
-export type Caller = { businessId: string } | { network: true };
-
-/** Reverses `amount` (default: all still held) of an authorization, giving it back to the balance and windows. */
-export function reverseAuthorization(caller: Caller, transactionId: string, body: AdjustAuthorizationBody, idempotency?: IdempotencyScope) {
-  return adjust(caller, transactionId, idempotency, (txn, now) => {
-    assertStatus(txn);
-    const amount = body.amount === undefined ? txn.remainingHold : amountInCardCurrency(body.amount, txn.localCurrency);
-    if (amount > txn.remainingHold) {
-      throw new ApiError('amount_exceeds_authorization');
-    }
-    const remaining = txn.remainingHold - amount;
-    const after: CardTransaction = {
-      ...txn,
-      status: remaining === 0n ? 'Reversed' : 'Authorized',
-      remainingHold: remaining,
-      reversedAmount: txn.reversedAmount + amount,
-      ...(remaining === 0n ? { expiresAt: null } : {}),
-      updatedAt: now,
-      version: txn.version + 1,
-    };
-    return {
-      after,
-      move: { kind: 'release', amount },
-      windowDelta: -amount,
-      kind: 'reversal',
-      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
-      action: 'Reversed',
-    };
-  });
-}
-
-/**
- * Captures `amount` (default: all still held; of an expired authorization, what its expiry
- * released) of an authorization (shared/domain/captures.ts): `final: false` keeps the rest held,
- * a final capture releases it. A capture of an `Expired` authorization always posts (a late
- * capture), and a tip MCC may capture up to 20% of the authorized amount beyond the hold; both
- * may take available below zero, as a `forced_capture` posting.
- */
-export function settleAuthorization(caller: Caller, transactionId: string, body: CaptureBody, idempotency?: IdempotencyScope) {
-  return adjust(caller, transactionId, idempotency, (txn, now) => {
-    assertStatus(txn, ['Expired']);
-    const requested = body.amount === undefined ? undefined : amountInCardCurrency(body.amount, txn.localCurrency);
-    const plan = planCapture(txn, requested, body.final ?? true);
-    if (plan === 'amount_exceeds_authorization') throw new ApiError('amount_exceeds_authorization');
-    if (plan.captured === 0n) throw new ValidationError([{ path: 'amount', message: 'nothing is held: name the amount to capture' }]);
-    const after: CardTransaction = {
-      ...txn,
-      status: plan.status,
-      remainingHold: plan.remainingHold,
-      settledAmount: (txn.settledAmount ?? 0n) + plan.captured,
-      feeCollected: (txn.feeCollected ?? 0n) + plan.fee,
-      ...(plan.remainingHold === 0n ? { expiresAt: null } : {}),
-      ...(plan.expiredLeft !== undefined ? { expiredAmount: plan.expiredLeft } : {}),
-      updatedAt: now,
-      version: txn.version + 1,
-    };
-    return {
-      after,
-      move: { kind: 'capture', leaving: plan.leaving, captured: plan.captured },
-      windowDelta: plan.windowDelta,
-      // Beyond what left the hold, the network forces the debit: the posting says so (the audit allows it below zero).
-      kind: plan.captured > plan.leaving ? 'forced_capture' : 'settlement',
-      legs: settleLegs(ownerOfTxn(txn), txn.localCurrency, plan.leaving, plan.captured, plan.fee),
-      action: 'Settled',
-    };
-  });
-}
-
-/**
- * Releases what an authorization still holds because nobody captured or reversed it in time
- * (the hold-expiry sweeper, or the sandbox's `/expire` at once): status `Expired`, the windows
- * given back. Conditional on the version that was read, so it never releases what a concurrent
- * capture or reversal took.
- */
-export function expireAuthorization(caller: Caller, transactionId: string, idempotency?: IdempotencyScope, dueBy?: string) {
-  return adjust(caller, transactionId, idempotency, (txn, now) => {
-    assertStatus(txn);
-    // The sweeper expires only what is due as read now: an increment may have pushed the expiry on.
-    if (dueBy !== undefined && (!txn.expiresAt || txn.expiresAt > dueBy)) throw new HoldNotDue();
-    const amount = txn.remainingHold;
-    const after: CardTransaction = {
-      ...txn,
-      status: 'Expired',
-      remainingHold: 0n,
-      expiredAmount: amount,
-      expiresAt: null,
-      updatedAt: now,
-      version: txn.version + 1,
-    };
-    return {
-      after,
-      move: { kind: 'release', amount },
-      windowDelta: -amount,
-      kind: 'expiry',
-      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
-      action: 'Expired',
-    };
-  });
-}
-
-/** The sweeper found a hold whose expiry moved on since the index was read (an increment): not expired. */
-export class HoldNotDue extends Error {
-  constructor() {
-    super('The hold is not due to expire');
-    this.name = 'HoldNotDue';
-  }
-}
-
-type AdjustmentDecision = {
-  after: CardTransaction;
-  move: BalanceMove;
-  windowDelta: bigint;
-  kind: PostingKind;
-  legs: Leg[];
-  action: 'Reversed' | 'Settled' | 'Expired';
-};
-
-async function adjust(
-  caller: Caller,
-  transactionId: string,
-  idempotency: IdempotencyScope | undefined,
-  decideAdjustment: (txn: CardTransaction, now: string) => AdjustmentDecision,
-): Promise<CardTransactionView> {
-  for (let attempt = 0; attempt < MAX_STALE_RETRIES; attempt++) {
-    const txn = await getTransaction(transactionId, true);
-    if (!txn || txn.type !== 'Sales' || ('businessId' in caller && txn.businessId !== caller.businessId)) {
-      throw notFound('transaction');
-    }
-    const now = nowIso();
-    const decision = decideAdjustment(txn, now);
-    const owner = ownerOfTxn(txn);
-    const result = await commitAdjustment({
-      before: txn,
-      after: decision.after,
-      owner,
-      move: decision.move,
-      forced: await forcedDebitOf(owner, txn.localCurrency, forcedPart(decision.move)),
-      windowDelta: decision.windowDelta,
-      posting: posting({ postingId: newId(), kind: decision.kind, reference: txn.transactionId, legs: decision.legs, createdAt: now }),
-      event: transactionEvent(decision.action, decision.after),
-      idempotencyCompletion: idempotency?.completionItem(transactionView(decision.after)),
-    });
-    if (result === 'committed') {
-      if (decision.action === 'Settled') recordCapture();
-      return transactionView(decision.after);
-    }
-    idempotency?.discardCompletion();
-  }
-  throw new ApiError('service_unavailable');
-}
-
-const STATUS_REFUSALS = {
-  Declined: 'transaction_declined',
-  Reversed: 'transaction_reversed',
-  Settled: 'transaction_settled',
-  Expired: 'transaction_expired',
-} as const;
-
-/** Refuses (409) a transaction whose status is neither `Authorized` (always allowed) nor one of `alsoAllowed`. */
-export function assertStatus(txn: CardTransaction, alsoAllowed: readonly TransactionStatus[] = []): void {
-  if (txn.status === 'Authorized' || alsoAllowed.includes(txn.status)) return;
-  throw new ApiError(STATUS_REFUSALS[txn.status]);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers
-
-export function ownerOf(card: StoredCard): BalanceOwner {
-  return card.mode === 'B2C' && card.userId ? { kind: 'user', id: card.userId } : { kind: 'business', id: card.businessId };
-}
-
-export function ownerOfTxn(txn: CardTransaction): BalanceOwner {
-  return txn.mode === 'B2C' && txn.userId ? { kind: 'user', id: txn.userId } : { kind: 'business', id: txn.businessId };
-}
-
-export function transactionEvent(action: TransactionAction, txn: CardTransaction): OutboxEvent {
-  const payload = transactionWebhookBody(action, txn);
-  return { eventId: newId(), businessId: txn.businessId, type: payload.type, queue: 'events', payload: JSON.stringify(payload), createdAt: txn.updatedAt };
-}
-
-export function checkPrecision(amount: string, currency: CardCurrency): void {
-  try {
-    parseMoney(amount, currency);
-  } catch (error) {
-    throw new ValidationError([{ path: 'amount', message: (error as Error).message }]);
-  }
-}
-
-export function amountInCardCurrency(amount: string, currency: CardCurrency): bigint {
-  checkPrecision(amount, currency);
-  return parseMoney(amount, currency);
-}
 
 /**
  * The FX settings when their rate table may be used at `at`, or undefined: the table is older

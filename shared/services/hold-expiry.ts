@@ -19,7 +19,7 @@ import { ApiError } from '../errors.ts';
 import { HOLD_EXPIRY_SHARDS } from '../db/keys.ts';
 import { expiredHoldsPage } from '../db/transactions-repository.ts';
 import { logger } from '../logger.ts';
-import { expireAuthorization, HoldNotDue } from './authorizations.ts';
+import { expireAuthorization, HoldNotDue } from './authorization-adjustments.ts';
 
 /** Index entries read per Query: a page is released before the next is read. */
 const PAGE_SIZE = 100;

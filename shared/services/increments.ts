@@ -27,7 +27,9 @@ import { commitIncrement, getTransaction } from '../db/transactions-repository.t
 import { holdWithEscrow, routeOfHeld } from './escrow.ts';
 import { recordAuthorization } from '../metrics.ts';
 import { decisionEndpointOf } from './authorization-endpoint.ts';
-import { askPartner, assertStatus, ownerOfTxn, timezoneOf, transactionEvent, usableFx, userSuspendedFirst, type Caller } from './authorizations.ts';
+import { assertStatus, type Caller } from './authorization-adjustments.ts';
+import { askPartner, timezoneOf, usableFx, userSuspendedFirst } from './authorizations.ts';
+import { ownerOfTxn, transactionEvent } from './transaction-writes.ts';
 import { businessControlsFor } from './controls.ts';
 
 const MAX_STALE_RETRIES = 5;
