@@ -24,7 +24,6 @@ import { bech32, bech32m, createBase58check } from '@scure/base';
 import { HARDENED_OFFSET, HDKey, type Versions } from '@scure/bip32';
 import { FAMILY_OF, type Chain, type KeyFamily } from './chains.ts';
 
-
 /** The account path each family's configured key must stand for (purpose and coin type). */
 const ACCOUNT_PATH_PREFIX: Record<KeyFamily, string> = { btc: "m/84'/0'", evm: "m/44'/60'", tron: "m/44'/195'" };
 

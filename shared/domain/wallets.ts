@@ -6,7 +6,7 @@
  * Pure: no AWS, no configuration (the deposit fee is passed in).
  */
 import * as z from 'zod';
-// Types only: event-types.ts imports this module's builders' types back.
+// Types only: nothing of event-types.ts is loaded for them.
 import type { DepositView, EventPayload } from './event-types.ts';
 import { CHAINS, FAMILY_OF, type Chain, type DepositAsset } from './chains.ts';
 import { formatAmount, formatMoney, MAX_BASIS_POINTS, MoneyFormatError, parseAmount, type Currency } from './money.ts';

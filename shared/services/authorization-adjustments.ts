@@ -16,16 +16,13 @@ import {
   type CaptureBody,
   type CardTransaction,
   type CardTransactionView,
-  type TransactionStatus,
 } from '../domain/transactions.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitAdjustment, forcedPart, getTransaction, type BalanceMove } from '../db/transactions-repository.ts';
 import { ApiError, notFound, ValidationError } from '../errors.ts';
 import { recordCapture } from '../metrics.ts';
 import { forcedDebitOf } from './escrow.ts';
-import { amountInCardCurrency, MAX_STALE_RETRIES, ownerOfTxn, transactionEvent } from './transaction-writes.ts';
-
-export type Caller = { businessId: string } | { network: true };
+import { amountInCardCurrency, assertStatus, MAX_STALE_RETRIES, ownerOfTxn, transactionEvent, type Caller } from './transaction-writes.ts';
 
 /** Reverses `amount` (default: all still held) of an authorization, giving it back to the balance and windows. */
 export function reverseAuthorization(caller: Caller, transactionId: string, body: AdjustAuthorizationBody, idempotency?: IdempotencyScope) {
@@ -174,17 +171,4 @@ async function adjust(
     idempotency?.discardCompletion();
   }
   throw new ApiError('service_unavailable');
-}
-
-const STATUS_REFUSALS = {
-  Declined: 'transaction_declined',
-  Reversed: 'transaction_reversed',
-  Settled: 'transaction_settled',
-  Expired: 'transaction_expired',
-} as const;
-
-/** Refuses (409) a transaction whose status is neither `Authorized` (always allowed) nor one of `alsoAllowed`. */
-export function assertStatus(txn: CardTransaction, alsoAllowed: readonly TransactionStatus[] = []): void {
-  if (txn.status === 'Authorized' || alsoAllowed.includes(txn.status)) return;
-  throw new ApiError(STATUS_REFUSALS[txn.status]);
 }

@@ -27,12 +27,9 @@ import { commitIncrement, getTransaction } from '../db/transactions-repository.t
 import { holdWithEscrow, routeOfHeld } from './escrow.ts';
 import { recordAuthorization } from '../metrics.ts';
 import { decisionEndpointOf } from './authorization-endpoint.ts';
-import { assertStatus, type Caller } from './authorization-adjustments.ts';
 import { askPartner, timezoneOf, usableFx, userSuspendedFirst } from './authorizations.ts';
-import { ownerOfTxn, transactionEvent } from './transaction-writes.ts';
+import { assertStatus, MAX_STALE_RETRIES, ownerOfTxn, transactionEvent, type Caller } from './transaction-writes.ts';
 import { businessControlsFor } from './controls.ts';
-
-const MAX_STALE_RETRIES = 5;
 
 /** `POST /network/authorizations/{id}/increment`, `POST /v1/simulate/authorizations/{id}/increment`. */
 export async function incrementAuthorization(caller: Caller, transactionId: string, body: IncrementBody, idempotency?: IdempotencyScope): Promise<CardTransactionView> {
