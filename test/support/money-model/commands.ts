@@ -129,7 +129,8 @@ class RepeatNetworkId implements Command {
 
 /**
  * A reversal (part: half of what is held) or a settlement (part: two thirds), or the whole hold
- * by default; of a transaction that is not `Authorized` any more, a 409.
+ * by default; of a transaction that is not `Authorized` any more, a 409, except a capture of an
+ * `Expired` one (a late capture: of two thirds of what the expiry released, or all of it).
  */
 class Adjust implements Command {
   constructor(
@@ -142,8 +143,10 @@ class Adjust implements Command {
   check = (model: Readonly<Model>) => model.transactions.length > 0;
   async run(model: Model, real: Real): Promise<void> {
     const txn = model.transactions[this.pick % model.transactions.length]!;
-    const share = this.action === 'reverse' ? txn.remaining / 2n : txn.remaining - txn.remaining / 3n;
-    const amount = this.part && share > 0n && share < txn.remaining ? share : undefined;
+    // Of an expired authorization, parts of what the expiry released (partial late captures).
+    const base = txn.status === 'Expired' ? (txn.expired ?? 0n) : txn.remaining;
+    const share = this.action === 'reverse' ? base / 2n : base - base / 3n;
+    const amount = this.part && share > 0n && share < base ? share : undefined;
     const body = { ...(amount === undefined ? {} : { amount: decimal(amount) }), ...(this.partial ? { final: false } : {}) };
     const answer = await post(real, 'partner', `/v1/simulate/authorizations/${txn.id}/${this.action}`, body);
     // A capture of an expired authorization (a late capture) always posts what the expiry released.
