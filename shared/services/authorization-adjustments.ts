@@ -42,14 +42,7 @@ export function reverseAuthorization(caller: Caller, transactionId: string, body
       updatedAt: now,
       version: txn.version + 1,
     };
-    return {
-      after,
-      move: { kind: 'release', amount },
-      windowDelta: -amount,
-      kind: 'reversal',
-      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
-      action: 'Reversed',
-    };
+    return { after, ...release(txn, amount, 'reversal', 'Reversed') };
   });
 }
 
@@ -111,14 +104,7 @@ export function expireAuthorization(caller: Caller, transactionId: string, idemp
       updatedAt: now,
       version: txn.version + 1,
     };
-    return {
-      after,
-      move: { kind: 'release', amount },
-      windowDelta: -amount,
-      kind: 'expiry',
-      legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount),
-      action: 'Expired',
-    };
+    return { after, ...release(txn, amount, 'expiry', 'Expired') };
   });
 }
 
@@ -138,6 +124,11 @@ type AdjustmentDecision = {
   legs: Leg[];
   action: 'Reversed' | 'Settled' | 'Expired';
 };
+
+/** What a reversal or an expiry of `amount` does besides the transaction: the hold goes back to the balance and the windows. */
+function release(txn: CardTransaction, amount: bigint, kind: 'reversal' | 'expiry', action: 'Reversed' | 'Expired'): Omit<AdjustmentDecision, 'after'> {
+  return { move: { kind: 'release', amount }, windowDelta: -amount, kind, legs: releaseLegs(ownerOfTxn(txn), txn.localCurrency, amount), action };
+}
 
 async function adjust(
   caller: Caller,
