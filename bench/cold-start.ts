@@ -22,7 +22,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { routes } from '../functions/routes.ts';
+import { routes } from '../shared/routes.ts';
 import { BUNDLE_BUDGETS, type BundledFunction, bundledFunctions, REFERENCE_ENTRY } from '../infra/constructs/bundle-budgets.ts';
 import { entryOf, releaseBundles } from '../infra/constructs/bundling.ts';
 import type { BenchSection } from './support/section.ts';

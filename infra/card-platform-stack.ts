@@ -1,5 +1,5 @@
 /**
- * The whole platform on one stage, built from the tables of functions/routes.ts: one function and
+ * The whole platform on one stage, built from the tables of shared/routes.ts: one function and
  * one API method per route row, one function and event source per consumer row, one queue (and
  * DLQ) per queue row. Adding an endpoint is a row, not a change here.
  *
@@ -14,8 +14,8 @@ import { CfnOutput, CfnParameter, Duration, Stack, Stage, Tags, type StackProps 
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import * as routeTable from '../functions/routes.ts';
-import type { ConsumerRow, QueueRow, RouteRow, ScheduleRow } from '../functions/routes.ts';
+import * as routeTable from '../shared/routes.ts';
+import type { ConsumerRow, QueueRow, RouteRow, ScheduleRow } from '../shared/routes.ts';
 import type { OperatorSetting } from '../shared/services/operator-settings.ts';
 import { grantAccess, type OperatorSettingSource, type PlatformResources } from './constructs/access.ts';
 import { attachEventSource, consumerTimeout } from './constructs/consumers.ts';
@@ -53,7 +53,7 @@ export interface CardPlatformStackProps extends StackProps {
   config: StageConfig;
   /** `release` (default) ships minified bundles with source maps; `fast` is for template tests. */
   bundling?: BundlingMode;
-  /** Defaults to functions/routes.ts, with the routes of `config.stage`. */
+  /** Defaults to shared/routes.ts, with the routes of `config.stage`. */
   tables?: Partial<PlatformTables>;
 }
 

@@ -5,7 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { routesForStage, type QueueName } from '../functions/routes.ts';
+import { routesForStage, type QueueName } from '../shared/routes.ts';
 import { type HoldExpiryPolicy, holdExpiryPolicyProblems } from '../shared/domain/hold-expiry.ts';
 
 export const STAGES = ['sandbox', 'production'] as const;

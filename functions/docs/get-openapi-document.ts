@@ -2,7 +2,7 @@ import * as api from '../../shared/contracts/api-description.ts';
 import { openApiDocument } from '../../shared/contracts/openapi.ts';
 import { config } from '../../shared/config.ts';
 import { operationHandler } from '../../shared/http/handler.ts';
-import { operationsForStage } from '../routes.ts';
+import { operationsForStage } from '../../shared/routes.ts';
 
 /** Built once per container: the description of this function's own stage. */
 let document: { openapi: '3.1.0' } | undefined;

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { operationsForStage } from '../../functions/routes.ts';
+import { operationsForStage } from '../../shared/routes.ts';
 import { openApiDocument } from '../../shared/contracts/openapi.ts';
 import { referenceMarkdown } from './reference-markdown.ts';
 

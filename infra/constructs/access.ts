@@ -1,5 +1,5 @@
 /**
- * Least privilege from a route row's `access` (functions/routes.ts): each function's role gets
+ * Least privilege from a route row's `access` (shared/routes.ts): each function's role gets
  * exactly the table, key, secret, queue and parameter permissions its row names, as explicit action lists
  * (no `dynamodb:*`, no `kms:GenerateDataKey*`), and the environment variables that go with them.
  * No role may update or delete a ledger posting or a card audit event.
@@ -9,7 +9,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { Access, QueueName } from '../../functions/routes.ts';
+import type { Access, QueueName } from '../../shared/routes.ts';
 import { macKeyVariable, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
 import { APPEND_ONLY_PARTITIONS, DELETABLE_PARTITIONS } from '../../shared/db/keys.ts';
 import type { OperatorSetting } from '../../shared/services/operator-settings.ts';
@@ -132,7 +132,7 @@ export function grantAccess(target: AccessTarget, access: Access, resources: Pla
 
   for (const queueName of access.sendTo ?? []) {
     const queue = resources.queues.get(queueName);
-    if (!queue) throw new Error(`A row sends to queue "${queueName}", which is not in the queues table of functions/routes.ts`);
+    if (!queue) throw new Error(`A row sends to queue "${queueName}", which is not in the queues table of shared/routes.ts`);
     principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
     target.addEnvironment(QUEUE_URL_VARIABLE[queueName], queue.queueUrl);
   }

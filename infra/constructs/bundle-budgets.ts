@@ -12,7 +12,7 @@
  * (test/infra/bundle-budgets.test.ts) holds the sizes, so they cannot creep back.
  */
 import { join } from 'node:path';
-import { type Access, authorizers, consumers, routes, schedules } from '../../functions/routes.ts';
+import { type Access, authorizers, consumers, routes, schedules } from '../../shared/routes.ts';
 import { REPO_ROOT } from './bundling.ts';
 
 export type BundleTier = 'fast' | 'plain' | 'sealing';

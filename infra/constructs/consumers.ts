@@ -1,5 +1,5 @@
 /**
- * Event-source wiring of the `consumers` table (functions/routes.ts): the table stream (the outbox)
+ * Event-source wiring of the `consumers` table (shared/routes.ts): the table stream (the outbox)
  * and the SQS queues.
  *
  * The stream source never gives up on a record: a failing batch is retried without end (bisected
@@ -22,7 +22,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { ConsumerRow, QueueName, QueueRow } from '../../functions/routes.ts';
+import type { ConsumerRow, QueueName, QueueRow } from '../../shared/routes.ts';
 import type { PlatformFunction } from './platform-function.ts';
 
 /** Timeout of a stream consumer (queue consumers take theirs from the queue row). */

@@ -1,6 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { Access } from '../../functions/routes.ts';
+import type { Access } from '../../shared/routes.ts';
 import type { PlatformFunction } from './platform-function.ts';
 
 /** What a table row says about its function. */

@@ -24,7 +24,7 @@
  */
 import { NestedStack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { RouteRow } from '../../functions/routes.ts';
+import type { RouteRow } from '../../shared/routes.ts';
 import type { StageConfig } from '../stage-config.ts';
 import { pascal } from './naming.ts';
 import type { PlatformFunction } from './platform-function.ts';

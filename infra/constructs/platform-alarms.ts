@@ -18,7 +18,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../../shared/routes.ts';
 import { stackName, type StageConfig } from '../stage-config.ts';
 
 /** The README runbook entries ("Operating the stack" → "Alarms"), one per kind of alarm. */

@@ -22,7 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Access, RouteRow } from '../../functions/routes.ts';
+import type { Access, RouteRow } from '../../shared/routes.ts';
 import type { CredentialKind } from '../../shared/domain/credentials.ts';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
 import { ApiGatewayAccount } from './api-gateway-account.ts';

@@ -63,7 +63,7 @@ export class PlatformFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const entry = entryOf(props.handlerModule);
     if (!existsSync(entry)) {
-      throw new Error(`functions/${props.handlerModule}.ts does not exist (named by a row of functions/routes.ts)`);
+      throw new Error(`functions/${props.handlerModule}.ts does not exist (named by a row of shared/routes.ts)`);
     }
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.config.logRetention,

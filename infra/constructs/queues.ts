@@ -1,12 +1,12 @@
 /**
- * The SQS queues of the `queues` table (functions/routes.ts), each with its dead-letter queue.
+ * The SQS queues of the `queues` table (shared/routes.ts), each with its dead-letter queue.
  * A message that fails `maxReceiveCount` times parks in the DLQ (visible, and redriven with an
  * admin command) instead of being lost.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { QueueName, QueueRow } from '../../functions/routes.ts';
+import type { QueueName, QueueRow } from '../../shared/routes.ts';
 import { removalPolicyOf, type StageConfig } from '../stage-config.ts';
 import { pascal } from './naming.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The `schedules` table (functions/routes.ts): one EventBridge rule per row, invoking its function
+ * The `schedules` table (shared/routes.ts): one EventBridge rule per row, invoking its function
  * at the row's rate. EventBridge invokes asynchronously; a run that fails (or is never invoked)
  * leaves its work to the next one, so the target keeps no DLQ and EventBridge does not hold a
  * missed run longer than one period: a late copy of a run would only repeat the next.
@@ -9,7 +9,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import type { PlatformFunction } from './platform-function.ts';
-import type { ScheduleRow } from '../../functions/routes.ts';
+import type { ScheduleRow } from '../../shared/routes.ts';
 
 export function scheduleDescription(row: ScheduleRow): string {
   return `Scheduled every ${row.everyMinutes} minute${row.everyMinutes === 1 ? '' : 's'}: ${row.handler}`;

@@ -11,7 +11,7 @@
  */
 import * as xray from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
-import type { RouteRow } from '../../functions/routes.ts';
+import type { RouteRow } from '../../shared/routes.ts';
 import type { StageConfig } from '../stage-config.ts';
 
 /** X-Ray evaluates sampling rules lowest priority number first; the default rule is 10000. */

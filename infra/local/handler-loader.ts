@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import type { Access } from '../../functions/routes.ts';
+import type { Access } from '../../shared/routes.ts';
 import { withKeyGrant } from '../../shared/crypto/local-key-policy.ts';
 
 // Lambda handlers are typed per event source; the loader only passes events through.

@@ -20,7 +20,7 @@ import { errorResponse } from '../../shared/http/responses.ts';
 import { authorizerEvent, methodArn, proxyEvent, requestParts, type ApiIdentity, type IncomingRequest } from './api-gateway-event.ts';
 import { AuthorizerCache, parseAuthorizerResult, type AuthorizerPolicy } from './authorizer-cache.ts';
 import type { HandlerLoader, HandlerRef } from './handler-loader.ts';
-import type { Access } from '../../functions/routes.ts';
+import type { Access } from '../../shared/routes.ts';
 import { functionNameOf, lambdaContext } from './lambda-context.ts';
 import { compileRoutes } from './route-matcher.ts';
 

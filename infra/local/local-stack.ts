@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { authorizers, consumers, queues, routesForStage, schedules, type ConsumerRow, type ScheduleRow } from '../../functions/routes.ts';
+import { authorizers, consumers, queues, routesForStage, schedules, type ConsumerRow, type ScheduleRow } from '../../shared/routes.ts';
 import { resetConfigForTests } from '../../shared/config.ts';
 import { resetKeyMaterialForTests } from '../../shared/crypto/key-material.ts';
 import { resetDbForTests } from '../../shared/db/client.ts';

@@ -1,6 +1,6 @@
 /**
  * One contract per operation: everything a partner, the stack and the code need to agree on, in
- * one place. The route table (functions/routes.ts) takes method, path and credential from it; the
+ * one place. The route table (shared/routes.ts) takes method, path and credential from it; the
  * HTTP wrapper (shared/http/handler.ts) validates with its schemas and answers with its status
  * (also the status an `Idempotency-Key` stores); the OpenAPI description (./openapi.ts) is
  * generated from it, with the error codes it may answer.

@@ -12,7 +12,7 @@ import { generationOf } from '../domain/webhook-delivery.ts';
 import { intAttr, tableName } from './client.ts';
 import { eventKeys } from './keys.ts';
 import type { TaggedItem, TransactItem } from './transact.ts';
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 
 export interface OutboxEvent {
   eventId: string;

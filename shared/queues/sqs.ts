@@ -13,7 +13,7 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
 
 let client: SQSClient | undefined;

@@ -22,7 +22,7 @@
  * Listings show ids, times and counts, never a payload: a message carries card data and sealed
  * codes.
  */
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
 import { isoFromMicros, nowIso } from '../domain/time.ts';
 import { generationOf } from '../domain/webhook-delivery.ts';

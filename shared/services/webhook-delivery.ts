@@ -24,7 +24,7 @@
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';
 import { eventTypeOf, payloadWithType } from '../domain/event-types.ts';

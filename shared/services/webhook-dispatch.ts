@@ -13,7 +13,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 import { logger } from '../logger.ts';
 import { queuedEventOf } from '../db/outbox.ts';
 import { sendMessages, webhookQueueUrl, type OutgoingMessage } from '../queues/sqs.ts';

@@ -15,7 +15,7 @@
  * with each sweep no attempt followed, so a backed-up queue is not sent a copy of its backlog every
  * minute. An OTP past its expiry is not queued: it is marked `failed`.
  */
-import type { QueueName } from '../../functions/routes.ts';
+import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
 import { isoFromMicros } from '../domain/time.ts';
 import { nextSweepDueMs } from '../domain/webhook-delivery.ts';

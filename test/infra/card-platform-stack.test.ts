@@ -4,7 +4,7 @@
  * roles, and no unacknowledged cdk-nag finding.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizers, consumers, queues, routes, routesForStage, schedules, type RouteRow } from '../../functions/routes.ts';
+import { authorizers, consumers, queues, routes, routesForStage, schedules, type RouteRow } from '../../shared/routes.ts';
 import { consumerTimeout } from '../../infra/constructs/consumers.ts';
 import { scheduleDescription } from '../../infra/constructs/schedules.ts';
 import { TABLE_SCHEMA } from '../../shared/db/table-schema.ts';

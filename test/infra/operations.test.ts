@@ -12,7 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumers, queues, routesForStage, schedules } from '../../functions/routes.ts';
+import { consumers, queues, routesForStage, schedules } from '../../shared/routes.ts';
 import { AlarmTopic } from '../../infra/constructs/alarm-topic.ts';
 import { CanaryDeployments } from '../../infra/constructs/canary-deployments.ts';
 import { REPO_ROOT } from '../../infra/constructs/bundling.ts';

@@ -5,7 +5,7 @@
  * sandbox reads none (its functions use the sandbox defaults).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumers, routesForStage, type RouteRow } from '../../functions/routes.ts';
+import { consumers, routesForStage, type RouteRow } from '../../shared/routes.ts';
 import { parameterNames, stageConfig } from '../../infra/stage-config.ts';
 import { actionsOf, functionByDescription, ofType, statementsByRole, statementsOfFunction, synthesize, type Synthesis } from './support/synth.ts';
 

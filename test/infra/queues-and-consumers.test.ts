@@ -4,7 +4,7 @@
  * a record, a queue consumer, and a scheduled function.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes, type ConsumerRow, type QueueRow, type ScheduleRow } from '../../functions/routes.ts';
+import { routes, type ConsumerRow, type QueueRow, type ScheduleRow } from '../../shared/routes.ts';
 import { parameterNames } from '../../infra/stage-config.ts';
 import {
   actionsOf,

@@ -6,7 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumers, routesForStage, schedules, type RouteRow } from '../../functions/routes.ts';
+import { consumers, routesForStage, schedules, type RouteRow } from '../../shared/routes.ts';
 import {
   areaOfRoute,
   FUNCTIONS_PER_STACK,

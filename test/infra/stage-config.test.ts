@@ -1,6 +1,6 @@
 /** Choosing a stage: only the two known stages synthesize, each under its own stack name. */
 import { describe, expect, it } from 'vitest';
-import { routesForStage } from '../../functions/routes.ts';
+import { routesForStage } from '../../shared/routes.ts';
 import {
   DEFAULT_ACCOUNT_CONCURRENCY,
   parameterNames,

@@ -4,7 +4,7 @@
  * sets none (its functions use the labelled test keys).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routesForStage } from '../../functions/routes.ts';
+import { routesForStage } from '../../shared/routes.ts';
 import { parameterNames, stageConfig } from '../../infra/stage-config.ts';
 import { functionByDescription, ofType, synthesize, type Synthesis } from './support/synth.ts';
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { routesForStage, type RouteRow } from '../../functions/routes.ts';
+import { routesForStage, type RouteRow } from '../../shared/routes.ts';
 import { api, localStack } from '../support/stack.ts';
 
 const BODIES: unknown[] = ['{', '[]', 'null', '"text"', {}, { amount: -1, currency: 12, card_id: {}, status: 'Nope' }, { limits: 'x', mode: 'B2Z' }];

@@ -19,7 +19,7 @@
  */
 import { createDecipheriv, createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizers, consumers, routes, type Access } from '../../functions/routes.ts';
+import { authorizers, consumers, routes, type Access } from '../../shared/routes.ts';
 import { api, createBusiness, localStack, useStackEnvironment, type ApiClient } from '../support/stack.ts';
 import { cardNumberShapedRuns, exfiltrate, luhnValid, withoutRandomTokens } from '../support/table-exfiltration.ts';
 import { startWebhookReceiver, verifyWith, type WebhookReceiver } from '../support/webhook-receiver.ts';

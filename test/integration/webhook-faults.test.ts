@@ -29,7 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
-import { consumers } from '../../functions/routes.ts';
+import { consumers } from '../../shared/routes.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack.ts';
 import { injectDynamoDbFaults, type FaultInjector } from '../support/dynamodb-faults.ts';
 import { startWebhookReceiver, verifyWith, webhookId, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { routes } from '../../../functions/routes.ts';
+import { routes } from '../../../shared/routes.ts';
 import { generatedFiles, sandboxDocument } from '../../../infra/api-description/generated-files.ts';
 
 describe('the API description', () => {

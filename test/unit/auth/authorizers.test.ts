@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as authorizeBusiness } from '../../../functions/auth/authorize-business.ts';
 import { handler as authorizeChain } from '../../../functions/auth/authorize-chain.ts';
 import { handler as authorizeNetwork } from '../../../functions/auth/authorize-network.ts';
-import { authorizers } from '../../../functions/routes.ts';
+import { authorizers } from '../../../shared/routes.ts';
 import { keyedHash } from '../../../shared/crypto/keyed-hash.ts';
 import { CREDENTIAL_KINDS, type CredentialKind } from '../../../shared/domain/credentials.ts';
 import { authorizerEvent } from '../../support/events.ts';

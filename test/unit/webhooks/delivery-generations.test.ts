@@ -4,7 +4,7 @@
  * re-queues, and how statuses written before `retrying` existed read today.
  */
 import { describe, expect, it } from 'vitest';
-import { queues } from '../../../functions/routes.ts';
+import { queues } from '../../../shared/routes.ts';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../../infra/constructs/queues.ts';
 import {
   ATTEMPT_CLAIM_SECONDS,

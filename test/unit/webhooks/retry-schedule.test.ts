@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queues } from '../../../functions/routes.ts';
+import { queues } from '../../../shared/routes.ts';
 import {
   attemptsCovering,
   MAX_VISIBILITY_SECONDS,

@@ -1,13 +1,13 @@
 /**
- * The shapes of the rows of the route table (functions/routes.ts): what a row names (its contract
+ * The shapes of the rows of the route table (shared/routes.ts): what a row names (its contract
  * and handler) and everything its function may touch, which the CDK stack grants and the local
  * stack enforces, exactly.
  */
-import type { Credential, HttpMethod, Operation } from '../shared/contracts/operation.ts';
-import type { SealPurpose } from '../shared/crypto/envelope.ts';
-import type { MacPurpose } from '../shared/crypto/keyed-hash.ts';
-import type { DeletablePartition } from '../shared/db/keys.ts';
-import type { OperatorSetting } from '../shared/services/operator-settings.ts';
+import type { Credential, HttpMethod, Operation } from './contracts/operation.ts';
+import type { SealPurpose } from './crypto/envelope.ts';
+import type { MacPurpose } from './crypto/keyed-hash.ts';
+import type { DeletablePartition } from './db/keys.ts';
+import type { OperatorSetting } from './services/operator-settings.ts';
 
 export type { Credential, HttpMethod };
 

@@ -7,19 +7,19 @@
  * `access` is everything the function may touch; the stack grants exactly that and no more.
  */
 
-import type { Operation } from '../shared/contracts/operation.ts';
-import * as apiDescription from '../shared/contracts/api-description.ts';
-import * as authorizationEndpoint from '../shared/contracts/authorization-endpoint.ts';
-import * as cardReveal from '../shared/contracts/card-reveal.ts';
-import * as cards from '../shared/contracts/cards.ts';
-import * as controls from '../shared/contracts/controls.ts';
-import * as deposits from '../shared/contracts/deposits.ts';
-import * as transactions from '../shared/contracts/transactions.ts';
-import * as transfers from '../shared/contracts/transfers.ts';
-import * as users from '../shared/contracts/users.ts';
-import * as webhookEndpoint from '../shared/contracts/webhook-endpoint.ts';
-import type { CredentialKind } from '../shared/domain/credentials.ts';
-import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from '../shared/domain/webhook-delivery.ts';
+import type { Operation } from './contracts/operation.ts';
+import * as apiDescription from './contracts/api-description.ts';
+import * as authorizationEndpoint from './contracts/authorization-endpoint.ts';
+import * as cardReveal from './contracts/card-reveal.ts';
+import * as cards from './contracts/cards.ts';
+import * as controls from './contracts/controls.ts';
+import * as deposits from './contracts/deposits.ts';
+import * as transactions from './contracts/transactions.ts';
+import * as transfers from './contracts/transfers.ts';
+import * as users from './contracts/users.ts';
+import * as webhookEndpoint from './contracts/webhook-endpoint.ts';
+import type { CredentialKind } from './domain/credentials.ts';
+import { attemptsCovering, OTP_RETRY, TRANSACTION_EVENT_RETRY } from './domain/webhook-delivery.ts';
 import type { Access, ConsumerRow, QueueRow, RouteRow, RouteRowSpec, ScheduleRow } from './route-rows.ts';
 
 export type * from './route-rows.ts';
