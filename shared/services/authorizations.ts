@@ -3,16 +3,17 @@
  * authorization-adjustments.ts).
  *
  * The approve path is one read (the card, with its own spending controls; the PAN index and the
- * business timezone are immutable and cached per container, the business's default controls are
- * cached for a short while: services/controls.ts) and one `TransactWriteItems`. Every rule that
- * depends on a balance, a spend window or the day's count is a condition of that transaction, so correctness under concurrency does not
- * depend on what was read: a stale read can only cause a retry or a decline, never an overspend.
+ * business timezone are immutable and cached per container: transaction-lookups.ts; the
+ * business's default controls are cached for a short while: services/controls.ts) and one
+ * `TransactWriteItems`. Every rule that depends on a balance, a spend window or the day's count is
+ * a condition of that transaction, so correctness under concurrency does not depend on what was
+ * read: a stale read can only cause a retry or a decline, never an overspend.
  */
 import { DECLINE_REASONS, preCheck, type DeclineReason } from '../domain/authorization.ts';
 import { effectiveMaxDailyCount } from '../domain/controls.ts';
 import { findUser } from '../db/users-repository.ts';
 import { expiryFor } from '../domain/card-number.ts';
-import { convert, isRateTableFresh, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
+import { convert, isSupportedTransactionCurrency, type Conversion } from '../domain/fx.ts';
 import { newId } from '../domain/ids.ts';
 import { holdLegs, posting, type BalanceOwner } from '../domain/ledger.ts';
 import { holdExpiresAt } from '../domain/hold-expiry.ts';
@@ -36,8 +37,8 @@ import {
 import { ApiError, notFound } from '../errors.ts';
 import { respond, type HttpResult } from '../http/responses.ts';
 import { logger } from '../logger.ts';
-import { requireBusiness } from '../db/businesses-repository.ts';
-import { cardNumberHash, findCardIdByNumber, getCard, type StoredCard } from '../db/cards-repository.ts';
+import type { StoredBusiness } from '../db/businesses-repository.ts';
+import { getCard, type StoredCard } from '../db/cards-repository.ts';
 import type { IdempotencyScope } from '../db/idempotency-repository.ts';
 import { commitApproval, commitDecline, getNetworkAuthorizationClaim, getTransaction, heldShard } from '../db/transactions-repository.ts';
 import { holdWithEscrow, readBusinessBalance, routeFor } from './escrow.ts';
@@ -47,7 +48,7 @@ import { queryUserBalances } from '../db/balances-repository.ts';
 import { escrowTotal } from '../domain/escrow.ts';
 import { interpretReply, remainingBudgetMs, type Decision, type PartnerOutcome } from '../domain/authorization-decisions.ts';
 import { askEndpoint, decisionEndpointOf, rememberEndpointOf, type DecisionEndpoint } from './authorization-endpoint.ts';
-import { fxSettings, OperatorSettingsError, type FxSettings } from './operator-settings.ts';
+import { cardIdForNumber, timezoneOf, usableFx } from './transaction-lookups.ts';
 import { checkPrecision, MAX_STALE_RETRIES, ownerOf, transactionEvent } from './transaction-writes.ts';
 
 interface AuthorizationRequest {
@@ -165,7 +166,7 @@ async function decide(card: StoredCard, request: AuthorizationRequest): Promise<
     }
   }
   const total = conversion ? conversion.localAmount + conversion.fee : 0n;
-  const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId), businessControlsFor(card.businessId)]);
+  const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId, rememberEndpoint(card.businessId)), businessControlsFor(card.businessId)]);
   const periods = windowPeriods(at, timezone);
   const controls = [card.controls, businessControls];
 
@@ -303,29 +304,11 @@ async function claimedAuthorization(request: NetworkAuthorizationClaim): Promise
 // Helpers
 
 /**
- * The FX settings when their rate table may be used at `at`, or undefined: the table is older
- * than the stage allows, or the settings could not be read (not configured, missing, malformed).
- * Either way the authorization declines `fx_rate_unavailable` rather than convert at a rate
- * nobody vouches for, and the operator finds out from the log.
+ * Seeds the decision endpoint's cache from the business record read for the timezone (once per
+ * container per business), so that read serves both.
  */
-export async function usableFx(at: Date): Promise<FxSettings | undefined> {
-  let fx: FxSettings;
-  try {
-    fx = await fxSettings();
-  } catch (error) {
-    if (!(error instanceof OperatorSettingsError)) throw error;
-    logger.error('FX settings unavailable: conversions decline fx_rate_unavailable', { problem: error.message });
-    return undefined;
-  }
-  if (!isRateTableFresh(fx.rates, at, fx.maxAgeMs)) {
-    logger.warn('FX rate table too old: conversions decline fx_rate_unavailable', { asOf: fx.rates.asOf.toISOString(), maxAgeSeconds: fx.maxAgeMs / 1000 });
-    return undefined;
-  }
-  return fx;
-}
+export const rememberEndpoint = (businessId: string) => (business: StoredBusiness) => rememberEndpointOf(businessId, business);
 
-/** A business's timezone never changes once created, so it is cached for the container's life. */
-const timezones = new Map<string, string>();
 /** The decision of an authorization no endpoint took part in. */
 export const PLATFORM_DECISION: Decision = { source: 'platform', latencyMs: 0 };
 
@@ -368,28 +351,5 @@ async function availableBalance(owner: BalanceOwner, currency: string): Promise<
   if (owner.kind === 'business') return escrowTotal(await readBusinessBalance(owner.id, currency, 'consistent'));
   const rows = await queryUserBalances(owner.id);
   return rows.find((row) => row.currency === currency)?.availableMinor ?? 0n;
-}
-
-export async function timezoneOf(businessId: string): Promise<string> {
-  let timezone = timezones.get(businessId);
-  if (!timezone) {
-    const business = await requireBusiness(businessId);
-    timezone = business.timezone;
-    timezones.set(businessId, timezone);
-    await rememberEndpointOf(businessId, business);
-  }
-  return timezone;
-}
-
-/** A card number always maps to the same card, so the index lookup is cached (by keyed hash only). */
-const cardIdsByNumber = new Map<string, string>();
-export async function cardIdForNumber(number: string): Promise<string | undefined> {
-  const hash = await cardNumberHash(number);
-  let cardId = cardIdsByNumber.get(hash);
-  if (!cardId) {
-    cardId = (await findCardIdByNumber(number))?.cardId;
-    if (cardId) cardIdsByNumber.set(hash, cardId);
-  }
-  return cardId;
 }
 

@@ -27,7 +27,8 @@ import { commitIncrement, getTransaction } from '../db/transactions-repository.t
 import { holdWithEscrow, routeOfHeld } from './escrow.ts';
 import { recordAuthorization } from '../metrics.ts';
 import { decisionEndpointOf } from './authorization-endpoint.ts';
-import { askPartner, timezoneOf, usableFx, userSuspendedFirst } from './authorizations.ts';
+import { askPartner, rememberEndpoint, userSuspendedFirst } from './authorizations.ts';
+import { timezoneOf, usableFx } from './transaction-lookups.ts';
 import { assertStatus, MAX_STALE_RETRIES, ownerOfTxn, transactionEvent, type Caller } from './transaction-writes.ts';
 import { businessControlsFor } from './controls.ts';
 
@@ -58,7 +59,7 @@ export async function incrementAuthorization(caller: Caller, transactionId: stri
       const fx = await usableFx(at);
       if (fx) conversion = convert(amount, currency, txn.localCurrency, fx.rates.usdValues, fx.feeBps);
     }
-    const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId), businessControlsFor(card.businessId)]);
+    const [timezone, businessControls] = await Promise.all([timezoneOf(card.businessId, rememberEndpoint(card.businessId)), businessControlsFor(card.businessId)]);
     // Checked and counted in the windows of today, not of the day the hold was taken.
     const periods = windowPeriods(at, timezone);
     const controls = [card.controls, businessControls];

@@ -37,7 +37,7 @@ import { networkMessageKeys } from '../db/keys.ts';
 import { commitNetworkPosting, getClaim, getTransaction } from '../db/transactions-repository.ts';
 import { forcedDebitOf } from './escrow.ts';
 import { recordCapture } from '../metrics.ts';
-import { cardIdForNumber, timezoneOf, usableFx } from './authorizations.ts';
+import { cardIdForNumber, timezoneOf, usableFx } from './transaction-lookups.ts';
 import { ownerOf, transactionEvent } from './transaction-writes.ts';
 
 type ForcePostFields = Omit<NetworkForcePostBody, 'card_number'>;

@@ -189,4 +189,21 @@ describe('an authorization with an endpoint set', () => {
     // The platform declined the first two before asking, and the last after the endpoint was gone.
     expect(asked.filter((request) => JSON.parse(request.body).card_transaction.card === cardId)).toHaveLength(0);
   });
+
+  it('is neither asked nor opened by force posts and refunds, even as the first calls for the business', async () => {
+    // Their rows may not open the endpoint's secret (shared/routes.ts): reading the business for
+    // its timezone must not try to, or the first force post or refund after a cold start fails.
+    for (const first of ['/v1/simulate/settlements', '/v1/simulate/refunds']) {
+      const { client, cardId } = await partner({ timeout_ms: 2000 });
+      asked.length = 0;
+      reply = () => ({ body: { approved: true } });
+      const body = { card_id: cardId, amount: '5', currency: 'USD', merchant_name: 'Posted Shop', merchant_country: 'HK' };
+      const posted = await client.post(first, { ...body, ...(first.endsWith('refunds') ? { network_refund_id: `rf-${cardId}` } : { network_settlement_id: `fp-${cardId}` }) });
+      expect(posted.status, `${first}: ${posted.text}`).toBe(201);
+      expect(asked).toHaveLength(0);
+      // The authorization path still finds the endpoint and asks it.
+      expect((await authorize(client, cardId)).body).toMatchObject({ status: 'Authorized', decision: { source: 'partner' } });
+      expect(asked).toHaveLength(1);
+    }
+  });
 });
