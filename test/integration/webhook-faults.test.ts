@@ -96,6 +96,9 @@ function receiverMode(): ReceiverMode {
   if (healed) return 'ok';
   const elapsed = Date.now() - faultsStartedAt;
   if (elapsed < 0 || elapsed >= FAULT_WINDOW_MS) return 'ok';
+  // The first request in the window fails whatever the stretch: on a slow run no request may
+  // arrive within the error and hang stretches, and the receiver's faults would never be tried.
+  if (tally.served.error + tally.served.hang === 0) return plan.receiver.find((stretch) => stretch.mode !== 'ok')!.mode;
   return plan.receiver.find((stretch) => elapsed < stretch.untilMs)?.mode ?? 'ok';
 }
 
