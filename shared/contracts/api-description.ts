@@ -1,5 +1,5 @@
 /** The API's own description: the OpenAPI document and the reference page rendered from it. */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { operation } from './operation.ts';
 
 export const getOpenApiDocument = operation({
@@ -11,7 +11,7 @@ export const getOpenApiDocument = operation({
   summary: 'The OpenAPI 3.1 description of this stage',
   description: 'Generated from the schemas that validate requests. Needs no API key.',
   status: 200,
-  response: z.looseObject({ openapi: z.literal('3.1.0') }).meta({ id: 'OpenApiDocument' }),
+  response: z.looseObject({ openapi: z.literal('3.1.0') }).check(z.meta({ id: 'OpenApiDocument' })),
   errors: [],
 });
 

@@ -1,16 +1,16 @@
 /** The business's real-time authorization endpoint: where the platform asks before approving. */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { AuthorizationEndpointBody, DECISION_TIMEOUT_MS, STAND_IN_ACTIONS } from '../domain/authorization-decisions.ts';
 import { operation } from './operation.ts';
 
 const AuthorizationEndpoint = z
   .object({
     url: z.string(),
-    timeout_ms: z.int().min(DECISION_TIMEOUT_MS.min).max(DECISION_TIMEOUT_MS.max),
+    timeout_ms: z.int().check(z.gte(DECISION_TIMEOUT_MS.min), z.lte(DECISION_TIMEOUT_MS.max)),
     stand_in: z.enum(STAND_IN_ACTIONS),
-    secret: z.string().optional().meta({ description: 'The signing secret (`whsec_...`): only on the first set and on a rotation.' }),
+    secret: z.optional(z.string()).check(z.meta({ description: 'The signing secret (`whsec_...`): only on the first set and on a rotation.' })),
   })
-  .meta({ id: 'AuthorizationEndpoint', description: 'Where each authorization that passed the platform\'s checks is sent for a decision, signed like webhooks.' });
+  .check(z.meta({ id: 'AuthorizationEndpoint', description: 'Where each authorization that passed the platform\'s checks is sent for a decision, signed like webhooks.' }));
 
 const TAG = 'Authorization endpoint';
 

@@ -2,17 +2,17 @@
  * Card reveal links: the partner's backend asks for a one-time link, and the cardholder's browser
  * loads it inside an iframe of the partner's page, so card data never passes through the partner.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { CreateRevealSessionBody } from '../domain/card-reveal.ts';
 import { pathIds } from '../http/path-ids.ts';
 import { operation } from './operation.ts';
 
 const RevealSession = z
   .object({
-    url: z.string().meta({ description: 'The one-time link to the reveal page: put it in an iframe\'s `src` on the session\'s origin. Shown once; never stored by the platform.' }),
-    expires_at: z.iso.datetime().meta({ description: 'When the link stops working, if it was not loaded before.' }),
+    url: z.string().check(z.meta({ description: 'The one-time link to the reveal page: put it in an iframe\'s `src` on the session\'s origin. Shown once; never stored by the platform.' })),
+    expires_at: z.iso.datetime().check(z.meta({ description: 'When the link stops working, if it was not loaded before.' })),
   })
-  .meta({ id: 'RevealSession', description: 'A one-time link to a page showing the card number, expiry and CVV.' });
+  .check(z.meta({ id: 'RevealSession', description: 'A one-time link to a page showing the card number, expiry and CVV.' }));
 
 export const createRevealSession = operation({
   id: 'createRevealSession',
@@ -33,7 +33,7 @@ export const createRevealSession = operation({
 });
 
 export const RevealPageQuery = z.object({
-  token: z.string().max(128).meta({ description: 'The link\'s token, as `url` carries it.' }),
+  token: z.string().check(z.maxLength(128), z.meta({ description: 'The link\'s token, as `url` carries it.' })),
 });
 
 export const getRevealPage = operation({

@@ -29,7 +29,7 @@ export const listCards = operation({
   summary: 'List cards',
   query: ListCardsQuery,
   status: 200,
-  response: listPage(Card).meta({ id: 'CardList' }),
+  response: listPage(Card, 'CardList'),
   errors: ['user_not_found'],
 });
 
@@ -70,7 +70,7 @@ export const listCardAuditEvents = operation({
   params: card,
   query: ListCardAuditEventsQuery,
   status: 200,
-  response: listPage(CardAuditEvent).meta({ id: 'CardAuditEventList' }),
+  response: listPage(CardAuditEvent, 'CardAuditEventList'),
   errors: [],
 });
 

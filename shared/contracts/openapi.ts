@@ -5,7 +5,7 @@
  * stage's own.
  */
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { EVENT_PAYLOADS, EVENT_TYPES } from '../domain/event-types.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.ts';
 import { errorCodesOf, type Operation } from './operation.ts';
@@ -73,7 +73,7 @@ function webhooksOf(): ZodOpenApiPathsObject {
         post: {
           operationId: `webhook:${type}`,
           summary: type,
-          description: `${EVENT_PAYLOADS[type].description ?? ''} Signed with the \`webhook-id\`, \`webhook-timestamp\` and \`webhook-signature\` headers (Standard Webhooks).`,
+          description: `${z.globalRegistry.get(EVENT_PAYLOADS[type])?.description ?? ''} Signed with the \`webhook-id\`, \`webhook-timestamp\` and \`webhook-signature\` headers (Standard Webhooks).`,
           tags: ['Webhooks'],
           requestBody: { required: true, content: { 'application/json': { schema: EVENT_PAYLOADS[type] } } },
           responses: { '200': { description: 'Any 2xx within 10 s is success; anything else is retried for at least 24 h.' } },
@@ -85,15 +85,15 @@ function webhooksOf(): ZodOpenApiPathsObject {
 
 function describe(contract: Operation): ZodOpenApiOperationObject {
   const pathParams = contract.params
-    ? z.object(Object.fromEntries(Object.entries(contract.params.resources).map(([name, resource]) => [name, z.uuid().meta({ description: `The ${resource}'s id.` })])))
+    ? z.object(Object.fromEntries(Object.entries(contract.params.resources).map(([name, resource]) => [name, z.uuid().check(z.meta({ description: `The ${resource}'s id.` }))])))
     : undefined;
   const idempotencyHeader =
     contract.method === 'POST' && contract.idempotent !== false
       ? z.object({
           'Idempotency-Key':
             contract.idempotent === 'required'
-              ? z.string().min(1).max(255).meta({ description: 'Required: the id of the network message. Replays the first answer for the same key and body (24 h).' })
-              : z.string().min(1).max(255).optional().meta({ description: 'Replays the first answer for the same key and body (24 h).' }),
+              ? z.string().check(z.minLength(1), z.maxLength(255), z.meta({ description: 'Required: the id of the network message. Replays the first answer for the same key and body (24 h).' }))
+              : z.optional(z.string().check(z.minLength(1), z.maxLength(255))).check(z.meta({ description: 'Replays the first answer for the same key and body (24 h).' })),
         })
       : undefined;
   return {

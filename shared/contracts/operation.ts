@@ -10,7 +10,7 @@
  *     summary: 'Get a card', params: pathIds({ id: 'card' }), status: 200, response: Card, errors: [],
  *   });
  */
-import type * as z from 'zod';
+import type * as z from '../zod.ts';
 import type { CredentialKind } from '../domain/credentials.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { PathIds } from '../http/path-ids.ts';
@@ -24,14 +24,14 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Credential = CredentialKind | 'public';
 
 /** Query parameters are flat name/value pairs: an object schema (made strict by the wrapper). */
-export type QuerySchema = z.ZodObject;
+export type QuerySchema = z.ZodMiniObject;
 
 export interface Operation<
   C extends Credential = Credential,
-  B extends z.ZodType | undefined = z.ZodType | undefined,
+  B extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
   Q extends QuerySchema | undefined = QuerySchema | undefined,
   N extends string = string,
-  R extends z.ZodType = z.ZodType,
+  R extends z.ZodMiniType = z.ZodMiniType,
 > {
   /** The OpenAPI `operationId`, and the typed client's name for it. */
   id: string;
@@ -84,10 +84,10 @@ export const NEW_OR_REPEAT = { 200: 'A repeat of an earlier request (same networ
 /** Declares one operation, keeping every schema's exact type for the handler and the client. */
 export function operation<
   const C extends Credential,
-  B extends z.ZodType | undefined = undefined,
+  B extends z.ZodMiniType | undefined = undefined,
   Q extends QuerySchema | undefined = undefined,
   const N extends string = never,
-  R extends z.ZodType = z.ZodType,
+  R extends z.ZodMiniType = z.ZodMiniType,
 >(contract: Operation<C, B, Q, N, R>): Operation<C, B, Q, N, R> {
   return contract;
 }

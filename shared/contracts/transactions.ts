@@ -52,7 +52,7 @@ export const listCardTransactions = operation({
   params: pathIds({ id: 'card' }),
   query: ListCardTransactionsQuery,
   status: 200,
-  response: listPage(CardTransaction).meta({ id: 'CardTransactionList' }),
+  response: listPage(CardTransaction, 'CardTransactionList'),
   errors: [],
 });
 
@@ -66,7 +66,7 @@ export const listTransactions = operation({
   description: 'Newest first; `card_id` and `p_user_id` must name a card or user of the business (otherwise `404`).',
   query: ListTransactionsQuery,
   status: 200,
-  response: listPage(CardTransaction).meta({ id: 'TransactionList' }),
+  response: listPage(CardTransaction, 'TransactionList'),
   errors: ['card_not_found', 'user_not_found'],
 });
 
@@ -92,7 +92,7 @@ export const listEvents = operation({
   summary: 'List webhook events with their delivery status',
   query: ListEventsQuery,
   status: 200,
-  response: listPage(Event).meta({ id: 'EventList' }),
+  response: listPage(Event, 'EventList'),
   errors: [],
 });
 

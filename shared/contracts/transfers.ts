@@ -27,7 +27,7 @@ export const listTransfers = operation({
   summary: 'List transfers (of the business, or of one user)',
   query: ListTransfersQuery,
   status: 200,
-  response: listPage(Transfer).meta({ id: 'TransferList' }),
+  response: listPage(Transfer, 'TransferList'),
   errors: ['user_not_found'],
 });
 

@@ -30,7 +30,7 @@ export const listUsers = operation({
   summary: 'List users',
   query: ListUsersQuery,
   status: 200,
-  response: listPage(User).meta({ id: 'UserList' }),
+  response: listPage(User, 'UserList'),
   errors: [],
 });
 
@@ -113,6 +113,6 @@ export const listUserDeposits = operation({
   params: user,
   query: ListDepositsQuery,
   status: 200,
-  response: listPage(Deposit).meta({ id: 'DepositList' }),
+  response: listPage(Deposit, 'DepositList'),
   errors: [],
 });

@@ -3,36 +3,35 @@
  * The operator's admin commands (`set-webhook-url`, `rotate-webhook-secret`) do the same; these let
  * the partner do it with its API key.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { operation } from './operation.ts';
 import { Event } from './resources.ts';
 
 const WebhookEndpoint = z
   .object({
-    url: z.string().nullable().meta({ description: 'Where every event is POSTed; null while none is set.' }),
-    previous_secret_valid_until: z.iso
-      .datetime()
-      .nullable()
-      .meta({ description: 'While a rotated-out secret still signs deliveries (besides the current one): until when; null otherwise.' }),
+    url: z.nullable(z.string()).check(z.meta({ description: 'Where every event is POSTed; null while none is set.' })),
+    previous_secret_valid_until: z
+      .nullable(z.iso.datetime())
+      .check(z.meta({ description: 'While a rotated-out secret still signs deliveries (besides the current one): until when; null otherwise.' })),
   })
-  .meta({ id: 'WebhookEndpoint', description: "The business's webhook URL (never its secret)." });
+  .check(z.meta({ id: 'WebhookEndpoint', description: "The business's webhook URL (never its secret)." }));
 
 export const SetWebhookEndpointBody = z.object({
-  url: z.string().min(1).max(2048).meta({ description: 'https on a public host (http://localhost is allowed in the local stack).' }),
+  url: z.string().check(z.minLength(1), z.maxLength(2048), z.meta({ description: 'https on a public host (http://localhost is allowed in the local stack).' })),
 });
 
 const RotatedWebhookSecret = z
   .object({
-    webhook_secret: z.string().meta({ description: 'The new signing secret (`whsec_...`), shown this once.' }),
-    previous_secret_valid_until: z.iso.datetime().meta({ description: 'Until when the secret it replaces keeps signing too (24 h).' }),
+    webhook_secret: z.string().check(z.meta({ description: 'The new signing secret (`whsec_...`), shown this once.' })),
+    previous_secret_valid_until: z.iso.datetime().check(z.meta({ description: 'Until when the secret it replaces keeps signing too (24 h).' })),
   })
-  .meta({ id: 'RotatedWebhookSecret', description: 'The new webhook signing secret.' });
+  .check(z.meta({ id: 'RotatedWebhookSecret', description: 'The new webhook signing secret.' }));
 
 /**
  * What the rotation and the test take: nothing. Strict, so a body meant for another route (or a
  * client's mistake) is refused before it changes a secret, rather than silently ignored.
  */
-const NoOptions = z.strictObject({}).meta({ description: 'No options: send `{}` or no body.' });
+const NoOptions = z.strictObject({}).check(z.meta({ description: 'No options: send `{}` or no body.' }));
 
 const TAG = 'Webhook endpoint';
 

@@ -7,7 +7,7 @@
  * time; anything else (a timeout, a non-2xx, a body that does not parse, a partial approval above
  * the request) applies the endpoint's `stand_in`, and the reason says which.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 
 export const DECISION_TIMEOUT_MS = { min: 100, max: 2500, default: 1500 } as const;
 export const STAND_IN_ACTIONS = ['approve', 'decline'] as const;
@@ -15,9 +15,9 @@ export type StandIn = (typeof STAND_IN_ACTIONS)[number];
 
 /** `PUT /v1/authorization-endpoint` */
 export const AuthorizationEndpointBody = z.object({
-  url: z.string().min(1).max(2048),
-  timeout_ms: z.int().min(DECISION_TIMEOUT_MS.min).max(DECISION_TIMEOUT_MS.max).default(DECISION_TIMEOUT_MS.default),
-  stand_in: z.enum(STAND_IN_ACTIONS).default('decline'),
+  url: z.string().check(z.minLength(1), z.maxLength(2048)),
+  timeout_ms: z._default(z.int().check(z.gte(DECISION_TIMEOUT_MS.min), z.lte(DECISION_TIMEOUT_MS.max)), DECISION_TIMEOUT_MS.default),
+  stand_in: z._default(z.enum(STAND_IN_ACTIONS), 'decline'),
 });
 export type AuthorizationEndpointBody = z.output<typeof AuthorizationEndpointBody>;
 
@@ -29,12 +29,13 @@ const MAX_METADATA_BYTES = 1024;
 export const PartnerAnswer = z.object({
   approved: z.boolean(),
   /** A partial approval, in the card currency: at most what was requested. */
-  amount: z.string().regex(/^\d+(\.\d+)?$/).optional(),
-  decline_reason: z.string().max(64).optional(),
-  metadata: z
-    .record(z.string(), z.unknown())
-    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, { message: 'must be at most 1 KB' })
-    .optional(),
+  amount: z.optional(z.string().check(z.regex(/^\d+(\.\d+)?$/))),
+  decline_reason: z.optional(z.string().check(z.maxLength(64))),
+  metadata: z.optional(
+    z
+      .record(z.string(), z.unknown())
+      .check(z.refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, { message: 'must be at most 1 KB' })),
+  ),
 });
 export type PartnerAnswer = z.output<typeof PartnerAnswer>;
 

@@ -4,7 +4,7 @@
  * card data goes from the platform to the cardholder's browser and never through the partner's
  * servers. Pure: the request schema, the origin rule, the session's lifetime, and the page itself.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Stage } from '../config.ts';
 import type { CardSecrets } from './cards.ts';
 
@@ -12,10 +12,14 @@ import type { CardSecrets } from './cards.ts';
 export const REVEAL_TTL_SECONDS = { min: 10, max: 300, default: 60 } as const;
 
 export const CreateRevealSessionBody = z.object({
-  origin: z.string().min(1).max(256).meta({
-    description: 'The origin of the page that frames the reveal page (`https://app.example.com`): the only one allowed to frame it. `http://localhost` is allowed in sandbox.',
-  }),
-  ttl_seconds: z.int().min(REVEAL_TTL_SECONDS.min).max(REVEAL_TTL_SECONDS.max).default(REVEAL_TTL_SECONDS.default),
+  origin: z.string().check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.meta({
+      description: 'The origin of the page that frames the reveal page (`https://app.example.com`): the only one allowed to frame it. `http://localhost` is allowed in sandbox.',
+    }),
+  ),
+  ttl_seconds: z._default(z.int().check(z.gte(REVEAL_TTL_SECONDS.min), z.lte(REVEAL_TTL_SECONDS.max)), REVEAL_TTL_SECONDS.default),
 });
 export type CreateRevealSessionBody = z.output<typeof CreateRevealSessionBody>;
 

@@ -2,7 +2,7 @@
  * Cards: the request schemas of API.md, the lifecycle state machine, spending limits, and the
  * views a partner sees. Pure: no AWS. Card numbers, expiry and CVV are in `./card-number.ts`.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { ValidationError, type FieldIssue } from '../errors.ts';
 import { ControlsBody, controlsView, type ControlsView, type SpendingControls } from './controls.ts';
 import { CARD_CURRENCIES, MoneyFormatError, formatMoney, parseMoney, type CardCurrency } from './money.ts';
@@ -285,55 +285,57 @@ export function cardAuditEventView(event: CardAuditEvent): CardAuditEventView {
 // Request schemas
 
 /** A limit as it arrives: a decimal string (never a JSON number); its precision is checked per currency. */
-const LimitAmount = z.string({ error: 'must be a decimal string such as "100.00"' }).max(64);
+const LimitAmount = z.string({ error: 'must be a decimal string such as "100.00"' }).check(z.maxLength(64));
 
 export const CreateCardBody = z
   .object({
     mode: z.enum(CARD_MODES),
     /** Required for B2C, forbidden for B2B (checked below, with the field's path). */
-    p_user_id: z.string().min(1).max(64).nullish(),
-    form: z.enum(CARD_FORMS).default('virtual'),
-    currency: z.enum(CARD_CURRENCIES).default('USD'),
-    limits: z
-      .object({
-        transaction: LimitAmount.optional(),
-        daily: LimitAmount.optional(),
-        monthly: LimitAmount.optional(),
-        lifetime: LimitAmount.optional(),
-      })
-      .optional(),
+    p_user_id: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(64)))),
+    form: z._default(z.enum(CARD_FORMS), 'virtual'),
+    currency: z._default(z.enum(CARD_CURRENCIES), 'USD'),
+    limits: z.optional(
+      z.object({
+        transaction: z.optional(LimitAmount),
+        daily: z.optional(LimitAmount),
+        monthly: z.optional(LimitAmount),
+        lifetime: z.optional(LimitAmount),
+      }),
+    ),
     /** The card's spending controls (API.md "Spending controls"); missing: none. */
-    controls: ControlsBody.optional(),
-    nickname: z.string().trim().min(1).max(64).optional(),
+    controls: z.optional(ControlsBody),
+    nickname: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(64))),
     /** Where a physical card is sent; the same address shape as eKYC. */
-    shipping: EkycAddressSchema.optional(),
+    shipping: z.optional(EkycAddressSchema),
   })
   // The cross-field rules run even when another field is already invalid (`when`), so a partner
   // sees every problem of a request at once; hence the defensive reads of `body`.
-  .superRefine(
-    (body, ctx) => {
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
-      const userGiven = typeof body.p_user_id === 'string' && body.p_user_id !== '';
-      if (body.mode === 'B2C' && !userGiven) {
-        ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
-      }
-      if (body.mode === 'B2B' && userGiven) {
-        ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
-      }
-      if (body.form === 'physical' && body.shipping === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['shipping'] });
-      }
-      if (body.form === 'virtual' && body.shipping !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['shipping'] });
-      }
-      if (!(CARD_CURRENCIES as readonly string[]).includes(body.currency)) return;
-      for (const rule of LIMIT_RULES) {
-        const text: unknown = body.limits?.[rule];
-        const problem = typeof text === 'string' ? limitProblem(text, body.currency) : undefined;
-        if (problem) ctx.addIssue({ code: 'custom', path: ['limits', rule], message: problem });
-      }
-    },
-    { when: () => true },
+  .check(
+    z.superRefine(
+      (body, ctx) => {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+        const userGiven = typeof body.p_user_id === 'string' && body.p_user_id !== '';
+        if (body.mode === 'B2C' && !userGiven) {
+          ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
+        }
+        if (body.mode === 'B2B' && userGiven) {
+          ctx.addIssue({ code: 'custom', path: ['p_user_id'] });
+        }
+        if (body.form === 'physical' && body.shipping === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['shipping'] });
+        }
+        if (body.form === 'virtual' && body.shipping !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['shipping'] });
+        }
+        if (!(CARD_CURRENCIES as readonly string[]).includes(body.currency)) return;
+        for (const rule of LIMIT_RULES) {
+          const text: unknown = body.limits?.[rule];
+          const problem = typeof text === 'string' ? limitProblem(text, body.currency) : undefined;
+          if (problem) ctx.addIssue({ code: 'custom', path: ['limits', rule], message: problem });
+        }
+      },
+      { when: () => true },
+    ),
   );
 export type CreateCardBody = z.output<typeof CreateCardBody>;
 
@@ -352,17 +354,17 @@ export type UpdateControlsBody = ControlsBody;
 
 /** `GET /v1/cards` */
 export const ListCardsQuery = z.object({
-  status: z.enum(CARD_STATUSES).optional(),
+  status: z.optional(z.enum(CARD_STATUSES)),
   /** Any text: a filter names a user, and one that is not the caller's is a 404 (the service decides). */
-  p_user_id: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  p_user_id: z.optional(z.string()),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 export type ListCardsQuery = z.output<typeof ListCardsQuery>;
 
 /** `GET /v1/cards/{id}/audit-events` */
 export const ListCardAuditEventsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 export type ListCardAuditEventsQuery = z.output<typeof ListCardAuditEventsQuery>;

@@ -9,7 +9,7 @@
  * - `max_daily_count` (0 = off) caps the authorizations APPROVED per business-timezone day, the
  *   same day as the daily limit. With both levels on, the stricter (smaller) one governs.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { DeclineReason } from './authorization.ts';
 import { isCountryCode } from './ekyc.ts';
 
@@ -29,19 +29,19 @@ export const MAX_DAILY_COUNT = 100_000;
 /** There are fewer than 1,000 assigned MCCs and 249 countries: a longer list is a mistake. */
 const MAX_LIST = 1_000;
 
-const Mcc = z.string().regex(/^\d{4}$/, 'must be a 4-digit merchant category code such as "5814"');
-const Country = z.string().refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as "HK"');
+const Mcc = z.string().check(z.regex(/^\d{4}$/, 'must be a 4-digit merchant category code such as "5814"'));
+const Country = z.string().check(z.refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as "HK"'));
 
 /** The `controls` of a card or of the business, as a partner sends it (create, PUT). */
 export const ControlsBody = z
   .object({
-    allowed_mccs: z.array(Mcc).max(MAX_LIST).optional(),
-    blocked_mccs: z.array(Mcc).max(MAX_LIST).optional(),
-    allowed_countries: z.array(Country).max(MAX_LIST).optional(),
-    blocked_countries: z.array(Country).max(MAX_LIST).optional(),
-    max_daily_count: z.int().min(0).max(MAX_DAILY_COUNT).optional(),
+    allowed_mccs: z.optional(z.array(Mcc).check(z.maxLength(MAX_LIST))),
+    blocked_mccs: z.optional(z.array(Mcc).check(z.maxLength(MAX_LIST))),
+    allowed_countries: z.optional(z.array(Country).check(z.maxLength(MAX_LIST))),
+    blocked_countries: z.optional(z.array(Country).check(z.maxLength(MAX_LIST))),
+    max_daily_count: z.optional(z.int().check(z.gte(0), z.lte(MAX_DAILY_COUNT))),
   })
-  .meta({ id: 'ControlsInput', description: 'Spending controls; an empty or missing list does not restrict; `max_daily_count` 0 (or missing) is off.' });
+  .check(z.meta({ id: 'ControlsInput', description: 'Spending controls; an empty or missing list does not restrict; `max_daily_count` 0 (or missing) is off.' }));
 export type ControlsBody = z.output<typeof ControlsBody>;
 
 /** The body as stored: lists de-duplicated and sorted (so a view and an audit entry are stable). */

@@ -3,13 +3,13 @@
  * chain's encoding needs the address code (chain-addresses.ts and its hash libraries), which only
  * the deposit routes should carry.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { normalizeAddress } from './chain-addresses.ts';
 import { CHAINS, DEPOSIT_ASSETS, FAMILY_OF } from './chains.ts';
 import { PositiveDecimal } from './transactions.ts';
 import { CHAIN_ASSETS, depositPositionOf, normalizeTxHash } from './wallets.ts';
 
-const Position = z.number().int().min(0).max(2 ** 31 - 1);
+const Position = z.number().check(z.int(), z.gte(0), z.lte(2 ** 31 - 1));
 
 /**
  * A deposit, as the chain watcher (`/network/deposits`) or a sandbox partner
@@ -20,18 +20,22 @@ const Position = z.number().int().min(0).max(2 ** 31 - 1);
  * `log_index: 0` would be two deposits and be credited twice; two transfers of one transaction
  * would be one.
  */
-export const DepositBody = z
-  .object({
+export const DepositBody = z.pipe(
+  z.object({
     chain: z.enum(CHAINS),
-    address: z.string().min(1).max(128),
+    address: z.string().check(z.minLength(1), z.maxLength(128)),
     asset: z.enum(DEPOSIT_ASSETS),
     amount: PositiveDecimal,
-    tx_hash: z.string().min(1).max(130),
-    log_index: Position.optional(),
-    vout: Position.optional(),
-  })
-  .transform((body, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    tx_hash: z.string().check(z.minLength(1), z.maxLength(130)),
+    log_index: z.optional(Position),
+    vout: z.optional(Position),
+  }),
+  z.transform((body, ctx) => {
+    // The issue as the classic API's `ctx.addIssue` built it (mini's payload has no `addIssue`):
+    // `input` is the value being transformed.
+    const issue = (path: string, message: string) => {
+      ctx.issues.push({ code: 'custom', path: [path], message, input: body });
+    };
     const address = normalizeAddress(body.chain, body.address);
     if (address === undefined) issue('address', `is not a valid ${body.chain} address`);
     const txHash = normalizeTxHash(body.chain, body.tx_hash);
@@ -60,5 +64,6 @@ export const DepositBody = z
       txHash: txHash ?? body.tx_hash,
       position: body.vout ?? body.log_index ?? null,
     };
-  });
+  }),
+);
 export type DepositBody = z.output<typeof DepositBody>;

@@ -13,7 +13,7 @@
  * "exactly these fields, plus any new ones"): a receiver that validates with them keeps working
  * when a later release adds a field.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 // The builders' modules import this one for types only (no import cycle at load), so the
 // schemas can be built from their constants.
 import { DECLINE_REASONS } from './authorization.ts';
@@ -26,9 +26,9 @@ import { CHAINS, DEPOSIT_ASSETS } from './chains.ts';
 // Field types
 
 /** Money and amounts on the wire: decimal strings, never JSON numbers (API.md "Money is exact"). */
-const Decimal = z.string().regex(/^(0|[1-9]\d*)(\.\d+)?$/, 'must be a decimal string');
+const Decimal = z.string().check(z.regex(/^(0|[1-9]\d*)(\.\d+)?$/, 'must be a decimal string'));
 /** A signed decimal string: debits are negative (`"-101"`), credits (refunds) positive. */
-const SignedDecimal = z.string().regex(/^-?(0|[1-9]\d*)(\.\d+)?$/, 'must be a signed decimal string');
+const SignedDecimal = z.string().check(z.regex(/^-?(0|[1-9]\d*)(\.\d+)?$/, 'must be a signed decimal string'));
 /** RFC 3339 in UTC with microseconds, as every `p_*_at` of the API. */
 const Timestamp = z.iso.datetime();
 const Id = z.uuid();
@@ -42,44 +42,49 @@ export const CardTransactionSchema = z
   .object({
     id: Id,
     p_business_id: Id,
-    card: Id.describe('The card id.'),
-    status: z.enum(TRANSACTION_STATUSES).describe('Expired: the platform released a hold nobody captured or reversed in time.'),
-    type: z.enum(TRANSACTION_TYPES).describe('Sales: a purchase; Refund: money a merchant gave back.'),
-    transaction_currency: z.string().describe("The merchant's currency."),
-    transaction_amount: SignedDecimal.describe("In the merchant's currency; negative for a debit."),
-    local_currency: z.enum(CARD_CURRENCIES).describe("The card's currency."),
-    local_amount: SignedDecimal.nullable().describe("In the card's currency; null when the merchant's currency is not supported."),
-    final_local_amount: SignedDecimal.nullable().describe('The sum of the captures so far (null before the first); a refund: what was credited.'),
-    calculated_fee: Decimal.describe('The currency-conversion fee, a positive charge.'),
-    held_amount: SignedDecimal.optional().describe(
-      "What the authorization still holds, in the card's currency, after increments, partial reversals and captures (negative, a debit); \"0\" once settled, reversed or expired. Absent on events sent before release 2.",
+    card: Id.check(z.describe('The card id.')),
+    status: z.enum(TRANSACTION_STATUSES).check(z.describe('Expired: the platform released a hold nobody captured or reversed in time.')),
+    type: z.enum(TRANSACTION_TYPES).check(z.describe('Sales: a purchase; Refund: money a merchant gave back.')),
+    transaction_currency: z.string().check(z.describe("The merchant's currency.")),
+    transaction_amount: SignedDecimal.check(z.describe("In the merchant's currency; negative for a debit.")),
+    local_currency: z.enum(CARD_CURRENCIES).check(z.describe("The card's currency.")),
+    local_amount: z.nullable(SignedDecimal).check(z.describe("In the card's currency; null when the merchant's currency is not supported.")),
+    final_local_amount: z.nullable(SignedDecimal).check(z.describe('The sum of the captures so far (null before the first); a refund: what was credited.')),
+    calculated_fee: Decimal.check(z.describe('The currency-conversion fee, a positive charge.')),
+    held_amount: z.optional(SignedDecimal).check(
+      z.describe(
+        "What the authorization still holds, in the card's currency, after increments, partial reversals and captures (negative, a debit); \"0\" once settled, reversed or expired. Absent on events sent before release 2.",
+      ),
     ),
-    hold_expires_at: Timestamp.optional().describe('While something is held: when the platform releases the hold if it is neither captured nor reversed (status Expired).'),
-    network_settlement_id: z.string().optional().describe("A force post's network_settlement_id."),
-    network_refund_id: z.string().optional().describe("A refund's network_refund_id."),
-    refunded_transaction_id: Id.optional().describe('The purchase a refund refunds, when the network named it.'),
+    hold_expires_at: z.optional(Timestamp).check(z.describe('While something is held: when the platform releases the hold if it is neither captured nor reversed (status Expired).')),
+    network_settlement_id: z.optional(z.string()).check(z.describe("A force post's network_settlement_id.")),
+    network_refund_id: z.optional(z.string()).check(z.describe("A refund's network_refund_id.")),
+    refunded_transaction_id: z.optional(Id).check(z.describe('The purchase a refund refunds, when the network named it.')),
     merchant_id: z.string(),
     merchant_country: z.string(),
     merchant_city: z.string(),
     merchant_name: z.string(),
-    mcc: z.string().regex(/^\d{4}$/).optional().describe('Merchant category code, when the network sent one.'),
-    decline_reason: z.enum(DECLINE_REASONS).optional().describe('Present on a declined authorization.'),
-    partner_reason: z.string().max(64).optional().describe("The business's authorization endpoint's own reason, when it declined."),
-    approved_amount: SignedDecimal.optional().describe("A partial approval by the business's authorization endpoint, in the card's currency: what is held."),
-    metadata: z.record(z.string(), z.unknown()).optional().describe('What the authorization endpoint answered as metadata.'),
+    mcc: z.optional(z.string().check(z.regex(/^\d{4}$/))).check(z.describe('Merchant category code, when the network sent one.')),
+    decline_reason: z.optional(z.enum(DECLINE_REASONS)).check(z.describe('Present on a declined authorization.')),
+    partner_reason: z.optional(z.string().check(z.maxLength(64))).check(z.describe("The business's authorization endpoint's own reason, when it declined.")),
+    approved_amount: z.optional(SignedDecimal).check(z.describe("A partial approval by the business's authorization endpoint, in the card's currency: what is held.")),
+    metadata: z.optional(z.record(z.string(), z.unknown())).check(z.describe('What the authorization endpoint answered as metadata.')),
     decision: z
-      .object({
-        source: z.enum(DECISION_SOURCES),
-        latency_ms: z.int().min(0),
-        reason: z.string().optional(),
-      })
-      .optional()
-      .describe("Who decided the authorization: the platform's own checks, the business's authorization endpoint, or the stand-in when the endpoint did not answer in time or well (reason says which)."),
-    p_user_id: Id.nullable().describe('The paying user of a B2C card; null for a B2B card.'),
+      .optional(
+        z.object({
+          source: z.enum(DECISION_SOURCES),
+          latency_ms: z.int().check(z.gte(0)),
+          reason: z.optional(z.string()),
+        }),
+      )
+      .check(
+        z.describe("Who decided the authorization: the platform's own checks, the business's authorization endpoint, or the stand-in when the endpoint did not answer in time or well (reason says which)."),
+      ),
+    p_user_id: z.nullable(Id).check(z.describe('The paying user of a B2C card; null for a B2B card.')),
     p_created_at: Timestamp,
     p_updated_at: Timestamp,
   })
-  .describe('A card transaction, as GET /v1/transactions/{id} returns it.');
+  .check(z.describe('A card transaction, as GET /v1/transactions/{id} returns it.'));
 
 /** A completed on-chain deposit, as `GET /v1/users/{p_user_id}/deposits` lists it. */
 export const DepositSchema = z
@@ -91,16 +96,16 @@ export const DepositSchema = z
     chain: z.enum(CHAINS),
     address: z.string(),
     asset: z.enum(DEPOSIT_ASSETS),
-    amount: Decimal.describe('The on-chain amount, in the asset.'),
+    amount: Decimal.check(z.describe('The on-chain amount, in the asset.')),
     tx_hash: z.string(),
-    log_index: z.number().int().nullable().describe('The Transfer event log index of a token transfer; null otherwise.'),
-    vout: z.number().int().nullable().describe('The output index of a BTC deposit; null otherwise.'),
+    log_index: z.nullable(z.number().check(z.int())).check(z.describe('The Transfer event log index of a token transfer; null otherwise.')),
+    vout: z.nullable(z.number().check(z.int())).check(z.describe('The output index of a BTC deposit; null otherwise.')),
     credited_currency: z.enum(CURRENCIES),
-    credited_amount: Decimal.describe('What the balance received, after the fee.'),
+    credited_amount: Decimal.check(z.describe('What the balance received, after the fee.')),
     fee: Decimal,
     p_created_at: Timestamp,
   })
-  .describe('A deposit, as GET /v1/users/{p_user_id}/deposits lists it.');
+  .check(z.describe('A deposit, as GET /v1/users/{p_user_id}/deposits lists it.'));
 
 /** A platform transfer, as `GET /v1/transfers/{id}` returns it. */
 export const TransferSchema = z
@@ -112,10 +117,10 @@ export const TransferSchema = z
     receiver_party: z.object({ p_user_id: Id }),
     currency: z.enum(CURRENCIES),
     amount: Decimal,
-    reference: z.string().nullable(),
+    reference: z.nullable(z.string()),
     p_created_at: Timestamp,
   })
-  .describe('A transfer, as GET /v1/transfers/{id} returns it.');
+  .check(z.describe('A transfer, as GET /v1/transfers/{id} returns it.'));
 
 // ---------------------------------------------------------------------------------------------
 // Payloads, one per event type
@@ -125,7 +130,7 @@ export type TransactionEventAction = keyof typeof TRANSACTION_EVENT_TYPES;
 function transactionPayload<A extends TransactionEventAction>(action: A, description: string) {
   return z
     .object({ action: z.literal(action), type: z.literal(TRANSACTION_EVENT_TYPES[action]), card_transaction: CardTransactionSchema })
-    .describe(description);
+    .check(z.describe(description));
 }
 
 /** The 3DS one-time code webhook (API.md "Events and webhooks"). */
@@ -133,20 +138,20 @@ const ThreeDsOtpPayload = z
   .object({
     type: z.literal('three_ds.otp'),
     p_business_id: Id,
-    card_reference_id: Id.describe('The card id.'),
+    card_reference_id: Id.check(z.describe('The card id.')),
     verification_id: Id,
     business_name: z.string(),
-    card_num: z.string().regex(/^\d{6}\*+\d{4}$/).describe('The masked card number: first 6 and last 4 digits.'),
+    card_num: z.string().check(z.regex(/^\d{6}\*+\d{4}$/), z.describe('The masked card number: first 6 and last 4 digits.')),
     transaction_currency: z.string(),
-    transaction_amount: SignedDecimal.describe("The purchase amount in the merchant's currency, negative as a debit."),
+    transaction_amount: SignedDecimal.check(z.describe("The purchase amount in the merchant's currency, negative as a debit.")),
     merchant_id: z.string(),
     merchant_country: z.string(),
     merchant_city: z.string(),
     merchant_name: z.string(),
     p_created_at: Timestamp,
-    otp_code: z.string().regex(/^\d{6}$/).describe('The one-time code to show the cardholder; valid for 5 minutes. Never shown in GET /v1/events.'),
+    otp_code: z.string().check(z.regex(/^\d{6}$/), z.describe('The one-time code to show the cardholder; valid for 5 minutes. Never shown in GET /v1/events.')),
   })
-  .describe('A 3DS challenge: the one-time code for the cardholder.');
+  .check(z.describe('A 3DS challenge: the one-time code for the cardholder.'));
 
 /**
  * A card ran out of 3DS attempts (API.md "3DS budget per card": 10 wrong codes in 24 hours). Sent
@@ -156,22 +161,24 @@ const ThreeDsAttemptsExhaustedPayload = z
   .object({
     type: z.literal('three_ds.attempts_exhausted'),
     p_business_id: Id,
-    card_reference_id: Id.describe('The card id.'),
-    verification_id: Id.describe('The challenge whose wrong code spent the budget.'),
-    card_num: z.string().regex(/^\d{6}\*+\d{4}$/).describe('The masked card number: first 6 and last 4 digits.'),
+    card_reference_id: Id.check(z.describe('The card id.')),
+    verification_id: Id.check(z.describe('The challenge whose wrong code spent the budget.')),
+    card_num: z.string().check(z.regex(/^\d{6}\*+\d{4}$/), z.describe('The masked card number: first 6 and last 4 digits.')),
     p_created_at: Timestamp,
   })
-  .describe(
-    'A card had 10 wrong 3DS codes within 24 hours: its new challenges are refused (409 otp_attempts_exhausted) and pending ones verify as Locked until the window passes.',
+  .check(
+    z.describe(
+      'A card had 10 wrong 3DS codes within 24 hours: its new challenges are refused (409 otp_attempts_exhausted) and pending ones verify as Locked until the window passes.',
+    ),
   );
 
 const DepositCompletedPayload = z
   .object({ action: z.literal('Deposit'), type: z.literal('deposit.completed'), deposit: DepositSchema })
-  .describe("An on-chain deposit to a user's address was credited to the user's balance.");
+  .check(z.describe("An on-chain deposit to a user's address was credited to the user's balance."));
 
 const TransferCompletedPayload = z
   .object({ action: z.literal('Transfer'), type: z.literal('transfer.completed'), transfer: TransferSchema })
-  .describe('A transfer between two users of the business completed.');
+  .check(z.describe('A transfer between two users of the business completed.'));
 
 /** What `POST /v1/webhook-endpoint/test` sends: proof that the URL and the secret work, and nothing else. */
 const WebhookTestPayload = z
@@ -180,7 +187,7 @@ const WebhookTestPayload = z
     p_business_id: Id,
     p_created_at: Timestamp,
   })
-  .describe('A test delivery the business asked for (POST /v1/webhook-endpoint/test): signed and delivered like every other event, about nothing.');
+  .check(z.describe('A test delivery the business asked for (POST /v1/webhook-endpoint/test): signed and delivered like every other event, about nothing.'));
 
 /**
  * Every event type and the schema of its payload, in the order `GET /v1/event-types` lists them.
@@ -266,7 +273,7 @@ export function eventTypeCatalogue(): EventTypeView[] {
     const schema = EVENT_PAYLOADS[type];
     // `io: 'input'`: the schema of what a receiver parses, which leaves out
     // `additionalProperties: false` (see the module comment: new fields may come).
-    return { type, description: schema.description ?? type, schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown> };
+    return { type, description: z.globalRegistry.get(schema)?.description ?? type, schema: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown> };
   });
   return catalogue;
 }

@@ -11,7 +11,7 @@
  * purchase convert to 0 and be approved with no hold at all), and so does the FX fee, which is
  * basis points of that converted amount (so a partner can check it from `local_amount`).
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { CARD_CURRENCIES, exponentOf, type CardCurrency, type Currency } from './money.ts';
 
 /** Value of one unit of each currency in USD, as exact decimals (sandbox defaults). */
@@ -114,8 +114,10 @@ const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 const PositiveRate = z
   .string({ error: 'must be a decimal string such as "0.128"' })
-  .regex(/^(0|[1-9]\d{0,11})(\.\d{1,18})?$/, 'must be a decimal string such as "0.128" (at most 12 digits before the point, 18 after)')
-  .refine((text) => /[1-9]/.test(text), 'must be greater than zero');
+  .check(
+    z.regex(/^(0|[1-9]\d{0,11})(\.\d{1,18})?$/, 'must be a decimal string such as "0.128" (at most 12 digits before the point, 18 after)'),
+    z.refine((text) => /[1-9]/.test(text), 'must be greater than zero'),
+  );
 
 const RateTableDocument = z.strictObject({
   as_of: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time such as "2025-03-04T00:00:00Z"' }),

@@ -8,7 +8,7 @@
  * card, amount, currency, merchant), so a hash copied onto another verification, or a
  * verification edited to another amount, no longer matches any code.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { isExpired } from './authorization.ts';
 import type { CardExpiry } from './card-number.ts';
 import type { CardStatus } from './cards.ts';
@@ -259,10 +259,10 @@ export const SimulateThreeDsBody = SimulateAuthorizationBody;
 export type SimulateThreeDsBody = z.output<typeof SimulateThreeDsBody>;
 
 /** `POST /network/3ds/challenges`: the card by number. */
-export const NetworkThreeDsBody = NetworkAuthorizationBody.omit({ network_authorization_id: true });
+export const NetworkThreeDsBody = z.omit(NetworkAuthorizationBody, { network_authorization_id: true });
 export type NetworkThreeDsBody = z.output<typeof NetworkThreeDsBody>;
 
-export const VerifyOtpBody = z.object({ otp_code: z.string().regex(/^\d{6}$/, 'must be the 6-digit code') });
+export const VerifyOtpBody = z.object({ otp_code: z.string().check(z.regex(/^\d{6}$/, 'must be the 6-digit code')) });
 export type VerifyOtpBody = z.output<typeof VerifyOtpBody>;
 
 /**

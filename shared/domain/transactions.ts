@@ -7,7 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Decision } from './authorization-decisions.ts';
 import type { DeclineReason } from './authorization.ts';
 // Types only: event-types.ts builds its schemas from this module's constants.
@@ -158,44 +158,40 @@ export function transactionWebhookBody<A extends TransactionAction>(action: A, t
 /** A positive decimal string; its precision is checked against the currency once it is known. */
 export const PositiveDecimal = z
   .string({ error: 'must be a decimal string such as "12.50"' })
-  .max(64)
-  .regex(/^(0|[1-9]\d*)(\.\d{1,18})?$/, 'must be a positive decimal string such as "12.50"')
-  .refine((text) => /[1-9]/.test(text), 'must be greater than zero');
+  .check(
+    z.maxLength(64),
+    z.regex(/^(0|[1-9]\d*)(\.\d{1,18})?$/, 'must be a positive decimal string such as "12.50"'),
+    z.refine((text) => /[1-9]/.test(text), 'must be greater than zero'),
+  );
 
 /** `POST /v1/simulate/topups`: credit the business's own balance in a card currency. */
 export const TopupBody = z.object({ currency: z.enum(CARD_CURRENCIES), amount: PositiveDecimal });
 export type TopupBody = z.output<typeof TopupBody>;
 
-const CurrencyCode = z.string().regex(/^[A-Z]{3,5}$/, 'must be an upper-case currency code such as "USD"');
+const CurrencyCode = z.string().check(z.regex(/^[A-Z]{3,5}$/, 'must be an upper-case currency code such as "USD"'));
 
 const MerchantFields = {
-  merchant_name: z.string().trim().max(128).optional(),
-  merchant_id: z.string().trim().max(64).optional(),
-  merchant_country: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code')
-    .optional(),
-  merchant_city: z.string().trim().max(64).optional(),
-  mcc: z
-    .string()
-    .regex(/^\d{4}$/, 'must be a 4-digit merchant category code')
-    .optional(),
+  merchant_name: z.optional(z.string().check(z.trim(), z.maxLength(128))),
+  merchant_id: z.optional(z.string().check(z.trim(), z.maxLength(64))),
+  merchant_country: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code'))),
+  merchant_city: z.optional(z.string().check(z.trim(), z.maxLength(64))),
+  mcc: z.optional(z.string().check(z.regex(/^\d{4}$/, 'must be a 4-digit merchant category code'))),
 };
 
 export const SimulateAuthorizationBody = z.object({
-  card_id: z.string().min(1).max(64),
+  card_id: z.string().check(z.minLength(1), z.maxLength(64)),
   amount: PositiveDecimal,
   currency: CurrencyCode,
   ...MerchantFields,
 });
 export type SimulateAuthorizationBody = z.output<typeof SimulateAuthorizationBody>;
 
-const CardNumber = z.string().regex(/^\d{16}$/, 'must be a 16-digit card number');
+const CardNumber = z.string().check(z.regex(/^\d{16}$/, 'must be a 16-digit card number'));
 
 export const NetworkAuthorizationBody = z.object({
   card_number: CardNumber,
   /** The network's id for this authorization: claimed for one card and one set of terms (`NetworkAuthorizationClaim`). */
-  network_authorization_id: z.string().min(1).max(128),
+  network_authorization_id: z.string().check(z.minLength(1), z.maxLength(128)),
   amount: PositiveDecimal,
   currency: CurrencyCode,
   ...MerchantFields,
@@ -203,7 +199,7 @@ export const NetworkAuthorizationBody = z.object({
 export type NetworkAuthorizationBody = z.output<typeof NetworkAuthorizationBody>;
 
 /** Reverse: an optional amount in the card currency (default: everything still held). */
-export const AdjustAuthorizationBody = z.object({ amount: PositiveDecimal.optional() });
+export const AdjustAuthorizationBody = z.object({ amount: z.optional(PositiveDecimal) });
 export type AdjustAuthorizationBody = z.output<typeof AdjustAuthorizationBody>;
 
 /**
@@ -211,7 +207,7 @@ export type AdjustAuthorizationBody = z.output<typeof AdjustAuthorizationBody>;
  * what an expired authorization held) and whether it is the last capture (default true).
  * `final: false` posts the amount and keeps the rest held for later captures.
  */
-export const CaptureBody = z.object({ amount: PositiveDecimal.optional(), final: z.boolean().optional() });
+export const CaptureBody = z.object({ amount: z.optional(PositiveDecimal), final: z.optional(z.boolean()) });
 export type CaptureBody = z.output<typeof CaptureBody>;
 
 /** Increment: the extra amount, in the transaction (merchant) currency. */
@@ -223,14 +219,14 @@ export type IncrementBody = z.output<typeof IncrementBody>;
  * network sends with no authorization; it always posts. Idempotent by `network_settlement_id`.
  */
 const ForcePostFields = {
-  network_settlement_id: z.string().min(1).max(128),
+  network_settlement_id: z.string().check(z.minLength(1), z.maxLength(128)),
   amount: PositiveDecimal,
   currency: CurrencyCode,
   ...MerchantFields,
 };
 export const NetworkForcePostBody = z.object({ card_number: CardNumber, ...ForcePostFields });
 export type NetworkForcePostBody = z.output<typeof NetworkForcePostBody>;
-export const SimulateForcePostBody = z.object({ card_id: z.string().min(1).max(64), ...ForcePostFields });
+export const SimulateForcePostBody = z.object({ card_id: z.string().check(z.minLength(1), z.maxLength(64)), ...ForcePostFields });
 export type SimulateForcePostBody = z.output<typeof SimulateForcePostBody>;
 
 /**
@@ -238,39 +234,38 @@ export type SimulateForcePostBody = z.output<typeof SimulateForcePostBody>;
  * optionally naming the purchase it refunds. Idempotent by `network_refund_id`.
  */
 const RefundFields = {
-  network_refund_id: z.string().min(1).max(128),
+  network_refund_id: z.string().check(z.minLength(1), z.maxLength(128)),
   amount: PositiveDecimal,
   currency: CurrencyCode,
-  transaction_id: z.string().min(1).max(64).optional(),
+  transaction_id: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   ...MerchantFields,
 };
 export const NetworkRefundBody = z.object({ card_number: CardNumber, ...RefundFields });
 export type NetworkRefundBody = z.output<typeof NetworkRefundBody>;
-export const SimulateRefundBody = z.object({ card_id: z.string().min(1).max(64), ...RefundFields });
+export const SimulateRefundBody = z.object({ card_id: z.string().check(z.minLength(1), z.maxLength(64)), ...RefundFields });
 export type SimulateRefundBody = z.output<typeof SimulateRefundBody>;
 
 const IsoTime = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' });
 
 export const ListCardTransactionsQuery = z.object({
-  status: z.enum(TRANSACTION_STATUSES).optional(),
-  from: IsoTime.optional(),
-  to: IsoTime.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2048).optional(),
+  status: z.optional(z.enum(TRANSACTION_STATUSES)),
+  from: z.optional(IsoTime),
+  to: z.optional(IsoTime),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ListCardTransactionsQuery = z.output<typeof ListCardTransactionsQuery>;
 
-
 /** `GET /v1/transactions`: every transaction of the business, or of one card or user. */
-export const ListTransactionsQuery = ListCardTransactionsQuery.extend({
+export const ListTransactionsQuery = z.extend(ListCardTransactionsQuery, {
   /** Any text: a filter names a card or a user, and one that is not the caller's is a 404 (the service decides). */
-  card_id: z.string().max(64).optional(),
-  p_user_id: z.string().max(64).optional(),
-  type: z.enum(TRANSACTION_TYPES).optional(),
+  card_id: z.optional(z.string().check(z.maxLength(64))),
+  p_user_id: z.optional(z.string().check(z.maxLength(64))),
+  type: z.optional(z.enum(TRANSACTION_TYPES)),
 });
 export type ListTransactionsQuery = z.output<typeof ListTransactionsQuery>;
 
-export function merchantFrom(body: z.output<z.ZodObject<typeof MerchantFields>>): Merchant {
+export function merchantFrom(body: z.output<z.ZodMiniObject<typeof MerchantFields>>): Merchant {
   return {
     merchantId: body.merchant_id ?? '',
     merchantName: body.merchant_name ?? '',

@@ -4,7 +4,7 @@
  *
  * Pure: request schemas, the record, its view and its webhook body.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { EventPayload, TransferView } from './event-types.ts';
 import { CURRENCY_EXPONENTS, formatMoney, type Currency } from './money.ts';
 import { PositiveDecimal } from './transactions.ts';
@@ -13,10 +13,10 @@ const CURRENCIES = Object.keys(CURRENCY_EXPONENTS) as [Currency, ...Currency[]];
 
 /** The identity a party states; compared with the registered eKYC through its fingerprints. */
 const TransferParty = z.object({
-  p_user_id: z.string().min(1).max(64),
-  first_name: z.string().trim().min(1).max(100),
-  last_name: z.string().trim().min(1).max(100),
-  id_number: z.string().trim().min(1).max(64),
+  p_user_id: z.string().check(z.minLength(1), z.maxLength(64)),
+  first_name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  last_name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
+  id_number: z.string().check(z.trim(), z.minLength(1), z.maxLength(64)),
 });
 export type TransferParty = z.output<typeof TransferParty>;
 
@@ -25,15 +25,15 @@ export const CreateTransferBody = z.object({
   receiver_party: TransferParty,
   currency: z.enum(CURRENCIES),
   amount: PositiveDecimal,
-  reference: z.string().max(140).optional(),
+  reference: z.optional(z.string().check(z.maxLength(140))),
 });
 export type CreateTransferBody = z.output<typeof CreateTransferBody>;
 
 export const ListTransfersQuery = z.object({
   /** Any text: a filter names a user, and one that is not the caller's is a 404 (the service decides). */
-  p_user_id: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  p_user_id: z.optional(z.string()),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type ListTransfersQuery = z.output<typeof ListTransfersQuery>;
 

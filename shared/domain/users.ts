@@ -2,7 +2,7 @@
  * Users (B2C cardholders): the request schemas of API.md, the statuses, and the one public view of
  * a user. Pure: no AWS. The eKYC rules themselves live in `./ekyc.ts`.
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import {
   dateOfBirthProblem,
   idNumberAlphanumerics,
@@ -24,36 +24,36 @@ const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 
 /** A trimmed, non-empty line of text of at most `max` characters. */
 const line = (max: number) =>
-  z.string().trim().min(1).max(max).regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+  z.string().check(z.trim(), z.minLength(1), z.maxLength(max), z.regex(NO_CONTROL_CHARACTERS, 'must not contain control characters'));
 
 const CountryCode = z
   .string()
-  .trim()
-  .toUpperCase()
-  .refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as "HK"');
+  .check(z.trim(), z.toUpperCase(), z.refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code such as "HK"'));
 
-const DateOfBirth = z
-  .string()
-  .trim()
-  .superRefine((value, ctx) => {
+const DateOfBirth = z.string().check(
+  z.trim(),
+  z.superRefine((value, ctx) => {
     const problem = dateOfBirthProblem(value, utcDate(new Date()));
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-const IdNumber = line(64).refine(
-  (value) => idNumberAlphanumerics(value).length >= MIN_ID_NUMBER_ALPHANUMERICS,
-  `must have at least ${MIN_ID_NUMBER_ALPHANUMERICS} letters or digits`,
+  }),
 );
 
-const Phone = z.string().trim().refine(isE164, 'must be an E.164 phone number such as "+85291234567"');
+const IdNumber = line(64).check(
+  z.refine(
+    (value) => idNumberAlphanumerics(value).length >= MIN_ID_NUMBER_ALPHANUMERICS,
+    `must have at least ${MIN_ID_NUMBER_ALPHANUMERICS} letters or digits`,
+  ),
+);
 
-const Email = z.string().trim().pipe(z.email('must be a valid email address').max(254));
+const Phone = z.string().check(z.trim(), z.refine(isE164, 'must be an E.164 phone number such as "+85291234567"'));
+
+const Email = z.pipe(z.string().check(z.trim()), z.email('must be a valid email address').check(z.maxLength(254)));
 
 export const EkycAddressSchema = z.object({
   line1: line(200),
-  line2: line(200).optional(),
+  line2: z.optional(line(200)),
   city: line(100),
-  postal_code: line(20).optional(),
+  postal_code: z.optional(line(20)),
   country: CountryCode,
 });
 
@@ -73,7 +73,7 @@ export const EkycSchema = z.object({
 export const CreateUserBody = z.object({
   ekyc: EkycSchema,
   /** The partner's own id for this user; unique within the business. */
-  external_id: line(128).optional(),
+  external_id: z.optional(line(128)),
 });
 export type CreateUserBody = z.output<typeof CreateUserBody>;
 
@@ -83,8 +83,8 @@ export type UpdateUserStatusBody = z.output<typeof UpdateUserStatusBody>;
 
 /** `GET /v1/users` */
 export const ListUsersQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1))),
 });
 export type ListUsersQuery = z.output<typeof ListUsersQuery>;
 

@@ -5,7 +5,7 @@
  *
  * Pure: no AWS, no configuration (the deposit fee is passed in).
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 // Types only: nothing of event-types.ts is loaded for them.
 import type { DepositView, EventPayload } from './event-types.ts';
 import { CHAINS, FAMILY_OF, type Chain, type DepositAsset } from './chains.ts';
@@ -122,8 +122,8 @@ export function depositPositionOf(chain: Chain, asset: DepositAsset): DepositPos
 }
 
 export const ListDepositsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 export type ListDepositsQuery = z.output<typeof ListDepositsQuery>;
 

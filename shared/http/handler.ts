@@ -15,7 +15,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { CredentialKind } from '../domain/credentials.ts';
 import { ApiError } from '../errors.ts';
 import { lambdaContextLogging, logger } from '../logger.ts';
@@ -62,16 +62,16 @@ export interface HttpRequest<B, Q, P, A> {
   idempotency?: IdempotencyScope;
 }
 
-type Inferred<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Inferred<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
 
 type AuthOf<C extends Credential> = C extends 'business' ? BusinessAuth : C extends 'network' ? NetworkAuth : C extends 'chain' ? ChainAuth : undefined;
 
 /** What a handler may return for its operation: the response's shape, or an `HttpResult` of it. */
-export type ResultOf<R extends z.ZodType> = z.input<R> | HttpResult<z.input<R>>;
+export type ResultOf<R extends z.ZodMiniType> = z.input<R> | HttpResult<z.input<R>>;
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const IdempotencyKeyHeader = z.string().min(1).max(255);
+const IdempotencyKeyHeader = z.string().check(z.minLength(1), z.maxLength(255));
 /** The query of a route that takes none: any parameter is unknown. */
 const NoQuery = z.strictObject({});
 
@@ -79,7 +79,7 @@ const NoQuery = z.strictObject({});
  * The handler of one operation (shared/contracts/): its credential, schemas and status come from
  * the contract, and the function returns what the contract's response schema describes.
  */
-export function operationHandler<C extends Credential, B extends z.ZodType | undefined, Q extends QuerySchema | undefined, N extends string, R extends z.ZodType>(
+export function operationHandler<C extends Credential, B extends z.ZodMiniType | undefined, Q extends QuerySchema | undefined, N extends string, R extends z.ZodMiniType>(
   contract: Operation<C, B, Q, N, R>,
   fn: (request: HttpRequest<Inferred<B>, Inferred<Q>, Record<N, string>, AuthOf<C>>) => Promise<ResultOf<R>>,
 ): ApiHandler {
@@ -90,7 +90,7 @@ function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknow
   const credential = spec.credential;
   // Strict once, here, so every route refuses parameters it does not know (a typo such as
   // `?p_userid=` would otherwise silently list everything).
-  const querySchema = spec.query ? spec.query.strict() : NoQuery;
+  const querySchema = spec.query ? z.catchall(spec.query, z.never()) : NoQuery;
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.ts';
 import { ValidationError, type FieldIssue } from '../errors.ts';
 
 /**
@@ -6,7 +6,7 @@ import { ValidationError, type FieldIssue } from '../errors.ts';
  * An unknown key (a strict object: every query) is named in `fields` itself, one entry per key,
  * so the caller sees which parameter to drop.
  */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.output<S> {
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, prefix?: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const fields: FieldIssue[] = result.error.issues.flatMap((issue) =>

@@ -3,7 +3,6 @@
  * `npm run admin -- fund-business` for operators. One transaction: the credit, its ledger posting,
  * the top-up record and (for the API) the idempotency record.
  */
-import * as z from 'zod';
 import { newId } from '../domain/ids.ts';
 import { creditLegs, posting } from '../domain/ledger.ts';
 import { CARD_CURRENCIES, formatMoney, MoneyFormatError, parseMoney, type CardCurrency } from '../domain/money.ts';

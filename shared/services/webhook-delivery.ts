@@ -23,7 +23,7 @@
  * sweeper's index, which queues it again once it is overdue.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
 import { openSecret } from '../crypto/envelope.ts';
@@ -60,16 +60,16 @@ export function maxReceiveCountOf(queue: QueueName): number {
 const USER_AGENT = 'card-platform-webhooks/1';
 
 const QueuedEventMessage = z.object({
-  eventId: z.string().min(1),
-  businessId: z.string().min(1),
+  eventId: z.string().check(z.minLength(1)),
+  businessId: z.string().check(z.minLength(1)),
   type: z.string(),
   queue: z.enum(['otp', 'events']),
   payload: z.string(),
   createdAt: z.string(),
-  deliverUntil: z.number().int().optional(),
-  otpSealed: z.string().optional(),
+  deliverUntil: z.optional(z.number().check(z.int())),
+  otpSealed: z.optional(z.string()),
   // Messages queued before generations existed carry none: they are of the first.
-  generation: z.number().int().min(1).default(FIRST_GENERATION),
+  generation: z._default(z.number().check(z.int(), z.gte(1)), FIRST_GENERATION),
 });
 
 type Outcome = 'done' | 'retry';

@@ -64,6 +64,8 @@ describe('heavy dependencies go only where the row uses them', () => {
     expect(holds(fn.handler, 'aws-xray-sdk-core'), 'X-Ray SDK').toBe(false);
     if (fn.handler !== 'docs/get-docs-page') expect(holds(fn.handler, 'swagger-ui-dist'), 'swagger-ui').toBe(false);
     if (fn.handler !== 'docs/get-openapi-document') expect(holds(fn.handler, 'zod-openapi'), 'zod-openapi').toBe(false);
+    // Schemas use zod's mini API (shared/zod.ts); the classic one comes only with zod-openapi.
+    if (fn.handler !== 'docs/get-openapi-document') expect(holds(fn.handler, 'zod/v4/classic'), "zod's classic API").toBe(false);
     // The address code (chain-addresses.ts) where addresses are made, listed or checked; elsewhere chains are names (chains.ts).
     if (!CHAIN_ADDRESS_HANDLERS.has(fn.handler)) expect(holds(fn.handler, '@scure/base'), 'chain-address code').toBe(false);
   });

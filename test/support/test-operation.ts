@@ -2,14 +2,14 @@
  * A contract for wrapper tests: an operation of the given credential with the given schemas and
  * status (default 200), answering any body, so a test exercises the HTTP wrapper on its own.
  */
-import * as z from 'zod';
+import * as z from '../../shared/zod.ts';
 import { operation, type Credential, type Operation, type QuerySchema } from '../../shared/contracts/operation.ts';
 import type { PathIds } from '../../shared/http/path-ids.ts';
 
-export function testOperation<const C extends Credential, B extends z.ZodType | undefined = undefined, Q extends QuerySchema | undefined = undefined, const N extends string = never>(
+export function testOperation<const C extends Credential, B extends z.ZodMiniType | undefined = undefined, Q extends QuerySchema | undefined = undefined, const N extends string = never>(
   credential: C,
   spec: { body?: B; query?: Q; params?: PathIds<N>; status?: number },
-): Operation<C, B, Q, N, z.ZodUnknown> {
+): Operation<C, B, Q, N, z.ZodMiniUnknown> {
   return operation({
     id: 'testOperation',
     method: 'POST',
@@ -23,5 +23,5 @@ export function testOperation<const C extends Credential, B extends z.ZodType | 
     ...(spec.body ? { body: spec.body } : {}),
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.params ? { params: spec.params } : {}),
-  } as Operation<C, B, Q, N, z.ZodUnknown>);
+  } as Operation<C, B, Q, N, z.ZodMiniUnknown>);
 }

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import * as z from 'zod';
+import * as z from '../../../shared/zod.ts';
 import { idempotencyInProgress } from '../../../shared/db/idempotency-repository.ts';
 import { ApiError, ValidationError } from '../../../shared/errors.ts';
 import { operationHandler } from '../../../shared/http/handler.ts';
@@ -14,7 +14,7 @@ import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../supp
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-const Body = z.object({ name: z.string().min(1), limits: z.object({ daily: z.string().regex(/^\d+$/) }).optional() });
+const Body = z.object({ name: z.string().check(z.minLength(1)), limits: z.optional(z.object({ daily: z.string().check(z.regex(/^\d+$/)) })) });
 
 describe('httpHandler', () => {
   beforeEach(() => ddb.reset());
@@ -102,7 +102,7 @@ describe('httpHandler', () => {
   });
 
   it('validates query parameters', async () => {
-    const handler = operationHandler(testOperation('business', { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) }), async ({ query }) => query);
+    const handler = operationHandler(testOperation('business', { query: z.object({ limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20) }) }), async ({ query }) => query);
     expect((await handler(apiEvent({ query: { limit: '0' } }), lambdaContext)).statusCode).toBe(400);
     expect(parseBody(await handler(apiEvent({ query: { limit: '5' } }), lambdaContext))).toEqual({ limit: 5 });
   });
@@ -175,7 +175,7 @@ describe('ids in paths', () => {
 });
 
 describe('query parameters', () => {
-  const ListQuery = z.object({ status: z.enum(['Active', 'Locked']).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
+  const ListQuery = z.object({ status: z.optional(z.enum(['Active', 'Locked'])), limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20) });
 
   it('refuses an unknown parameter with 400 validation_error naming it in fields', async () => {
     const handler = operationHandler(testOperation('business', { query: ListQuery }), async ({ query }) => query);

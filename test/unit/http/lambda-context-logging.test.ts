@@ -6,7 +6,7 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from '../../../shared/zod.ts';
 import { operationHandler } from '../../../shared/http/handler.ts';
 import { testOperation } from '../../support/test-operation.ts';
 import { logger } from '../../../shared/logger.ts';
