@@ -123,3 +123,13 @@ export function errorCodesOf(contract: Operation): ErrorCode[] {
   codes.add('service_unavailable');
   return [...codes];
 }
+
+/**
+ * Whether the operation's body takes a card number (the card network's messages addressed by
+ * number): its request fingerprints carry the number's index token, so its row must hold the
+ * `pan` key (shared/http/request-hash.ts; test/unit/http/card-number-grants.test.ts).
+ */
+export function takesCardNumber(contract: Pick<Operation, 'body'>): boolean {
+  const shape = (contract.body as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape !== undefined && 'card_number' in shape;
+}

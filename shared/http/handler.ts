@@ -26,7 +26,7 @@ import { requestBaseUrl } from './request-base.ts';
 import { requestHash } from './request-hash.ts';
 import { errorResponse, HttpResult, jsonResponse, renderError, textResponse } from './responses.ts';
 import { parsePathIds } from './path-ids.ts';
-import type { Credential, Operation, QuerySchema } from '../contracts/operation.ts';
+import { takesCardNumber, type Credential, type Operation, type QuerySchema } from '../contracts/operation.ts';
 import { validate } from './validation.ts';
 
 export interface BusinessAuth {
@@ -91,6 +91,9 @@ function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknow
   // Strict once, here, so every route refuses parameters it does not know (a typo such as
   // `?p_userid=` would otherwise silently list everything).
   const querySchema = spec.query ? z.catchall(spec.query, z.never()) : NoQuery;
+  // A card number the route does not read enters its fingerprints as a marker: its row may not
+  // hold the key that tokenizes numbers (shared/http/request-hash.ts).
+  const cardNumbers = takesCardNumber(spec) ? 'token' : 'redact';
   const core = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = requestIdOf(event);
     const headers = lowerCaseHeaders(event.headers);
@@ -112,7 +115,7 @@ function buildHandler(spec: Operation, fn: (request: HttpRequest<unknown, unknow
       const keyOwner = auth.kind === 'business' ? auth.businessId : `${auth.kind}:${auth.principal}`;
       // The body as sent (not as validated, which drops what the route ignores): "the same key with
       // a different body" is any difference a partner made, even in fields the route does not read.
-      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, sentBody), spec.status);
+      const claim = await claimIdempotencyKey(keyOwner, idempotencyKey, await requestHash(event.httpMethod, event.path, sentBody, cardNumbers), spec.status);
       if (claim.kind === 'replay') {
         return jsonResponse(claim.response.statusCode, claim.response.body, requestId, { 'idempotent-replayed': 'true' });
       }

@@ -299,6 +299,18 @@ describe('network authorization ids are per card', () => {
     expect(settled.body).toMatchObject({ id: auth.body.id, status: 'Settled', final_local_amount: '-10' });
     expect(await card.balances()).toEqual([{ currency: 'USD', available: '90', pending: '0' }]);
   });
+
+  it('takes a reversal and a settlement that echo a card number, one this stack never tokenized (their rows hold no card-number key)', async () => {
+    const card = await fundedCard('Network echoes the number');
+    const auth = await network.post('/network/authorizations', purchase(card.cardNumber, networkId()));
+    // A number no function of this process has seen, so no cached token can hide a missing grant.
+    const echoed = `35677${String(Date.now()).slice(-6)}${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+    const reversed = await network.post(`/network/authorizations/${auth.body.id}/reverse`, { amount: '2.5', card_number: echoed }, { 'idempotency-key': randomUUID() });
+    expect(reversed.status, reversed.text).toBe(200);
+    const settled = await network.post(`/network/authorizations/${auth.body.id}/settle`, { card_number: echoed }, { 'idempotency-key': randomUUID() });
+    expect(settled.status, settled.text).toBe(200);
+    expect(settled.body).toMatchObject({ id: auth.body.id, status: 'Settled', final_local_amount: '-10' });
+  });
 });
 
 describe('reads', () => {

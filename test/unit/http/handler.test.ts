@@ -8,6 +8,7 @@ import { ApiError, ValidationError } from '../../../shared/errors.ts';
 import { operationHandler } from '../../../shared/http/handler.ts';
 import { testOperation } from '../../support/test-operation.ts';
 import { pathIds } from '../../../shared/http/path-ids.ts';
+import { withKeyGrant } from '../../../shared/crypto/local-key-policy.ts';
 import { respond } from '../../../shared/http/responses.ts';
 import { logsWhile } from '../../support/capture-logs.ts';
 import { apiEvent, lambdaContext, parseBody, TEST_BUSINESS_ID } from '../../support/events.ts';
@@ -261,10 +262,31 @@ describe('Idempotency-Key', () => {
     expect(effect).toHaveBeenCalledTimes(1);
   });
 
+  it('takes a card number the route does not read without the card-number key: its row may not have it (found by a grant audit)', async () => {
+    ddb.on(PutCommand).resolves({});
+    const effect = vi.fn(async () => ({ reversed: true }));
+    const reverse = operationHandler(testOperation('business', { body: Body }), effect);
+    // The row of a route whose body takes no card number holds the idempotency key, not `pan`.
+    const grant = { encrypt: [], decrypt: [], mac: ['idempotency'] };
+    const sent = (number: string) => withKeyGrant(grant, () => reverse(post({ name: 'a', card_number: number }), lambdaContext));
+    const first = await sent('3567720000001234');
+    expect(first.statusCode, first.body).toBe(200);
+    expect(effect).toHaveBeenCalledTimes(1);
+    // The number is not in the fingerprint: another stray number is the same request, no stray number another.
+    const stored = ddb.commandCalls(PutCommand).at(-1)!.args[0].input.Item!;
+    ddb.reset();
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    ddb.on(GetCommand).resolves({ Item: stored });
+    expect((await sent('3567720000005678')).statusCode).toBe(200);
+    const without = await withKeyGrant(grant, () => reverse(post({ name: 'a' }), lambdaContext));
+    expect([without.statusCode, parseBody(without).error.code]).toEqual([422, 'idempotency_key_reused']);
+    expect(effect).toHaveBeenCalledTimes(1);
+  });
+
   it('answers 409 while the first request is still running', async () => {
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     const { requestHash } = await import('../../../shared/http/request-hash.ts');
-    ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: await requestHash('POST', '/v1/things', { name: 'a' }) } });
+    ddb.on(GetCommand).resolves({ Item: { state: 'in_progress', requestHash: await requestHash('POST', '/v1/things', { name: 'a' }, 'redact') } });
     const result = await operationHandler(testOperation('business', { body: Body }), async () => 'never')(post({ name: 'a' }), lambdaContext);
     expect(result.statusCode).toBe(409);
     expect(parseBody(result).error.code).toBe('idempotency_request_in_progress');
