@@ -7,6 +7,11 @@
  * bundle, and building each schema costs more at import: ~50 KiB and ~15-20 ms in every function's
  * cold start (docs/cold-start.md). Same library, same core, same parse results and issues; only
  * the API description (zod-openapi) still brings the classic API, into its own bundle.
+ *
+ * One difference to keep in mind: metadata (`z.meta`, `z.describe`) is a check here, so an object
+ * that carries it cannot be `z.pick`ed or `z.omit`ted, nor `z.extend`ed over one of its keys, and
+ * a copy made from it (`z.catchall`, another `.check`) registers the same `id` again. Derive
+ * first, then name the result.
  */
 import { en } from 'zod/locales';
 import { config } from 'zod/mini';
