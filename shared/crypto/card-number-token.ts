@@ -10,13 +10,17 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { keyedHash } from './keyed-hash.ts';
+import { assertKeyGrant } from './local-key-policy.ts';
 
 const MAX_MEMO_ENTRIES = 10_000;
 const memoKey = randomBytes(32);
 const tokens = new Map<string, Promise<string>>();
 
 /** `keyedHash('pan', number)`, computed once per container for each number. */
-export function cardNumberToken(number: string): Promise<string> {
+export async function cardNumberToken(number: string): Promise<string> {
+  // A remembered token stands for a KMS call under the `pan` key: only a row that may make it gets
+  // it (on the local stack, whose functions share one process and so this memo).
+  assertKeyGrant('mac', 'pan');
   const slot = createHmac('sha256', memoKey).update(number).digest('base64url');
   let token = tokens.get(slot);
   if (!token) {

@@ -10,6 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ApiError } from '../errors.ts';
 import { macBytes } from '../crypto/keyed-hash.ts';
+import { assertKeyGrant } from '../crypto/local-key-policy.ts';
 
 export interface CursorScope {
   businessId: string;
@@ -72,7 +73,9 @@ function scopeBytes(scope: CursorScope): Buffer {
 const MAX_KEYS = 1_000;
 const keys = new Map<string, Promise<Buffer>>();
 
-function cursorKey(scope: CursorScope): Promise<Buffer> {
+async function cursorKey(scope: CursorScope): Promise<Buffer> {
+  // A remembered key stands for a KMS call under the `cursor` key (see card-number-token.ts).
+  assertKeyGrant('mac', 'cursor');
   const slot = `${scope.businessId}\n${scope.list}`;
   let key = keys.get(slot);
   if (!key) {

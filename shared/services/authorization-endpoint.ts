@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { config } from '../config.ts';
 import { generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
+import { assertKeyGrant } from '../crypto/local-key-policy.ts';
 import { getBusiness, putDecisionEndpoint, removeDecisionEndpoint, requireBusiness, type StoredBusiness, type StoredDecisionEndpoint } from '../db/businesses-repository.ts';
 import type { AuthorizationEndpointBody, EndpointReply, StandIn } from '../domain/authorization-decisions.ts';
 import { MAX_ANSWER_BYTES } from '../domain/authorization-decisions.ts';
@@ -112,7 +113,12 @@ function forget(businessId: string): void {
 /** The business's endpoint, or `null` when it has none (cached per container for `ENDPOINT_CACHE_MS`). */
 export async function decisionEndpointOf(businessId: string, nowMs = Date.now()): Promise<DecisionEndpoint | null> {
   const hit = cached.get(businessId);
-  if (hit && hit.until > nowMs) return hit.endpoint;
+  if (hit && hit.until > nowMs) {
+    // Its secrets were opened for another call: only a row that may open them gets them (the
+    // local stack's functions share one process, and so this cache).
+    if (hit.endpoint) assertKeyGrant('decrypt', 'decision-secret');
+    return hit.endpoint;
+  }
   return rememberEndpointOf(businessId, await getBusiness(businessId), nowMs);
 }
 

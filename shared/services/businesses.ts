@@ -8,6 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { config } from '../config.ts';
 import { generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
+import { assertKeyGrant } from '../crypto/local-key-policy.ts';
 import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
 import { isPublicAddress, webhookTargetRules } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
@@ -110,7 +111,10 @@ export async function webhookSigningSecrets(business: StoredBusiness, now: Date 
 const openedSecrets = new Map<string, Promise<string>>();
 const MAX_OPENED_SECRETS = 500;
 
-function openWebhookSecret(businessId: string, sealed: string): Promise<string> {
+async function openWebhookSecret(businessId: string, sealed: string): Promise<string> {
+  // A remembered secret stands for opening it: only a row that may gets it (the local stack's
+  // functions share one process, and so this cache).
+  assertKeyGrant('decrypt', 'webhook-secret');
   let opened = openedSecrets.get(sealed);
   if (!opened) {
     if (openedSecrets.size >= MAX_OPENED_SECRETS) openedSecrets.clear();

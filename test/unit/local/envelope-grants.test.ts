@@ -39,6 +39,16 @@ describe('keyed-hash grants on the local stack', () => {
     await expect(none({}, lambdaContext)).rejects.toThrow(/AccessDenied/);
   });
 
+  it('refuses a remembered card-number token to a row without the key, as a cold container would be refused', async () => {
+    // The local stack's functions share one process, and so the token memo: a row that may not
+    // tokenize must not get a token another row left there (a reversal echoing the number did).
+    const { cardNumberToken } = await import('../../../shared/crypto/card-number-token.ts');
+    const indexesCards = await loader.load(() => cardNumberToken('3567720000004321'), { table: 'read', macs: ['pan'] });
+    await expect(indexesCards({}, lambdaContext)).resolves.toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const reverses = await loader.load(() => cardNumberToken('3567720000004321'), { table: 'readWrite', macs: ['idempotency'] });
+    await expect(reverses({}, lambdaContext)).rejects.toThrow(/AccessDenied.*mac.*"pan"/);
+  });
+
   it('keys each purpose separately: the same input hashes differently under each', async () => {
     const { keyedHash, MAC_PURPOSES } = await import('../../../shared/crypto/keyed-hash.ts');
     const hashes = await Promise.all(MAC_PURPOSES.map((purpose) => keyedHash(purpose, '3567720000008213')));
