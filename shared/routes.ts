@@ -34,7 +34,8 @@ const update: Access = { table: 'readWrite' };
 
 const routeRows: RouteRowSpec[] = [
   // Users (B2C cardholders)
-  { operation: users.createUser, handler: 'users/create-user', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'], decrypt: ['ekyc'] } },
+  // Creating a user seals its eKYC and answers from the request: it never opens one.
+  { operation: users.createUser, handler: 'users/create-user', access: { ...post, macs: ['idempotency', 'ekyc'], encrypt: ['ekyc'] } },
   { operation: users.listUsers, handler: 'users/list-users', access: { ...list, decrypt: ['ekyc'] } },
   { operation: users.getUser, handler: 'users/get-user', access: { ...read, decrypt: ['ekyc'] } },
   { operation: users.updateUserStatus, handler: 'users/update-user-status', access: { ...update, decrypt: ['ekyc'] } },
