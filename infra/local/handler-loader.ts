@@ -21,14 +21,14 @@ export class HandlerLoader {
   constructor(private readonly functionsDir: string) {}
 
   /**
-   * The handler of `ref`. Given its row's `access`, every invocation runs inside that row's key
-   * grant (envelope purposes and MAC purposes), as KMS enforces it in AWS
+   * The handler of `ref`. Given its row's `access`, every invocation runs inside that row's grant
+   * (envelope and MAC purposes, operator settings, queues), as IAM and KMS enforce it in AWS
    * (shared/crypto/local-key-policy.ts).
    */
   async load(ref: HandlerRef, access?: Access): Promise<LambdaHandler> {
     const handler = await this.loadModule(ref);
     if (!access) return handler;
-    const grant = { encrypt: access.encrypt ?? [], decrypt: access.decrypt ?? [], mac: access.macs ?? [] };
+    const grant = { encrypt: access.encrypt ?? [], decrypt: access.decrypt ?? [], mac: access.macs ?? [], settings: access.settings ?? [], sendTo: access.sendTo ?? [] };
     return (event, context) => withKeyGrant(grant, () => handler(event, context));
   }
 

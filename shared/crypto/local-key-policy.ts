@@ -1,11 +1,14 @@
 /**
- * The local stand-in for KMS's authorization. In AWS each function's IAM policy lets it seal or
- * open only the envelope purposes its route-table row lists (a condition on
- * `kms:EncryptionContext:purpose`) and compute keyed hashes only with the KMS HMAC keys of the
- * purposes it lists (`kms:GenerateMac` on those keys alone). The local stack runs every function in
- * one process with one key file, so it runs each invocation inside that function's grant, and
- * `sealSecret` / `openSecret` / `keyedHash` refuse a purpose outside it, just as KMS would. A wrong
- * row therefore fails the local and integration tests instead of only failing in AWS.
+ * The local stand-in for KMS's authorization, and for the rest of a row's IAM grant that a
+ * function's code reaches. In AWS each function's IAM policy lets it seal or open only the envelope
+ * purposes its route-table row lists (a condition on `kms:EncryptionContext:purpose`), compute
+ * keyed hashes only with the KMS HMAC keys of the purposes it lists (`kms:GenerateMac` on those
+ * keys alone), read only its row's operator settings (`ssm:GetParameter`, and the parameter names
+ * in its environment) and send only to its row's queues. The local stack runs every function in
+ * one process with one key file and one environment, so it runs each invocation inside that
+ * function's grant, and `sealSecret` / `openSecret` / `keyedHash`, the operator settings and the
+ * queue URLs refuse what is outside it, just as AWS would. A wrong row therefore fails the local
+ * and integration tests instead of only failing in AWS.
  *
  * Outside such a scope (AWS, where KMS decides; the operator CLI; tests calling services
  * directly) nothing is checked here.
@@ -17,6 +20,10 @@ export interface KeyGrant {
   decrypt: readonly string[];
   /** Keyed-hash purposes (`MacPurpose`): which KMS HMAC keys the function may use. */
   mac: readonly string[];
+  /** Operator settings (`OperatorSetting`) it may read; none when absent. */
+  settings?: readonly string[];
+  /** Queues (`QueueName`) it may send to; none when absent. */
+  sendTo?: readonly string[];
 }
 
 export type KeyOperation = keyof KeyGrant;
@@ -33,7 +40,7 @@ export class KeyAccessDenied extends Error {}
 export function assertKeyGrant(operation: KeyOperation, purpose: string | undefined): void {
   const grant = grants.getStore();
   if (!grant) return;
-  if (!purpose || !grant[operation].includes(purpose)) {
+  if (!purpose || !(grant[operation] ?? []).includes(purpose)) {
     throw new KeyAccessDenied(`AccessDenied: this function may not ${operation} with purpose "${purpose ?? '(none)'}"`);
   }
 }

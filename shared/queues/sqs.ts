@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../routes.ts';
 import { config } from '../config.ts';
+import { assertKeyGrant } from '../crypto/local-key-policy.ts';
 
 let client: SQSClient | undefined;
 
@@ -53,6 +54,8 @@ export async function sendMessages(queueUrl: string, messages: readonly Outgoing
 
 /** A webhook queue's URL, from the variable the stack sets on every function whose row sends to it. */
 export function webhookQueueUrl(queue: QueueName): string {
+  // Only a row whose `sendTo` lists the queue gets its URL and may send to it (local-key-policy.ts).
+  assertKeyGrant('sendTo', queue);
   const cfg = config();
   const url = queue === 'otp' ? cfg.OTP_QUEUE_URL : cfg.EVENTS_QUEUE_URL;
   if (!url) throw new Error(`No URL configured for the ${queue} queue`);

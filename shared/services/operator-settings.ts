@@ -24,6 +24,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { config, type Stage } from '../config.ts';
 import { parseRateTable, RateTableError, sandboxRateTable, SANDBOX_FX_FEE_BPS, type RateTable } from '../domain/fx.ts';
 import { MoneyFormatError, parseBasisPoints } from '../domain/money.ts';
+import { assertKeyGrant } from '../crypto/local-key-policy.ts';
 import { logger } from '../logger.ts';
 
 /**
@@ -58,7 +59,9 @@ export interface FxSource {
 }
 
 /** The FX settings of this function (its configuration), read or cached. */
-export function fxSettings(): Promise<FxSettings> {
+export async function fxSettings(): Promise<FxSettings> {
+  // Only a row listing `fx` gets the parameters' names and may read them (local-key-policy.ts).
+  assertKeyGrant('settings', 'fx');
   const settings = config();
   return readFxSettings(
     {
@@ -90,7 +93,8 @@ export async function readFxSettings(source: FxSource, now: Date): Promise<FxSet
 }
 
 /** The deposit fee of this function (its configuration), in basis points of the credited USD. */
-export function depositFeeBps(): Promise<bigint> {
+export async function depositFeeBps(): Promise<bigint> {
+  assertKeyGrant('settings', 'deposit-fee');
   const settings = config();
   return readDepositFeeBps({ stage: settings.STAGE, parameter: settings.DEPOSIT_FEE_BPS_PARAMETER }, new Date());
 }

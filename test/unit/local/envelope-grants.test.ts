@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { HandlerLoader } from '../../../infra/local/handler-loader.ts';
 import { openSecret, sealSecret } from '../../../shared/crypto/envelope.ts';
 import { lambdaContext } from '../../support/events.ts';
@@ -53,5 +53,34 @@ describe('keyed-hash grants on the local stack', () => {
     const { keyedHash, MAC_PURPOSES } = await import('../../../shared/crypto/keyed-hash.ts');
     const hashes = await Promise.all(MAC_PURPOSES.map((purpose) => keyedHash(purpose, '3567720000008213')));
     expect(new Set(hashes).size).toBe(MAC_PURPOSES.length);
+  });
+});
+
+describe('operator-setting and queue grants on the local stack', () => {
+  const loader = new HandlerLoader('/nonexistent');
+
+  it('lets a function read only the operator settings its row lists, as its IAM policy and environment would', async () => {
+    const { depositFeeBps, fxSettings } = await import('../../../shared/services/operator-settings.ts');
+    const converts = await loader.load(() => fxSettings(), { table: 'readWrite', settings: ['fx'] });
+    await expect(converts({}, lambdaContext)).resolves.toMatchObject({ feeBps: expect.any(BigInt) });
+    const credits = await loader.load(() => fxSettings(), { table: 'readWrite', settings: ['deposit-fee'] });
+    await expect(credits({}, lambdaContext)).rejects.toThrow(/AccessDenied.*settings.*"fx"/);
+    const plain = await loader.load(() => depositFeeBps(), { table: 'readWrite' });
+    await expect(plain({}, lambdaContext)).rejects.toThrow(/AccessDenied.*settings.*"deposit-fee"/);
+  });
+
+  it('gives a queue URL only to a function whose row sends to that queue', async () => {
+    const { webhookQueueUrl } = await import('../../../shared/queues/sqs.ts');
+    const { resetConfigForTests } = await import('../../../shared/config.ts');
+    process.env.EVENTS_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/events';
+    resetConfigForTests();
+    onTestFinished(() => {
+      delete process.env.EVENTS_QUEUE_URL;
+      resetConfigForTests();
+    });
+    const dispatches = await loader.load(async () => webhookQueueUrl('events'), { table: 'read', sendTo: ['otp', 'events'] });
+    await expect(dispatches({}, lambdaContext)).resolves.toBe('https://sqs.us-east-1.amazonaws.com/123456789012/events');
+    const sendsOtp = await loader.load(async () => webhookQueueUrl('events'), { table: 'read', sendTo: ['otp'] });
+    await expect(sendsOtp({}, lambdaContext)).rejects.toThrow(/AccessDenied.*sendTo.*"events"/);
   });
 });
