@@ -37,10 +37,19 @@ export function withKeyGrant<T>(grant: KeyGrant, fn: () => T): T {
 
 export class KeyAccessDenied extends Error {}
 
+/** How a refusal names what was asked, per operation. */
+const ASKED: Record<KeyOperation, (purpose: string) => string> = {
+  encrypt: (purpose) => `encrypt with purpose "${purpose}"`,
+  decrypt: (purpose) => `decrypt with purpose "${purpose}"`,
+  mac: (purpose) => `mac with purpose "${purpose}"`,
+  settings: (setting) => `read the operator setting "${setting}"`,
+  sendTo: (queue) => `send to the queue "${queue}"`,
+};
+
 export function assertKeyGrant(operation: KeyOperation, purpose: string | undefined): void {
   const grant = grants.getStore();
   if (!grant) return;
   if (!purpose || !(grant[operation] ?? []).includes(purpose)) {
-    throw new KeyAccessDenied(`AccessDenied: this function may not ${operation} with purpose "${purpose ?? '(none)'}"`);
+    throw new KeyAccessDenied(`AccessDenied: this function may not ${ASKED[operation](purpose ?? '(none)')}`);
   }
 }
