@@ -10,25 +10,13 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { keyedHash } from './keyed-hash.ts';
-import { assertKeyGrant } from './local-key-policy.ts';
+import { GrantedMemo } from './granted-memo.ts';
 
 const MAX_MEMO_ENTRIES = 10_000;
 const memoKey = randomBytes(32);
-const tokens = new Map<string, Promise<string>>();
+const tokens = new GrantedMemo<string>('mac', 'pan', MAX_MEMO_ENTRIES);
 
 /** `keyedHash('pan', number)`, computed once per container for each number. */
-export async function cardNumberToken(number: string): Promise<string> {
-  // A remembered token stands for a KMS call under the `pan` key: only a row that may make it gets
-  // it (on the local stack, whose functions share one process and so this memo).
-  assertKeyGrant('mac', 'pan');
-  const slot = createHmac('sha256', memoKey).update(number).digest('base64url');
-  let token = tokens.get(slot);
-  if (!token) {
-    if (tokens.size >= MAX_MEMO_ENTRIES) tokens.clear();
-    token = keyedHash('pan', number);
-    tokens.set(slot, token);
-    // A failed KMS call must not stay memoized: the next request tries again.
-    token.catch(() => tokens.delete(slot));
-  }
-  return token;
+export function cardNumberToken(number: string): Promise<string> {
+  return tokens.get(createHmac('sha256', memoKey).update(number).digest('base64url'), () => keyedHash('pan', number));
 }

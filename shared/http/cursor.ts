@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ApiError } from '../errors.ts';
 import { macBytes } from '../crypto/keyed-hash.ts';
-import { assertKeyGrant } from '../crypto/local-key-policy.ts';
+import { GrantedMemo } from '../crypto/granted-memo.ts';
 
 export interface CursorScope {
   businessId: string;
@@ -70,19 +70,9 @@ function scopeBytes(scope: CursorScope): Buffer {
 }
 
 /** Derived keys, per business and list: in AWS each is a KMS call, and a partner pages through a list. */
-const MAX_KEYS = 1_000;
-const keys = new Map<string, Promise<Buffer>>();
+const keys = new GrantedMemo<Buffer>('mac', 'cursor', 1_000);
 
-async function cursorKey(scope: CursorScope): Promise<Buffer> {
-  // A remembered key stands for a KMS call under the `cursor` key (see card-number-token.ts).
-  assertKeyGrant('mac', 'cursor');
+function cursorKey(scope: CursorScope): Promise<Buffer> {
   const slot = `${scope.businessId}\n${scope.list}`;
-  let key = keys.get(slot);
-  if (!key) {
-    if (keys.size >= MAX_KEYS) keys.clear();
-    key = macBytes('cursor', `cursor\0${slot}`);
-    keys.set(slot, key);
-    key.catch(() => keys.delete(slot));
-  }
-  return key;
+  return keys.get(slot, () => macBytes('cursor', `cursor\0${slot}`));
 }

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { config } from '../config.ts';
 import { generateWebhookSecret } from '../crypto/credentials.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
-import { assertKeyGrant } from '../crypto/local-key-policy.ts';
+import { GrantedMemo } from '../crypto/granted-memo.ts';
 import { isValidTimezone, webhookUrlProblem } from '../domain/businesses.ts';
 import { isPublicAddress, webhookTargetRules } from '../domain/webhook-addresses.ts';
 import { newId } from '../domain/ids.ts';
@@ -108,21 +108,10 @@ export async function webhookSigningSecrets(business: StoredBusiness, now: Date 
  * Opened secrets, by ciphertext: a rotation changes the ciphertext, so a cached entry can never
  * outlive its secret, and a delivery function does not call KMS for every webhook.
  */
-const openedSecrets = new Map<string, Promise<string>>();
-const MAX_OPENED_SECRETS = 500;
+const openedSecrets = new GrantedMemo<string>('decrypt', 'webhook-secret', 500);
 
-async function openWebhookSecret(businessId: string, sealed: string): Promise<string> {
-  // A remembered secret stands for opening it: only a row that may gets it (the local stack's
-  // functions share one process, and so this cache).
-  assertKeyGrant('decrypt', 'webhook-secret');
-  let opened = openedSecrets.get(sealed);
-  if (!opened) {
-    if (openedSecrets.size >= MAX_OPENED_SECRETS) openedSecrets.clear();
-    opened = openSecret<string>(sealed, webhookSecretContext(businessId));
-    openedSecrets.set(sealed, opened);
-    opened.catch(() => openedSecrets.delete(sealed));
-  }
-  return opened;
+function openWebhookSecret(businessId: string, sealed: string): Promise<string> {
+  return openedSecrets.get(sealed, () => openSecret<string>(sealed, webhookSecretContext(businessId)));
 }
 
 function webhookSecretContext(businessId: string) {

@@ -84,3 +84,34 @@ describe('operator-setting and queue grants on the local stack', () => {
     await expect(sendsOtp({}, lambdaContext)).rejects.toThrow('AccessDenied: this function may not send to the queue "events"');
   });
 });
+
+describe('what a warm container remembers is refused to a row without the grant', () => {
+  const loader = new HandlerLoader('/nonexistent');
+
+  it('keeps a value per slot, forgets a failed use, and hands either out only under the grant', async () => {
+    const { GrantedMemo } = await import('../../../shared/crypto/granted-memo.ts');
+    const memo = new GrantedMemo<string>('decrypt', 'webhook-secret', 2);
+    let uses = 0;
+    const opens = await loader.load((slot: string) => memo.get(slot, async () => `secret-${++uses}`), { table: 'read', decrypt: ['webhook-secret'] });
+    await expect(opens('a', lambdaContext)).resolves.toBe('secret-1');
+    await expect(opens('a', lambdaContext)).resolves.toBe('secret-1');
+    const delivers = await loader.load((slot: string) => memo.get(slot, async () => 'never'), { table: 'read', decrypt: ['otp'] });
+    await expect(delivers('a', lambdaContext)).rejects.toThrow('AccessDenied: this function may not decrypt with purpose "webhook-secret"');
+    const failing = await loader.load(() => memo.get('b', async () => Promise.reject(new Error('KMS throttled'))), { table: 'read', decrypt: ['webhook-secret'] });
+    await expect(failing({}, lambdaContext)).rejects.toThrow('KMS throttled');
+    await expect(opens('b', lambdaContext)).resolves.toBe('secret-2');
+  });
+
+  it('refuses a cached decision endpoint, whose secrets were opened for another row, to a row that may not open them', async () => {
+    const { rememberEndpointOf, decisionEndpointOf } = await import('../../../shared/services/authorization-endpoint.ts');
+    const businessId = 'biz-endpoint-cache';
+    const secretSealed = await sealSecret('whsec_decide', { business_id: businessId, purpose: 'decision-secret' });
+    const business = { businessId, decisionEndpoint: { url: 'https://decide.example', timeoutMs: 500, standIn: 'decline' as const, secretSealed, updatedAt: '2026-01-01T00:00:00.000000Z' } };
+    const authorizes = await loader.load(() => rememberEndpointOf(businessId, business as never), { table: 'readWrite', decrypt: ['decision-secret'] });
+    await expect(authorizes({}, lambdaContext)).resolves.toMatchObject({ secrets: ['whsec_decide'] });
+    const posts = await loader.load(() => decisionEndpointOf(businessId), { table: 'readWrite' });
+    await expect(posts({}, lambdaContext)).rejects.toThrow('AccessDenied: this function may not decrypt with purpose "decision-secret"');
+    const increments = await loader.load(() => decisionEndpointOf(businessId), { table: 'readWrite', decrypt: ['decision-secret'] });
+    await expect(increments({}, lambdaContext)).resolves.toMatchObject({ secrets: ['whsec_decide'] });
+  });
+});
