@@ -1,9 +1,10 @@
 /**
  * The load generator of the authorization benchmark, in its own thread: it plays the partner (or
  * the card network) calling the API over HTTP, and, for the baseline, a program doing the same
- * database round trips directly. Both workloads run on this thread, so they pay the same
+ * database round trips directly, and, for the HTTP floor, a client of the bare server doing those
+ * round trips (bench/http-floor.ts). Every workload runs on this thread, so they pay the same
  * load-generation costs; the API's own work (HTTP server, authorizer cache, handler, SDK calls)
- * runs on the main thread, as a separate server would.
+ * and the floor's run on the main thread, as a separate server would.
  *
  * Protocol: the parent posts `{ id, command }`; the worker answers `{ id, result }` or `{ id, error }`.
  */
@@ -21,6 +22,8 @@ export interface BenchCard {
 export interface InitCommand {
   kind: 'init';
   apiBase: string;
+  /** The HTTP floor's server (bench/http-floor.ts), for the sections that run it. */
+  floorBase?: string;
   apiKey: string;
   networkKey: string;
   businessId: string;
@@ -31,7 +34,7 @@ export interface InitCommand {
   maxConcurrency: number;
 }
 
-export type Workload = 'api-simulate' | 'api-network' | 'bare' | 'bare-network';
+export type Workload = 'api-simulate' | 'api-network' | 'bare' | 'bare-network' | 'floor' | 'floor-network';
 
 export interface RunCommand extends ClosedLoopOptions {
   kind: 'run';
@@ -45,7 +48,6 @@ export type Command = InitCommand | RunCommand | { kind: 'close' };
 interface Setup {
   init: InitCommand;
   agent: Agent;
-  url: URL;
   timezone: string;
   bare: typeof import('./bare-authorization.ts');
 }
@@ -70,7 +72,6 @@ async function handle(command: Command): Promise<Segment | { threadId: number | 
       setup = {
         init: command,
         agent: new Agent({ keepAlive: true, maxSockets: command.maxConcurrency, keepAliveMsecs: 60_000 }),
-        url: new URL(command.apiBase),
         timezone: await bare.businessTimezone(command.businessId),
         bare,
       };
@@ -88,6 +89,8 @@ async function handle(command: Command): Promise<Segment | { threadId: number | 
 function run(command: RunCommand): Promise<Segment> {
   if (!setup) throw new Error('worker not initialised');
   const { init, bare, timezone } = setup;
+  const api = new URL(init.apiBase);
+  const floor = init.floorBase === undefined ? undefined : new URL(init.floorBase);
   const cards = command.cards === 'hot' ? init.cards.slice(0, 1) : init.cards;
   const amountMinor = BigInt(init.amountMinor);
   const cardFor = (sequence: number) => cards[sequence % cards.length] as BenchCard;
@@ -106,19 +109,37 @@ function run(command: RunCommand): Promise<Segment> {
     case 'api-simulate': {
       const headers = { authorization: `Bearer ${init.apiKey}`, 'content-type': 'application/json' };
       return closedLoop(command, (sequence) =>
-        authorized(post('/v1/simulate/authorizations', headers, { card_id: cardFor(sequence).id, amount: init.amount, currency: 'USD', merchant_name: 'Bench' })),
+        authorized(post(api, '/v1/simulate/authorizations', headers, { card_id: cardFor(sequence).id, amount: init.amount, currency: 'USD', merchant_name: 'Bench' })),
       );
     }
     case 'api-network': {
       const headers = { authorization: `Bearer ${init.networkKey}`, 'content-type': 'application/json' };
       return closedLoop(command, (sequence) =>
         authorized(
-          post('/network/authorizations', headers, {
+          post(api, '/network/authorizations', headers, {
             card_number: cardFor(sequence).number,
             network_authorization_id: `bench-${randomUUID()}`,
             amount: init.amount,
             currency: 'USD',
             merchant_name: 'Bench',
+          }),
+        ),
+      );
+    }
+    case 'floor':
+    case 'floor-network': {
+      // The same body fields the API reads; the floor is told the card's id (it has no number index).
+      const headers = { 'content-type': 'application/json' };
+      const network = command.workload === 'floor-network';
+      if (!floor) throw new Error('the floor workload needs the floor server (init.floorBase)');
+      return closedLoop(command, (sequence) =>
+        authorized(
+          post(floor, network ? '/network/authorizations' : '/v1/simulate/authorizations', headers, {
+            card_id: cardFor(sequence).id,
+            amount: init.amount,
+            currency: 'USD',
+            merchant_name: 'Bench',
+            ...(network ? { network_authorization_id: `bench-${randomUUID()}` } : {}),
           }),
         ),
       );
@@ -133,8 +154,8 @@ async function authorized(response: Promise<{ status: number; body: string }>): 
   throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
 }
 
-function post(path: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
-  const { agent, url } = setup!;
+function post(url: URL, path: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; body: string }> {
+  const { agent } = setup!;
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpRequest(

@@ -8,14 +8,19 @@
  * (bench/bare-authorization.ts): a route that must not approve a resent message twice pays that
  * write whatever its implementation.
  *
+ * A third workload, the HTTP floor (bench/http-floor.ts), runs the baseline's database work behind
+ * a bare `node:http` server on the API's thread: what being an HTTP service at all costs on this
+ * machine. It is not a target; it splits a miss into HTTP's share (floor/bare) and the API's own
+ * pipeline's (api/floor).
+ *
  * Method:
  * - one business, funded far beyond what the run spends, with many B2B cards (limits off,
  *   spending controls on at both levels: the approve path's budget holds with them), so
  *   concurrent approvals hit different spend counters (the business balance is shared, as in
  *   production); one scenario puts every request on a single hot card;
- * - closed loops at each concurrency; the API and the baseline alternate bare, API, API, bare, so a
- *   drift of DynamoDB Local over the run (its table grows by three items per approval) weighs on
- *   both equally;
+ * - closed loops at each concurrency; the API, the floor and the baseline take turns in a balanced
+ *   order (each in every position equally often), so a drift of DynamoDB Local over the run (its
+ *   table grows by three items per approval) weighs on all three equally;
  * - the load generator runs in its own thread (bench/authorizations-worker.ts) for both workloads;
  * - the stack's stream, queue and schedule pollers are paused during the section: in AWS the
  *   dispatcher, the deliveries and the sweepers (whose runs query every shard of their indexes)
@@ -30,6 +35,8 @@ import type { BenchContext, BenchSection } from './support/section.ts';
 import { summarize, type RunSummary } from './support/stats.ts';
 import { fixed, formatTable } from './support/table.ts';
 import { partnerCall } from './support/partner-call.ts';
+import { businessTimezone } from './bare-authorization.ts';
+import { startHttpFloor } from './http-floor.ts';
 
 const TARGET = { throughputRatio: 0.9, p99Ratio: 1.25 };
 const CARD_COUNT = 128;
@@ -42,11 +49,21 @@ const FUNDING = '100000000';
 /** Discarded at the start of every segment (the closed loop's ramp-up after switching workloads). */
 export const SEGMENT_WARMUP_MS = 200;
 /**
- * The order of a scenario's segments: ABBA BAAB ABBA, so the API and the baseline each get the same
- * share of early and late slots, and a change of the machine's load mid-scenario (other
- * processes, DynamoDB Local's growing table) weighs on both alike.
+ * The order of a scenario's segments: the six orders of the three sides in turn (a Williams
+ * design), so each side gets the same share of early and late slots and follows each other side
+ * equally often, and a change of the machine's load mid-scenario (other processes, DynamoDB
+ * Local's growing table) weighs on all alike.
  */
-const ORDER = ['bare', 'api', 'api', 'bare', 'api', 'bare', 'bare', 'api', 'bare', 'api', 'api', 'bare'] as const;
+const ORDER = [
+  ...['bare', 'floor', 'api'],
+  ...['floor', 'api', 'bare'],
+  ...['api', 'bare', 'floor'],
+  ...['api', 'floor', 'bare'],
+  ...['floor', 'bare', 'api'],
+  ...['bare', 'api', 'floor'],
+] as const;
+const SIDES = ['bare', 'floor', 'api'] as const;
+type Side = (typeof SIDES)[number];
 /** Other processes using more of the machine than this make a scenario's comparison unreliable. */
 const NOISY_OTHERS_PERCENT = 15;
 export const MAX_REQUESTS_PER_SEGMENT = 50_000;
@@ -82,8 +99,12 @@ export interface ScenarioResult {
   concurrency: number;
   api: RunSummary & { cpuPerRequestUs: CpuPerRequest };
   bare: RunSummary & { cpuPerRequestUs: CpuPerRequest };
+  /** The HTTP floor: the baseline's database work behind a bare HTTP server (not a target). */
+  floor: RunSummary & { cpuPerRequestUs: CpuPerRequest };
   throughputRatio: number;
   p99Ratio: number;
+  /** floor/bare throughput: what HTTP alone costs; api/floor: what the API's pipeline costs on top. */
+  floorRatios: { floorToBare: number; apiToFloor: number; floorP99ToBare: number };
   met: { throughput: boolean; p99: boolean };
   failures: string[];
 }
@@ -101,14 +122,15 @@ export const authorizationsSection: BenchSection = {
       { label: 'simulate, 1 hot card', workload: 'api-simulate', cards: 'hot', concurrency: 16 },
       { label: 'network', workload: 'api-network', cards: 'all', concurrency: 16 },
     ];
-    const segmentMs = Math.max(250, Math.round((options.seconds * 1000) / (ORDER.length / 2)));
+    const segmentMs = Math.max(250, Math.round((options.seconds * 1000) / (ORDER.length / SIDES.length)));
 
     await stack.pollers.stream.stop();
     await stack.pollers.queue.stop();
     await stack.pollers.schedule.stop();
+    const floor = await startHttpFloor(await businessTimezone(fixture.businessId), BigInt(AMOUNT_MINOR));
     const worker = await LoadWorker.start();
     try {
-      const { threadId: loadThreadId } = await worker.init(stack, fixture, Math.max(...scenarios.map((scenario) => scenario.concurrency)));
+      const { threadId: loadThreadId } = await worker.init(stack, fixture, Math.max(...scenarios.map((scenario) => scenario.concurrency)), floor.base);
 
       // Warms the JIT of both processes, loads the handlers and fills the per-container caches
       // (authorizer policy, business timezone, every card number's index entry).
@@ -119,17 +141,19 @@ export const authorizationsSection: BenchSection = {
       await warm('api-network', 1500);
       await warm('bare', 2000);
       await warm('bare-network', 1000);
+      await warm('floor', 1500);
+      await warm('floor-network', 1000);
 
       const dynamodbLocalPid = findDynamoDbLocalPid(Number(new URL(stack.endpoints.dynamodb).port));
       const results: ScenarioResult[] = [];
       for (const scenario of scenarios) {
         say(`measuring ${scenario.label} at concurrency ${scenario.concurrency} (${(ORDER.length * (segmentMs + SEGMENT_WARMUP_MS)) / 1000} s)`);
-        const measured: Record<'api' | 'bare', Measured[]> = { api: [], bare: [] };
+        const measured: Record<Side, Measured[]> = { api: [], bare: [], floor: [] };
         for (const side of ORDER) {
           const before = cpuSnapshot(dynamodbLocalPid, loadThreadId);
           const segment = await worker.run({
             kind: 'run',
-            workload: side === 'bare' ? baselineOf(scenario) : scenario.workload,
+            workload: workloadOf(side, scenario),
             cards: scenario.cards,
             concurrency: scenario.concurrency,
             warmupMs: SEGMENT_WARMUP_MS,
@@ -148,9 +172,10 @@ export const authorizationsSection: BenchSection = {
         method: {
           amount: `${AMOUNT} USD per approval`,
           cards: CARD_COUNT,
-          measuredSecondsPerWorkload: ((ORDER.length / 2) * segmentMs) / 1000,
+          measuredSecondsPerWorkload: ((ORDER.length / SIDES.length) * segmentMs) / 1000,
           order: ORDER.join(', '),
-          baseline: 'GetItem (consistent) of the card + commitApproval TransactWriteItems (8 items), same document client config',
+          baseline: 'GetItem (consistent) of the card + commitApproval TransactWriteItems (10 items), same document client config',
+          floor: 'the baseline behind a bare node:http server on the API thread (bench/http-floor.ts)',
           pollers: 'paused during the section',
           logLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'default',
         },
@@ -158,6 +183,7 @@ export const authorizationsSection: BenchSection = {
       };
     } finally {
       await worker.close();
+      await floor.close();
       stack.pollers.stream.start();
       stack.pollers.queue.start();
       stack.pollers.schedule.start();
@@ -205,15 +231,22 @@ interface Measured {
   cpu: CpuUsage;
 }
 
-/** The bare baseline of a scenario: the same database work its route must do (the network route also claims the network's id). */
-function baselineOf(scenario: Scenario): Workload {
-  return scenario.workload === 'api-network' ? 'bare-network' : 'bare';
+/**
+ * What a side runs in a scenario: the API's route, or the baseline's database work its route must
+ * do (the network route's also claims the network's id), bare or behind the floor's server.
+ */
+function workloadOf(side: Side, scenario: Scenario): Workload {
+  const network = scenario.workload === 'api-network';
+  if (side === 'bare') return network ? 'bare-network' : 'bare';
+  if (side === 'floor') return network ? 'floor-network' : 'floor';
+  return scenario.workload;
 }
 
-function compare(scenario: Scenario, measured: Record<'api' | 'bare', Measured[]>): ScenarioResult {
+function compare(scenario: Scenario, measured: Record<Side, Measured[]>): ScenarioResult {
   const side = (runs: Measured[]) => ({ ...summarize(runs.map((run) => run.segment)), cpuPerRequestUs: cpuPerRequest(runs) });
   const api = side(measured.api);
   const bare = side(measured.bare);
+  const floor = side(measured.floor);
   const throughputRatio = api.requestsPerSecond / bare.requestsPerSecond;
   const p99Ratio = api.latencyMs.p99 / bare.latencyMs.p99;
   return {
@@ -223,10 +256,16 @@ function compare(scenario: Scenario, measured: Record<'api' | 'bare', Measured[]
     concurrency: scenario.concurrency,
     api,
     bare,
+    floor,
     throughputRatio,
     p99Ratio,
+    floorRatios: {
+      floorToBare: floor.requestsPerSecond / bare.requestsPerSecond,
+      apiToFloor: api.requestsPerSecond / floor.requestsPerSecond,
+      floorP99ToBare: floor.latencyMs.p99 / bare.latencyMs.p99,
+    },
     met: { throughput: throughputRatio >= TARGET.throughputRatio, p99: p99Ratio <= TARGET.p99Ratio },
-    failures: [...measured.api, ...measured.bare].flatMap((run) => run.segment.failures),
+    failures: SIDES.flatMap((name) => measured[name].flatMap((run) => run.segment.failures)),
   };
 }
 
@@ -259,7 +298,7 @@ function cpuPerRequest(runs: Measured[]): CpuPerRequest {
 }
 
 function othersPercent(result: ScenarioResult): string {
-  const values = [result.api.cpuPerRequestUs.otherProcessesPercent, result.bare.cpuPerRequestUs.otherProcessesPercent];
+  const values = SIDES.map((side) => result[side].cpuPerRequestUs.otherProcessesPercent);
   if (values.some((value) => value === undefined)) return '-';
   const worst = Math.max(...(values as number[]));
   return `${fixed(worst, 0)}%${worst > NOISY_OTHERS_PERCENT ? '*' : ''}`;
@@ -278,13 +317,22 @@ function report(results: ScenarioResult[]): string {
     ms(result.bare.latencyMs.p99),
     fixed(result.throughputRatio, 2),
     fixed(result.p99Ratio, 2),
+    fixed(result.floor.requestsPerSecond, 0),
+    ms(result.floor.latencyMs.p99),
+    fixed(result.floorRatios.floorToBare, 2),
+    fixed(result.floorRatios.apiToFloor, 2),
     othersPercent(result),
     result.met.throughput && result.met.p99 ? 'met' : `MISSED (${[!result.met.throughput && 'throughput', !result.met.p99 && 'p99'].filter(Boolean).join(', ')})`,
   ]);
   const lines = [
-    formatTable(['scenario', 'conc', 'api req/s', 'api p50', 'api p99', 'bare req/s', 'bare p50', 'bare p99', 'thr ratio', 'p99 ratio', 'others', 'target'], rows),
+    formatTable(
+      ['scenario', 'conc', 'api req/s', 'api p50', 'api p99', 'bare req/s', 'bare p50', 'bare p99', 'thr ratio', 'p99 ratio', 'floor req/s', 'floor p99', 'floor/bare', 'api/floor', 'others', 'target'],
+      rows,
+    ),
     '',
     `target: throughput ratio (api/bare) >= ${TARGET.throughputRatio} and p99 ratio (api/bare) <= ${TARGET.p99Ratio}`,
+    'floor: the bare database work behind a bare node:http server (not a target); floor/bare is what HTTP alone costs, api/floor what the',
+    "API's own pipeline (gateway emulation, authorizer cache, middleware, validation, decision) costs on top",
     `others: share of the machine's CPUs used by other processes meanwhile; above ${NOISY_OTHERS_PERCENT}% (*) the comparison is unreliable`,
   ];
   const met = results.filter((result) => result.met.throughput && result.met.p99).length;
@@ -292,13 +340,14 @@ function report(results: ScenarioResult[]): string {
   const us = (value: number | undefined) => (value === undefined ? '-' : fixed(value, 0));
   lines.push(
     '',
-    'CPU per approval, µs, over every segment (10 ms ticks): main = the API (server, handler, its SDK calls); load = the load generator',
-    '(the HTTP client for the API; the SDK calls themselves for the baseline); node = this whole process; ddb = DynamoDB Local;',
-    'other = the rest of the machine, not the benchmark.',
+    'CPU per approval, µs, over every segment (10 ms ticks): main = the API or the floor (server, handler, its SDK calls); load = the load',
+    'generator (the HTTP client for the API and the floor; the SDK calls themselves for the baseline); node = this whole process;',
+    'ddb = DynamoDB Local; other = the rest of the machine, not the benchmark.',
     formatTable(
-      ['scenario', 'conc', 'api main', 'api load', 'api node', 'api ddb', 'api other', 'bare load', 'bare node', 'bare ddb', 'bare other'],
+      ['scenario', 'conc', 'api main', 'api load', 'api node', 'api ddb', 'api other', 'floor main', 'floor node', 'floor ddb', 'bare load', 'bare node', 'bare ddb', 'bare other'],
       results.map((result) => {
         const api = result.api.cpuPerRequestUs;
+        const floor = result.floor.cpuPerRequestUs;
         const bare = result.bare.cpuPerRequestUs;
         return [
           result.label,
@@ -308,6 +357,9 @@ function report(results: ScenarioResult[]): string {
           us(api.node),
           us(api.dynamodbLocal),
           us(api.otherProcesses),
+          us(floor.mainThread),
+          us(floor.node),
+          us(floor.dynamodbLocal),
           us(bare.loadThread),
           us(bare.node),
           us(bare.dynamodbLocal),
@@ -316,9 +368,11 @@ function report(results: ScenarioResult[]): string {
       }),
     ),
   );
-  const failed = results.filter((result) => result.api.failed + result.bare.failed > 0);
+  const failed = results.filter((result) => result.api.failed + result.bare.failed + result.floor.failed > 0);
   for (const result of failed) {
-    lines.push(`  ${result.label} @${result.concurrency}: ${result.api.failed} api and ${result.bare.failed} bare requests failed: ${result.failures.join(' | ')}`);
+    lines.push(
+      `  ${result.label} @${result.concurrency}: ${result.api.failed} api, ${result.floor.failed} floor and ${result.bare.failed} bare requests failed: ${result.failures.join(' | ')}`,
+    );
   }
   return lines.join('\n');
 }
@@ -352,10 +406,11 @@ export class LoadWorker {
   }
 
   /** Points the thread at the stack and the fixture's cards; answers the thread's id. */
-  async init(stack: BenchContext['stack'], fixture: Fixture, maxConcurrency: number): Promise<{ threadId: number | undefined }> {
+  async init(stack: BenchContext['stack'], fixture: Fixture, maxConcurrency: number, floorBase?: string): Promise<{ threadId: number | undefined }> {
     const command: InitCommand = {
       kind: 'init',
       apiBase: stack.apiBase,
+      ...(floorBase === undefined ? {} : { floorBase }),
       apiKey: fixture.apiKey,
       networkKey: stack.credentials.network_key,
       businessId: fixture.businessId,

@@ -34,10 +34,10 @@ export async function businessTimezone(businessId: string): Promise<string> {
  * One approval's database work for `cardId`, holding `amountMinor` of the card's currency.
  * With `networkAuthorizationId`, the network route's: the transaction also claims the network's
  * id (what makes a resent message a repeat, not a second approval: work any implementation of that
- * route must do) and the escrow shard is the one the network's id picks. Throws unless the
- * transaction committed as an approval.
+ * route must do) and the escrow shard is the one the network's id picks. Answers the authorization
+ * committed; throws unless the transaction committed as an approval.
  */
-export async function bareApproval(cardId: string, amountMinor: bigint, amountText: string, timezone: string, networkAuthorizationId?: string): Promise<void> {
+export async function bareApproval(cardId: string, amountMinor: bigint, amountText: string, timezone: string, networkAuthorizationId?: string): Promise<CardTransaction> {
   const card = await getCard(cardId);
   if (!card) throw new Error(`bench card ${cardId} is missing`);
   const at = new Date();
@@ -95,4 +95,5 @@ export async function bareApproval(cardId: string, amountMinor: bigint, amountTe
     }),
   );
   if (!result.committed) throw new Error(`bare approval refused: ${[...result.failed].join(', ')}`);
+  return txn;
 }
