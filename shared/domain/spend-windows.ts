@@ -67,6 +67,15 @@ export function withIncrementShare(own: WindowPeriods, shares: readonly WindowSh
 }
 
 /**
+ * The most counter moves one adjustment makes. A DynamoDB transaction holds at most 100 actions,
+ * and an adjustment's own items (the versioned transaction, the held escrow shard, the pool, the
+ * posting, two outbox events, an idempotency record) are at most 7; a hold enlarged on many days
+ * (a long stay, one increment a night) would otherwise give back to one daily counter per day and
+ * outgrow the transaction, a hold that no reversal or expiry could ever end.
+ */
+export const MAX_COUNTER_MOVES = 64;
+
+/**
  * How a transaction's spend counters move when what it counts changes by `delta`, and its shares
  * after. A give-back (negative) comes out of the latest increment's share first, each share down
  * to zero, the rest out of the authorization's own periods: no counter ever gets back more than
@@ -95,7 +104,30 @@ export function counterMoves(own: WindowPeriods, shares: readonly WindowShare[],
       byCounter.set(key, move);
     }
   }
-  return { moves: [...byCounter.values()].filter((move) => move.amount !== 0n), shares: left.filter((share) => share.amount > 0n) };
+  const moves = [...byCounter.values()].filter((move) => move.amount !== 0n);
+  return { moves: withinMoveBudget(moves), shares: left.filter((share) => share.amount > 0n) };
+}
+
+/**
+ * Past `MAX_COUNTER_MOVES`, the give-backs to the oldest days, then the oldest months, are left
+ * out, never the newest day or month this transaction counted in, nor lifetime. Those periods are
+ * over: every share was counted when it was made, so a day older than the newest share's is
+ * behind the clock, and no check reads its counter again. A counter left out keeps what it
+ * counted: spend is over-stated there, never under-stated, so a card can never spend more for it.
+ */
+function withinMoveBudget(moves: CounterMove[]): CounterMove[] {
+  let excess = moves.length - MAX_COUNTER_MOVES;
+  if (excess <= 0) return moves;
+  const left = new Set<CounterMove>();
+  for (const kind of ['daily', 'monthly'] as const) {
+    const oldestFirst = moves.filter((move) => move.kind === kind).sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
+    for (const move of oldestFirst.slice(0, -1)) {
+      if (excess === 0) break;
+      left.add(move);
+      excess--;
+    }
+  }
+  return moves.filter((move) => !left.has(move));
 }
 
 /** The limit (minor units, 0 = off) that governs each window. */

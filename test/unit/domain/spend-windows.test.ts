@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../../../shared/domain/cards.ts';
-import { counterMoves, exceededWindow, windowPeriods, windowResets, withIncrementShare } from '../../../shared/domain/spend-windows.ts';
+import { counterMoves, exceededWindow, MAX_COUNTER_MOVES, windowPeriods, windowResets, withIncrementShare, type WindowShare } from '../../../shared/domain/spend-windows.ts';
 import { propertySeed } from '../../support/property-seed.ts';
 
 describe('windowPeriods', () => {
@@ -185,5 +185,79 @@ describe('increment shares (an increment counts in the windows of the day it is 
       ),
       { seed: propertySeed },
     );
+  });
+
+  describe('a hold enlarged on many days (a long stay, one increment a night)', () => {
+    const own = windowPeriods(new Date('2027-01-05T12:00:00Z'), 'UTC');
+    /** One share of `amount` for each of `nights` nights after the authorization's day. */
+    const nightly = (nights: number, amount: (night: number) => bigint): WindowShare[] => {
+      let shares: WindowShare[] = [];
+      for (let night = 1; night <= nights; night++) {
+        shares = withIncrementShare(own, shares, windowPeriods(new Date(Date.parse('2027-01-05T12:00:00Z') + night * 86_400_000), 'UTC'), amount(night));
+      }
+      return shares;
+    };
+    const sum = (shares: WindowShare[]) => shares.reduce((total, share) => total + share.amount, 0n);
+
+    it('gives back in at most MAX_COUNTER_MOVES moves, so the release fits one DynamoDB transaction (100 actions, 7 of them its own items)', () => {
+      expect(MAX_COUNTER_MOVES + 7).toBeLessThanOrEqual(100);
+      // Ninety nights from 6 January: a daily counter for each of 91 days, 4 months, lifetime.
+      const shares = nightly(90, () => 1_000n);
+      const held = 5_000n + sum(shares);
+      const { moves, shares: after } = counterMoves(own, shares, -held);
+      expect(after).toEqual([]);
+      expect(moves.length).toBeLessThanOrEqual(MAX_COUNTER_MOVES);
+      // Lifetime and every month get back exactly what they counted; the newest day too.
+      const of = (kind: string, period: string) => moves.find((move) => move.kind === kind && move.period === period)?.amount;
+      expect(of('lifetime', 'lifetime')).toBe(-held);
+      expect(of('monthly', '2027-01')).toBe(-(5_000n + 26n * 1_000n));
+      expect(of('monthly', '2027-02')).toBe(-28_000n);
+      expect(of('monthly', '2027-03')).toBe(-31_000n);
+      expect(of('monthly', '2027-04')).toBe(-5_000n);
+      expect(of('daily', '2027-04-05')).toBe(-1_000n);
+      // What is left out is the oldest days' give-backs, never a day as new as the newest share's.
+      const daily = moves.filter((move) => move.kind === 'daily').map((move) => move.period);
+      const leftOut = 91 - daily.length;
+      expect(leftOut).toBeGreaterThan(0);
+      expect(Math.min(...daily.map((period) => Date.parse(period)))).toBe(Date.parse('2027-01-05') + leftOut * 86_400_000);
+    });
+
+    it('changes nothing while the moves fit, and never gives back more than was counted nor leaves out a current period (random nights and give-backs)', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 400 }),
+          fc.integer({ min: 1, max: 10_000 }),
+          fc.bigInt({ min: 0n, max: 10n ** 9n }),
+          (nights, perNight, giveBack) => {
+            const shares = nightly(nights, (night) => BigInt(1 + ((night * perNight) % 997)));
+            const held = 1_000n + sum(shares);
+            const amount = giveBack > held ? held : giveBack;
+            const { moves } = counterMoves(own, shares, -amount);
+            expect(moves.length).toBeLessThanOrEqual(MAX_COUNTER_MOVES);
+            // Unbounded, as before the budget: the sum of every share's and own's counters.
+            const counted = new Map<string, bigint>();
+            for (const share of [{ periods: own, amount: 1_000n }, ...shares]) {
+              for (const kind of ['daily', 'monthly', 'lifetime'] as const) counted.set(`${kind}#${share.periods[kind]}`, (counted.get(`${kind}#${share.periods[kind]}`) ?? 0n) + share.amount);
+            }
+            const newest = shares.at(-1)?.periods ?? own;
+            for (const move of moves) {
+              expect(move.amount).toBeLessThan(0n);
+              expect(-move.amount).toBeLessThanOrEqual(counted.get(`${move.kind}#${move.period}`)!);
+            }
+            // Lifetime always gets everything back; a give-back of the whole hold reaches the newest day and month in full.
+            if (amount > 0n) expect(moves.find((move) => move.kind === 'lifetime')?.amount).toBe(-amount);
+            if (amount === held && counted.size <= MAX_COUNTER_MOVES) {
+              // Within the budget, nothing is left out: every counter gets back exactly what it counted.
+              expect(new Map(moves.map((move) => [`${move.kind}#${move.period}`, -move.amount]))).toEqual(counted);
+            }
+            if (amount === held) {
+              expect(moves.find((move) => move.kind === 'daily' && move.period === newest.daily)?.amount).toBe(-counted.get(`daily#${newest.daily}`)!);
+              expect(moves.find((move) => move.kind === 'monthly' && move.period === newest.monthly)?.amount).toBe(-counted.get(`monthly#${newest.monthly}`)!);
+            }
+          },
+        ),
+        { seed: propertySeed, numRuns: 60 },
+      );
+    });
   });
 });
