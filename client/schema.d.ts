@@ -407,7 +407,10 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Rotate the endpoint's signing secret (the old one signs for 24 h more) */
+        /**
+         * Rotate the endpoint's signing secret (the old one signs for 24 h more)
+         * @description The new secret is shown once and kept only sealed for the functions that ask the endpoint, never in a replay record, so `Idempotency-Key` is not kept: a repeat rotates again.
+         */
         post: operations["rotateAuthorizationEndpointSecret"];
         delete?: never;
         options?: never;
@@ -586,7 +589,7 @@ export type paths = {
         put?: never;
         /**
          * Rotate the webhook signing secret (the old one keeps signing for 24 h)
-         * @description Each delivery carries one `v1,` signature per valid secret, so a receiver checking either secret accepts it while it deploys the new one. A second rotation within the 24 h retires the first old secret at once.
+         * @description Each delivery carries one `v1,` signature per valid secret, so a receiver checking either secret accepts it while it deploys the new one. A second rotation within the 24 h retires the first old secret at once. The new secret is shown once and kept only sealed for the functions that sign deliveries, never in a replay record, so `Idempotency-Key` is not kept: a repeat rotates again (deploy the newest secret; deliveries that fail verification meanwhile are retried).
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -6743,10 +6746,7 @@ export interface operations {
     rotateAuthorizationEndpointSecret: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (24 h). */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -6833,7 +6833,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description The state forbids the action. Codes: `idempotency_request_in_progress`, `authorization_endpoint_changed`. */
+            /** @description The state forbids the action. Codes: `authorization_endpoint_changed`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6842,7 +6842,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & ({
                         error: {
                             /** @enum {string} */
-                            code: "idempotency_request_in_progress" | "authorization_endpoint_changed";
+                            code: "authorization_endpoint_changed";
                         } & {
                             [key: string]: unknown;
                         };
@@ -6861,24 +6861,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "request_too_large";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description A business rule failed. Codes: `idempotency_key_reused`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & ({
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                         } & {
                             [key: string]: unknown;
                         };
@@ -8429,10 +8411,7 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (24 h). */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -8505,7 +8484,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description The state forbids the action. Codes: `idempotency_request_in_progress`, `webhook_secret_changed`. */
+            /** @description The state forbids the action. Codes: `webhook_secret_changed`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8514,7 +8493,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & ({
                         error: {
                             /** @enum {string} */
-                            code: "idempotency_request_in_progress" | "webhook_secret_changed";
+                            code: "webhook_secret_changed";
                         } & {
                             [key: string]: unknown;
                         };
@@ -8533,24 +8512,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "request_too_large";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description A business rule failed. Codes: `idempotency_key_reused`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & ({
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                         } & {
                             [key: string]: unknown;
                         };

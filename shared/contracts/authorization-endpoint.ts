@@ -60,6 +60,9 @@ export const rotateAuthorizationEndpointSecret = operation({
   credential: 'business',
   tag: TAG,
   summary: 'Rotate the endpoint\'s signing secret (the old one signs for 24 h more)',
+  description:
+    'The new secret is shown once and kept only sealed for the functions that ask the endpoint, never in a replay record, so `Idempotency-Key` is not kept: a repeat rotates again.',
+  idempotent: false,
   status: 200,
   response: AuthorizationEndpoint,
   errors: ['authorization_endpoint_not_set', 'authorization_endpoint_changed'],

@@ -69,8 +69,10 @@ export const rotateWebhookSecret = operation({
   tag: TAG,
   summary: 'Rotate the webhook signing secret (the old one keeps signing for 24 h)',
   description:
-    'Each delivery carries one `v1,` signature per valid secret, so a receiver checking either secret accepts it while it deploys the new one. A second rotation within the 24 h retires the first old secret at once.',
+    'Each delivery carries one `v1,` signature per valid secret, so a receiver checking either secret accepts it while it deploys the new one. A second rotation within the 24 h retires the first old secret at once. ' +
+    'The new secret is shown once and kept only sealed for the functions that sign deliveries, never in a replay record, so `Idempotency-Key` is not kept: a repeat rotates again (deploy the newest secret; deliveries that fail verification meanwhile are retried).',
   body: NoOptions,
+  idempotent: false,
   status: 200,
   response: RotatedWebhookSecret,
   errors: ['webhook_secret_changed'],

@@ -86,14 +86,17 @@ describe('/v1/webhook-endpoint', () => {
     expect(() => verifyWith([`whsec_${Buffer.alloc(32, 7).toString('base64')}`], delivery)).toThrow();
   });
 
-  it('replays a rotation asked again with the same Idempotency-Key, instead of rotating twice', async () => {
+  it('keeps no replay of a rotation (its answer is the secret): the same Idempotency-Key rotates again, and the newest secret signs', async () => {
     const key = randomUUID();
     const first = await partner.post('/v1/webhook-endpoint/rotate-secret', undefined, { 'Idempotency-Key': key });
     const again = await partner.post('/v1/webhook-endpoint/rotate-secret', undefined, { 'Idempotency-Key': key });
     expect(first.status).toBe(200);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.body.webhook_secret).not.toBe(first.body.webhook_secret);
     const { delivery } = await sendTest();
+    // Both rotations' secrets sign (the second retired the one before the first at once).
+    verifyWith([again.body.webhook_secret], delivery);
     verifyWith([first.body.webhook_secret], delivery);
   });
 });
