@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { LocalKeyFile } from '../../shared/crypto/key-material.ts';
+import { parseKeyFile, type LocalKeyFile } from '../../shared/crypto/key-material.ts';
 import { MAC_PURPOSES, type MacPurpose } from '../../shared/crypto/keyed-hash.ts';
 
 const newKey = () => randomBytes(32).toString('base64');
@@ -24,7 +24,7 @@ export async function ensureKeyFile(path: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const existing = JSON.parse(await readFile(path, 'utf8')) as Partial<LocalKeyFile> & { hmac_key?: string };
+  const existing = parseKeyFile<Partial<LocalKeyFile> & { hmac_key?: string }>(await readFile(path, 'utf8'), path);
   if (Buffer.from(existing.aes_key ?? '', 'base64').length !== 32) throw new Error(`${path}: aes_key must be base64 of 32 bytes`);
   const current = existing.mac_keys ?? ({} as Partial<Record<MacPurpose, string>>);
   const missing = MAC_PURPOSES.filter((purpose) => current[purpose] === undefined);

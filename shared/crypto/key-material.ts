@@ -23,11 +23,24 @@ export function readLocalKeyFile(): LocalKeyFile {
   if (!localFile) {
     const path = config().LOCAL_KEY_FILE;
     if (!path) throw new Error('LOCAL_KEY_FILE is not set');
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LocalKeyFile;
+    const parsed = parseKeyFile<LocalKeyFile>(readFileSync(path, 'utf8'), path);
     if (!parsed.aes_key || !parsed.mac_keys) throw new Error(`Key file ${path} is missing aes_key or mac_keys`);
     localFile = parsed;
   }
   return localFile;
+}
+
+/**
+ * The key file's JSON. A malformed file is refused by name only: the parser's own message quotes
+ * the text around the error, which is key material, and would print it to the terminal.
+ */
+export function parseKeyFile<T>(text: string, path: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new Error(`Key file ${path} is not valid JSON`);
+    throw error;
+  }
 }
 
 export function resetKeyMaterialForTests(): void {
