@@ -2,7 +2,8 @@
  * The HTTP floor of the authorization benchmark: the bare baseline's database work
  * (bench/bare-authorization.ts) behind a bare `node:http` server on the thread the API runs on,
  * with nothing else: no routing table, authorizer, middleware, validation or grant checks. It reads
- * the JSON body, does the approval's round trips and answers `201` with the transaction's JSON (the view the API answers with).
+ * the JSON body, does the approval's round trips and answers `201` with the transaction's view (the
+ * JSON the API answers with).
  *
  * What it measures: the cost of being an HTTP service at all on this machine (the client's request
  * and the server's answer, each waking a thread that waited on the database), which no
