@@ -157,6 +157,48 @@ describe('an increment on a later day', () => {
   });
 });
 
+describe('a hold enlarged every night for three months (a long stay)', () => {
+  it('is still released in one transaction: every month and lifetime get everything back, only the oldest days keep what they counted', async () => {
+    const p = await partnerWith('1000');
+    const cardId = await card(p);
+    const auth = await authorize(p, cardId, '10', '7011');
+    useStackEnvironment();
+    const { incrementAuthorization } = await import('../../shared/services/increments.ts');
+    const { reverseAuthorization } = await import('../../shared/services/authorization-adjustments.ts');
+    const { getCardCounters } = await import('../../shared/db/transactions-repository.ts');
+    const { windowPeriods } = await import('../../shared/domain/spend-windows.ts');
+    const start = Date.now();
+    const night = (n: number) => start + n * 86_400_000;
+    const NIGHTS = 90;
+
+    try {
+      // One increment a night: 90 shares in 90 daily counters over four months (UTC business).
+      for (let n = 1; n <= NIGHTS; n++) {
+        vi.useFakeTimers({ toFake: ['Date'], now: night(n) });
+        await incrementAuthorization({ businessId: p.businessId }, auth.id, { amount: '1' });
+      }
+      // Released on the last night, as time runs: before the bound it was over DynamoDB's 100
+      // actions (a ValidationException, a 500 on every try, and a hold no sweep could end).
+      vi.useFakeTimers({ toFake: ['Date'], now: night(NIGHTS) + 3_600_000 });
+      const released = await reverseAuthorization({ businessId: p.businessId }, auth.id, {});
+      expect(released).toMatchObject({ status: 'Reversed' });
+    } finally {
+      vi.useRealTimers();
+    }
+
+    expect(await balance(p)).toMatchObject({ available: '1000', pending: '0' });
+    const last = windowPeriods(new Date(night(NIGHTS)), 'UTC');
+    const lastCounters = (await getCardCounters(cardId, last)).spent;
+    expect(lastCounters).toMatchObject({ daily: 0n, monthly: 0n, lifetime: 0n });
+    for (let n = 0; n <= NIGHTS; n += 15) {
+      // Every month spanned got everything back; a day's counter at most what it counted.
+      const spent = (await getCardCounters(cardId, windowPeriods(new Date(night(n)), 'UTC'))).spent;
+      expect(spent.monthly).toBe(0n);
+      expect(spent.daily).toBeLessThanOrEqual(n === 0 ? 1000n : 100n);
+    }
+  });
+});
+
 describe('network resends', () => {
   it('replay a partial capture, partial reversal or increment by its message id, and refuse one without it', async () => {
     const p = await partnerWith('500');
